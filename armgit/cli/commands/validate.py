@@ -1,0 +1,42 @@
+"""``armgit validate``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from armgit import api
+from armgit.cli.options import format_option, repo_option, rev_option
+from armgit.cli.output import emit_findings, plural
+
+
+@click.command(name="validate")
+@repo_option
+@rev_option
+@format_option("text", "json", "github")
+def command(repo: str | None, rev: str | None, fmt: str) -> None:
+    """Check every state rule at one commit, or in the work tree.
+
+    Reads every file of the registry and reports every finding (not just the first): YAML that
+    is not plain JSON data, schema errors, content that contradicts its path, genome hashes that
+    do not match, references that dangle or leave their tenant, lineage cycles, versions deployed
+    where their lifecycle does not allow, and policies wider than their ceilings. The rules are
+    documented in docs/rules.md.
+
+    Exit code 0 when the registry is valid, 1 when there are findings.
+
+    \b
+    Examples:
+      armgit validate --repo registry-example
+      armgit validate --repo /srv/git/agents.git --rev main --format json
+    """
+    report = api.validate(repo, rev)
+    where = report.source.repo + (f" at {rev}" if rev else "")
+    if report.ok:
+        summary = f"ok: {plural(report.files, 'file')}, {plural(report.entities, 'entity')} in {where}"
+    else:
+        files = len({f.path for f in report.findings})
+        summary = f"{plural(len(report.findings), 'finding')} in {plural(files, 'file')} ({where})"
+    emit_findings(report.findings, fmt, summary=summary, prefix=report.source.prefix)
+    sys.exit(0 if report.ok else 1)

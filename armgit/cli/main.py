@@ -1,0 +1,85 @@
+"""The ``armgit`` command. Subcommands are imported only when run, so start-up stays lean."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from armgit import __version__
+
+# name -> (module under armgit.cli.commands, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("init", "Create a new registry repository, ready to use."),
+    "validate": ("validate", "Check every state rule at one commit or in the work tree."),
+    "hash": ("hash", "Print the genome hash (sha256:<hex>) of a version file."),
+    "ls": ("ls", "List templates, versions, instances, policies, deployments, ..."),
+    "show": ("show", "Show one entity; versions with their integrity (VERIFIED/TAMPERED)."),
+    "lineage": ("lineage", "Print a version's lineage back to its root."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module = importlib.import_module(f"armgit.cli.commands.{entry[0]}")
+        command: click.Command = module.command
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, text) for name, (_, text) in COMMANDS.items()])
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="armgit")
+@click.option("--debug", is_flag=True, help="Show a traceback when armgit itself fails.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """armgit: the system of record for fleets of AI agents, kept in a Git repository.
+
+    Agent templates, their immutable versions, instances, policies, deployments, operators and
+    approvals are YAML files; commits are the audit trail. Exit codes: 0 ok, 1 findings or
+    refused, 2 usage or environment error.
+
+    \b
+    Start with:
+      armgit validate --repo registry-example     check a registry
+      armgit ls versions --repo registry-example  see what is in it
+    """
+    ctx.obj = {"debug": debug}
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point: runs the CLI and turns armgit's own errors into messages and exit codes."""
+    from armgit.errors import ArmgitError
+
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        return cli.main(args=argv, prog_name="armgit", standalone_mode=True)
+    except ArmgitError as exc:
+        if debug:
+            raise
+        click.echo(f"armgit: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        click.echo("armgit: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:
+        if debug:
+            raise
+        click.echo(
+            f"armgit: internal error ({type(exc).__name__}: {exc}); "
+            "rerun with --debug for a traceback and report it",
+            err=True,
+        )
+        sys.exit(2)

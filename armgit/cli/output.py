@@ -1,0 +1,61 @@
+"""Reporters: findings as text (colored on a terminal), JSON, or GitHub annotations."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import click
+
+from armgit.core.findings import Finding
+
+
+def emit_findings(
+    findings: Sequence[Finding], fmt: str, *, summary: str = "", prefix: str = ""
+) -> None:
+    """Print ``findings``; ``prefix`` is the registry's directory inside its repository."""
+    if fmt == "json":
+        payload = {"ok": not findings, "findings": [f.to_json() for f in findings]}
+        click.echo(json.dumps(payload, indent=2))
+        return
+    if fmt == "github":
+        for f in findings:
+            path = f"{prefix}/{f.path}" if prefix else f.path
+            line = f",line={f.line}" if f.line else ""
+            click.echo(f"::error file={path}{line},title={f.rule}::{_escape(f.message)}")
+        if summary:
+            click.echo(summary)
+        return
+    for f in findings:
+        where = f"{f.path}:{f.line}" if f.line else f.path
+        at = f" at {f.pointer}" if f.pointer else ""
+        click.echo(
+            f"{click.style(where, bold=True)}: {click.style(f.rule, fg='red')}{at}: {f.message}"
+        )
+    if summary:
+        click.echo(summary)
+
+
+def _escape(message: str) -> str:
+    return message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def plural(count: int, word: str) -> str:
+    if count == 1:
+        return f"1 {word}"
+    return f"{count} {word[:-1] + 'ies' if word.endswith('y') else word + 's'}"
+
+
+def emit_json(value: object) -> None:
+    click.echo(json.dumps(value, indent=2, sort_keys=False))
+
+
+def emit_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A plain aligned table; the header is bold on a terminal."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    header = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()
+    click.echo(click.style(header, bold=True))
+    for row in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())

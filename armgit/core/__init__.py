@@ -1,0 +1,1 @@
+"""The pure core: models, rules, hashing and policy. Never touches git, files, network or click."""

@@ -1,0 +1,65 @@
+"""Findings: what is wrong with the user's data, where, and what to do about it.
+
+Every finding carries a stable kebab-case rule id from :data:`RULES`; ``docs/rules.md`` documents
+each one and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+RULES: dict[str, str] = {
+    # reading files
+    "yaml": "the file is not a single YAML document of plain JSON data",
+    "file-too-large": "the file is larger than the registry accepts",
+    "unsafe-file": "a symlink, submodule or other non-regular file inside the registry",
+    "unexpected-file": "a file where the registry layout expects none",
+    "invalid-name": "a path segment is not a valid entity name",
+    "missing-file": "a file the registry needs is missing",
+    # one file
+    "schema": "the content does not match the schema of its kind",
+    "path-mismatch": "the content contradicts the identity given by the path",
+    "genome-hash-mismatch": "genomeHash is not the hash of genome",
+    "artifact-hash-mismatch": "a prompt bundle or tool manifest file does not match its hash",
+    # references between files
+    "dangling-reference": "a reference names an entity that does not exist",
+    "cross-tenant-reference": "a reference leaves its tenant",
+    "lineage-cycle": "a version is its own ancestor",
+    "not-deployable": "a version is deployed or bound where its lifecycle does not allow",
+    "duplicate-active-deployment": "two active deployments of one template in one environment",
+    "no-active-deployment": "an instance is not covered by an active deployment where required",
+    "ceiling-exceeded": "a policy is wider than a ceiling that bounds it",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem in the registry.
+
+    ``path`` is the file, relative to the registry root; ``pointer`` the RFC 6901 JSON pointer
+    inside it ("" for the whole file); ``line`` is 1-based, or ``None`` where unknown.
+    """
+
+    rule: str
+    path: str
+    message: str
+    pointer: str = ""
+    line: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.rule not in RULES:
+            raise ValueError(f"unknown rule id {self.rule!r}")
+
+    def to_json(self) -> dict[str, str | int | None]:
+        return {
+            "rule": self.rule,
+            "path": self.path,
+            "line": self.line,
+            "pointer": self.pointer,
+            "message": self.message,
+        }
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    """Order findings by file, then position, then rule, so output is stable."""
+    return sorted(findings, key=lambda f: (f.path, f.line or 0, f.pointer, f.rule, f.message))

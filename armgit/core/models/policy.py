@@ -1,0 +1,38 @@
+"""Policy envelopes: how far an agent may act on its own."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from armgit.core.models.base import Bool, Document, Model, Name, Risk, Text
+
+ToolId = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
+DataScope = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9][a-z0-9._:/*-]{0,127}$")]
+
+
+class CostLimits(Model):
+    """Spending limits; an absent limit means no limit."""
+
+    daily_tokens: Annotated[int, Field(strict=True, ge=0)] | None = None
+    monthly_cost: Annotated[float, Field(strict=True, ge=0)] | None = None
+
+
+class Policy(Document):
+    """``tenants/<t>/policies/<name>.yaml``.
+
+    A ``ceiling`` policy bounds every more specific policy under it: they may narrow it, never
+    widen it (a higher tier, another tool, a looser limit, a lower risk, a wider data scope).
+    """
+
+    kind: Literal["Policy"]
+    name: Name
+    tenant: Name | None = None
+    description: Text | None = None
+    autonomy_tier: Annotated[int, Field(strict=True, ge=0, le=5)]
+    allowed_tools: tuple[ToolId, ...] = ()
+    tool_risk: dict[ToolId, Risk] = {}
+    cost_limits: CostLimits = CostLimits()
+    data_scopes: tuple[DataScope, ...] = ()
+    ceiling: Bool = False

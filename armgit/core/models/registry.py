@@ -1,0 +1,103 @@
+"""``armgit.yaml``: the registry's own settings, approval rules and roots of trust."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from armgit.core.models.base import Count, Document, Duration, Model, Name, RequestType, Text
+
+Permission = Annotated[
+    str,
+    StringConstraints(
+        strict=True,
+        pattern=(
+            r"^(?:\*|read|write|transition|approve|deploy|assign|admin):"
+            r"(?:\*|registry|tenants|environments|providers|operators|roles|policies|templates"
+            r"|versions|instances|deployments|approvals)$"
+        ),
+    ),
+]
+PublicKey = Annotated[
+    str,
+    StringConstraints(
+        strict=True,
+        pattern=r"^(?:ssh-ed25519|ecdsa-sha2-nistp(?:256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,2}(?: .*)?$",
+        max_length=16384,
+    ),
+]
+EnvVar = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Z_][A-Z0-9_]*$")]
+
+DEFAULT_IDENTITY_ENV = (
+    "ARMGIT_PUSHER",
+    "GL_USERNAME",
+    "GITHUB_USER_LOGIN",
+    "GITEA_PUSHER_NAME",
+    "REMOTE_USER",
+)
+
+
+class ApprovalRule(Model):
+    """How many approvals a request type needs, from whom, and how long they stay valid.
+
+    The most specific rule wins: one naming tenant and environment, then tenant, then neither.
+    """
+
+    request_type: RequestType
+    count: Count = 1
+    permission: Permission
+    expires_in: Duration
+    tenant: Name | None = None
+    environment: Name | None = None
+
+
+class TrustedKey(Model):
+    """A named Ed25519/ECDSA/RSA public key in OpenSSH format."""
+
+    name: Name
+    public_key: PublicKey
+
+
+class IndexSigners(Model):
+    """The keys that may sign the compiled index, and how many signatures it needs."""
+
+    threshold: Annotated[int, Field(strict=True, ge=1)] = 1
+    keys: tuple[TrustedKey, ...] = ()
+
+
+def _default_rules() -> tuple[ApprovalRule, ...]:
+    return (
+        ApprovalRule(
+            request_type="VERSION_PROMOTION", permission="approve:versions", expires_in="48h"
+        ),
+        ApprovalRule(
+            request_type="DEPLOYMENT_ACTIVATION",
+            permission="approve:deployments",
+            expires_in="48h",
+        ),
+        ApprovalRule(
+            request_type="INSTANCE_REACTIVATION", permission="approve:instances", expires_in="12h"
+        ),
+        ApprovalRule(
+            request_type="POLICY_AUTONOMY_INCREASE",
+            permission="approve:policies",
+            expires_in="72h",
+        ),
+        ApprovalRule(
+            request_type="PRIVILEGE_WIDENING", permission="approve:versions", expires_in="48h"
+        ),
+    )
+
+
+class Registry(Document):
+    """The registry configuration (``armgit.yaml`` at the repository root)."""
+
+    kind: Literal["Registry"]
+    name: Name
+    description: Text | None = None
+    protected_branches: tuple[Text, ...] = ("main",)
+    identity_env: tuple[EnvVar, ...] = DEFAULT_IDENTITY_ENV
+    approval_rules: tuple[ApprovalRule, ...] = Field(default_factory=_default_rules)
+    index_signers: IndexSigners = IndexSigners()
+    attestors: tuple[TrustedKey, ...] = ()

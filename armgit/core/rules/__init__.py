@@ -1,0 +1,1 @@
+"""The rules of SPEC section 4: state rules at one commit (change rules come with enforcement)."""

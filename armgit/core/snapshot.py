@@ -1,0 +1,65 @@
+"""A registry at one moment: its valid entities by identity, and access to its other files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from armgit.core.layout import REGISTRY_ID, EntityId
+from armgit.core.models import Document, Registry
+
+D = TypeVar("D", bound=Document)
+
+
+class FileReader(Protocol):
+    """Reads a file of the registry by its registry-relative path (``None`` if absent)."""
+
+    def read(self, path: str) -> bytes | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A valid entity: who it is, the file it came from and its model."""
+
+    id: EntityId
+    path: str
+    model: Document
+
+
+class Snapshot:
+    """The entities of a registry at one commit (or work tree), indexed for the rules."""
+
+    def __init__(self, entities: Iterable[Entity], files: FileReader) -> None:
+        self._entities: dict[EntityId, Entity] = {e.id: e for e in entities}
+        self._by_kind: dict[str, list[Entity]] = {}
+        for entity in self._entities.values():
+            self._by_kind.setdefault(entity.id.kind, []).append(entity)
+        self.files = files
+
+    def __contains__(self, entity_id: EntityId) -> bool:
+        return entity_id in self._entities
+
+    def __len__(self) -> int:
+        return len(self._entities)
+
+    def entity(self, entity_id: EntityId) -> Entity | None:
+        return self._entities.get(entity_id)
+
+    def get(self, entity_id: EntityId, model_type: type[D]) -> D | None:
+        """The model of ``entity_id`` if it exists, is valid and is a ``model_type``."""
+        entity = self._entities.get(entity_id)
+        if entity is None or not isinstance(entity.model, model_type):
+            return None
+        return entity.model
+
+    def of_kind(self, kind: str) -> list[Entity]:
+        return self._by_kind.get(kind, [])
+
+    @property
+    def registry(self) -> Registry | None:
+        return self.get(REGISTRY_ID, Registry)
+
+    @property
+    def entities(self) -> Mapping[EntityId, Entity]:
+        return self._entities

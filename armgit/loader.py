@@ -1,0 +1,128 @@
+"""Read a registry into a :class:`~armgit.core.snapshot.Snapshot` plus the findings of its files.
+
+Glue between the store (bytes by path and blob id) and the pure core (parse, identify, check).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from armgit.core.content import Content, parse_content
+from armgit.core.findings import Finding, sort_findings
+from armgit.core.layout import REGISTRY_FILE, EntityId, PathProblem, identify, tenant_id
+from armgit.core.rules.state import check_identity, check_state
+from armgit.core.snapshot import Entity, Snapshot
+from armgit.core.yamldata import line_of
+from armgit.store.cache import ContentCache
+from armgit.store.tree import (
+    MODE_SUBMODULE,
+    MODE_SYMLINK,
+    REGULAR_MODES,
+    FileEntry,
+    RegistryTree,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A registry read at one revision: its snapshot and what is wrong with its files."""
+
+    snapshot: Snapshot
+    findings: list[Finding]
+    files: int
+
+
+def load_registry(
+    tree: RegistryTree, cache: ContentCache | None = None, *, check: bool = True
+) -> Loaded:
+    """Read every governed file of ``tree``; invalid files become findings, not entities.
+
+    With ``check=False`` the state rules between entities are skipped (listing needs none).
+    """
+    cache = cache if cache is not None else ContentCache(None)
+    entities: list[Entity] = []
+    findings: list[Finding] = []
+    tenants: set[str] = set()
+    paths: set[str] = set()
+    for entry in tree.entries():
+        ident = identify(entry.path)
+        if ident is None:
+            continue
+        paths.add(entry.path)
+        if isinstance(ident, PathProblem):
+            findings.append(Finding(ident.rule, entry.path, ident.message))
+            continue
+        if ident.tenant:
+            tenants.add(ident.tenant)
+        unsafe = _unsafe(entry)
+        if unsafe is not None:
+            findings.append(unsafe)
+            continue
+        content = cache.get(entry.oid)
+        if content is None:
+            content = parse_content(tree.read_entry(entry))
+            cache.put(entry.oid, content)
+        entity, file_findings = _entity(ident, entry.path, content)
+        findings.extend(file_findings)
+        if entity is not None:
+            entities.append(entity)
+    snapshot = Snapshot(entities, tree)
+    findings.extend(_missing_files(paths, tenants))
+    if check:
+        findings.extend(check_state(snapshot))
+    return Loaded(snapshot, sort_findings(locate(findings, tree)), len(paths))
+
+
+def _unsafe(entry: FileEntry) -> Finding | None:
+    if entry.mode in REGULAR_MODES:
+        return None
+    what = {MODE_SYMLINK: "a symbolic link", MODE_SUBMODULE: "a submodule"}.get(
+        entry.mode, "not a regular file"
+    )
+    return Finding(
+        "unsafe-file",
+        entry.path,
+        f"{what}: registry files must be regular files, so that every reader sees the same bytes",
+    )
+
+
+def _entity(ident: EntityId, path: str, content: Content) -> tuple[Entity | None, list[Finding]]:
+    findings = [Finding(p.rule, path, p.message, p.pointer, p.line) for p in content.problems]
+    if content.model is None:
+        return None, findings
+    identity = check_identity(ident, path, content.model)
+    if identity:
+        return None, findings + identity
+    return Entity(ident, path, content.model), findings
+
+
+def _missing_files(paths: set[str], tenants: set[str]) -> Iterable[Finding]:
+    if REGISTRY_FILE not in paths:
+        yield Finding(
+            "missing-file",
+            REGISTRY_FILE,
+            "every registry has an armgit.yaml (kind: Registry) at its root: "
+            "create one, or run `armgit init`",
+        )
+    for tenant in sorted(tenants):
+        path = tenant_id(tenant).path
+        if path not in paths:
+            yield Finding(
+                "missing-file", path, f"tenant {tenant!r} has files but no tenant.yaml: create it"
+            )
+
+
+def locate(findings: list[Finding], tree: RegistryTree) -> list[Finding]:
+    """Fill in the line of each finding that has a JSON pointer but no line yet."""
+    data_by_path: dict[str, bytes | None] = {}
+    located = []
+    for finding in findings:
+        if finding.line is None and finding.pointer:
+            if finding.path not in data_by_path:
+                data_by_path[finding.path] = tree.read(finding.path)
+            data = data_by_path[finding.path]
+            if data is not None:
+                finding = replace(finding, line=line_of(data, finding.pointer))
+        located.append(finding)
+    return located

@@ -1,0 +1,224 @@
+"""Registry files as bytes, from a git revision (straight from the object database) or a work tree.
+
+This is the only module that talks to pygit2 for reading registry content. Everything it hands
+out is plain data: paths relative to the registry root, git blob ids, modes and bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pygit2
+
+from armgit.core.layout import REGISTRY_FILE, TENANTS_DIR
+from armgit.errors import StoreError
+
+MODE_FILE = 0o100644
+MODE_EXECUTABLE = 0o100755
+MODE_SYMLINK = 0o120000
+MODE_SUBMODULE = 0o160000
+REGULAR_MODES = frozenset({MODE_FILE, MODE_EXECUTABLE})
+
+# Only these top-level entries are registry content; everything else in the repository (README,
+# CI config, ...) is left alone and never read.
+_GOVERNED = (REGISTRY_FILE, TENANTS_DIR)
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """A file of the registry: its path from the registry root, git blob id and git mode."""
+
+    path: str
+    oid: str
+    mode: int
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """Where a registry was read from (``commit``/``tree`` are empty for a work tree)."""
+
+    repo: str
+    commit: str = ""
+    tree: str = ""
+    prefix: str = ""
+
+
+class RegistryTree:
+    """The files of a registry at one revision or in one work tree."""
+
+    source: SourceInfo
+
+    def entries(self) -> Iterator[FileEntry]:
+        raise NotImplementedError
+
+    def read(self, path: str) -> bytes | None:
+        """The bytes of a regular file at ``path``, or ``None`` if there is none."""
+        raise NotImplementedError
+
+    def read_entry(self, entry: FileEntry) -> bytes:
+        raise NotImplementedError
+
+
+class GitTree(RegistryTree):
+    """Registry files at a git tree, read from the object database (no checkout)."""
+
+    def __init__(self, repo: pygit2.Repository, tree: pygit2.Tree, source: SourceInfo) -> None:
+        self._repo = repo
+        self._tree = tree
+        self.source = source
+
+    def entries(self) -> Iterator[FileEntry]:
+        for name in _GOVERNED:
+            if name in self._tree:
+                yield from self._walk(self._tree[name], name)
+
+    def _walk(self, obj: pygit2.Object, path: str) -> Iterator[FileEntry]:
+        if obj.type == pygit2.enums.ObjectType.TREE:
+            assert isinstance(obj, pygit2.Tree)
+            for child in obj:
+                yield from self._walk(child, f"{path}/{child.name}")
+        else:
+            yield FileEntry(path, str(obj.id), obj.filemode)
+
+    def read(self, path: str) -> bytes | None:
+        try:
+            obj = self._tree[path]
+        except KeyError:
+            return None
+        if obj.filemode not in REGULAR_MODES:
+            return None
+        return bytes(obj.read_raw())
+
+    def read_entry(self, entry: FileEntry) -> bytes:
+        return bytes(self._repo.odb.read(entry.oid)[1])
+
+
+class WorkTree(RegistryTree):
+    """Registry files in a directory on disk; symlinks are reported, never followed."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self.source = SourceInfo(str(root))
+        self._data: dict[str, bytes] = {}
+
+    def entries(self) -> Iterator[FileEntry]:
+        for name in _GOVERNED:
+            yield from self._walk(self._root / name, name)
+
+    def _walk(self, full: Path, path: str) -> Iterator[FileEntry]:
+        try:
+            info = full.lstat()
+        except FileNotFoundError:
+            return
+        if stat.S_ISLNK(info.st_mode):
+            yield FileEntry(path, "", MODE_SYMLINK)
+        elif stat.S_ISDIR(info.st_mode):
+            if (full / ".git").exists() and path != "":
+                yield FileEntry(path, "", MODE_SUBMODULE)
+                return
+            for child in sorted(os.listdir(full)):
+                yield from self._walk(full / child, f"{path}/{child}")
+        elif stat.S_ISREG(info.st_mode):
+            data = full.read_bytes()
+            self._data[path] = data
+            mode = MODE_EXECUTABLE if info.st_mode & stat.S_IXUSR else MODE_FILE
+            yield FileEntry(path, blob_id(data), mode)
+        else:
+            yield FileEntry(path, "", 0)
+
+    def read(self, path: str) -> bytes | None:
+        if path in self._data:
+            return self._data[path]
+        full = self._root
+        for part in path.split("/"):
+            if part in ("", ".", ".."):
+                return None
+            full = full / part
+            if full.is_symlink():
+                return None
+        return full.read_bytes() if full.is_file() else None
+
+    def read_entry(self, entry: FileEntry) -> bytes:
+        data = self.read(entry.path)
+        if data is None:
+            raise StoreError(f"{entry.path} disappeared while it was being read")
+        return data
+
+
+def blob_id(data: bytes) -> str:
+    """The git blob id of ``data`` (what ``git hash-object`` prints)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def open_repository(path: str | Path) -> pygit2.Repository:
+    """Open the git repository containing ``path`` (bare or not)."""
+    found = pygit2.discover_repository(str(path))
+    if found is None:
+        raise StoreError(f"{path} is not inside a git repository")
+    return pygit2.Repository(found)
+
+
+def resolve_commit(repo: pygit2.Repository, rev: str) -> pygit2.Commit:
+    try:
+        obj = repo.revparse_single(rev)
+        commit = obj.peel(pygit2.Commit)
+    except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError) as exc:
+        raise StoreError(f"unknown revision {rev!r} in {repo.path}") from exc
+    return commit
+
+
+def open_tree(path: str | Path | None = None, rev: str | None = None) -> RegistryTree:
+    """The registry at ``path`` (default: the current directory) and revision ``rev``.
+
+    Without ``rev``, a bare repository is read at HEAD and anything else as a work tree. With
+    ``rev``, the registry is read from the object database of the repository containing
+    ``path``, at ``path``'s place inside that repository.
+    """
+    root = Path(path if path is not None else os.getcwd()).absolute()
+    if not root.is_dir():
+        raise StoreError(f"{root} is not a directory")
+    if rev is None:
+        bare = _bare_repository(root)
+        if bare is None:
+            return WorkTree(root)
+        repo, rev = bare, "HEAD"
+    else:
+        repo = open_repository(root)
+    prefix = ""
+    if not repo.is_bare and repo.workdir:
+        workdir = Path(repo.workdir).resolve()
+        relative = root.resolve().relative_to(workdir) if root.resolve() != workdir else None
+        prefix = relative.as_posix() if relative is not None else ""
+    commit = resolve_commit(repo, rev)
+    tree = commit.tree
+    if prefix:
+        try:
+            sub = tree[prefix]
+        except KeyError as exc:
+            raise StoreError(f"{prefix} does not exist at {rev}") from exc
+        if not isinstance(sub, pygit2.Tree):
+            raise StoreError(f"{prefix} is not a directory at {rev}")
+        tree = sub
+    source = SourceInfo(repo.path.rstrip("/"), str(commit.id), str(tree.id), prefix)
+    return GitTree(repo, tree, source)
+
+
+def _bare_repository(root: Path) -> pygit2.Repository | None:
+    if not (root / "HEAD").is_file() or not (root / "objects").is_dir():
+        return None
+    try:
+        repo = pygit2.Repository(str(root))
+    except pygit2.GitError:
+        return None
+    return repo if repo.is_bare else None
+
+
+def git_dir_for(path: str | Path) -> Path | None:
+    """The git directory of the repository containing ``path``, if any (for caches)."""
+    found = pygit2.discover_repository(str(path))
+    return Path(found) if found else None
