@@ -12,7 +12,8 @@ from armgit.core.canonical import genome_hash
 from armgit.core.content import parse_content
 from armgit.core.findings import Finding, sort_findings
 from armgit.core.jsondata import JsonValue
-from armgit.core.layout import EntityId
+from armgit.core.layout import EntityId, version_id
+from armgit.core.rules.state import parse_version_ref
 from armgit.core.yamldata import YamlProblem, parse_yaml
 from armgit.loader import Loaded, load_registry, locate
 from armgit.store.cache import ContentCache, cache_path
@@ -36,7 +37,7 @@ class ValidationReport:
 def open_cached(repo: str | Path | None, rev: str | None) -> tuple[RegistryTree, ContentCache]:
     """The registry tree and the content cache of its repository (if it has one)."""
     tree = open_tree(repo, rev)
-    git_dir = Path(tree.source.repo) if isinstance(tree, GitTree) else git_dir_for(tree.source.repo)
+    git_dir = tree.git_dir if isinstance(tree, GitTree) else git_dir_for(tree.source.repo)
     return tree, ContentCache(cache_path(git_dir))
 
 
@@ -120,3 +121,55 @@ def read_detail(tree: RegistryTree, entity_id: EntityId) -> Detail | None:
         written = value.get("genomeHash")
         integrity = "VERIFIED" if genome_hash(value["genome"]) == written else "TAMPERED"
     return Detail(entity_id, entity_id.path, value, locate(findings, tree), integrity)
+
+
+@dataclass(frozen=True, slots=True)
+class LineageStep:
+    """One version on the way to the root of its lineage."""
+
+    id: EntityId
+    lifecycle: str
+    genome_hash: str
+    integrity: str
+
+
+@dataclass(frozen=True, slots=True)
+class Lineage:
+    """A version's ancestors, nearest first, and why the walk stopped early (if it did)."""
+
+    steps: list[LineageStep]
+    problem: str | None
+
+
+def read_lineage(tree: RegistryTree, start: EntityId) -> Lineage:
+    """Walk ``parent`` links from ``start`` to the root, reading one file per step."""
+    steps: list[LineageStep] = []
+    seen: set[EntityId] = set()
+    current: EntityId | None = start
+    while current is not None:
+        if current in seen:
+            return Lineage(steps, f"lineage cycle: {current.ref} is its own ancestor")
+        seen.add(current)
+        detail = read_detail(tree, current)
+        if detail is None:
+            what = "does not exist" if steps else "no such version"
+            return Lineage(steps, f"{current.ref} {what} (expected at {current.path})")
+        value = detail.data
+        if not isinstance(value, dict):
+            return Lineage(steps, f"{current.ref} is not readable: run `armgit validate`")
+        steps.append(
+            LineageStep(
+                current,
+                str(value.get("lifecycle", "DRAFT")),
+                str(value.get("genomeHash", "")),
+                detail.integrity or "TAMPERED",
+            )
+        )
+        parent = value.get("parent")
+        if not isinstance(parent, str):
+            break
+        ref = parse_version_ref(parent, current.tenant, str(value.get("template", "")))
+        if ref.tenant != current.tenant:
+            return Lineage(steps, f"{current.ref} names a parent in another tenant ({parent})")
+        current = version_id(ref.tenant, ref.template, ref.label)
+    return Lineage(steps, None)

@@ -123,6 +123,7 @@ def locate(findings: list[Finding], tree: RegistryTree) -> list[Finding]:
                 data_by_path[finding.path] = tree.read(finding.path)
             data = data_by_path[finding.path]
             if data is not None:
-                finding = replace(finding, line=line_of(data, finding.pointer))
+                located.append(replace(finding, line=line_of(data, finding.pointer)))
+                continue
         located.append(finding)
     return located

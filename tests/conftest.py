@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -59,14 +58,14 @@ class Git:
 
 
 @pytest.fixture
-def example_repo(tmp_path: Path) -> Iterator[Git]:
+def example_repo(tmp_path: Path) -> Git:
     """A fresh git repository holding a copy of registry-example, committed on main."""
     work = tmp_path / "registry"
     shutil.copytree(EXAMPLE, work)
     git = Git(work)
     git("init", "-q", "-b", "main")
     git.commit_all("the example registry")
-    yield git
+    return git
 
 
 def run_armgit(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

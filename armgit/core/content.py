@@ -60,19 +60,21 @@ def parse_content(data: bytes) -> Content:
     if not isinstance(value, dict):
         return _fail("schema", "the file must be a mapping with apiVersion and kind", line=1)
     kind = value.get("kind")
-    model_class = MODELS.get(kind) if isinstance(kind, str) else None
-    if model_class is None:
+    if not isinstance(kind, str) or kind not in MODELS:
         known = ", ".join(MODELS)
         where = line_of(data, "/kind") if "kind" in value else 1
         return _fail("schema", f"kind must be one of {known}", pointer("kind"), where)
     problems: list[Problem] = []
+    model: Document | None
     try:
-        model = model_class.model_validate(value)
+        model = MODELS[kind].model_validate(value)
     except ValidationError as exc:
         problems.extend(_schema_problems(exc, data))
         model = None
     if kind == "Version":
-        problems.extend(_genome_problems(value, doc.plain_timestamps, data, valid=model is not None))
+        problems.extend(
+            _genome_problems(value, doc.plain_timestamps, data, valid=model is not None)
+        )
     if problems:
         return Content(kind, None, tuple(problems))
     return Content(kind, model, ())

@@ -153,7 +153,9 @@ def identify(path: str) -> EntityId | PathProblem | None:
     )
 
 
-def _identify_template_file(tenant: str, template: str, rest: list[str]) -> EntityId | PathProblem | None:
+def _identify_template_file(
+    tenant: str, template: str, rest: list[str]
+) -> EntityId | PathProblem | None:
     if not _NAME.match(template):
         return _bad_name("template", template)
     if rest == ["template.yaml"]:

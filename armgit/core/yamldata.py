@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from _ruamel_yaml import CParser
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -93,7 +93,8 @@ def compose(data: bytes) -> Node | None:
     """Compose one YAML document into libyaml's node graph (raises ruamel's YAMLError)."""
     parser = _Composer(data)
     try:
-        return parser.get_single_node()
+        node: Node | None = parser.get_single_node()
+        return node
     finally:
         parser.dispose()
 
@@ -230,7 +231,6 @@ class _Builder:
         if tag == _YAML + "null" and value in _NULL:
             return None
         self._fail(node, path, f"tag {tag} is not allowed here: registry files hold JSON data")
-        raise AssertionError  # unreachable: _fail raises
 
     def _plain(self, node: ScalarNode, value: str, path: tuple[str | int, ...]) -> JsonValue:
         if value in _NULL:
@@ -251,7 +251,7 @@ class _Builder:
                 self.timestamps.append(pointer(*path))
         return value
 
-    def _fail(self, node: Node, path: tuple[str | int, ...], message: str) -> None:
+    def _fail(self, node: Node, path: tuple[str | int, ...], message: str) -> NoReturn:
         raise _Invalid(YamlProblem(message, node.start_mark.line + 1, pointer(*path)))
 
 

@@ -71,6 +71,7 @@ class GitTree(RegistryTree):
         self._repo = repo
         self._tree = tree
         self.source = source
+        self.git_dir = Path(repo.path)
 
     def entries(self) -> Iterator[FileEntry]:
         for name in _GOVERNED:
@@ -204,7 +205,8 @@ def open_tree(path: str | Path | None = None, rev: str | None = None) -> Registr
         if not isinstance(sub, pygit2.Tree):
             raise StoreError(f"{prefix} is not a directory at {rev}")
         tree = sub
-    source = SourceInfo(repo.path.rstrip("/"), str(commit.id), str(tree.id), prefix)
+    location = (repo.workdir or repo.path).rstrip("/")
+    source = SourceInfo(location, str(commit.id), str(tree.id), prefix)
     return GitTree(repo, tree, source)
 
 

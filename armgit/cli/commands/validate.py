@@ -34,7 +34,9 @@ def command(repo: str | None, rev: str | None, fmt: str) -> None:
     report = api.validate(repo, rev)
     where = report.source.repo + (f" at {rev}" if rev else "")
     if report.ok:
-        summary = f"ok: {plural(report.files, 'file')}, {plural(report.entities, 'entity')} in {where}"
+        summary = (
+            f"ok: {plural(report.files, 'file')}, {plural(report.entities, 'entity')} in {where}"
+        )
     else:
         files = len({f.path for f in report.findings})
         summary = f"{plural(len(report.findings), 'finding')} in {plural(files, 'file')} ({where})"

@@ -9,7 +9,9 @@ from pydantic import Field, StringConstraints
 from armgit.core.models.base import Bool, Document, Model, Name, Risk, Text
 
 ToolId = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
-DataScope = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9][a-z0-9._:/*-]{0,127}$")]
+DataScope = Annotated[
+    str, StringConstraints(strict=True, pattern=r"^[a-z0-9][a-z0-9._:/*-]{0,127}$")
+]
 
 
 class CostLimits(Model):
@@ -32,7 +34,7 @@ class Policy(Document):
     description: Text | None = None
     autonomy_tier: Annotated[int, Field(strict=True, ge=0, le=5)]
     allowed_tools: tuple[ToolId, ...] = ()
-    tool_risk: dict[ToolId, Risk] = {}
+    tool_risk: dict[ToolId, Risk] = Field(default_factory=dict)
     cost_limits: CostLimits = CostLimits()
     data_scopes: tuple[DataScope, ...] = ()
     ceiling: Bool = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import JsonValue, model_validator
+from pydantic import Field, JsonValue, model_validator
 
 from armgit.core.models.base import Document, Name, Text, Url
 
@@ -19,7 +19,7 @@ class Provider(Document):
     description: Text | None = None
     federation: dict[str, JsonValue] | None = None
     health_endpoint: Url | None = None
-    metadata: dict[str, JsonValue] = {}
+    metadata: dict[str, JsonValue] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _federation_config(self) -> Provider:

@@ -23,7 +23,10 @@ PublicKey = Annotated[
     str,
     StringConstraints(
         strict=True,
-        pattern=r"^(?:ssh-ed25519|ecdsa-sha2-nistp(?:256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,2}(?: .*)?$",
+        pattern=(
+            r"^(?:ssh-ed25519|ecdsa-sha2-nistp(?:256|384|521)|ssh-rsa)"
+            r" [A-Za-z0-9+/]+={0,2}(?: .*)?$"
+        ),
         max_length=16384,
     ),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import JsonValue
+from pydantic import Field, JsonValue
 
 from armgit.core.models.base import Document, Name, Text
 
@@ -17,4 +17,4 @@ class Tenant(Document):
     slug: Name
     description: Text | None = None
     policy: Name | None = None
-    settings: dict[str, JsonValue] = {}
+    settings: dict[str, JsonValue] = Field(default_factory=dict)

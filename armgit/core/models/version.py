@@ -31,7 +31,9 @@ ParentRef = Annotated[
         ),
     ),
 ]
-ToolPermission = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Za-z0-9_.:/*-]{1,128}$")]
+ToolPermission = Annotated[
+    str, StringConstraints(strict=True, pattern=r"^[A-Za-z0-9_.:/*-]{1,128}$")
+]
 EvaluationStatus = Literal["NOT_RUN", "RUNNING", "PASS", "FAIL"]
 
 
@@ -101,7 +103,7 @@ RelativePath = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Za-z0
 
 
 class Artifacts(Model):
-    """Files in the registry, relative to the template's directory, whose hashes the genome holds."""
+    """Registry files, relative to the template's directory, whose hashes the genome holds."""
 
     prompt_bundle: RelativePath | None = None
     tool_manifest: RelativePath | None = None

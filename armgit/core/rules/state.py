@@ -29,13 +29,13 @@ from armgit.core.models import (
     Instance,
     Operator,
     Policy,
-    Provider,
     Registry,
     Template,
     Tenant,
     Version,
 )
 from armgit.core.snapshot import Entity, Snapshot
+
 
 @dataclass(frozen=True, slots=True)
 class VersionRef:
@@ -231,8 +231,10 @@ class _Checker:
             deployment = self.snapshot.get(
                 deployment_id(tenant, model.environment, ref.template), Deployment
             )
-            if deployment is None or deployment.status != "ACTIVE" or (
-                deployment.version != ref.label
+            if (
+                deployment is None
+                or deployment.status != "ACTIVE"
+                or (deployment.version != ref.label)
             ):
                 self.add(
                     "no-active-deployment",
@@ -414,4 +416,3 @@ def check_identity(entity_id: EntityId, path: str, model: Document) -> list[Find
                 )
             )
     return findings
-

@@ -1,0 +1,28 @@
+"""JSON Schemas (Draft 2020-12) of every registry file kind, generated from the models.
+
+``schemas/*.json`` in the repository are these, written by ``python -m armgit.schemagen``; a
+test keeps the committed files equal to the models.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from armgit.core.models import MODELS
+
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def schema_file_name(kind: str) -> str:
+    return f"{kind.lower()}.json"
+
+
+def kind_schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema of one kind, as editors and other-language tools consume it."""
+    schema = MODELS[kind].model_json_schema(by_alias=True, mode="validation")
+    return {"$schema": DIALECT, **schema}
+
+
+def all_schemas() -> dict[str, dict[str, Any]]:
+    """File name -> schema for every kind."""
+    return {schema_file_name(kind): kind_schema(kind) for kind in MODELS}

@@ -1,0 +1,50 @@
+"""Writing files and commits: atomic file writes, and new repositories through pygit2."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pygit2
+
+from armgit.errors import StoreError
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def init_repository(
+    directory: Path, files: dict[str, str], message: str, fallback: tuple[str, str]
+) -> str:
+    """Create a repository in ``directory`` (absent or empty) holding ``files``, committed on
+    ``main``. The author is the user's git identity, or ``fallback`` (name, email)."""
+    if directory.exists() and any(directory.iterdir()):
+        raise StoreError(f"{directory} is not empty: armgit init needs a new or empty directory")
+    try:
+        repo = pygit2.init_repository(str(directory), initial_head="main")
+    except pygit2.GitError as exc:
+        raise StoreError(f"cannot create a repository in {directory}: {exc}") from exc
+    for path, text in files.items():
+        write_atomic(directory / path, text.encode("utf-8"))
+    repo.index.add_all()
+    repo.index.write()
+    tree = repo.index.write_tree()
+    try:
+        author = repo.default_signature
+    except (KeyError, pygit2.GitError):
+        author = pygit2.Signature(*fallback)
+    commit = repo.create_commit("HEAD", author, author, message, tree, [])
+    return str(commit)
