@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from armgit.core.content import Content, parse_content
+from armgit.core.content import parse_content
 from armgit.core.findings import Finding, sort_findings
 from armgit.core.layout import REGISTRY_FILE, EntityId, PathProblem, identify, tenant_id
 from armgit.core.rules.state import check_identity, check_state
@@ -45,6 +45,8 @@ def load_registry(
     findings: list[Finding] = []
     tenants: set[str] = set()
     paths: set[str] = set()
+    broken: list[EntityId] = []
+    misplaced: list[Entity] = []
     for entry in tree.entries():
         ident = identify(entry.path)
         if ident is None:
@@ -58,16 +60,28 @@ def load_registry(
         unsafe = _unsafe(entry)
         if unsafe is not None:
             findings.append(unsafe)
+            broken.append(ident)
             continue
         content = cache.get(entry.oid)
         if content is None:
             content = parse_content(tree.read_entry(entry))
             cache.put(entry.oid, content)
-        entity, file_findings = _entity(ident, entry.path, content)
-        findings.extend(file_findings)
-        if entity is not None:
+        problems = [
+            Finding(p.rule, entry.path, p.message, p.pointer, p.line) for p in content.problems
+        ]
+        findings.extend(problems)
+        if content.model is None:
+            broken.append(ident)
+            continue
+        entity = Entity(ident, entry.path, content.model)
+        identity = check_identity(ident, entry.path, content.model)
+        if identity:
+            findings.extend(identity)
+            broken.append(ident)
+            misplaced.append(entity)
+        else:
             entities.append(entity)
-    snapshot = Snapshot(entities, tree)
+    snapshot = Snapshot(entities, tree, broken, misplaced)
     findings.extend(_missing_files(paths, tenants))
     if check:
         findings.extend(check_state(snapshot))
@@ -85,16 +99,6 @@ def _unsafe(entry: FileEntry) -> Finding | None:
         entry.path,
         f"{what}: registry files must be regular files, so that every reader sees the same bytes",
     )
-
-
-def _entity(ident: EntityId, path: str, content: Content) -> tuple[Entity | None, list[Finding]]:
-    findings = [Finding(p.rule, path, p.message, p.pointer, p.line) for p in content.problems]
-    if content.model is None:
-        return None, findings
-    identity = check_identity(ident, path, content.model)
-    if identity:
-        return None, findings + identity
-    return Entity(ident, path, content.model), findings
 
 
 def _missing_files(paths: set[str], tenants: set[str]) -> Iterable[Finding]:

@@ -30,8 +30,20 @@ class Entity:
 class Snapshot:
     """The entities of a registry at one commit (or work tree), indexed for the rules."""
 
-    def __init__(self, entities: Iterable[Entity], files: FileReader) -> None:
+    def __init__(
+        self,
+        entities: Iterable[Entity],
+        files: FileReader,
+        broken: Iterable[EntityId] = (),
+        misplaced: Iterable[Entity] = (),
+    ) -> None:
         self._entities: dict[EntityId, Entity] = {e.id: e for e in entities}
+        # entities whose file exists but is invalid: reported there, so references to them are
+        # not reported again as dangling
+        self.broken: frozenset[EntityId] = frozenset(broken)
+        # valid content at a path that contradicts it: not an entity, but what it claims still
+        # counts where two files could claim the same thing (active deployments)
+        self.misplaced: tuple[Entity, ...] = tuple(misplaced)
         self._by_kind: dict[str, list[Entity]] = {}
         for entity in self._entities.values():
             self._by_kind.setdefault(entity.id.kind, []).append(entity)

@@ -69,15 +69,17 @@ class _Checker:
         """Resolve a same-tenant reference by name, reporting it if it dangles."""
         if name is None:
             return None
-        target = self.snapshot.entity(named_id(kind, entity.id.tenant, name))
+        target_id = named_id(kind, entity.id.tenant, name)
+        target = self.snapshot.entity(target_id)
         if target is None:
-            self.add(
-                "dangling-reference",
-                entity,
-                ptr,
-                f"{kind.lower()} {name!r} does not exist in tenant {entity.id.tenant!r}: "
-                f"create it or correct the name",
-            )
+            if target_id not in self.snapshot.broken:
+                self.add(
+                    "dangling-reference",
+                    entity,
+                    ptr,
+                    f"{kind.lower()} {name!r} does not exist in tenant {entity.id.tenant!r}: "
+                    f"create it or correct the name",
+                )
             return None
         return target.model
 
@@ -91,8 +93,9 @@ class _Checker:
                 f"versions of {entity.id.tenant!r}",
             )
             return None
-        version = self.snapshot.get(version_id(ref.tenant, ref.template, ref.label), Version)
-        if version is None:
+        target_id = version_id(ref.tenant, ref.template, ref.label)
+        version = self.snapshot.get(target_id, Version)
+        if version is None and target_id not in self.snapshot.broken:
             self.add(
                 "dangling-reference",
                 entity,
@@ -139,7 +142,8 @@ class _Checker:
 
     def version(self, entity: Entity, model: Version) -> None:
         tenant = entity.id.tenant
-        if template_id(tenant, model.template) not in self.snapshot:
+        template = template_id(tenant, model.template)
+        if template not in self.snapshot and template not in self.snapshot.broken:
             self.add(
                 "dangling-reference",
                 entity,
@@ -250,7 +254,7 @@ class _Checker:
     def deployment(self, entity: Entity, model: Deployment) -> None:
         tenant = entity.id.tenant
         template = self.snapshot.get(template_id(tenant, model.template), Template)
-        if template is None:
+        if template is None and template_id(tenant, model.template) not in self.snapshot.broken:
             self.add(
                 "dangling-reference",
                 entity,
@@ -370,7 +374,7 @@ def check_state(snapshot: Snapshot, scope: Iterable[EntityId] | None = None) -> 
         check = _DISPATCH.get(type(entity.model))
         if check is not None:
             check(checker, entity, entity.model)
-    checker.duplicate_deployments(entities)
+    checker.duplicate_deployments([*entities, *snapshot.misplaced])
     return checker.findings
 
 
