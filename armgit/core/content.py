@@ -13,18 +13,10 @@ from pydantic import ValidationError
 from armgit.core.canonical import genome_hash
 from armgit.core.jsondata import JsonObject, pointer
 from armgit.core.models import MODELS, Document
-from armgit.core.models import base as patterns
+from armgit.core.models.base import PATTERN_HINTS
 from armgit.core.yamldata import YamlProblem, line_of, parse_yaml
 
 MAX_FILE_BYTES = 1024 * 1024
-
-_PATTERN_HINTS = {
-    patterns.NAME_PATTERN: "a name: lowercase ASCII letters, digits and '-', at most 63 characters",
-    patterns.SEMVER_PATTERN: "a SemVer label such as 1.2.0",
-    patterns.DIGEST_PATTERN: "'sha256:' followed by 64 lowercase hex digits",
-    patterns.TIME_PATTERN: "an RFC 3339 time with a zone, such as 2026-02-01T10:00:00Z",
-    patterns.VERSION_REF_PATTERN: "a version reference TEMPLATE@LABEL, such as support@1.2.0",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,19 +93,27 @@ def _is_internal(part: str) -> bool:
 def _explain(error: object, loc: list[str | int]) -> str:
     assert isinstance(error, dict)
     kind = error["type"]
-    field = str(loc[-1]) if loc else "the document"
+    field = _label(loc)
     if kind == "missing":
-        return f"missing required field {field!r}: add it"
+        return f"missing required field {str(loc[-1])!r}: add it"
     if kind == "extra_forbidden":
-        return f"unknown field {field!r}: remove it or check its spelling"
+        return f"unknown field {str(loc[-1])!r}: remove it or check its spelling"
     if kind == "string_pattern_mismatch":
-        hint = _PATTERN_HINTS.get(error.get("ctx", {}).get("pattern", ""))
+        hint = PATTERN_HINTS.get(error.get("ctx", {}).get("pattern", ""))
         if hint:
             return f"{field} must be {hint}"
     message = str(error["msg"])
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     return f"{field}: {message}" if loc else message
+
+
+def _label(loc: list[str | int]) -> str:
+    """``genome.toolManifest[0].risk`` for a pydantic location."""
+    label = ""
+    for part in loc:
+        label += f"[{part}]" if isinstance(part, int) else (f".{part}" if label else part)
+    return label or "the document"
 
 
 def _genome_problems(

@@ -19,11 +19,15 @@ from typing import Any, NoReturn
 from _ruamel_yaml import CParser
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.tag import Tag
 
 from armgit.core.jsondata import JsonValue, pointer
 
 MAX_DEPTH = 64
+# I-JSON (RFC 7493): integers beyond this are not exact in every JSON reader, and RFC 8785
+# cannot canonicalize them
+MAX_SAFE_INTEGER = 2**53 - 1
 MAX_NODES = 200_000
 # libyaml's composer recurses in C; far below the depth that would exhaust the stack, a document
 # that could nest this deep is first measured event by event.
@@ -112,7 +116,12 @@ def parse_yaml(data: bytes) -> YamlDoc | YamlProblem:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         text = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        if "found unexpected ':'" in text:
+            text += " (inside [...] or {...}, quote values that contain ':', like \"github:alice\")"
         return YamlProblem(f"malformed YAML: {text}", line)
+    except ReaderError as exc:
+        line = data.count(b"\n", 0, exc.position) + 1 if exc.position is not None else None
+        return YamlProblem(f"not YAML text: character #x{exc.character:04x}: {exc.reason}", line)
     except YAMLError as exc:
         return YamlProblem(f"malformed YAML: {exc}")
     except RecursionError:
@@ -223,7 +232,7 @@ class _Builder:
         if tag == _YAML + "str":
             return value
         if tag == _YAML + "int" and _is_int(value):
-            return _to_int(value)
+            return self._safe_int(node, value, path)
         if tag == _YAML + "float" and (_FLOAT.match(value) or _INT.match(value)):
             return float(value)
         if tag == _YAML + "bool" and value in _TRUE | _FALSE:
@@ -242,7 +251,7 @@ class _Builder:
         first = value[0]
         if first.isdigit() or first in "+-.":
             if _is_int(value):
-                return _to_int(value)
+                return self._safe_int(node, value, path)
             if _FLOAT.match(value):
                 return float(value)
             if _INF.match(value) or _NAN.match(value):
@@ -250,6 +259,16 @@ class _Builder:
             if _TIMESTAMP.match(value):
                 self.timestamps.append(pointer(*path))
         return value
+
+    def _safe_int(self, node: ScalarNode, value: str, path: tuple[str | int, ...]) -> int:
+        number = _to_int(value)
+        if abs(number) > MAX_SAFE_INTEGER:
+            self._fail(
+                node,
+                path,
+                f"{value} is beyond the integers JSON holds exactly (±2^53-1): quote it",
+            )
+        return number
 
     def _fail(self, node: Node, path: tuple[str | int, ...], message: str) -> NoReturn:
         raise _Invalid(YamlProblem(message, node.start_mark.line + 1, pointer(*path)))
@@ -287,12 +306,12 @@ def line_of(data: bytes, ptr: str) -> int | None:
         if type(node) is MappingNode:
             for key_node, value_node in node.value:
                 if type(key_node) is ScalarNode and key_node.value == part:
-                    child = value_node
+                    child, line = value_node, key_node.start_mark.line + 1
                     break
         elif type(node) is SequenceNode and part.isdigit() and int(part) < len(node.value):
             child = node.value[int(part)]
+            line = child.start_mark.line + 1
         if child is None:
             break
         node = child
-        line = node.start_mark.line + 1
     return line

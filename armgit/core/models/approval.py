@@ -6,13 +6,25 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from armgit.core.models.base import Digest, Document, Model, Name, RequestType, Text, Timestamp
+from armgit.core.models.base import (
+    Digest,
+    Document,
+    Model,
+    Name,
+    RequestType,
+    Text,
+    Timestamp,
+    described,
+)
 
 ArmoredSignature = Annotated[
     str,
     StringConstraints(
         strict=True,
-        pattern=r"^-----BEGIN SSH SIGNATURE-----\n[A-Za-z0-9+/=\n]+-----END SSH SIGNATURE-----\n?$",
+        pattern=described(
+            r"^-----BEGIN SSH SIGNATURE-----\n[A-Za-z0-9+/=\n]+-----END SSH SIGNATURE-----\n?$",
+            "an armored SSH signature (what ssh-keygen -Y sign writes)",
+        ),
         max_length=65536,
     ),
 ]

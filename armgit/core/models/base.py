@@ -13,6 +13,16 @@ from pydantic.alias_generators import to_camel
 
 API_VERSION = "armgit/v1"
 
+# pattern -> what a value must look like, in words, for findings (a regex says it badly)
+PATTERN_HINTS: dict[str, str] = {}
+
+
+def described(pattern: str, hint: str) -> str:
+    """Register the words for ``pattern`` and return it, for use inside StringConstraints."""
+    PATTERN_HINTS[pattern] = hint
+    return pattern
+
+
 NAME_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 SEMVER_PATTERN = (
     r"^(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)"
@@ -28,17 +38,46 @@ VERSION_REF_PATTERN = (
     + SEMVER_PATTERN[1:]
 )
 
+described(NAME_PATTERN, "a name: lowercase ASCII letters, digits and '-', at most 63 characters")
+described(SEMVER_PATTERN, "a SemVer label such as 1.2.0")
+described(DIGEST_PATTERN, "'sha256:' followed by 64 lowercase hex digits")
+described(TIME_PATTERN, "an RFC 3339 time with a zone, such as 2026-02-01T10:00:00Z")
+described(VERSION_REF_PATTERN, "a version reference TEMPLATE@LABEL, such as support@1.2.0")
+
 Text = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=4096)]
 Name = Annotated[str, StringConstraints(strict=True, pattern=NAME_PATTERN)]
 Label = Annotated[str, StringConstraints(strict=True, pattern=SEMVER_PATTERN, max_length=128)]
 Digest = Annotated[str, StringConstraints(strict=True, pattern=DIGEST_PATTERN)]
 Timestamp = Annotated[str, StringConstraints(strict=True, pattern=TIME_PATTERN)]
-Duration = Annotated[str, StringConstraints(strict=True, pattern=r"^[1-9][0-9]{0,5}[smhd]$")]
-Email = Annotated[
-    str, StringConstraints(strict=True, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
+Duration = Annotated[
+    str,
+    StringConstraints(
+        strict=True, pattern=described(r"^[1-9][0-9]{0,5}[smhd]$", "a duration such as 48h or 7d")
+    ),
 ]
-Url = Annotated[str, StringConstraints(strict=True, pattern=r"^https?://\S+$", max_length=2048)]
-Tag = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z0-9][a-z0-9._:/-]{0,62}$")]
+Email = Annotated[
+    str,
+    StringConstraints(
+        strict=True,
+        pattern=described(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "an email address"),
+        max_length=254,
+    ),
+]
+Url = Annotated[
+    str,
+    StringConstraints(
+        strict=True, pattern=described(r"^https?://\S+$", "an http(s) URL"), max_length=2048
+    ),
+]
+Tag = Annotated[
+    str,
+    StringConstraints(
+        strict=True,
+        pattern=described(
+            r"^[a-z0-9][a-z0-9._:/-]{0,62}$", "a tag: lowercase letters, digits and ._:/-"
+        ),
+    ),
+]
 Count = Annotated[int, Field(strict=True, ge=0)]
 Bool = Annotated[bool, Field(strict=True)]
 

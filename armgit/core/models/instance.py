@@ -6,14 +6,21 @@ from typing import Annotated, Literal
 
 from pydantic import StringConstraints
 
-from armgit.core.models.base import VERSION_REF_PATTERN, Document, Model, Name, Text
+from armgit.core.models.base import VERSION_REF_PATTERN, Document, Model, Name, Text, described
 
 InstanceState = Literal[
     "PROVISIONING", "ACTIVE", "PAUSED", "READONLY", "DRAINING", "QUARANTINED", "RETIRED"
 ]
 VersionRef = Annotated[str, StringConstraints(strict=True, pattern=VERSION_REF_PATTERN)]
 SecretRef = Annotated[
-    str, StringConstraints(strict=True, pattern=r"^[a-z][a-z0-9+.-]*://\S{1,1024}$")
+    str,
+    StringConstraints(
+        strict=True,
+        pattern=described(
+            r"^[a-z][a-z0-9+.-]*://\S{1,1024}$",
+            "a secret reference such as vault://path/to/secret (never the secret itself)",
+        ),
+    ),
 ]
 
 

@@ -6,11 +6,27 @@ from typing import Annotated, Literal
 
 from pydantic import StringConstraints
 
-from armgit.core.models.base import Bool, Document, Email, Model, Name, Text, Timestamp
+from armgit.core.models.base import (
+    Bool,
+    Document,
+    Email,
+    Model,
+    Name,
+    Text,
+    Timestamp,
+    described,
+)
 from armgit.core.models.registry import PublicKey
 
 Identity = Annotated[
-    str, StringConstraints(strict=True, pattern=r"^[a-z][a-z0-9-]*:\S{1,254}$", max_length=256)
+    str,
+    StringConstraints(
+        strict=True,
+        pattern=described(
+            r"^[a-z][a-z0-9-]*:\S{1,254}$", "an identity SCHEME:ID such as github:alice"
+        ),
+        max_length=256,
+    ),
 ]
 
 

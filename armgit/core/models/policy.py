@@ -6,11 +6,23 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from armgit.core.models.base import Bool, Document, Model, Name, Risk, Text
+from armgit.core.models.base import Bool, Document, Model, Name, Risk, Text, described
 
-ToolId = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
+ToolId = Annotated[
+    str,
+    StringConstraints(
+        strict=True,
+        pattern=described(r"^[A-Za-z0-9_.:-]{1,128}$", "a tool id: letters, digits and _.:-"),
+    ),
+]
 DataScope = Annotated[
-    str, StringConstraints(strict=True, pattern=r"^[a-z0-9][a-z0-9._:/*-]{0,127}$")
+    str,
+    StringConstraints(
+        strict=True,
+        pattern=described(
+            r"^[a-z0-9][a-z0-9._:/*-]{0,127}$", "a data scope such as tickets:read or kb:*"
+        ),
+    ),
 ]
 
 

@@ -6,16 +6,27 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from armgit.core.models.base import Count, Document, Duration, Model, Name, RequestType, Text
+from armgit.core.models.base import (
+    Count,
+    Document,
+    Duration,
+    Model,
+    Name,
+    RequestType,
+    Text,
+    described,
+)
 
 Permission = Annotated[
     str,
     StringConstraints(
         strict=True,
-        pattern=(
+        pattern=described(
             r"^(?:\*|read|write|transition|approve|deploy|assign|admin):"
             r"(?:\*|registry|tenants|environments|providers|operators|roles|policies|templates"
-            r"|versions|instances|deployments|approvals)$"
+            r"|versions|instances|deployments|approvals)$",
+            "a permission ACTION:RESOURCE such as write:versions (actions: read, write, "
+            "transition, approve, deploy, assign, admin, *; resources: the kinds in plural, *)",
         ),
     ),
 ]
@@ -23,14 +34,20 @@ PublicKey = Annotated[
     str,
     StringConstraints(
         strict=True,
-        pattern=(
+        pattern=described(
             r"^(?:ssh-ed25519|ecdsa-sha2-nistp(?:256|384|521)|ssh-rsa)"
-            r" [A-Za-z0-9+/]+={0,2}(?: .*)?$"
+            r" [A-Za-z0-9+/]+={0,2}(?: .*)?$",
+            "an OpenSSH public key line (the content of a .pub file)",
         ),
         max_length=16384,
     ),
 ]
-EnvVar = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Z_][A-Z0-9_]*$")]
+EnvVar = Annotated[
+    str,
+    StringConstraints(
+        strict=True, pattern=described(r"^[A-Z_][A-Z0-9_]*$", "an environment variable name")
+    ),
+]
 
 DEFAULT_IDENTITY_ENV = (
     "ARMGIT_PUSHER",

@@ -18,6 +18,7 @@ from armgit.core.models.base import (
     Text,
     Timestamp,
     Url,
+    described,
 )
 from armgit.core.models.policy import ToolId
 
@@ -25,14 +26,19 @@ ParentRef = Annotated[
     str,
     StringConstraints(
         strict=True,
-        pattern=(
+        pattern=described(
             r"^(?:(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?/)?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?@)?"
-            + SEMVER_PATTERN[1:]
+            + SEMVER_PATTERN[1:],
+            "a parent version: LABEL, or TEMPLATE@LABEL for another template",
         ),
     ),
 ]
 ToolPermission = Annotated[
-    str, StringConstraints(strict=True, pattern=r"^[A-Za-z0-9_.:/*-]{1,128}$")
+    str,
+    StringConstraints(
+        strict=True,
+        pattern=described(r"^[A-Za-z0-9_.:/*-]{1,128}$", "a permission such as zendesk:read"),
+    ),
 ]
 EvaluationStatus = Literal["NOT_RUN", "RUNNING", "PASS", "FAIL"]
 
@@ -99,7 +105,13 @@ class Evaluation(Model):
     evaluated_at: Timestamp | None = None
 
 
-RelativePath = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Za-z0-9._/-]{1,512}$")]
+RelativePath = Annotated[
+    str,
+    StringConstraints(
+        strict=True,
+        pattern=described(r"^[A-Za-z0-9._/-]{1,512}$", "a relative path such as prompts/v2.md"),
+    ),
+]
 
 
 class Artifacts(Model):
