@@ -37,6 +37,9 @@ KEY_TYPES = (_ED25519, *(_ECDSA_PREFIX + curve for curve in _CURVES), _RSA)
 _RSA_MIN_BITS = 2048
 _RSA_MAX_BITS = 16384
 _MAX_LINE = 16384
+_PRIVATE_BEGIN = b"-----BEGIN OPENSSH PRIVATE KEY-----"
+_PRIVATE_END = b"-----END OPENSSH PRIVATE KEY-----"
+_PRIVATE_MAGIC = b"openssh-key-v1\0"
 
 
 class SshKeyError(ArmgitError):
@@ -129,6 +132,7 @@ def parse_private_key(data: bytes, passphrase: bytes | None = None) -> CryptoPri
     Encrypted keys need ``passphrase`` (and the optional ``bcrypt`` package, which
     ``cryptography`` uses for OpenSSH's key derivation).
     """
+    _refuse_unsupported_private(data)
     try:
         key = serialization.load_ssh_private_key(data, password=passphrase)
     except TypeError as exc:  # passphrase missing, or given for a key that has none
@@ -148,6 +152,29 @@ def parse_private_key(data: bytes, passphrase: bytes | None = None) -> CryptoPri
 def public_key_of(private_key: CryptoPrivateKey, comment: str = "") -> PublicKey:
     """The public half of a private key, e.g. to write its ``.pub`` line with ``to_line``."""
     return from_cryptography(private_key.public_key(), comment)
+
+
+def _refuse_unsupported_private(data: bytes) -> None:
+    """Refuse a key type we do not accept before ``cryptography`` loads it (and, for DSA, warns).
+
+    The public key sits unencrypted in the file's header. Input that does not parse here is
+    left for ``cryptography`` to reject with its own message.
+    """
+    lines = data.strip().splitlines()
+    if len(lines) < 3 or lines[0] != _PRIVATE_BEGIN or lines[-1] != _PRIVATE_END:
+        return
+    try:
+        reader = Reader(base64.b64decode(b"".join(lines[1:-1]), validate=True))
+        if reader.raw(len(_PRIVATE_MAGIC), "magic") != _PRIVATE_MAGIC:
+            return
+        for field in ("cipher", "kdf", "kdf options"):
+            reader.string(field)
+        reader.uint32("key count")
+        key_type = Reader(reader.string("public key")).text("key type")
+    except (binascii.Error, ValueError):
+        return
+    if key_type not in KEY_TYPES:
+        raise SshKeyError(_unsupported(key_type))
 
 
 def _unsupported(key_type: str) -> str:
