@@ -140,7 +140,8 @@ def parse_private_key(data: bytes, passphrase: bytes | None = None) -> CryptoPri
     except UnsupportedAlgorithm as exc:
         raise SshKeyError(_unsupported_private(str(exc))) from exc
     except ValueError as exc:
-        raise SshKeyError(f"cannot load private key: {exc} (wrong passphrase?)") from exc
+        hint = " (wrong passphrase?)" if passphrase is not None else ""
+        raise SshKeyError(f"cannot load private key: {exc}{hint}") from exc
     if not isinstance(
         key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
     ):

@@ -274,7 +274,7 @@ def _verify_raw(signer: PublicKey, signature: bytes, data: bytes) -> None:
         _check_primitive(key, signer.key_type, sig_type, raw, data)
     except InvalidSignature as exc:
         raise SignatureError(
-            f"bad signature: the message or signature was altered ({signer.fingerprint})"
+            f"bad signature: it does not verify for this message and key ({signer.fingerprint})"
         ) from exc
 
 

@@ -799,3 +799,33 @@ def test_parse_blob_only_raises_signature_error(blob: bytes) -> None:
 def test_parse_public_key_only_raises_ssh_key_error(text: str) -> None:
     with contextlib.suppress(SshKeyError):
         parse_public_key(text)
+
+
+@settings(max_examples=300)
+@given(blob=st.one_of(st.binary(), st.binary().map(lambda b: put_string("ssh-rsa") + b)))
+def test_parse_public_key_blob_only_raises_ssh_key_error(blob: bytes) -> None:
+    with contextlib.suppress(SshKeyError):
+        parse_public_key_blob(blob)
+
+
+def _armor_private(blob: bytes) -> bytes:
+    encoded = base64.b64encode(blob)
+    body = b"\n".join(encoded[i : i + 70] for i in range(0, len(encoded), 70))
+    return (
+        b"-----BEGIN OPENSSH PRIVATE KEY-----\n" + body + b"\n-----END OPENSSH PRIVATE KEY-----\n"
+    )
+
+
+@settings(deadline=None, max_examples=200)
+@given(
+    mutations=st.lists(_MUTATION, min_size=1, max_size=3),
+    passphrase=st.sampled_from([None, b"secret"]),
+)
+def test_mutated_private_key_only_raises_ssh_key_error(
+    mutations: list[tuple[str, int, bytes | int]], passphrase: bytes | None
+) -> None:
+    blob = base64.b64decode(b"".join(OPENSSH_ED25519_PRIVATE.split(b"\n")[1:-2]))
+    for mutation in mutations:
+        blob = _mutate(blob, mutation)
+    with contextlib.suppress(SshKeyError):
+        parse_private_key(_armor_private(blob), passphrase)
