@@ -29,8 +29,10 @@ def sign_envelope(payload: bytes, payload_type: str, keys: Sequence[Ed25519Priva
     bytes, as Ed25519 signatures are deterministic). Signatures are ordered by key id."""
     message = pae(payload_type, payload)
     signatures = sorted(
-        ({"keyid": keyid(k.public_key()), "sig": base64.b64encode(k.sign(message)).decode()}
-         for k in keys),
+        (
+            {"keyid": keyid(k.public_key()), "sig": base64.b64encode(k.sign(message)).decode()}
+            for k in keys
+        ),
         key=lambda s: s["keyid"],
     )
     envelope = {

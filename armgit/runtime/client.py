@@ -8,6 +8,7 @@ thread see one whole index or the next, never a mix.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -142,10 +143,9 @@ class Runtime:
                 raise IndexUnavailable(f"{state_path} is damaged: {exc}") from exc
         index_path = self._state_dir / INDEX_FILE
         if index_path.is_file():
-            try:
+            # refused (e.g. expired while we were down): wait for a fresh one
+            with contextlib.suppress(IndexRefused):
                 self._accept(index_path.read_bytes(), None)
-            except IndexRefused:
-                pass  # e.g. expired while we were down: wait for a fresh one
 
     def _persist(self, data: bytes, accepted: Accepted) -> None:
         if self._state_dir is None:

@@ -71,8 +71,16 @@ def parse_time(value: object) -> float:
 class VerifiedIndex:
     """A verified index, compiled so that :meth:`evaluate` is a few dict lookups. Immutable."""
 
-    __slots__ = ("_deployments", "_instances", "_targets", "digest", "expires", "payload",
-                 "registry", "version")
+    __slots__ = (
+        "_deployments",
+        "_instances",
+        "_targets",
+        "digest",
+        "expires",
+        "payload",
+        "registry",
+        "version",
+    )
 
     def __init__(self, payload: dict[str, Any], digest: str) -> None:
         self.payload = payload
@@ -101,9 +109,9 @@ class VerifiedIndex:
                 version = versions[f"{template}@{deployment['version']}"]
                 _same_hash(deployment, version, f"{tenant}/deployment/{environment}/{template}")
                 subject = f"{tenant}/{environment}/{template}@{deployment['version']}"
-                key = (tenant, environment, template)
-                self._deployments[key] = (deployment, version)
-                self._targets[key] = _target(subject, deployment["policy"], version)
+                where = (tenant, environment, template)
+                self._deployments[where] = (deployment, version)
+                self._targets[where] = _target(subject, deployment["policy"], version)
         for name, instance in data["instances"].items():
             version = versions[f"{instance['template']}@{instance['version']}"]
             _same_hash(instance, version, f"{tenant}/instance/{name}")

@@ -69,6 +69,7 @@ def _read(path: str, what: str) -> bytes:
     help="What to record as source.repo (default: the repository's path).",
 )
 def command(
+    *,
     repo: str | None,
     rev: str | None,
     keys: tuple[str, ...],
@@ -120,9 +121,11 @@ def command(
         write_atomic(out, result.envelope)
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    tenants = result.payload["tenants"]
+    assert isinstance(tenants, dict)
     signers = ", ".join(keyid(k.public_key()) for k in private)
     click.echo(
         f"wrote {out}: index version {result.payload['version']}, "
-        f"{plural(len(result.payload['tenants']), 'tenant')}, expires {result.payload['expires']}, "
+        f"{plural(len(tenants), 'tenant')}, expires {result.payload['expires']}, "
         f"signed by {signers}"
     )

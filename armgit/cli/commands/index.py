@@ -106,7 +106,12 @@ def command() -> None:
 @command.command(name="verify")
 @_trust_options
 def verify(
-    file: str, trusted_keys: tuple[str, ...], root: str | None, threshold: int, state_dir: str | None
+    *,
+    file: str,
+    trusted_keys: tuple[str, ...],
+    root: str | None,
+    threshold: int,
+    state_dir: str | None,
 ) -> None:
     """Verify FILE; print its version, digest, expiry and tenants.
 
@@ -140,6 +145,7 @@ def verify(
 @click.option("--env", "environment", required=True, help="The environment.")
 @click.option("--template", required=True)
 def resolve(
+    *,
     file: str,
     trusted_keys: tuple[str, ...],
     root: str | None,
@@ -175,8 +181,11 @@ def resolve(
 @click.option("--estimated-cost", type=click.FloatRange(min=0), default=0.0, show_default=True)
 @click.option("--daily-tokens-used", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--monthly-cost-used", type=click.FloatRange(min=0), default=0.0, show_default=True)
-@click.option("--data-scope", "data_scopes", multiple=True, help="A data scope touched. Repeatable.")
+@click.option(
+    "--data-scope", "data_scopes", multiple=True, help="A data scope touched. Repeatable."
+)
 def evaluate(
+    *,
     file: str,
     trusted_keys: tuple[str, ...],
     root: str | None,

@@ -86,16 +86,19 @@ class _TenantBuilder:
         self.approvals: dict[str, list[JsonObject]] = {}
         for entity in snapshot.of_kind("Approval"):
             model = entity.model
-            if entity.id.tenant == tenant and isinstance(model, Approval):
-                if model.statement.decision == "APPROVE":
-                    entry: JsonObject = {
-                        "id": entity.id.name,
-                        "statement": model.statement.model_dump(
-                            mode="json", by_alias=True, exclude_none=True
-                        ),
-                        "signature": model.signature,
-                    }
-                    self.approvals.setdefault(model.statement.subject.ref, []).append(entry)
+            if (
+                entity.id.tenant == tenant
+                and isinstance(model, Approval)
+                and model.statement.decision == "APPROVE"
+            ):
+                entry: JsonObject = {
+                    "id": entity.id.name,
+                    "statement": model.statement.model_dump(
+                        mode="json", by_alias=True, exclude_none=True
+                    ),
+                    "signature": model.signature,
+                }
+                self.approvals.setdefault(model.statement.subject.ref, []).append(entry)
 
     def policy(self, name: str | None) -> tuple[str | None, Policy | None]:
         if name is None:
@@ -162,7 +165,9 @@ class _TenantBuilder:
         self, tenant: Tenant, environment: str, template: str, version: Version
     ) -> tuple[list[tuple[str | None, Policy | None]], list[tuple[str | None, Policy | None]]]:
         template_model = self.snapshot.get(template_id(self.tenant, template), Template)
-        env_model = self.snapshot.get(named_id("Environment", self.tenant, environment), Environment)
+        env_model = self.snapshot.get(
+            named_id("Environment", self.tenant, environment), Environment
+        )
         env_policy = env_model.policy if env_model is not None else None
         attached = [
             self.policy(version.policy),
@@ -190,6 +195,7 @@ class _TenantBuilder:
             for a in self.approvals.get(ref, [])
             if _names_version(a, version.genome_hash, deployment.version)
         ]
+        ordered: list[JsonValue] = [*sorted(approvals, key=lambda a: str(a["id"]))]
         data = _dump(deployment)
         data.pop("template", None)
         data.pop("environment", None)
@@ -197,7 +203,7 @@ class _TenantBuilder:
             **data,
             "genomeHash": version.genome_hash,
             "policy": resolve_policy(attached, ceilings).to_json(),
-            "approvals": sorted(approvals, key=lambda a: str(a["id"])),
+            "approvals": ordered,
         }
 
     def instance(self, tenant: Tenant, instance: Instance) -> JsonObject | None:
@@ -218,7 +224,8 @@ class _TenantBuilder:
 
 def _names_version(approval: JsonObject, genome_hash: str, label: str) -> bool:
     statement = approval["statement"]
-    assert isinstance(statement, dict)
+    if not isinstance(statement, dict):
+        return False
     change = statement.get("change")
     to = change.get("to") if isinstance(change, dict) else None
     return statement.get("digest") == genome_hash or to == label

@@ -114,7 +114,9 @@ def compile_target(
         if not candidates:
             candidates.append((RISK_RANK["critical"], "no declared risk (judged critical)"))
         rank, source = max(candidates)
-        decision = _judge(subject, tool, tier, threshold, rank, source, policy_digest, genome_digest)
+        decision = _judge(
+            subject, tool, tier, threshold, rank, source, policy_digest, genome_digest
+        )
         tools[tool] = _Tool(rank, source, decision)
     limits = policy.get("costLimits") or {}
     scopes = tuple(policy.get("dataScopes") or ())
@@ -134,7 +136,7 @@ def compile_target(
     )
 
 
-def _judge(
+def _judge(  # noqa: PLR0917 (hot path: positional is cheaper)
     subject: str,
     tool: str,
     tier: object,
@@ -147,7 +149,10 @@ def _judge(
     risk = RISKS[rank]
     if threshold is None:
         return Decision(
-            DENY, risk, (f"unknown autonomy tier {tier!r}: failing closed",), policy_digest,
+            DENY,
+            risk,
+            (f"unknown autonomy tier {tier!r}: failing closed",),
+            policy_digest,
             genome_digest,
         )
     why = f"{tool}: risk {risk} (from {source})"
@@ -202,7 +207,7 @@ def decide(
         )
 
 
-def _decide(
+def _decide(  # noqa: PLR0917 (hot path: positional is cheaper)
     target: Target,
     tool: str,
     risk: str | None,

@@ -34,12 +34,15 @@ class EffectivePolicy:
             limits["dailyTokens"] = self.daily_tokens
         if self.monthly_cost is not None:
             limits["monthlyCost"] = _number(self.monthly_cost)
+        tools: list[JsonValue] = [*sorted(self.allowed_tools)]
+        scopes: list[JsonValue] = [*sorted(self.data_scopes)]
+        risks: JsonObject = dict(sorted(self.tool_risk.items()))
         body: JsonObject = {
             "autonomyTier": self.autonomy_tier,
-            "allowedTools": sorted(self.allowed_tools),
-            "toolRisk": dict(sorted(self.tool_risk.items())),
+            "allowedTools": tools,
+            "toolRisk": risks,
             "costLimits": limits,
-            "dataScopes": sorted(self.data_scopes),
+            "dataScopes": scopes,
             "sources": list(self.sources),
         }
         return {**body, "digest": canonical_digest(body)}
