@@ -11,8 +11,19 @@ from tests.index_helpers import ssh_keygen
 
 def compile_example(repo: Git, out: Path, key: Path, *extra: str) -> str:
     result = run_armgit(
-        "compile", "--repo", str(repo.path), "--rev", "HEAD", "--key", str(key),
-        "--out", str(out), "--issued-at", "2026-02-01T00:00:00Z", "--expires-in", "36500d",
+        "compile",
+        "--repo",
+        str(repo.path),
+        "--rev",
+        "HEAD",
+        "--key",
+        str(key),
+        "--out",
+        str(out),
+        "--issued-at",
+        "2026-02-01T00:00:00Z",
+        "--expires-in",
+        "36500d",
         *extra,
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -32,8 +43,17 @@ def test_compile_verify_resolve_evaluate(example_repo: Git, tmp_path: Path) -> N
     assert report["source"]["commit"] == example_repo("rev-parse", "HEAD")
 
     resolved = run_armgit(
-        "index", "resolve", str(out), "--trusted-key", pub,
-        "--tenant", "arm-dev", "--env", "prod", "--template", "customer-support",
+        "index",
+        "resolve",
+        str(out),
+        "--trusted-key",
+        pub,
+        "--tenant",
+        "arm-dev",
+        "--env",
+        "prod",
+        "--template",
+        "customer-support",
     )
     assert resolved.returncode == 0, resolved.stderr
     found = json.loads(resolved.stdout)
@@ -41,16 +61,36 @@ def test_compile_verify_resolve_evaluate(example_repo: Git, tmp_path: Path) -> N
     assert found["policy"]["sources"] == ["support-prod", "prod-ceiling", "tenant-ceiling"]
 
     evaluated = run_armgit(
-        "index", "evaluate", str(out), "--trusted-key", pub, "--tenant", "arm-dev",
-        "--env", "prod", "--instance", "support-prod-1", "--tool", "refund_issue",
+        "index",
+        "evaluate",
+        str(out),
+        "--trusted-key",
+        pub,
+        "--tenant",
+        "arm-dev",
+        "--env",
+        "prod",
+        "--instance",
+        "support-prod-1",
+        "--tool",
+        "refund_issue",
     )
     assert evaluated.returncode == 0, evaluated.stderr
     decision = json.loads(evaluated.stdout)
     assert (decision["decision"], decision["risk"]) == ("NEEDS_APPROVAL", "critical")
 
     missing = run_armgit(
-        "index", "resolve", str(out), "--trusted-key", pub,
-        "--tenant", "arm-dev", "--env", "dev", "--template", "customer-support",
+        "index",
+        "resolve",
+        str(out),
+        "--trusted-key",
+        pub,
+        "--tenant",
+        "arm-dev",
+        "--env",
+        "dev",
+        "--template",
+        "customer-support",
     )
     assert missing.returncode == 1
 
@@ -66,8 +106,15 @@ def test_compile_is_deterministic_and_versions_grow(example_repo: Git, tmp_path:
     assert "index version 2" in compile_example(example_repo, third, key, "--previous", str(first))
     state = tmp_path / "state"
     pub = f"{key}.pub"
-    assert run_armgit("index", "verify", str(third), "--trusted-key", pub, "--state-dir", str(state)).returncode == 0
-    replay = run_armgit("index", "verify", str(first), "--trusted-key", pub, "--state-dir", str(state))
+    assert (
+        run_armgit(
+            "index", "verify", str(third), "--trusted-key", pub, "--state-dir", str(state)
+        ).returncode
+        == 0
+    )
+    replay = run_armgit(
+        "index", "verify", str(first), "--trusted-key", pub, "--state-dir", str(state)
+    )
     assert replay.returncode == 1
     assert json.loads(replay.stdout)["reason"] == "rollback"
 
@@ -80,7 +127,9 @@ def test_verify_refuses_wrong_key_and_tampering(example_repo: Git, tmp_path: Pat
     wrong = run_armgit("index", "verify", str(out), "--trusted-key", f"{other}.pub")
     assert wrong.returncode == 1
     assert json.loads(wrong.stdout)["reason"] == "signature-threshold"
-    out.write_bytes(out.read_bytes().replace(b"application/vnd.armgit.index+json", b"application/json"))
+    out.write_bytes(
+        out.read_bytes().replace(b"application/vnd.armgit.index+json", b"application/json")
+    )
     tampered = run_armgit("index", "verify", str(out), "--trusted-key", f"{key}.pub")
     assert tampered.returncode == 1
     assert "Traceback" not in tampered.stderr
@@ -93,7 +142,15 @@ def test_compile_refuses_invalid_registry(example_repo: Git, tmp_path: Path) -> 
     example_repo.commit_all("tamper")
     out = tmp_path / "index.json"
     result = run_armgit(
-        "compile", "--repo", str(example_repo.path), "--rev", "HEAD", "--key", str(key), "--out", str(out)
+        "compile",
+        "--repo",
+        str(example_repo.path),
+        "--rev",
+        "HEAD",
+        "--key",
+        str(key),
+        "--out",
+        str(out),
     )
     assert result.returncode == 1
     assert "genome-hash-mismatch" in result.stdout
@@ -103,15 +160,33 @@ def test_compile_refuses_invalid_registry(example_repo: Git, tmp_path: Path) -> 
 def test_usage_errors_exit_2(example_repo: Git, tmp_path: Path) -> None:
     key, _, _ = ssh_keygen(tmp_path, "index")
     out = tmp_path / "i.json"
-    bad_key = run_armgit("compile", "--repo", str(example_repo.path), "--key", f"{key}.pub", "--out", str(out))
+    bad_key = run_armgit(
+        "compile", "--repo", str(example_repo.path), "--key", f"{key}.pub", "--out", str(out)
+    )
     assert bad_key.returncode == 2
     assert "Traceback" not in bad_key.stderr
     bad_duration = run_armgit(
-        "compile", "--repo", str(example_repo.path), "--key", str(key), "--out", str(out), "--expires-in", "soon"
+        "compile",
+        "--repo",
+        str(example_repo.path),
+        "--key",
+        str(key),
+        "--out",
+        str(out),
+        "--expires-in",
+        "soon",
     )
     assert bad_duration.returncode == 2
     no_tenant = run_armgit(
-        "compile", "--repo", str(example_repo.path), "--key", str(key), "--out", str(out), "--tenant", "nobody"
+        "compile",
+        "--repo",
+        str(example_repo.path),
+        "--key",
+        str(key),
+        "--out",
+        str(out),
+        "--tenant",
+        "nobody",
     )
     assert no_tenant.returncode == 2
     no_trust = run_armgit("index", "verify", str(out))
@@ -129,9 +204,25 @@ def test_source_date_epoch(example_repo: Git, tmp_path: Path) -> None:
     out = tmp_path / "i.json"
     env = {**os.environ, **GIT_ENV, "PYTHONPATH": str(REPO_ROOT), "SOURCE_DATE_EPOCH": "1769940000"}
     subprocess.run(
-        [sys.executable, "-m", "armgit", "compile", "--repo", str(example_repo.path), "--rev", "HEAD",
-         "--key", str(key), "--out", str(out), "--tenant", "arm-dev"],
-        env=env, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "armgit",
+            "compile",
+            "--repo",
+            str(example_repo.path),
+            "--rev",
+            "HEAD",
+            "--key",
+            str(key),
+            "--out",
+            str(out),
+            "--tenant",
+            "arm-dev",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
     )
     import base64
 

@@ -67,7 +67,10 @@ def test_refresh_over_http_keeps_last_good(server: Server, tmp_path: Path) -> No
     clock = Clock()
     trust = TrustRoot.from_public_keys([line])
     runtime = Runtime(trust, server.url, state_dir=tmp_path / "state", clock=clock)
-    assert runtime.evaluate("arm-dev", "prod", template="customer-support", tool="kb_lookup").decision == "DENY"
+    assert (
+        runtime.evaluate("arm-dev", "prod", template="customer-support", tool="kb_lookup").decision
+        == "DENY"
+    )
 
     server.body = sign(example_payload(version=2), [key])
     assert runtime.refresh() is True
@@ -136,7 +139,9 @@ def test_evaluate_from_many_threads(server: Server, tmp_path: Path) -> None:
     def work() -> None:
         for _ in range(500):
             results.append(
-                runtime.evaluate("arm-dev", "prod", instance="support-prod-1", tool="refund_issue").decision
+                runtime.evaluate(
+                    "arm-dev", "prod", instance="support-prod-1", tool="refund_issue"
+                ).decision
             )
 
     threads = [threading.Thread(target=work) for _ in range(4)]

@@ -1,4 +1,4 @@
-"""The decision function of SPEC section 7 as a table: every tier x risk, allow-list, cost, scope."""
+"""The decision function of SPEC section 7 as a table: tier x risk, allow-list, cost, scope."""
 
 from __future__ import annotations
 
@@ -97,8 +97,11 @@ def test_allow_list(tool: str, reason: str) -> None:
 
 def test_manifest_by_hash_only_judges_unknown_risk_critical() -> None:
     t = compile_target(
-        "s", {"autonomyTier": 2, "allowedTools": ["x"]}, {"toolManifestHash": "sha256:0"},
-        policy_digest="P", genome_digest="G",
+        "s",
+        {"autonomyTier": 2, "allowedTools": ["x"]},
+        {"toolManifestHash": "sha256:0"},
+        policy_digest="P",
+        genome_digest="G",
     )
     assert (decide(t, "x").decision, decide(t, "x").risk) == (NEEDS_APPROVAL, "critical")
 
@@ -171,8 +174,12 @@ def test_unknown_caller_risk_fails_closed() -> None:
 
 def test_blocked_target_denies_everything() -> None:
     t = compile_target(
-        "s", {"autonomyTier": 5, "allowedTools": ["low_tool"]}, GENOME,
-        policy_digest="P", genome_digest="G", blocked="instance 'x' is PAUSED",
+        "s",
+        {"autonomyTier": 5, "allowedTools": ["low_tool"]},
+        GENOME,
+        policy_digest="P",
+        genome_digest="G",
+        blocked="instance 'x' is PAUSED",
     )
     assert decide(t, "low_tool").reasons == ("instance 'x' is PAUSED",)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_ssh_public_key
 
 from armgit.core.canonical import to_canonical_json
@@ -29,7 +30,8 @@ def test_independent_dsse_check(tmp_path: Path) -> None:
     pae = b"DSSEv1 " + str(len(payload_type.encode())).encode() + b" " + payload_type.encode()
     pae += b" " + str(len(body)).encode() + b" " + body
     public = load_ssh_public_key(line.encode())
-    public.verify(base64.b64decode(envelope["signatures"][0]["sig"]), pae)  # type: ignore[union-attr,call-arg,arg-type]
+    assert isinstance(public, Ed25519PublicKey)
+    public.verify(base64.b64decode(envelope["signatures"][0]["sig"]), pae)
     blob = base64.b64decode(line.split()[1])
     fingerprint = "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
     assert envelope["signatures"][0]["keyid"] == fingerprint

@@ -55,7 +55,9 @@ def test_flipped_payload_byte(keys: list[tuple[Ed25519PrivateKey, str]]) -> None
     def swap(envelope: dict[str, Any]) -> None:
         envelope["payload"] = base64.b64encode(bytes(payload)).decode()
 
-    refused("signature-threshold", lambda: verify_index(edit_envelope(good, swap), trust(keys), now=NOW))
+    refused(
+        "signature-threshold", lambda: verify_index(edit_envelope(good, swap), trust(keys), now=NOW)
+    )
 
 
 def test_flipped_signature_byte(keys: list[tuple[Ed25519PrivateKey, str]]) -> None:
@@ -66,7 +68,9 @@ def test_flipped_signature_byte(keys: list[tuple[Ed25519PrivateKey, str]]) -> No
         sig[10] ^= 1
         envelope["signatures"][0]["sig"] = base64.b64encode(bytes(sig)).decode()
 
-    refused("signature-threshold", lambda: verify_index(edit_envelope(good, flip), trust(keys), now=NOW))
+    refused(
+        "signature-threshold", lambda: verify_index(edit_envelope(good, flip), trust(keys), now=NOW)
+    )
 
 
 @pytest.mark.parametrize(
@@ -76,16 +80,17 @@ def test_flipped_signature_byte(keys: list[tuple[Ed25519PrivateKey, str]]) -> No
 def test_payload_type_must_be_exact(
     keys: list[tuple[Ed25519PrivateKey, str]], payload_type: str
 ) -> None:
-    signed_other = sign_envelope(
-        to_canonical_json(example_payload()), payload_type, [keys[0][0]]
-    )
+    signed_other = sign_envelope(to_canonical_json(example_payload()), payload_type, [keys[0][0]])
     refused("wrong-payload-type", lambda: verify_index(signed_other, trust(keys), now=NOW))
 
     def retype(envelope: dict[str, Any]) -> None:
         envelope["payloadType"] = payload_type
 
     good = sign(example_payload(), [keys[0][0]])
-    refused("wrong-payload-type", lambda: verify_index(edit_envelope(good, retype), trust(keys), now=NOW))
+    refused(
+        "wrong-payload-type",
+        lambda: verify_index(edit_envelope(good, retype), trust(keys), now=NOW),
+    )
 
 
 def test_keyid_is_only_a_hint(keys: list[tuple[Ed25519PrivateKey, str]]) -> None:
@@ -102,21 +107,24 @@ def test_keyid_is_only_a_hint(keys: list[tuple[Ed25519PrivateKey, str]]) -> None
     assert verify_index(edit_envelope(good, no_keyid), trust(keys), now=NOW).version == 1
 
 
-def test_keyid_of_a_trusted_key_on_a_wrong_signature(keys: list[tuple[Ed25519PrivateKey, str]]) -> None:
+def test_keyid_of_a_trusted_key_on_a_wrong_signature(
+    keys: list[tuple[Ed25519PrivateKey, str]],
+) -> None:
     rogue = sign(example_payload(), [keys[2][0]])
     trusted_id = json.loads(sign(example_payload(), [keys[0][0]]))["signatures"][0]["keyid"]
 
     def claim(envelope: dict[str, Any]) -> None:
         envelope["signatures"][0]["keyid"] = trusted_id
 
-    refused("signature-threshold", lambda: verify_index(edit_envelope(rogue, claim), trust(keys), now=NOW))
+    refused(
+        "signature-threshold",
+        lambda: verify_index(edit_envelope(rogue, claim), trust(keys), now=NOW),
+    )
 
 
 def test_one_key_signing_twice_counts_once(keys: list[tuple[Ed25519PrivateKey, str]]) -> None:
     twice = sign(example_payload(), [keys[0][0], keys[0][0]])
-    error = refused(
-        "signature-threshold", lambda: verify_index(twice, trust(keys, 2, 2), now=NOW)
-    )
+    error = refused("signature-threshold", lambda: verify_index(twice, trust(keys, 2, 2), now=NOW))
     assert "1 trusted key" in str(error)
     both = sign(example_payload(), [keys[0][0], keys[1][0]])
     assert verify_index(both, trust(keys, 2, 2), now=NOW).version == 1
@@ -168,13 +176,22 @@ def test_genome_hash_recomputed(keys: list[tuple[Ed25519PrivateKey, str]]) -> No
     payload = example_payload()
     version = payload["tenants"]["arm-dev"]["versions"]["customer-support@2.0.0"]
     version["genome"]["modelConfig"]["temperature"] = 1.5
-    refused("genome-hash-mismatch", lambda: verify_index(sign(payload, [keys[0][0]]), trust(keys), now=NOW))
+    refused(
+        "genome-hash-mismatch",
+        lambda: verify_index(sign(payload, [keys[0][0]]), trust(keys), now=NOW),
+    )
 
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"[]", b"{", b'{"payload":"!!","payloadType":"application/vnd.armgit.index+json",'
-     b'"signatures":[{"sig":"AA=="}]}', "\ufeff{}".encode("utf-16")],
+    [
+        b"",
+        b"[]",
+        b"{",
+        b'{"payload":"!!","payloadType":"application/vnd.armgit.index+json",'
+        b'"signatures":[{"sig":"AA=="}]}',
+        "\ufeff{}".encode("utf-16"),
+    ],
 )
 def test_malformed_envelopes(keys: list[tuple[Ed25519PrivateKey, str]], data: bytes) -> None:
     refused("malformed-envelope", lambda: verify_index(data, trust(keys), now=NOW))
@@ -191,10 +208,14 @@ def test_size_cap(keys: list[tuple[Ed25519PrivateKey, str]]) -> None:
     refused("too-large", lambda: verify_index(data, trust(keys), now=NOW, max_bytes=100))
 
 
-def test_signature_over_structurally_broken_payload(keys: list[tuple[Ed25519PrivateKey, str]]) -> None:
+def test_signature_over_structurally_broken_payload(
+    keys: list[tuple[Ed25519PrivateKey, str]],
+) -> None:
     payload = example_payload()
     del payload["tenants"]["arm-dev"]["versions"]
-    refused("malformed-payload", lambda: verify_index(sign(payload, [keys[0][0]]), trust(keys), now=NOW))
+    refused(
+        "malformed-payload", lambda: verify_index(sign(payload, [keys[0][0]]), trust(keys), now=NOW)
+    )
 
 
 def test_trusted_key_file_from_ssh_keygen_is_usable(tmp_path: Path) -> None:
