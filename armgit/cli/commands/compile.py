@@ -1,0 +1,131 @@
+"""``armgit compile``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from armgit.cli.options import repo_option, rev_option
+from armgit.cli.output import emit_findings, plural
+from armgit.errors import UsageError
+from armgit.index.compile import (
+    DEFAULT_EXPIRES_IN,
+    compile_index,
+    parse_duration,
+    parse_issued_at,
+    read_previous,
+)
+from armgit.index.files import write_atomic
+from armgit.index.keys import keyid, parse_private_key
+
+
+def _read(path: str, what: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
+
+
+@click.command(name="compile")
+@repo_option
+@rev_option
+@click.option(
+    "--key",
+    "keys",
+    metavar="SSH_KEY",
+    multiple=True,
+    required=True,
+    help="Ed25519 private key in OpenSSH format (ssh-keygen -t ed25519). Repeat to add "
+    "signatures for a threshold above 1.",
+)
+@click.option("--out", metavar="FILE", required=True, help="Where to write the signed index.")
+@click.option("--tenant", metavar="TENANT", default=None, help="Compile only this tenant.")
+@click.option(
+    "--expires-in",
+    metavar="DURATION",
+    default=DEFAULT_EXPIRES_IN,
+    show_default=True,
+    help="How long runtimes accept the index: 30m, 12h, 7d, ...",
+)
+@click.option(
+    "--issued-at",
+    metavar="RFC3339",
+    default=None,
+    help="Fix the issue time (default: SOURCE_DATE_EPOCH if set, else now).",
+)
+@click.option(
+    "--previous",
+    metavar="FILE",
+    default=None,
+    help="The index published before: the new one gets its version + 1 and its digest.",
+)
+@click.option(
+    "--source-repo",
+    metavar="URL",
+    default=None,
+    help="What to record as source.repo (default: the repository's path).",
+)
+def command(
+    *,
+    repo: str | None,
+    rev: str | None,
+    keys: tuple[str, ...],
+    out: str,
+    tenant: str | None,
+    expires_in: str,
+    issued_at: str | None,
+    previous: str | None,
+    source_repo: str | None,
+) -> None:
+    """Compile the registry at one commit into a signed index.
+
+    The index holds, per tenant, the environments, providers, the deployed version of each
+    template in each environment with its genome and hash, instances with their desired state,
+    the effective policy of each (resolved and bounded by ceilings) and the approvals that
+    admitted each deployed version. The payload is RFC 8785 canonical JSON in a DSSE envelope
+    signed with Ed25519: the same commit, options and issue time give the same bytes.
+
+    A registry that fails `armgit validate` is refused (exit 1). The file is written
+    atomically. See docs/index.md.
+
+    \b
+    Examples:
+      armgit compile --repo . --rev main --key ~/.ssh/index_ed25519 --out index.json
+      armgit compile --rev main --key k --out next.json --previous index.json --expires-in 1d
+    """
+    private = [parse_private_key(_read(k, "key"), name=k) for k in keys]
+    before = read_previous(_read(previous, "previous index")) if previous else None
+    when = parse_issued_at(issued_at, os.environ.get("SOURCE_DATE_EPOCH"))
+    result = compile_index(
+        repo,
+        rev,
+        private,
+        issued_at=when,
+        expires_in=parse_duration(expires_in),
+        tenant=tenant,
+        previous=before,
+        source_repo=source_repo,
+    )
+    if result.envelope is None or result.payload is None:
+        files = len({f.path for f in result.findings})
+        summary = (
+            f"refused: {plural(len(result.findings), 'finding')} in {plural(files, 'file')}; "
+            "fix them (armgit validate) before compiling"
+        )
+        emit_findings(result.findings, "text", summary=summary)
+        sys.exit(1)
+    try:
+        write_atomic(out, result.envelope)
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    tenants = result.payload["tenants"]
+    assert isinstance(tenants, dict)
+    signers = ", ".join(keyid(k.public_key()) for k in private)
+    click.echo(
+        f"wrote {out}: index version {result.payload['version']}, "
+        f"{plural(len(tenants), 'tenant')}, expires {result.payload['expires']}, "
+        f"signed by {signers}"
+    )

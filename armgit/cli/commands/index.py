@@ -1,0 +1,229 @@
+"""``armgit index verify|resolve|evaluate``: the runtime's checks and answers, JSON out."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from armgit.errors import UsageError
+from armgit.index.keys import KeyFileError
+from armgit.runtime import (
+    IndexRefused,
+    IndexUnavailable,
+    NotFound,
+    Runtime,
+    TrustRoot,
+    VerifiedIndex,
+    parse_root,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _trust_options(func: F) -> F:
+    func = click.option(
+        "--state-dir",
+        metavar="DIR",
+        default=None,
+        help="Remember the last accepted version here; older or replayed indexes are refused.",
+    )(func)
+    func = click.option(
+        "--threshold",
+        type=click.IntRange(min=1),
+        default=1,
+        show_default=True,
+        help="How many distinct trusted keys must have signed.",
+    )(func)
+    func = click.option(
+        "--root",
+        metavar="FILE",
+        default=None,
+        help="A signed trust root file (keys and threshold) instead of --trusted-key.",
+    )(func)
+    func = click.option(
+        "--trusted-key",
+        "trusted_keys",
+        metavar="PUB",
+        multiple=True,
+        help="A trusted index key: an OpenSSH public key file (.pub) or line. Repeatable.",
+    )(func)
+    return click.argument("file", metavar="FILE")(func)
+
+
+def _trust(trusted_keys: tuple[str, ...], root: str | None, threshold: int) -> TrustRoot:
+    if root is not None:
+        if trusted_keys:
+            raise UsageError("give either --root or --trusted-key, not both")
+        try:
+            return parse_root(Path(root).read_bytes())
+        except OSError as exc:
+            raise UsageError(f"cannot read {root}: {exc.strerror or exc}") from exc
+        except IndexRefused as exc:
+            raise UsageError(f"--root {root}: {exc}") from exc
+    if not trusted_keys:
+        raise UsageError("name the trusted index keys with --trusted-key PUB (or --root FILE)")
+    lines = []
+    for item in trusted_keys:
+        path = Path(item)
+        if not item.startswith("ssh-") and path.is_file():
+            lines.append(path.read_text("utf-8", errors="replace"))
+        else:
+            lines.append(item)
+    try:
+        return TrustRoot.from_public_keys(lines, threshold)
+    except (KeyFileError, ValueError) as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _load(
+    file: str, trusted_keys: tuple[str, ...], root: str | None, threshold: int, state: str | None
+) -> VerifiedIndex:
+    runtime = Runtime(_trust(trusted_keys, root, threshold), state_dir=state)
+    try:
+        return runtime.load_path(file)
+    except (IndexRefused, IndexUnavailable) as exc:
+        reason = exc.reason if isinstance(exc, IndexRefused) else "unavailable"
+        click.echo(json.dumps({"valid": False, "reason": reason, "message": str(exc)}, indent=2))
+        click.echo(f"armgit: {exc}", err=True)
+        sys.exit(1)
+
+
+@click.group(name="index")
+def command() -> None:
+    """Verify a signed index and ask it what the runtime asks (JSON out).
+
+    Every subcommand verifies FILE first, exactly as armgit.runtime does: payloadType,
+    signatures from distinct trusted keys, duplicate keys, expiry, version (with --state-dir)
+    and every genome hash. Exit codes: 0 ok, 1 refused (the reason is printed), 2 usage.
+    """
+
+
+@command.command(name="verify")
+@_trust_options
+def verify(
+    *,
+    file: str,
+    trusted_keys: tuple[str, ...],
+    root: str | None,
+    threshold: int,
+    state_dir: str | None,
+) -> None:
+    """Verify FILE; print its version, digest, expiry and tenants.
+
+    \b
+    Example:
+      armgit index verify index.json --trusted-key index-key.pub --state-dir /var/lib/agent
+    """
+    index = _load(file, trusted_keys, root, threshold, state_dir)
+    payload = index.payload
+    click.echo(
+        json.dumps(
+            {
+                "valid": True,
+                "version": index.version,
+                "digest": index.digest,
+                "registry": index.registry,
+                "source": payload["source"],
+                "issuedAt": payload["issuedAt"],
+                "expires": payload["expires"],
+                "previous": payload["previous"],
+                "tenants": sorted(payload["tenants"]),
+            },
+            indent=2,
+        )
+    )
+
+
+@command.command(name="resolve")
+@_trust_options
+@click.option("--tenant", required=True)
+@click.option("--env", "environment", required=True, help="The environment.")
+@click.option("--template", required=True)
+def resolve(
+    *,
+    file: str,
+    trusted_keys: tuple[str, ...],
+    root: str | None,
+    threshold: int,
+    state_dir: str | None,
+    tenant: str,
+    environment: str,
+    template: str,
+) -> None:
+    """Print the version of a template deployed in an environment: genome, hash, policy."""
+    index = _load(file, trusted_keys, root, threshold, state_dir)
+    try:
+        found = index.resolve(tenant, environment, template)
+    except NotFound as exc:
+        click.echo(json.dumps({"found": False, "message": str(exc)}, indent=2))
+        sys.exit(1)
+    click.echo(json.dumps(found.to_json(), indent=2))
+
+
+@command.command(name="evaluate")
+@_trust_options
+@click.option("--tenant", required=True)
+@click.option("--env", "environment", required=True, help="The environment.")
+@click.option("--template", default=None, help="Judge against the deployed version's policy.")
+@click.option("--instance", default=None, help="Judge against the instance's policy.")
+@click.option("--tool", required=True, help="The tool id being called.")
+@click.option(
+    "--risk",
+    type=click.Choice(["low", "medium", "high", "critical"]),
+    default=None,
+    help="Raise the risk of this call (never lowers the declared risk).",
+)
+@click.option("--estimated-cost", type=click.FloatRange(min=0), default=0.0, show_default=True)
+@click.option("--daily-tokens-used", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--monthly-cost-used", type=click.FloatRange(min=0), default=0.0, show_default=True)
+@click.option(
+    "--data-scope", "data_scopes", multiple=True, help="A data scope touched. Repeatable."
+)
+def evaluate(
+    *,
+    file: str,
+    trusted_keys: tuple[str, ...],
+    root: str | None,
+    threshold: int,
+    state_dir: str | None,
+    tenant: str,
+    environment: str,
+    template: str | None,
+    instance: str | None,
+    tool: str,
+    risk: str | None,
+    estimated_cost: float,
+    daily_tokens_used: int,
+    monthly_cost_used: float,
+    data_scopes: tuple[str, ...],
+) -> None:
+    """Decide a tool call: ALLOW, DENY or NEEDS_APPROVAL, with reasons and digests.
+
+    Exit code 0 whatever the decision (it is in the JSON); 1 only when FILE is refused.
+
+    \b
+    Example:
+      armgit index evaluate index.json --trusted-key k.pub --tenant arm-dev --env prod \\
+        --template customer-support --tool refund_issue --estimated-cost 0.05
+    """
+    if (template is None) == (instance is None):
+        raise UsageError("give exactly one of --template and --instance")
+    index = _load(file, trusted_keys, root, threshold, state_dir)
+    decision = index.evaluate(
+        tenant,
+        environment,
+        template=template,
+        instance=instance,
+        tool=tool,
+        risk=risk,
+        estimated_cost=estimated_cost,
+        daily_tokens_used=daily_tokens_used,
+        monthly_cost_used=monthly_cost_used,
+        data_scope=data_scopes or None,
+    )
+    click.echo(json.dumps(decision.to_json(), indent=2))

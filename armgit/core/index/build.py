@@ -1,0 +1,231 @@
+"""Build the index payload (SPEC section 7) from a snapshot: plain JSON data, ready for JCS.
+
+Per tenant: environments, providers, the deployed version of each template in each environment
+(ACTIVE deployments only) with its effective policy and the approvals that admitted it, instances
+with their desired state and effective policy, and a ``versions`` table holding each referenced
+genome once (deployments and instances name it by ``template@label`` and repeat its hash).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from armgit.core.index.policy import resolve_policy
+from armgit.core.jsondata import JsonObject, JsonValue
+from armgit.core.layout import deployment_id, named_id, template_id, tenant_id, version_id
+from armgit.core.models import (
+    Approval,
+    Deployment,
+    Document,
+    Environment,
+    Instance,
+    Policy,
+    Provider,
+    Template,
+    Tenant,
+    Version,
+)
+from armgit.core.rules.state import parse_version_ref
+from armgit.core.snapshot import Snapshot
+
+PAYLOAD_KIND = "Index"
+PAYLOAD_API_VERSION = "armgit/v1"
+
+
+@dataclass(frozen=True, slots=True)
+class IndexOptions:
+    """What the compiler adds to the registry's content."""
+
+    issued_at: str
+    expires: str
+    version: int = 1
+    previous: str | None = None
+    tenant: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where the registry was read: repository, commit and tree (plain strings)."""
+
+    repo: str
+    commit: str = ""
+    tree: str = ""
+
+
+def build_index(snapshot: Snapshot, source: Source, options: IndexOptions) -> JsonObject:
+    """The index payload. Raises ``ValueError`` if ``options.tenant`` names no tenant."""
+    registry = snapshot.registry
+    tenants = sorted(e.id.tenant for e in snapshot.of_kind("Tenant"))
+    if options.tenant is not None:
+        if options.tenant not in tenants:
+            raise ValueError(f"tenant {options.tenant!r} does not exist in this registry")
+        tenants = [options.tenant]
+    return {
+        "apiVersion": PAYLOAD_API_VERSION,
+        "kind": PAYLOAD_KIND,
+        "registry": registry.name if registry is not None else "",
+        "source": {"repo": source.repo, "commit": source.commit, "tree": source.tree},
+        "version": options.version,
+        "issuedAt": options.issued_at,
+        "expires": options.expires,
+        "previous": options.previous,
+        "tenants": {t: _TenantBuilder(snapshot, t).build() for t in tenants},
+    }
+
+
+def _dump(model: Document) -> JsonObject:
+    data = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return {k: v for k, v in data.items() if k not in {"apiVersion", "kind", "name", "tenant"}}
+
+
+class _TenantBuilder:
+    def __init__(self, snapshot: Snapshot, tenant: str) -> None:
+        self.snapshot = snapshot
+        self.tenant = tenant
+        self.versions: dict[str, JsonObject] = {}
+        self.approvals: dict[str, list[JsonObject]] = {}
+        for entity in snapshot.of_kind("Approval"):
+            model = entity.model
+            if (
+                entity.id.tenant == tenant
+                and isinstance(model, Approval)
+                and model.statement.decision == "APPROVE"
+            ):
+                entry: JsonObject = {
+                    "id": entity.id.name,
+                    "statement": model.statement.model_dump(
+                        mode="json", by_alias=True, exclude_none=True
+                    ),
+                    "signature": model.signature,
+                }
+                self.approvals.setdefault(model.statement.subject.ref, []).append(entry)
+
+    def policy(self, name: str | None) -> tuple[str | None, Policy | None]:
+        if name is None:
+            return None, None
+        return name, self.snapshot.get(named_id("Policy", self.tenant, name), Policy)
+
+    def build(self) -> JsonObject:
+        snapshot, tenant = self.snapshot, self.tenant
+        model = snapshot.get(tenant_id(tenant), Tenant)
+        assert model is not None
+        environments: dict[str, JsonValue] = {}
+        providers: dict[str, JsonValue] = {}
+        for entity in snapshot.of_kind("Environment"):
+            if entity.id.tenant == tenant and isinstance(entity.model, Environment):
+                environments[entity.id.name] = _dump(entity.model)
+        for entity in snapshot.of_kind("Provider"):
+            if entity.id.tenant == tenant and isinstance(entity.model, Provider):
+                providers[entity.id.name] = _dump(entity.model)
+        deployments: dict[str, dict[str, JsonValue]] = {}
+        for entity in snapshot.of_kind("Deployment"):
+            deployment = entity.model
+            if entity.id.tenant != tenant or not isinstance(deployment, Deployment):
+                continue
+            if deployment.status != "ACTIVE":
+                continue
+            built = self.deployment(model, deployment)
+            if built is not None:
+                deployments.setdefault(deployment.environment, {})[deployment.template] = built
+        instances: dict[str, JsonValue] = {}
+        for entity in snapshot.of_kind("Instance"):
+            if entity.id.tenant == tenant and isinstance(entity.model, Instance):
+                built = self.instance(model, entity.model)
+                if built is not None:
+                    instances[entity.id.name] = built
+        return {
+            "name": model.name,
+            "environments": dict(sorted(environments.items())),
+            "providers": dict(sorted(providers.items())),
+            "versions": dict(sorted(self.versions.items())),
+            "deployments": {
+                env: dict(sorted(by_template.items()))
+                for env, by_template in sorted(deployments.items())
+            },
+            "instances": dict(sorted(instances.items())),
+        }
+
+    def version(self, template: str, label: str) -> Version | None:
+        version = self.snapshot.get(version_id(self.tenant, template, label), Version)
+        if version is not None:
+            key = f"{template}@{label}"
+            if key not in self.versions:
+                self.versions[key] = {
+                    "template": template,
+                    "label": label,
+                    "lifecycle": version.lifecycle,
+                    "genome": version.genome.model_dump(
+                        mode="json", by_alias=True, exclude_none=True
+                    ),
+                    "genomeHash": version.genome_hash,
+                }
+        return version
+
+    def chain(
+        self, tenant: Tenant, environment: str, template: str, version: Version
+    ) -> tuple[list[tuple[str | None, Policy | None]], list[tuple[str | None, Policy | None]]]:
+        template_model = self.snapshot.get(template_id(self.tenant, template), Template)
+        env_model = self.snapshot.get(
+            named_id("Environment", self.tenant, environment), Environment
+        )
+        env_policy = env_model.policy if env_model is not None else None
+        attached = [
+            self.policy(version.policy),
+            self.policy(template_model.policy if template_model is not None else None),
+            self.policy(env_policy),
+            self.policy(tenant.policy),
+        ]
+        return attached, [self.policy(env_policy), self.policy(tenant.policy)]
+
+    def deployment(self, tenant: Tenant, deployment: Deployment) -> JsonObject | None:
+        version = self.version(deployment.template, deployment.version)
+        if version is None:
+            return None
+        attached, ceilings = self.chain(
+            tenant, deployment.environment, deployment.template, version
+        )
+        refs = (
+            version_id(self.tenant, deployment.template, deployment.version).ref,
+            f"{deployment.template}@{deployment.version}",
+            deployment_id(self.tenant, deployment.environment, deployment.template).ref,
+        )
+        approvals = [
+            a
+            for ref in refs
+            for a in self.approvals.get(ref, [])
+            if _names_version(a, version.genome_hash, deployment.version)
+        ]
+        ordered: list[JsonValue] = [*sorted(approvals, key=lambda a: str(a["id"]))]
+        data = _dump(deployment)
+        data.pop("template", None)
+        data.pop("environment", None)
+        return {
+            **data,
+            "genomeHash": version.genome_hash,
+            "policy": resolve_policy(attached, ceilings).to_json(),
+            "approvals": ordered,
+        }
+
+    def instance(self, tenant: Tenant, instance: Instance) -> JsonObject | None:
+        ref = parse_version_ref(instance.version, self.tenant)
+        version = self.version(ref.template, ref.label)
+        if version is None:
+            return None
+        attached, ceilings = self.chain(tenant, instance.environment, ref.template, version)
+        data = _dump(instance)
+        return {
+            **data,
+            "template": ref.template,
+            "version": ref.label,
+            "genomeHash": version.genome_hash,
+            "policy": resolve_policy([self.policy(instance.policy), *attached], ceilings).to_json(),
+        }
+
+
+def _names_version(approval: JsonObject, genome_hash: str, label: str) -> bool:
+    statement = approval["statement"]
+    if not isinstance(statement, dict):
+        return False
+    change = statement.get("change")
+    to = change.get("to") if isinstance(change, dict) else None
+    return statement.get("digest") == genome_hash or to == label

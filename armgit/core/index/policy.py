@@ -1,0 +1,127 @@
+"""Effective policies: the most specific attached policy, bounded by every ceiling above it.
+
+Resolved once, at compile time, so the runtime does no search: the index carries, per deployed
+version and per instance, one policy that is never wider than any ceiling that bounds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from armgit.core.canonical import canonical_digest
+from armgit.core.ceilings import RISK_ORDER, scope_covered
+from armgit.core.jsondata import JsonObject, JsonValue
+from armgit.core.models import Policy
+
+
+@dataclass(frozen=True, slots=True)
+class EffectivePolicy:
+    """A resolved policy. ``sources`` names the policies it came from, most specific first."""
+
+    autonomy_tier: int
+    allowed_tools: frozenset[str]
+    tool_risk: dict[str, str]
+    daily_tokens: int | None
+    monthly_cost: float | None
+    data_scopes: frozenset[str]
+    sources: tuple[str, ...]
+
+    def to_json(self) -> JsonObject:
+        """The index form, with ``digest`` (sha256 of the JCS of everything else)."""
+        limits: JsonObject = {}
+        if self.daily_tokens is not None:
+            limits["dailyTokens"] = self.daily_tokens
+        if self.monthly_cost is not None:
+            limits["monthlyCost"] = _number(self.monthly_cost)
+        tools: list[JsonValue] = [*sorted(self.allowed_tools)]
+        scopes: list[JsonValue] = [*sorted(self.data_scopes)]
+        risks: JsonObject = dict(sorted(self.tool_risk.items()))
+        body: JsonObject = {
+            "autonomyTier": self.autonomy_tier,
+            "allowedTools": tools,
+            "toolRisk": risks,
+            "costLimits": limits,
+            "dataScopes": scopes,
+            "sources": list(self.sources),
+        }
+        return {**body, "digest": canonical_digest(body)}
+
+
+# No policy attached anywhere: nothing is allowed (fail closed).
+NO_POLICY = EffectivePolicy(0, frozenset(), {}, None, None, frozenset(), ())
+
+
+def _number(value: float) -> JsonValue:
+    return int(value) if float(value).is_integer() else value
+
+
+def from_policy(name: str, policy: Policy) -> EffectivePolicy:
+    return EffectivePolicy(
+        autonomy_tier=policy.autonomy_tier,
+        allowed_tools=frozenset(policy.allowed_tools),
+        tool_risk=dict(policy.tool_risk),
+        daily_tokens=policy.cost_limits.daily_tokens,
+        monthly_cost=policy.cost_limits.monthly_cost,
+        data_scopes=frozenset(policy.data_scopes),
+        sources=(name,),
+    )
+
+
+def _min(a: float | None, b: float | None) -> float | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)
+
+
+def intersect_scopes(mine: frozenset[str], bound: frozenset[str]) -> frozenset[str]:
+    """The scopes covered by both sets (``prefix*`` patterns cover what starts with the prefix)."""
+    result = {s for s in mine if scope_covered(s, tuple(bound))}
+    result |= {s for s in bound if scope_covered(s, tuple(mine))}
+    return frozenset(result)
+
+
+def intersect(policy: EffectivePolicy, ceiling: EffectivePolicy) -> EffectivePolicy:
+    """``policy`` narrowed to ``ceiling``: the lower tier, common tools, the higher risk of each
+    tool, the lower of each cost limit and the data scopes both cover."""
+    risks = dict(policy.tool_risk)
+    for tool, risk in ceiling.tool_risk.items():
+        own = risks.get(tool)
+        if own is None or RISK_ORDER.index(risk) > RISK_ORDER.index(own):
+            risks[tool] = risk
+    tools = policy.allowed_tools & ceiling.allowed_tools
+    daily = _min(policy.daily_tokens, ceiling.daily_tokens)
+    return EffectivePolicy(
+        autonomy_tier=min(policy.autonomy_tier, ceiling.autonomy_tier),
+        allowed_tools=tools,
+        tool_risk={t: r for t, r in risks.items() if t in tools},
+        daily_tokens=None if daily is None else int(daily),
+        monthly_cost=_min(policy.monthly_cost, ceiling.monthly_cost),
+        data_scopes=intersect_scopes(policy.data_scopes, ceiling.data_scopes),
+        sources=policy.sources + tuple(s for s in ceiling.sources if s not in policy.sources),
+    )
+
+
+def resolve_policy(
+    attached: Sequence[tuple[str | None, Policy | None]],
+    ceilings: Sequence[tuple[str | None, Policy | None]],
+) -> EffectivePolicy:
+    """The effective policy: the first attached policy in ``attached`` (most specific first:
+    instance, version, template, environment, tenant), intersected with every policy of
+    ``ceilings`` (tenant and environment policies) that is marked ``ceiling: true``.
+
+    With no attached policy the result allows nothing (tier 0, no tools).
+    """
+    effective = NO_POLICY
+    for name, policy in attached:
+        if name is not None and policy is not None:
+            effective = from_policy(name, policy)
+            break
+    if not effective.sources:
+        return NO_POLICY
+    for name, ceiling in ceilings:
+        if name is not None and ceiling is not None and ceiling.ceiling:
+            effective = intersect(effective, from_policy(name, ceiling))
+    return effective

@@ -1,0 +1,255 @@
+"""Verify index bytes and compile them for lookups. Pure: bytes and the time in, no I/O.
+
+Like python-tuf's trusted metadata set, this module decides what to trust; fetching and
+remembering what was accepted live in :mod:`armgit.runtime.client`.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from armgit.core.index.decide import Decision, Target, compile_target, decide
+from armgit.index.dsse import INDEX_PAYLOAD_TYPE
+from armgit.runtime.envelope import parse_envelope, parse_json
+from armgit.runtime.errors import IndexRefused, NotFound
+from armgit.runtime.jcs import jcs_digest
+from armgit.runtime.trust import TrustRoot
+
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """The version and payload digest of the last accepted index (kept in the state directory)."""
+
+    version: int
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """What runs where: the deployed version of a template in an environment, with its genome
+    (a private copy), genome hash and effective policy (index JSON form, with ``digest``)."""
+
+    tenant: str
+    environment: str
+    template: str
+    version: str
+    lifecycle: str
+    genome: dict[str, Any]
+    genome_hash: str
+    policy: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tenant": self.tenant,
+            "environment": self.environment,
+            "template": self.template,
+            "version": self.version,
+            "lifecycle": self.lifecycle,
+            "genomeHash": self.genome_hash,
+            "genome": self.genome,
+            "policy": self.policy,
+        }
+
+
+def parse_time(value: object) -> float:
+    """An RFC 3339 time with a zone, as a POSIX timestamp."""
+    if not isinstance(value, str):
+        raise ValueError("a time is an RFC 3339 string")
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError(f"{value!r} has no time zone")
+    return parsed.timestamp()
+
+
+class VerifiedIndex:
+    """A verified index, compiled so that :meth:`evaluate` is a few dict lookups. Immutable."""
+
+    __slots__ = (
+        "_deployments",
+        "_instances",
+        "_targets",
+        "digest",
+        "expires",
+        "payload",
+        "registry",
+        "version",
+    )
+
+    def __init__(self, payload: dict[str, Any], digest: str) -> None:
+        self.payload = payload
+        self.digest = digest
+        self.version: int = payload["version"]
+        self.expires: float = parse_time(payload["expires"])
+        self.registry: str = payload["registry"]
+        self._deployments: dict[tuple[str, str, str], tuple[dict[str, Any], dict[str, Any]]] = {}
+        self._targets: dict[tuple[str, str, str], Target] = {}
+        self._instances: dict[tuple[str, str], tuple[str, Target]] = {}
+        for tenant, data in payload["tenants"].items():
+            self._compile_tenant(tenant, data)
+
+    def _compile_tenant(self, tenant: str, data: Mapping[str, Any]) -> None:
+        versions: Mapping[str, Any] = data["versions"]
+        for key, version in versions.items():
+            if f"{version['template']}@{version['label']}" != key:
+                raise ValueError(f"versions[{key!r}] names another version")
+            if jcs_digest(version["genome"]) != version["genomeHash"]:
+                raise IndexRefused(
+                    "genome-hash-mismatch",
+                    f"{tenant}/{key}: the genome does not hash to {version['genomeHash']}",
+                )
+        for environment, by_template in data["deployments"].items():
+            for template, deployment in by_template.items():
+                version = versions[f"{template}@{deployment['version']}"]
+                _same_hash(deployment, version, f"{tenant}/deployment/{environment}/{template}")
+                subject = f"{tenant}/{environment}/{template}@{deployment['version']}"
+                where = (tenant, environment, template)
+                self._deployments[where] = (deployment, version)
+                self._targets[where] = _target(subject, deployment["policy"], version)
+        for name, instance in data["instances"].items():
+            version = versions[f"{instance['template']}@{instance['version']}"]
+            _same_hash(instance, version, f"{tenant}/instance/{name}")
+            state = instance["state"]
+            blocked = None
+            if state != "ACTIVE":
+                blocked = f"instance {name!r} is {state}: only ACTIVE instances act"
+            target = _target(f"{tenant}/instance/{name}", instance["policy"], version, blocked)
+            self._instances[(tenant, name)] = (instance["environment"], target)
+
+    def resolve(self, tenant: str, environment: str, template: str) -> Resolution:
+        """The version of ``template`` deployed (ACTIVE) in ``environment``; :class:`NotFound`
+        when there is none."""
+        found = self._deployments.get((tenant, environment, template))
+        if found is None:
+            raise NotFound(
+                f"no active deployment of {tenant}/{template} in environment {environment!r}"
+            )
+        deployment, version = found
+        return Resolution(
+            tenant=tenant,
+            environment=environment,
+            template=template,
+            version=deployment["version"],
+            lifecycle=version["lifecycle"],
+            genome=copy.deepcopy(version["genome"]),
+            genome_hash=version["genomeHash"],
+            policy=copy.deepcopy(deployment["policy"]),
+        )
+
+    def target(
+        self, tenant: str, environment: str, template: str | None, instance: str | None
+    ) -> Target | str:
+        """The compiled target of a deployed template or an instance, or why there is none."""
+        if instance is not None:
+            found = self._instances.get((tenant, instance))
+            if found is None:
+                return f"no instance {tenant}/instance/{instance} in the index"
+            if found[0] != environment:
+                return f"instance {instance!r} runs in {found[0]!r}, not {environment!r}"
+            return found[1]
+        target = self._targets.get((tenant, environment, template or ""))
+        if target is None:
+            return f"no active deployment of {tenant}/{template} in environment {environment!r}"
+        return target
+
+    def evaluate(
+        self,
+        tenant: str,
+        environment: str,
+        *,
+        template: str | None = None,
+        instance: str | None = None,
+        tool: str,
+        risk: str | None = None,
+        estimated_cost: float = 0,
+        daily_tokens_used: int = 0,
+        monthly_cost_used: float = 0,
+        data_scope: str | Iterable[str] | None = None,
+    ) -> Decision:
+        """Decide a tool call (see :func:`armgit.core.index.decide.decide`); never raises."""
+        target = self.target(tenant, environment, template, instance)
+        if isinstance(target, str):
+            return Decision("DENY", None, (target,), None, None)
+        return decide(
+            target,
+            tool,
+            risk=risk,
+            estimated_cost=estimated_cost,
+            daily_tokens_used=daily_tokens_used,
+            monthly_cost_used=monthly_cost_used,
+            data_scope=data_scope,
+        )
+
+
+def _same_hash(entry: Mapping[str, Any], version: Mapping[str, Any], where: str) -> None:
+    if entry["genomeHash"] != version["genomeHash"]:
+        raise IndexRefused(
+            "genome-hash-mismatch", f"{where}: genomeHash differs from its version's"
+        )
+
+
+def _target(
+    subject: str, policy: Mapping[str, Any], version: Mapping[str, Any], blocked: str | None = None
+) -> Target:
+    return compile_target(
+        subject,
+        policy,
+        version["genome"],
+        policy_digest=policy["digest"],
+        genome_digest=version["genomeHash"],
+        blocked=blocked,
+    )
+
+
+def verify_index(
+    data: bytes,
+    trust: TrustRoot,
+    *,
+    now: float,
+    last: Accepted | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> VerifiedIndex:
+    """Verify raw envelope bytes against ``trust`` at time ``now`` (POSIX seconds).
+
+    Checks, in order: size, envelope shape, exact payloadType, signatures from ``threshold``
+    distinct trusted keys (key ids are hints only), the payload parsed from the signed bytes
+    with duplicate keys refused, ``expires`` after ``now``, ``version`` above ``last`` (or equal
+    with the same digest), and every genome hash. Raises :class:`IndexRefused` with the reason.
+    """
+    if len(data) > max_bytes:
+        raise IndexRefused("too-large", f"{len(data)} bytes is over the cap of {max_bytes}")
+    envelope = parse_envelope(data, INDEX_PAYLOAD_TYPE)
+    trust.require(envelope, "the index")
+    payload = parse_json(envelope.payload, "payload")
+    digest = "sha256:" + hashlib.sha256(envelope.payload).hexdigest()
+    try:
+        if not isinstance(payload, dict) or payload.get("kind") != "Index":
+            raise ValueError("the payload is not an armgit index (kind: Index)")
+        version = payload["version"]
+        if type(version) is not int or version < 1:
+            raise ValueError("version is a positive integer")
+        expires = parse_time(payload["expires"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise IndexRefused("malformed-payload", str(exc)) from exc
+    if expires <= now:
+        raise IndexRefused("expired", f"the index expired at {payload['expires']}")
+    if last is not None and (
+        version < last.version or (version == last.version and digest != last.digest)
+    ):
+        raise IndexRefused(
+            "rollback",
+            f"version {version} ({digest}) does not follow the last accepted version "
+            f"{last.version} ({last.digest})",
+        )
+    try:
+        return VerifiedIndex(payload, digest)
+    except IndexRefused:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise IndexRefused("malformed-payload", f"{type(exc).__name__}: {exc}") from exc

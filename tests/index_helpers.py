@@ -1,0 +1,55 @@
+"""Helpers for index and runtime tests: real ssh-keygen keys, the example payload, signing."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from armgit.core.canonical import to_canonical_json
+from armgit.core.index.build import IndexOptions, Source, build_index
+from armgit.core.jsondata import JsonObject
+from armgit.index.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
+from armgit.index.keys import parse_private_key
+from armgit.loader import load_registry
+from armgit.store.tree import WorkTree
+from tests.conftest import EXAMPLE
+
+NOW = 1_800_000_000.0  # 2027-01-15T08:00:00Z
+ISSUED = "2027-01-15T00:00:00Z"
+EXPIRES = "2027-01-22T00:00:00Z"
+EXPIRES_AT = 1_800_576_000.0
+
+
+def ssh_keygen(directory: Path, name: str) -> tuple[Path, Ed25519PrivateKey, str]:
+    """A key made by stock ``ssh-keygen -t ed25519 -N ''``: path, private key, public line."""
+    path = directory / name
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(path)], check=True
+    )
+    key = parse_private_key(path.read_bytes())
+    return path, key, (directory / f"{name}.pub").read_text()
+
+
+@cache
+def _example_payload() -> JsonObject:
+    loaded = load_registry(WorkTree(EXAMPLE))
+    assert not loaded.findings, loaded.findings
+    options = IndexOptions(issued_at=ISSUED, expires=EXPIRES)
+    return build_index(loaded.snapshot, Source("example", "a" * 40, "b" * 40), options)
+
+
+def example_payload(**changes: Any) -> dict[str, Any]:
+    """A fresh copy of the example registry's payload, with top-level fields replaced."""
+    payload: dict[str, Any] = copy.deepcopy(_example_payload())
+    payload.update(changes)
+    return payload
+
+
+def sign(payload: dict[str, Any], keys: Sequence[Ed25519PrivateKey]) -> bytes:
+    return sign_envelope(to_canonical_json(payload), INDEX_PAYLOAD_TYPE, keys)
