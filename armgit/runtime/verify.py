@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from armgit.core.canonical import canonical_digest
 from armgit.core.index.decide import Decision, Target, compile_target, decide
 from armgit.index.dsse import INDEX_PAYLOAD_TYPE
 from armgit.runtime.envelope import parse_envelope, parse_json
 from armgit.runtime.errors import IndexRefused, NotFound
-from armgit.runtime.jcs import jcs_digest
 from armgit.runtime.trust import TrustRoot
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -99,7 +99,7 @@ class VerifiedIndex:
         for key, version in versions.items():
             if f"{version['template']}@{version['label']}" != key:
                 raise ValueError(f"versions[{key!r}] names another version")
-            if jcs_digest(version["genome"]) != version["genomeHash"]:
+            if canonical_digest(version["genome"]) != version["genomeHash"]:
                 raise IndexRefused(
                     "genome-hash-mismatch",
                     f"{tenant}/{key}: the genome does not hash to {version['genomeHash']}",

@@ -57,27 +57,77 @@ CORPUS: list[tuple[str, Callable[[Path], None], str]] = [
     ("binary blob", write(f"{T}/roles/blob.yaml", bytes(range(256))), "yaml"),
     ("empty file", write(f"{T}/roles/empty.yaml", b""), "schema"),
     ("a list, not a mapping", write(f"{T}/roles/list.yaml", b"- a\n- b\n"), "schema"),
-    ("alias bomb", write(f"{T}/roles/bomb.yaml", b"a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n"), "yaml"),
+    (
+        "alias bomb",
+        write(f"{T}/roles/bomb.yaml", b"a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n"),
+        "yaml",
+    ),
     ("deep nesting", write(f"{T}/roles/deep.yaml", b"a: " + b"[" * 50_000 + b"]" * 50_000), "yaml"),
-    ("huge file", write(f"{T}/roles/huge.yaml", b"# " + b"x" * (2 * 1024 * 1024)), "file-too-large"),
-    ("python tag", write(f"{T}/roles/evil.yaml", b"a: !!python/object/apply:os.system [id]\n"), "yaml"),
+    (
+        "huge file",
+        write(f"{T}/roles/huge.yaml", b"# " + b"x" * (2 * 1024 * 1024)),
+        "file-too-large",
+    ),
+    (
+        "python tag",
+        write(f"{T}/roles/evil.yaml", b"a: !!python/object/apply:os.system [id]\n"),
+        "yaml",
+    ),
     ("duplicate key", replace(INSTANCE, "state: ACTIVE", "state: ACTIVE\nstate: PAUSED"), "yaml"),
-    ("wrong type", replace(f"{T}/environments/prod.yaml", "protected: true", "protected: 'yes'"), "schema"),
+    (
+        "wrong type",
+        replace(f"{T}/environments/prod.yaml", "protected: true", "protected: 'yes'"),
+        "schema",
+    ),
     ("unknown lifecycle", replace(V2, "lifecycle: APPROVED", "lifecycle: SHIPPED"), "schema"),
     ("tampered genome", replace(V2, "maxTokens: 8192", "maxTokens: 9000"), "genome-hash-mismatch"),
-    ("timestamp in genome", replace(V2, 'createdAt: "2026-02-01T10:00:00Z"', "createdAt: 2026-02-01T10:00:00Z"), "yaml"),
-    ("dangling policy", replace(INSTANCE, "policy: support-prod", "policy: missing"), "dangling-reference"),
-    ("cross tenant", replace(INSTANCE, "version: customer-support@2.0.0", "version: evil/customer-support@2.0.0"), "cross-tenant-reference"),
+    (
+        "timestamp in genome",
+        replace(V2, 'createdAt: "2026-02-01T10:00:00Z"', "createdAt: 2026-02-01T10:00:00Z"),
+        "yaml",
+    ),
+    (
+        "dangling policy",
+        replace(INSTANCE, "policy: support-prod", "policy: missing"),
+        "dangling-reference",
+    ),
+    (
+        "cross tenant",
+        replace(
+            INSTANCE, "version: customer-support@2.0.0", "version: evil/customer-support@2.0.0"
+        ),
+        "cross-tenant-reference",
+    ),
     ("missing tenant file", remove(f"{T}/tenant.yaml"), "missing-file"),
-    ("missing prompt bundle", remove(f"{T}/templates/customer-support/prompts/v2.md"), "dangling-reference"),
-    ("name in path contradicts content", replace(f"{T}/providers/local.yaml", "name: local", "name: remote"), "path-mismatch"),
-    ("uppercase directory", write("tenants/ARM-dev/tenant.yaml", b"kind: Tenant\n"), "invalid-name"),
-    ("confusable name", write(f"{T}/instances/supp\u043ert.yaml", b"kind: Instance\n"), "invalid-name"),
+    (
+        "missing prompt bundle",
+        remove(f"{T}/templates/customer-support/prompts/v2.md"),
+        "dangling-reference",
+    ),
+    (
+        "name in path contradicts content",
+        replace(f"{T}/providers/local.yaml", "name: local", "name: remote"),
+        "path-mismatch",
+    ),
+    (
+        "uppercase directory",
+        write("tenants/ARM-dev/tenant.yaml", b"kind: Tenant\n"),
+        "invalid-name",
+    ),
+    (
+        "confusable name",
+        write(f"{T}/instances/supp\u043ert.yaml", b"kind: Instance\n"),
+        "invalid-name",
+    ),
     ("stray file", write(f"{T}/notes.txt", b"hello\n"), "unexpected-file"),
     ("wrong extension", write(f"{T}/roles/x.yml", b"kind: Role\n"), "unexpected-file"),
     ("symlinked entity", symlink(f"{T}/roles/admin.yaml", "/etc/passwd"), "unsafe-file"),
     ("not deployable", replace(V2, "lifecycle: APPROVED", "lifecycle: TESTING"), "not-deployable"),
-    ("ceiling exceeded", replace(f"{T}/policies/support-prod.yaml", "autonomyTier: 2", "autonomyTier: 4"), "ceiling-exceeded"),
+    (
+        "ceiling exceeded",
+        replace(f"{T}/policies/support-prod.yaml", "autonomyTier: 2", "autonomyTier: 4"),
+        "ceiling-exceeded",
+    ),
 ]
 
 

@@ -6,12 +6,13 @@ import hashlib
 import json
 import random
 
+import pytest
 import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from armgit.core.canonical import genome_hash, to_canonical_json
+from armgit.core.canonical import CanonicalizationError, genome_hash, to_canonical_json
 from armgit.core.jsondata import JsonValue
 from armgit.core.yamldata import YamlDoc, parse_yaml
 
@@ -31,9 +32,22 @@ json_values = st.recursive(
 )
 
 
+@settings(max_examples=500)
 @given(json_values)
 def test_matches_the_rfc8785_package(value: JsonValue) -> None:
+    # to_canonical_json takes a json.dumps fast path where it provably agrees; check it does
     assert to_canonical_json(value) == rfc8785.dumps(value)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(2**53) + 1, 2**53 - 1))
+def test_numbers_match_the_rfc8785_package(value: float) -> None:
+    assert to_canonical_json([value, {"k": value}]) == rfc8785.dumps([value, {"k": value}])
+
+
+@pytest.mark.parametrize("value", ["\ud800", {"\udfff": 1}, 2**53, [10**30]])
+def test_what_rfc8785_cannot_encode_is_a_clear_error(value: JsonValue) -> None:
+    with pytest.raises(CanonicalizationError):
+        to_canonical_json(value)
 
 
 @given(json_values)

@@ -136,7 +136,7 @@ def compile_target(
     )
 
 
-def _judge(  # noqa: PLR0917 (hot path: positional is cheaper)
+def _judge(
     subject: str,
     tool: str,
     tier: object,
@@ -207,7 +207,7 @@ def decide(
         )
 
 
-def _decide(  # noqa: PLR0917 (hot path: positional is cheaper)
+def _decide(
     target: Target,
     tool: str,
     risk: str | None,
