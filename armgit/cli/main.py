@@ -18,6 +18,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ls": ("ls", "List templates, versions, instances, policies, deployments, ..."),
     "show": ("show", "Show one entity; versions with their integrity (VERIFIED/TAMPERED)."),
     "lineage": ("lineage", "Print a version's lineage back to its root."),
+    "check": ("check", "Check every change rule between two commits (CI on pull requests)."),
+    "hooks": ("hooks", "Install the server (pre-receive) or client (pre-commit) hook."),
+    "hook": ("hook", "Run a git hook (what the installed hooks call)."),
     "compile": ("compile", "Compile the registry at one commit into a signed index."),
     "index": ("index", "Verify a signed index; resolve versions and evaluate tool calls."),
 }

@@ -29,6 +29,16 @@ RULES: dict[str, str] = {
     "duplicate-active-deployment": "two active deployments of one template in one environment",
     "no-active-deployment": "an instance is not covered by an active deployment where required",
     "ceiling-exceeded": "a policy is wider than a ceiling that bounds it",
+    # between two commits
+    "genome-immutable": "a version's genome or genomeHash changed",
+    "version-deleted": "a version file was deleted",
+    "illegal-transition": "a lifecycle or instance state moved along no legal edge",
+    "transition-guard": "a legal transition whose guard does not hold",
+    "approval-required": "a gated change without enough valid approvals",
+    "approval-invalid": "an added approval that can never count",
+    "approval-immutable": "an approval file was changed or deleted",
+    "permission-denied": "the author of a change lacks a permission it needs",
+    "history-rewrite": "a protected branch was rewritten or deleted",
 }
 
 

@@ -18,6 +18,31 @@ class FileReader(Protocol):
     def read(self, path: str) -> bytes | None: ...
 
 
+class View(Protocol):
+    """What the rules need of a registry: entities by identity, and the ids of one kind.
+
+    :class:`Snapshot` holds a whole registry in memory; the store's lazy view reads only the
+    files the rules ask for, so checking a change costs in proportion to the change.
+    """
+
+    @property
+    def files(self) -> FileReader: ...
+
+    def entity(self, entity_id: EntityId) -> Entity | None: ...
+
+    def get(self, entity_id: EntityId, model_type: type[D]) -> D | None: ...
+
+    def __contains__(self, entity_id: object) -> bool: ...
+
+    def is_broken(self, entity_id: EntityId) -> bool:
+        """Whether the entity's file exists but is invalid (reported at that file)."""
+        ...
+
+    def ids(self, kind: str, tenant: str, within: str = "") -> list[EntityId]:
+        """Ids of the entities of ``kind`` in ``tenant`` (versions: of template ``within``)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Entity:
     """A valid entity: who it is, the file it came from and its model."""
@@ -47,13 +72,27 @@ class Snapshot:
         self._by_kind: dict[str, list[Entity]] = {}
         for entity in self._entities.values():
             self._by_kind.setdefault(entity.id.kind, []).append(entity)
-        self.files = files
+        self._files = files
 
-    def __contains__(self, entity_id: EntityId) -> bool:
+    def __contains__(self, entity_id: object) -> bool:
         return entity_id in self._entities
+
+    def is_broken(self, entity_id: EntityId) -> bool:
+        return entity_id in self.broken
+
+    def ids(self, kind: str, tenant: str, within: str = "") -> list[EntityId]:
+        return sorted(
+            e.id
+            for e in self.of_kind(kind)
+            if (not tenant or e.id.tenant == tenant) and (not within or e.id.template == within)
+        )
 
     def __len__(self) -> int:
         return len(self._entities)
+
+    @property
+    def files(self) -> FileReader:
+        return self._files
 
     def entity(self, entity_id: EntityId) -> Entity | None:
         return self._entities.get(entity_id)

@@ -24,3 +24,11 @@ class MemoryTree(RegistryTree):
 
     def read_entry(self, entry: FileEntry) -> bytes:
         return self._files[entry.path]
+
+    def entry(self, path: str) -> FileEntry | None:
+        data = self._files.get(path)
+        return FileEntry(path, blob_id(data), MODE_FILE) if data is not None else None
+
+    def names(self, directory: str) -> list[str]:
+        prefix = directory.rstrip("/") + "/"
+        return sorted({p[len(prefix) :].split("/")[0] for p in self._files if p.startswith(prefix)})

@@ -63,6 +63,14 @@ class RegistryTree:
     def read_entry(self, entry: FileEntry) -> bytes:
         raise NotImplementedError
 
+    def entry(self, path: str) -> FileEntry | None:
+        """The entry at ``path`` (any mode), or ``None``; a directory is not an entry."""
+        raise NotImplementedError
+
+    def names(self, directory: str) -> list[str]:
+        """The names in ``directory`` (files and subdirectories), sorted; [] if absent."""
+        raise NotImplementedError
+
 
 class GitTree(RegistryTree):
     """Registry files at a git tree, read from the object database (no checkout)."""
@@ -72,6 +80,11 @@ class GitTree(RegistryTree):
         self._tree = tree
         self.source = source
         self.git_dir = Path(repo.path)
+
+    @property
+    def raw_tree(self) -> pygit2.Tree:
+        """The pygit2 tree (for diffs inside the store layer)."""
+        return self._tree
 
     def entries(self) -> Iterator[FileEntry]:
         for name in _GOVERNED:
@@ -97,6 +110,24 @@ class GitTree(RegistryTree):
 
     def read_entry(self, entry: FileEntry) -> bytes:
         return bytes(self._repo.odb.read(entry.oid)[1])
+
+    def entry(self, path: str) -> FileEntry | None:
+        try:
+            obj = self._tree[path]
+        except KeyError:
+            return None
+        if obj.type == pygit2.enums.ObjectType.TREE:
+            return None
+        return FileEntry(path, str(obj.id), obj.filemode)
+
+    def names(self, directory: str) -> list[str]:
+        try:
+            obj = self._tree[directory]
+        except KeyError:
+            return []
+        if not isinstance(obj, pygit2.Tree):
+            return []
+        return sorted(child.name for child in obj if child.name is not None)
 
 
 class WorkTree(RegistryTree):
@@ -149,6 +180,27 @@ class WorkTree(RegistryTree):
         if data is None:
             raise StoreError(f"{entry.path} disappeared while it was being read")
         return data
+
+    def entry(self, path: str) -> FileEntry | None:
+        full = self._root / path
+        if any(part in ("", ".", "..") for part in path.split("/")):
+            return None
+        try:
+            info = full.lstat()
+        except OSError:
+            return None
+        if stat.S_ISLNK(info.st_mode):
+            return FileEntry(path, "", MODE_SYMLINK)
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        data = self.read(path)
+        return FileEntry(path, blob_id(data), MODE_FILE) if data is not None else None
+
+    def names(self, directory: str) -> list[str]:
+        try:
+            return sorted(os.listdir(self._root / directory))
+        except OSError:
+            return []
 
 
 def blob_id(data: bytes) -> str:

@@ -34,7 +34,7 @@ from armgit.core.models import (
     Tenant,
     Version,
 )
-from armgit.core.snapshot import Entity, Snapshot
+from armgit.core.snapshot import Entity, Snapshot, View
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +57,7 @@ def parse_version_ref(ref: str, tenant: str, template: str | None = None) -> Ver
 
 
 class _Checker:
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: View) -> None:
         self.snapshot = snapshot
         self.findings: list[Finding] = []
         self._acyclic: set[EntityId] = set()
@@ -72,7 +72,7 @@ class _Checker:
         target_id = named_id(kind, entity.id.tenant, name)
         target = self.snapshot.entity(target_id)
         if target is None:
-            if target_id not in self.snapshot.broken:
+            if not self.snapshot.is_broken(target_id):
                 self.add(
                     "dangling-reference",
                     entity,
@@ -95,7 +95,7 @@ class _Checker:
             return None
         target_id = version_id(ref.tenant, ref.template, ref.label)
         version = self.snapshot.get(target_id, Version)
-        if version is None and target_id not in self.snapshot.broken:
+        if version is None and not self.snapshot.is_broken(target_id):
             self.add(
                 "dangling-reference",
                 entity,
@@ -143,7 +143,7 @@ class _Checker:
     def version(self, entity: Entity, model: Version) -> None:
         tenant = entity.id.tenant
         template = template_id(tenant, model.template)
-        if template not in self.snapshot and template not in self.snapshot.broken:
+        if template not in self.snapshot and not self.snapshot.is_broken(template):
             self.add(
                 "dangling-reference",
                 entity,
@@ -254,7 +254,7 @@ class _Checker:
     def deployment(self, entity: Entity, model: Deployment) -> None:
         tenant = entity.id.tenant
         template = self.snapshot.get(template_id(tenant, model.template), Template)
-        if template is None and template_id(tenant, model.template) not in self.snapshot.broken:
+        if template is None and not self.snapshot.is_broken(template_id(tenant, model.template)):
             self.add(
                 "dangling-reference",
                 entity,
@@ -363,18 +363,22 @@ _DISPATCH: dict[type[Document], Callable[[_Checker, Entity, Document], None]] = 
 }
 
 
-def check_state(snapshot: Snapshot, scope: Iterable[EntityId] | None = None) -> list[Finding]:
-    """Run every state rule for the entities in ``scope`` (all entities when ``None``)."""
+def check_state(snapshot: View, scope: Iterable[EntityId] | None = None) -> list[Finding]:
+    """Run every state rule for the entities in ``scope`` (all entities when ``None``, which
+    needs a whole :class:`Snapshot`)."""
     checker = _Checker(snapshot)
     if scope is None:
-        entities: list[Entity] = list(snapshot.entities.values())
+        assert isinstance(snapshot, Snapshot)
+        entities: list[Entity] = [*snapshot.entities.values(), *snapshot.misplaced]
     else:
-        entities = [e for e in (snapshot.entity(i) for i in scope) if e is not None]
+        entities = [e for e in (snapshot.entity(i) for i in sorted(set(scope))) if e is not None]
     for entity in entities:
+        if entity.id not in snapshot:
+            continue  # misplaced: counted for duplicates only
         check = _DISPATCH.get(type(entity.model))
         if check is not None:
             check(checker, entity, entity.model)
-    checker.duplicate_deployments([*entities, *snapshot.misplaced])
+    checker.duplicate_deployments(entities)
     return checker.findings
 
 

@@ -1,0 +1,66 @@
+"""``armgit check``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from armgit.cli.options import format_option, repo_option
+from armgit.cli.output import emit_findings, plural
+
+
+@click.command(name="check")
+@click.option("--base", required=True, metavar="REV", help="The commit the change starts from.")
+@click.option("--head", required=True, metavar="REV", help="The last commit of the change.")
+@click.option(
+    "--author",
+    metavar="IDENTITY",
+    help="Who makes the change (e.g. github:alice): permissions are checked for them and "
+    "their own approvals do not count. Without it, permissions are not checked.",
+)
+@repo_option
+@format_option("text", "json", "github")
+def command(base: str, head: str, author: str | None, repo: str | None, fmt: str) -> None:
+    """Check every change rule between two commits, as CI does on a pull request.
+
+    Each commit of BASE..HEAD is checked against its parent: write-once genomes, no deleted
+    versions, legal lifecycle and state transitions with their guards, no edited approvals, and
+    the state rules for what it touched. Gated changes (promotions, protected deployments,
+    reactivations, autonomy increases, wider privileges) need enough valid approvals by the last
+    commit; permissions are judged by BASE's operators and roles. See docs/rules.md.
+
+    \b
+    Example (GitHub Actions, annotations on the diff):
+      armgit check --base origin/main --head HEAD --author github:$PR_AUTHOR --format github
+    """
+    from armgit.core.access import actor_from_identity
+    from armgit.enforce import check_range
+    from armgit.store.tree import open_repository, resolve_commit
+
+    root = Path(repo or ".").absolute()
+    repository = open_repository(root)
+    prefix = ""
+    if not repository.is_bare and repository.workdir:
+        relative = root.resolve().relative_to(Path(repository.workdir).resolve())
+        prefix = "" if str(relative) == "." else relative.as_posix()
+    base_id = str(resolve_commit(repository, base).id)
+    head_id = str(resolve_commit(repository, head).id)
+    actor = actor_from_identity(author) if author else None
+    report = check_range(
+        repository,
+        base_id,
+        head_id,
+        actor=actor,
+        now=datetime.now(UTC),
+        prefix=prefix,
+        access=author is not None,
+    )
+    if report.findings:
+        summary = f"{plural(len(report.findings), 'finding')} in {plural(report.commits, 'commit')}"
+    else:
+        summary = f"ok: {plural(report.commits, 'commit')} from {base} to {head}"
+    emit_findings(report.findings, fmt, summary=summary, prefix=prefix)
+    sys.exit(1 if report.findings else 0)

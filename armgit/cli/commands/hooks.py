@@ -1,0 +1,49 @@
+"""``armgit hooks install``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.group(name="hooks")
+def command() -> None:
+    """Install armgit's git hooks."""
+
+
+@command.command(name="install")
+@click.option(
+    "--server",
+    "server",
+    metavar="BARE_REPO",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Install the pre-receive hook in this (bare) server repository.",
+)
+@click.option("--client", is_flag=True, help="Install the pre-commit hook in this clone.")
+@click.option("--repo", metavar="PATH", default=".", help="The clone, for --client.")
+@click.option("--force", is_flag=True, help="Replace a hook armgit did not install.")
+def install(server: Path | None, client: bool, repo: str, force: bool) -> None:
+    """Put the hooks in place: `--server BARE_REPO` installs pre-receive (every push to a
+    protected branch is checked; a refused push leaves the server as it was); `--client`
+    installs pre-commit in a clone (the same rules on the staged change, before it is pushed).
+
+    \b
+    Examples:
+      armgit hooks install --server /srv/git/agents.git
+      armgit hooks install --client
+    """
+    from armgit.hooks import install_hook
+    from armgit.store.tree import open_repository
+
+    if (server is None) == (not client):
+        raise click.UsageError("give exactly one of --server BARE_REPO and --client")
+    if server is not None:
+        repository = open_repository(server)
+        if not repository.is_bare:
+            raise click.UsageError(f"{server} is not a bare repository (the server's copy)")
+        target = install_hook(Path(repository.path) / "hooks", "pre-receive", force=force)
+    else:
+        repository = open_repository(repo)
+        target = install_hook(Path(repository.path) / "hooks", "pre-commit", force=force)
+    click.echo(f"installed {target}")

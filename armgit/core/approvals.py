@@ -1,0 +1,277 @@
+"""Approvals (SPEC section 5): which gated changes have enough valid approvals.
+
+An approval counts only if its signature verifies against a key of its approver in the parent
+commit (or, for an attested platform review, against a trusted attestor key); the approver
+holds the rule's permission there; the approver is not the change's author; it names the gated
+subject and change and binds the exact content proposed; it is within its validity window, which
+is no longer than the rule allows; and the same approver did not reject it afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from armgit.core.access import Actor, holds
+from armgit.core.canonical import to_canonical_json
+from armgit.core.findings import Finding
+from armgit.core.jsondata import JsonValue
+from armgit.core.layout import EntityId, named_id
+from armgit.core.models import Approval, Operator, Registry
+from armgit.core.models.approval import Statement
+from armgit.core.models.registry import ApprovalRule
+from armgit.core.rules.change import Gate
+from armgit.core.snapshot import View
+from armgit.core.timeutil import parse_duration, parse_time
+from armgit.crypto.sshkeys import SshKeyError, parse_public_key
+from armgit.crypto.sshsig import APPROVAL_NAMESPACE, SignatureError, verify
+
+CLOCK_SKEW = timedelta(minutes=5)
+SUBJECT_KINDS = {
+    "VERSION_PROMOTION": "Version",
+    "PRIVILEGE_WIDENING": "Version",
+    "DEPLOYMENT_ACTIVATION": "Deployment",
+    "INSTANCE_REACTIVATION": "Instance",
+    "POLICY_AUTONOMY_INCREASE": "Policy",
+}
+
+
+def statement_data(statement: Statement) -> JsonValue:
+    """The statement as written in its file (what was signed)."""
+    data: JsonValue = statement.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    return data
+
+
+def statement_message(statement: Statement) -> bytes:
+    """The signed message: RFC 8785 canonical JSON of the statement."""
+    return to_canonical_json(statement_data(statement))
+
+
+def approval_id(statement: Statement) -> str:
+    """``YYYYMMDD-<approver>-<10 hex of the statement's digest>``: sortable by day, so a check
+    reads only the approvals young enough to count, and bound to the statement."""
+    day = statement.created_at[:10].replace("-", "")
+    digest = hashlib.sha256(statement_message(statement)).hexdigest()[:10]
+    return f"{day}-{statement.approver[:40].rstrip('-')}-{digest}"
+
+
+def approval_rule(
+    registry: Registry | None, request_type: str, tenant: str, environment: str | None
+) -> ApprovalRule | None:
+    """The most specific rule: tenant and environment, then tenant, then neither."""
+    if registry is None:
+        return None
+    best: tuple[int, ApprovalRule] | None = None
+    for rule in registry.approval_rules:
+        if rule.request_type != request_type:
+            continue
+        if rule.tenant not in (None, tenant):
+            continue
+        if rule.environment is not None and rule.environment != environment:
+            continue
+        score = (rule.tenant is not None) * 2 + (rule.environment is not None)
+        if best is None or score > best[0]:
+            best = (score, rule)
+    return best[1] if best else None
+
+
+@dataclass
+class GateStatus:
+    """Where one gate stands: how many approvals it needs and which ones count."""
+
+    gate: Gate
+    required: int
+    permission: str
+    expires_in: str
+    approved_by: list[str] = field(default_factory=list)
+    rejected_by: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (approval id, why)
+    eligible: list[str] = field(default_factory=list)
+
+    @property
+    def satisfied(self) -> bool:
+        return len(self.approved_by) >= self.required and not self.rejected_by
+
+
+class _Judge:
+    def __init__(self, base: View, head: View, author: Actor | None, now: datetime) -> None:
+        self.base = base
+        self.head = head
+        self.author = author
+        self.now = now
+        self.registry = base.get(EntityId("Registry"), Registry)
+
+    def rule_for(self, request_type: str, tenant: str, environment: str | None) -> ApprovalRule:
+        rule = approval_rule(self.registry, request_type, tenant, environment)
+        if rule is None:
+            return ApprovalRule(
+                request_type=request_type,  # type: ignore[arg-type]
+                permission="approve:versions",
+                expires_in="48h",
+            )
+        return rule
+
+    def approvals(self, tenant: str, window: timedelta) -> list[tuple[str, Approval]]:
+        oldest = (self.now - window - CLOCK_SKEW).strftime("%Y%m%d")
+        newest = (self.now + CLOCK_SKEW).strftime("%Y%m%d")
+        found = []
+        for approval_id_ in self.head.ids("Approval", tenant):
+            day = approval_id_.name[:8]
+            if not (day.isdigit() and oldest <= day <= newest):
+                continue
+            approval = self.head.get(approval_id_, Approval)
+            if approval is not None:
+                found.append((approval_id_.name, approval))
+        return found
+
+    def refusal(self, approval: Approval, rule: ApprovalRule, tenant: str) -> str | None:
+        """Why an approval does not count (``None`` when it does), whatever it approves."""
+        s = approval.statement
+        operator = self.base.get(named_id("Operator", tenant, s.approver), Operator)
+        if operator is None:
+            return f"approver {s.approver!r} is not an operator of {tenant!r} in the parent commit"
+        if self.author is not None and self._is_author(operator):
+            return f"{s.approver} is the author of the change: four eyes, another must approve"
+        why = self._signature(approval, operator)
+        if why is not None:
+            return why
+        if not holds(self.base, tenant, operator, rule.permission, self.now):
+            return f"{s.approver} does not hold {rule.permission} in {tenant!r}"
+        try:
+            created, expires = parse_time(s.created_at), parse_time(s.expires_at)
+        except ValueError:
+            return "its times are not RFC 3339"
+        if created > self.now + CLOCK_SKEW:
+            return f"created in the future ({s.created_at})"
+        if expires <= self.now:
+            return f"expired at {s.expires_at}"
+        if expires - created > parse_duration(rule.expires_in) + CLOCK_SKEW:
+            return f"valid for longer than the rule's {rule.expires_in}"
+        return None
+
+    def _is_author(self, operator: Operator) -> bool:
+        assert self.author is not None
+        known = {operator.name, operator.email, f"email:{operator.email}", *operator.identities}
+        return any(name in known for name in self.author.names)
+
+    def _signature(self, approval: Approval, operator: Operator) -> str | None:
+        s = approval.statement
+        if s.review is not None:
+            attestors = self.registry.attestors if self.registry is not None else ()
+            lines = [a.public_key for a in attestors if a.name == s.review.attestor]
+            if not lines:
+                return f"attestor {s.review.attestor!r} is not trusted by armgit.yaml"
+            if f"{s.review.platform}:{s.review.login}" not in operator.identities:
+                return f"{s.review.platform}:{s.review.login} is not an identity of {s.approver}"
+        else:
+            lines = list(operator.ssh_keys)
+            if not lines:
+                return f"{s.approver} has no SSH key in the parent commit"
+        try:
+            keys = [parse_public_key(line) for line in lines]
+            verify(approval.signature, statement_message(s), APPROVAL_NAMESPACE, keys)
+        except (SignatureError, SshKeyError) as exc:
+            return f"signature does not verify: {exc}"
+        return None
+
+
+def evaluate_gates(
+    gates: Sequence[Gate], base: View, head: View, author: Actor | None, now: datetime
+) -> list[GateStatus]:
+    """Where each gate stands, from the approval files at ``head`` judged by ``base``."""
+    judge = _Judge(base, head, author, now)
+    statuses = []
+    for gate in gates:
+        tenant = gate.subject.tenant
+        rule = judge.rule_for(gate.request_type, tenant, gate.environment)
+        required = gate.required if gate.required is not None else rule.count
+        status = GateStatus(gate, required, rule.permission, rule.expires_in)
+        latest: dict[str, tuple[str, str]] = {}  # approver -> (createdAt, decision)
+        for name, approval in judge.approvals(tenant, parse_duration(rule.expires_in)):
+            s = approval.statement
+            if (
+                s.subject.kind != SUBJECT_KINDS[gate.request_type]
+                or s.subject.ref != gate.subject.ref
+                or s.change.type != gate.request_type
+            ):
+                continue
+            if s.digest != gate.digest or (gate.change_to and s.change.to != gate.change_to):
+                status.refused.append((name, "approves other content than proposed"))
+                continue
+            why = judge.refusal(approval, rule, tenant)
+            if why is not None:
+                status.refused.append((name, why))
+                continue
+            previous = latest.get(s.approver)
+            if previous is None or s.created_at >= previous[0]:
+                latest[s.approver] = (s.created_at, s.decision)
+        status.approved_by = sorted(a for a, (_, d) in latest.items() if d == "APPROVE")
+        status.rejected_by = sorted(a for a, (_, d) in latest.items() if d == "REJECT")
+        status.eligible = _eligible(judge, tenant, rule.permission)
+        statuses.append(status)
+    return statuses
+
+
+def _eligible(judge: _Judge, tenant: str, permission: str) -> list[str]:
+    names = []
+    for operator_id in judge.base.ids("Operator", tenant):
+        operator = judge.base.get(operator_id, Operator)
+        if operator is None or (judge.author is not None and judge._is_author(operator)):
+            continue
+        if holds(judge.base, tenant, operator, permission, judge.now):
+            names.append(operator.name)
+    return names
+
+
+def gate_findings(statuses: Iterable[GateStatus]) -> list[Finding]:
+    """An ``approval-required`` finding for every gate without enough valid approvals."""
+    findings = []
+    for status in statuses:
+        if status.satisfied:
+            continue
+        gate = status.gate
+        change = f"{gate.change_from} -> {gate.change_to}" if gate.change_from else gate.change_to
+        parts = [
+            f"{gate.request_type} of {gate.subject.ref} ({change}) needs {status.required} "
+            f"approval(s) with {status.permission}; has {len(status.approved_by)}"
+        ]
+        if status.approved_by:
+            parts.append(f"approved by {', '.join(status.approved_by)}")
+        if status.rejected_by:
+            parts.append(f"REJECTED by {', '.join(status.rejected_by)}")
+        parts += [f"{name} does not count: {why}" for name, why in status.refused]
+        who = ", ".join(status.eligible) or "nobody yet (assign a role with the permission)"
+        parts.append(f"who may approve: {who} (armgit approve {gate.subject.ref} --key KEY)")
+        findings.append(Finding("approval-required", gate.path, "; ".join(parts), gate.pointer))
+    return findings
+
+
+def check_new_approvals(
+    added: Iterable[EntityId], base: View, head: View, now: datetime
+) -> list[Finding]:
+    """``approval-invalid`` for an added approval file that could never count (bad signature,
+    unknown approver, missing permission), whatever it approves."""
+    judge = _Judge(base, head, None, now)
+    findings = []
+    for entity_id in added:
+        approval = head.get(entity_id, Approval)
+        if approval is None:
+            continue
+        s = approval.statement
+        expected = approval_id(s)
+        if entity_id.name != expected:
+            findings.append(
+                Finding(
+                    "approval-invalid",
+                    entity_id.path,
+                    f"an approval's file is named after its statement: {expected}.yaml",
+                )
+            )
+            continue
+        rule = judge.rule_for(s.change.type, entity_id.tenant, None)
+        why = judge.refusal(approval, rule, entity_id.tenant)
+        if why is not None and not why.startswith(("expired", "created in the future")):
+            findings.append(Finding("approval-invalid", entity_id.path, why, "/signature"))
+    return findings

@@ -1,0 +1,357 @@
+"""Change rules: what may happen between two commits (SPEC section 4).
+
+``check_change`` compares each changed entity at the parent (``base``) and the child (``head``)
+and returns three things: findings (write-once genomes, deleted versions, illegal transitions,
+unmet guards, edited approvals), gates (changes that need approvals, checked against the
+approval files by :mod:`armgit.core.approvals`) and actions (the permission each changed path
+needs, checked by :mod:`armgit.core.access`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from armgit.core.canonical import canonical_digest
+from armgit.core.findings import Finding
+from armgit.core.layout import EntityId, named_id, version_id
+from armgit.core.lifecycle import INSTANCE_TRANSITIONS, VERSION_TRANSITIONS
+from armgit.core.models import (
+    Approval,
+    Deployment,
+    Document,
+    Environment,
+    Instance,
+    Operator,
+    Policy,
+    Version,
+)
+from armgit.core.rules.state import parse_version_ref
+from armgit.core.snapshot import View
+
+D = TypeVar("D", bound=Document)
+
+# kind -> permission for writing it (adding, editing, deleting)
+WRITE_PERMISSION = {
+    "Registry": "write:registry",
+    "Tenant": "write:tenants",
+    "Environment": "write:environments",
+    "Provider": "write:providers",
+    "Operator": "write:operators",
+    "Role": "write:roles",
+    "Policy": "write:policies",
+    "Template": "write:templates",
+    "Version": "write:versions",
+    "Instance": "write:instances",
+    "Deployment": "write:deployments",
+    "Approval": "write:approvals",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """A change that may land only with enough valid approvals.
+
+    Approvals must name ``subject`` (kind and reference), ``request_type`` with the same
+    ``change_from``/``change_to``, and bind ``digest``, the content approved.
+    """
+
+    request_type: str
+    subject: EntityId
+    change_from: str | None
+    change_to: str | None
+    digest: str
+    path: str
+    pointer: str
+    environment: str | None = None
+    required: int | None = None  # None: the registry's rule for the request type says
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One permission a change needs: ``permission`` in ``tenant`` ("" for the registry)."""
+
+    tenant: str
+    permission: str
+    path: str
+
+
+@dataclass
+class ChangeResult:
+    findings: list[Finding] = field(default_factory=list)
+    gates: list[Gate] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+
+
+def entity_digest(model: Document) -> str:
+    """The digest an approval binds for a non-version subject: JCS of the file as written."""
+    return canonical_digest(model.model_dump(mode="json", by_alias=True, exclude_unset=True))
+
+
+def check_change(
+    base: View, head: View, changed: Iterable[EntityId], artifacts: Iterable[str] = ()
+) -> ChangeResult:
+    """Check every changed entity between ``base`` (the parent) and ``head``."""
+    result = ChangeResult()
+    for entity_id in sorted(set(changed)):
+        before = base.entity(entity_id)
+        after = head.entity(entity_id)
+        old = before.model if before is not None else None
+        new = after.model if after is not None else None
+        if (old is None and base.is_broken(entity_id)) or (
+            new is None and head.is_broken(entity_id)
+        ):
+            continue  # an invalid file: the state rules report it, and nothing can be compared
+        _Change(result, base, head, entity_id, old, new).check()
+    for path in sorted(set(artifacts)):
+        tenant = path.split("/")[1]
+        result.actions.append(Action(tenant, "write:versions", path))
+    return result
+
+
+class _Change:
+    def __init__(
+        self,
+        result: ChangeResult,
+        base: View,
+        head: View,
+        entity_id: EntityId,
+        old: Document | None,
+        new: Document | None,
+    ) -> None:
+        self.result = result
+        self.base = base
+        self.head = head
+        self.id = entity_id
+        self.old = old
+        self.new = new
+        self.path = entity_id.path
+
+    def finding(self, rule: str, pointer: str, message: str) -> None:
+        self.result.findings.append(Finding(rule, self.path, message, pointer))
+
+    def action(self, permission: str) -> None:
+        self.result.actions.append(Action(self.id.tenant, permission, self.path))
+
+    def gate(self, request_type: str, pointer: str, **kwargs: object) -> None:
+        self.result.gates.append(
+            Gate(request_type, self.id, path=self.path, pointer=pointer, **kwargs)  # type: ignore[arg-type]
+        )
+
+    def check(self) -> None:
+        old, new = self.old, self.new
+        if isinstance(old, Version) or isinstance(new, Version):
+            self.version(_as(old, Version), _as(new, Version))
+        elif isinstance(old, Instance) or isinstance(new, Instance):
+            self.instance(_as(old, Instance), _as(new, Instance))
+        elif isinstance(old, Deployment) or isinstance(new, Deployment):
+            self.deployment(_as(new, Deployment), _as(old, Deployment))
+        elif isinstance(old, Policy) or isinstance(new, Policy):
+            self.policy(_as(old, Policy), _as(new, Policy))
+        elif isinstance(old, Approval) or isinstance(new, Approval):
+            self.approval()
+        elif isinstance(old, Operator) or isinstance(new, Operator):
+            self.operator(_as(old, Operator), _as(new, Operator))
+        else:
+            self.action(WRITE_PERMISSION[self.id.kind])
+
+    # -- versions ---------------------------------------------------------------------------
+
+    def version(self, old: Version | None, new: Version | None) -> None:
+        if new is None:
+            if old is not None and self.base.entity(self.id) is not None:
+                self.finding(
+                    "version-deleted",
+                    "",
+                    f"{self.id.ref} was deleted: versions are never deleted, so that their "
+                    "lineage and audit stay whole; move it to RETIRED instead",
+                )
+            self.action("write:versions")
+            return
+        if old is None:
+            self.action("write:versions")
+            if new.lifecycle != "DRAFT":
+                self.finding(
+                    "illegal-transition",
+                    "/lifecycle",
+                    f"a new version starts in DRAFT, not {new.lifecycle}: create it as DRAFT "
+                    "and promote it (armgit promote)",
+                )
+            self._privileges(new)
+            return
+        if old.genome != new.genome or old.genome_hash != new.genome_hash:
+            self.finding(
+                "genome-immutable",
+                "/genome",
+                f"the genome of {self.id.ref} changed: a genome and its hash are written once; "
+                "make a new version (armgit new version --parent) for the new genome",
+            )
+        if old.lifecycle != new.lifecycle:
+            self.action("transition:versions")
+            self._lifecycle(old, new)
+        if _fields(old, "lifecycle") != _fields(new, "lifecycle"):
+            self.action("write:versions")
+
+    def _lifecycle(self, old: Version, new: Version) -> None:
+        legal = VERSION_TRANSITIONS[old.lifecycle]
+        if new.lifecycle not in legal:
+            options = ", ".join(sorted(legal)) or "none (RETIRED is final)"
+            self.finding(
+                "illegal-transition",
+                "/lifecycle",
+                f"{self.id.ref} cannot go from {old.lifecycle} to {new.lifecycle}; "
+                f"from {old.lifecycle} it may go to: {options}",
+            )
+            return
+        if (old.lifecycle, new.lifecycle) == ("TESTING", "CANDIDATE") and (
+            new.evaluation.status != "PASS"
+        ):
+            self.finding(
+                "transition-guard",
+                "/evaluation/status",
+                f"TESTING -> CANDIDATE needs evaluation status PASS, and {self.id.ref} has "
+                f"{new.evaluation.status}: record a passing evaluation first",
+            )
+        if (old.lifecycle, new.lifecycle) == ("CANDIDATE", "APPROVED"):
+            self.gate(
+                "VERSION_PROMOTION",
+                "/lifecycle",
+                change_from="CANDIDATE",
+                change_to="APPROVED",
+                digest=new.genome_hash,
+            )
+
+    def _privileges(self, new: Version) -> None:
+        """A new version that may do more than its parent (new tools, new permissions)."""
+        if new.parent is None:
+            return
+        ref = parse_version_ref(new.parent, self.id.tenant, new.template)
+        parent = self.head.get(version_id(ref.tenant, ref.template, ref.label), Version)
+        if parent is None:
+            return
+        before = _privileges_of(parent)
+        gained = sorted(set(_privileges_of(new)) - set(before))
+        if gained and new.genome.tool_manifest is not None:
+            self.gate(
+                "PRIVILEGE_WIDENING",
+                "/genome/toolManifest",
+                change_from=new.parent,
+                change_to=", ".join(gained),
+                digest=new.genome_hash,
+            )
+
+    # -- instances --------------------------------------------------------------------------
+
+    def instance(self, old: Instance | None, new: Instance | None) -> None:
+        if old is None or new is None:
+            self.action("write:instances")
+            if new is not None and new.state != "PROVISIONING":
+                self.finding(
+                    "illegal-transition",
+                    "/state",
+                    f"a new instance starts in PROVISIONING, not {new.state}",
+                )
+            return
+        if old.state != new.state:
+            self.action("transition:instances")
+            legal = INSTANCE_TRANSITIONS[old.state]
+            if new.state not in legal:
+                options = ", ".join(sorted(legal)) or "none (RETIRED is final)"
+                self.finding(
+                    "illegal-transition",
+                    "/state",
+                    f"{self.id.ref} cannot go from {old.state} to {new.state}; from "
+                    f"{old.state} it may go to: {options}",
+                )
+            elif (old.state, new.state) == ("QUARANTINED", "ACTIVE"):
+                self.gate(
+                    "INSTANCE_REACTIVATION",
+                    "/state",
+                    change_from="QUARANTINED",
+                    change_to="ACTIVE",
+                    digest=entity_digest(new),
+                    environment=new.environment,
+                )
+        if _fields(old, "state") != _fields(new, "state"):
+            self.action("write:instances")
+
+    # -- deployments ------------------------------------------------------------------------
+
+    def deployment(self, new: Deployment | None, old: Deployment | None) -> None:
+        self.action("write:deployments")
+        if new is None or new.status != "ACTIVE":
+            return
+        if old is not None and old.status == "ACTIVE" and old.version == new.version:
+            return
+        environment = self.head.get(
+            named_id("Environment", self.id.tenant, new.environment), Environment
+        )
+        if environment is None or not environment.protected:
+            return
+        if (
+            old is not None
+            and new.rollback_of is not None
+            and new.rollback_of == old.version
+            and new.version == old.previous_version
+        ):
+            return  # a rollback returns to the version that ran before; no approval needed
+        version = self.head.get(version_id(self.id.tenant, new.template, new.version), Version)
+        self.gate(
+            "DEPLOYMENT_ACTIVATION",
+            "/version",
+            change_from=old.version if old is not None and old.status == "ACTIVE" else None,
+            change_to=new.version,
+            digest=version.genome_hash if version is not None else "",
+            environment=new.environment,
+            required=environment.required_approvals or None,
+        )
+
+    # -- policies, approvals, operators -------------------------------------------------------
+
+    def policy(self, old: Policy | None, new: Policy | None) -> None:
+        self.action("write:policies")
+        if old is not None and new is not None and new.autonomy_tier > old.autonomy_tier:
+            self.gate(
+                "POLICY_AUTONOMY_INCREASE",
+                "/autonomyTier",
+                change_from=str(old.autonomy_tier),
+                change_to=str(new.autonomy_tier),
+                digest=entity_digest(new),
+            )
+
+    def approval(self) -> None:
+        self.action("write:approvals")
+        if self.old is not None:
+            what = "deleted" if self.new is None else "changed"
+            self.finding(
+                "approval-immutable",
+                "",
+                f"approval {self.id.name} was {what}: approvals are signed statements, "
+                "written once and never removed; add a new one (a REJECT to withdraw)",
+            )
+
+    def operator(self, old: Operator | None, new: Operator | None) -> None:
+        if old is not None and new is not None and old.roles != new.roles:
+            self.action("assign:roles")
+            if _fields(old, "roles") == _fields(new, "roles"):
+                return
+        self.action("write:operators")
+
+
+def _as(model: Document | None, model_type: type[D]) -> D | None:
+    return model if isinstance(model, model_type) else None
+
+
+def _fields(model: Document, *without: str) -> dict[str, object]:
+    dumped = model.model_dump()
+    for name in without:
+        dumped.pop(name, None)
+    return dumped
+
+
+def _privileges_of(version: Version) -> list[str]:
+    manifest = version.genome.tool_manifest or ()
+    return [f"tool {t.tool_id}" for t in manifest] + [
+        f"permission {p}" for t in manifest for p in t.required_permissions
+    ]

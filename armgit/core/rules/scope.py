@@ -1,0 +1,62 @@
+"""Which entities a change can affect: the changed ones and those that refer to them.
+
+State rules are written from the referring entity, so after a change it is enough to check the
+changed entities and their referrers, found through the layout (a template's versions, an
+environment's deployments) or, where the layout does not say, by listing one directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from armgit.core.layout import REGISTRY_ID, EntityId
+from armgit.core.snapshot import View
+
+# kind changed -> kinds in the same tenant that may refer to it (besides layout-found ones)
+_LISTED_REFERRERS: dict[str, tuple[str, ...]] = {
+    "Version": ("Instance",),
+    "Deployment": ("Instance",),
+    "Environment": ("Instance",),
+    "Provider": ("Instance",),
+    "Role": ("Operator",),
+    "Operator": ("Template", "Deployment"),
+    "Policy": ("Policy", "Environment", "Instance", "Deployment", "Template"),
+    "Tenant": ("Policy",),
+}
+
+
+def affected(
+    view: View, changed: Iterable[EntityId], deleted: Iterable[EntityId] = ()
+) -> set[EntityId]:
+    """The changed entities and every entity whose state rules a change of them could break.
+
+    ``deleted`` entities are gone, so everything that may name them is included, which for a
+    deleted policy means the versions of its tenant too.
+    """
+    gone = set(deleted)
+    scope = set(changed) | gone
+    for entity_id in list(scope):
+        tenant = entity_id.tenant
+        kind = entity_id.kind
+        if kind == "Version":
+            scope.update(_deployments_of(view, tenant, entity_id.template))
+            scope.update(view.ids("Version", tenant, entity_id.template))
+        elif kind == "Template":
+            scope.update(view.ids("Version", tenant, entity_id.name))
+            scope.update(_deployments_of(view, tenant, entity_id.name))
+        elif kind == "Environment":
+            scope.update(view.ids("Deployment", tenant, entity_id.name))
+            scope.add(REGISTRY_ID)
+        elif kind == "Tenant":
+            scope.add(REGISTRY_ID)
+        for referrer in _LISTED_REFERRERS.get(kind, ()):
+            scope.update(view.ids(referrer, tenant))
+        if kind == "Policy" and entity_id in gone:
+            for template in view.ids("Template", tenant):
+                scope.update(view.ids("Version", tenant, template.name))
+            scope.add(EntityId("Tenant", tenant))
+    return scope
+
+
+def _deployments_of(view: View, tenant: str, template: str) -> list[EntityId]:
+    return [d for d in view.ids("Deployment", tenant) if d.name.split("/")[1] == template]

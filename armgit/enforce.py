@@ -1,0 +1,196 @@
+"""Checking a range of commits: what the server hook, ``armgit check`` and ``verify`` share.
+
+Each commit is compared with its parent (a merge with its first parent): the state rules for
+what it touched, and the change rules. Gates (changes needing approvals) are judged once, at the
+range's last commit, since approvals are gathered in review; permissions and approvers' keys are
+judged by the range's base. Everything is read through lazy views, so the work grows with the
+size of the change, not of the registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pygit2
+
+from armgit.core.access import Actor, check_access
+from armgit.core.approvals import GateStatus, check_new_approvals, evaluate_gates, gate_findings
+from armgit.core.findings import Finding, sort_findings
+from armgit.core.layout import REGISTRY_FILE, EntityId, PathProblem, identify, tenant_id
+from armgit.core.rules.change import Action, Gate, check_change
+from armgit.core.rules.scope import affected
+from armgit.core.rules.state import check_state
+from armgit.lazyview import LazyView
+from armgit.loader import locate
+from armgit.store.cache import ContentCache
+from armgit.store.memory import MemoryTree
+from armgit.store.tree import GitTree, SourceInfo
+
+_EMPTY = MemoryTree({})
+
+
+@dataclass
+class RangeReport:
+    """The findings of a range, and where each gate stands (for ``armgit review``)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    statuses: list[GateStatus] = field(default_factory=list)
+    commits: int = 0
+
+
+def registry_tree(
+    repo: pygit2.Repository, commit: pygit2.Commit | None, prefix: str
+) -> GitTree | None:
+    """The registry's tree at ``commit`` (``None`` when the commit or the prefix is absent)."""
+    if commit is None:
+        return None
+    tree = commit.tree
+    if prefix:
+        try:
+            sub = tree[prefix]
+        except KeyError:
+            return None
+        if not isinstance(sub, pygit2.Tree):
+            return None
+        tree = sub
+    source = SourceInfo(
+        (repo.workdir or repo.path).rstrip("/"), str(commit.id), str(tree.id), prefix
+    )
+    return GitTree(repo, tree, source)
+
+
+def commits_between(repo: pygit2.Repository, base: str | None, head: str) -> list[pygit2.Commit]:
+    """The commits in ``base..head``, parents before children."""
+    walker = repo.walk(head, pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.REVERSE)
+    if base is not None:
+        walker.hide(base)
+    return list(walker)
+
+
+def changed_paths(before: GitTree | None, after: GitTree | None) -> tuple[list[str], list[str]]:
+    """(added or modified, deleted) governed paths between two registry trees."""
+    if after is None:
+        return [], []
+    if before is None:
+        return [e.path for e in after.entries()], []
+    diff = before.raw_tree.diff_to_tree(after.raw_tree)
+    changed, deleted = [], []
+    for delta in diff.deltas:
+        if delta.status == pygit2.enums.DeltaStatus.DELETED:
+            deleted.append(delta.old_file.path)
+        else:
+            changed.append(delta.new_file.path)
+            if delta.old_file.path != delta.new_file.path:
+                deleted.append(delta.old_file.path)
+    return [p for p in changed if _governed(p)], [p for p in deleted if _governed(p)]
+
+
+def _governed(path: str) -> bool:
+    return path == REGISTRY_FILE or path.startswith("tenants/")
+
+
+@dataclass
+class _Touched:
+    ids: list[EntityId] = field(default_factory=list)
+    deleted: list[EntityId] = field(default_factory=list)
+    artifacts: list[str] = field(default_factory=list)
+    templates: list[tuple[str, str]] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def classify(changed: Iterable[str], deleted: Iterable[str]) -> _Touched:
+    touched = _Touched()
+    for path, gone in [(p, False) for p in changed] + [(p, True) for p in deleted]:
+        ident = identify(path)
+        if isinstance(ident, PathProblem):
+            if not gone:
+                touched.findings.append(Finding(ident.rule, path, ident.message))
+        elif isinstance(ident, EntityId):
+            (touched.deleted if gone else touched.ids).append(ident)
+        elif path.startswith("tenants/") and path.count("/") >= 4:
+            touched.artifacts.append(path)
+            parts = path.split("/")
+            touched.templates.append((parts[1], parts[3]))
+    return touched
+
+
+def check_touched(view: LazyView, changed: list[str], deleted: list[str]) -> list[Finding]:
+    """The state rules at one commit for what it touched (and what refers to that)."""
+    touched = classify(changed, deleted)
+    findings = list(touched.findings)
+    for entity_id in touched.ids:
+        view.entity(entity_id)
+        findings += view.file_findings.get(entity_id.path, [])
+    extra = [v for t, tpl in touched.templates for v in view.ids("Version", t, tpl)]
+    scope = affected(view, [*touched.ids, *extra], touched.deleted)
+    findings += check_state(view, scope)
+    if view.tree.entry(REGISTRY_FILE) is None:
+        findings.append(Finding("missing-file", REGISTRY_FILE, "armgit.yaml is missing"))
+    for tenant in sorted({i.tenant for i in [*touched.ids, *touched.deleted] if i.tenant}):
+        path = tenant_id(tenant).path
+        if view.tree.entry(path) is None and view.tree.names(f"tenants/{tenant}"):
+            findings.append(Finding("missing-file", path, f"tenant {tenant!r} has no tenant.yaml"))
+    return locate(findings, view.tree)
+
+
+def check_range(
+    repo: pygit2.Repository,
+    base: str | None,
+    head: str,
+    *,
+    actor: Actor | None,
+    now: datetime,
+    prefix: str = "",
+    cache: ContentCache | None = None,
+    access: bool = True,
+) -> RangeReport:
+    """Every rule for every commit of ``base..head`` (``base=None``: from the root)."""
+    report = RangeReport()
+    base_commit = repo.get(base) if base is not None else None
+    assert base_commit is None or isinstance(base_commit, pygit2.Commit)
+    range_base = view_of(registry_tree(repo, base_commit, prefix), cache)
+    views: dict[str, LazyView] = {}
+    actions: list[Action] = []
+    gates: dict[Gate, None] = {}
+    added_approvals: list[EntityId] = []
+    last: LazyView = range_base
+    for commit in commits_between(repo, base, head):
+        report.commits += 1
+        parent = commit.parents[0] if commit.parents else None
+        parent_view = views.get(str(parent.id)) if parent is not None else None
+        if parent_view is None:
+            parent_view = view_of(registry_tree(repo, parent, prefix), cache)
+        tree = registry_tree(repo, commit, prefix)
+        view = view_of(tree, cache)
+        views[str(commit.id)] = view
+        before = parent_view.tree if isinstance(parent_view.tree, GitTree) else None
+        changed, deleted = changed_paths(before, tree)
+        if not changed and not deleted:
+            last = view
+            continue
+        report.findings += check_touched(view, changed, deleted)
+        if parent is None:
+            last = view
+            continue  # the root commit is the registry's genesis: state rules only
+        touched = classify(changed, deleted)
+        result = check_change(
+            parent_view, view, [*touched.ids, *touched.deleted], touched.artifacts
+        )
+        report.findings += locate(result.findings, view.tree)
+        actions += result.actions
+        gates.update(dict.fromkeys(result.gates))
+        added_approvals += [i for i in touched.ids if i.kind == "Approval"]
+        last = view
+    if access:
+        report.findings += check_access(actions, range_base, actor, now)
+    report.statuses = evaluate_gates(list(gates), range_base, last, actor, now)
+    report.findings += locate(gate_findings(report.statuses), last.tree)
+    report.findings += check_new_approvals(dict.fromkeys(added_approvals), range_base, last, now)
+    report.findings = sort_findings(list(dict.fromkeys(report.findings)))
+    return report
+
+
+def view_of(tree: GitTree | None, cache: ContentCache | None) -> LazyView:
+    return LazyView(tree if tree is not None else _EMPTY, cache)

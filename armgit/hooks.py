@@ -1,0 +1,168 @@
+"""The git hooks: pre-receive on the server, pre-commit on the client, and installing them."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pygit2
+
+from armgit.core.access import actor_from_env
+from armgit.core.findings import Finding
+from armgit.core.layout import REGISTRY_ID
+from armgit.core.models import Registry
+from armgit.core.refupdates import RefUpdate
+from armgit.core.rules.change import check_change
+from armgit.enforce import (
+    changed_paths,
+    check_range,
+    check_touched,
+    classify,
+    registry_tree,
+    view_of,
+)
+from armgit.errors import StoreError
+from armgit.loader import locate
+from armgit.store.writer import write_atomic
+
+HOOK_MARKER = "# installed by armgit hooks install"
+
+
+@dataclass
+class RefVerdict:
+    """What the hook says about one ref update."""
+
+    update: RefUpdate
+    findings: list[Finding] = field(default_factory=list)
+    checked: bool = False
+    commits: int = 0
+
+
+def open_hook_repository(path: str | None = None) -> pygit2.Repository:
+    """The repository a hook runs in, with the push's quarantined objects visible."""
+    try:
+        return pygit2.Repository(
+            path or os.environ.get("GIT_DIR", "."), flags=pygit2.enums.RepositoryOpenFlag.FROM_ENV
+        )
+    except pygit2.GitError as exc:
+        raise StoreError(f"not a git repository: {exc}") from exc
+
+
+def _registry_at(repo: pygit2.Repository, oid: str) -> Registry | None:
+    commit = repo.get(oid)
+    if not isinstance(commit, pygit2.Commit):
+        return None
+    return view_of(registry_tree(repo, commit, ""), None).get(REGISTRY_ID, Registry)
+
+
+def pre_receive(
+    repo: pygit2.Repository, updates: list[RefUpdate], env: Mapping[str, str], now: datetime
+) -> list[RefVerdict]:
+    """Judge every ref update of a push; a verdict with findings refuses the push."""
+    verdicts = []
+    for update in updates:
+        verdict = RefVerdict(update)
+        verdicts.append(verdict)
+        branch = update.branch
+        if branch is None:
+            continue
+        config = _registry_at(repo, update.new if update.created else update.old)
+        protected = config.protected_branches if config is not None else ("main",)
+        if branch not in protected:
+            continue
+        verdict.checked = True
+        if update.deleted:
+            verdict.findings.append(
+                Finding(
+                    "history-rewrite", update.ref, f"{branch} is protected: it is never deleted"
+                )
+            )
+            continue
+        base: str | None = update.old
+        if update.created:
+            base = _grows_from(repo, update.new, protected)
+            if base is None and any(True for _ in repo.references):
+                verdict.findings.append(
+                    Finding(
+                        "history-rewrite",
+                        update.ref,
+                        f"new protected branch {branch} must grow from an existing protected "
+                        "branch",
+                    )
+                )
+                continue
+        elif update.old != update.new and not repo.descendant_of(update.new, update.old):
+            verdict.findings.append(
+                Finding(
+                    "history-rewrite",
+                    update.ref,
+                    f"{branch} is protected: its history is append-only, and {update.new[:12]} "
+                    f"does not contain {update.old[:12]}; push new commits on top instead",
+                )
+            )
+            continue
+        variables = config.identity_env if config is not None else None
+        actor = actor_from_env(env, variables) if variables else actor_from_env(env)
+        report = check_range(repo, base, update.new, actor=actor, now=now)
+        verdict.findings = report.findings
+        verdict.commits = report.commits
+    return verdicts
+
+
+def _grows_from(repo: pygit2.Repository, new: str, protected: tuple[str, ...]) -> str | None:
+    for name in protected:
+        ref = repo.references.get(f"refs/heads/{name}")
+        if ref is not None:
+            tip = str(ref.resolve().target)
+            if tip == new or repo.descendant_of(new, tip):
+                return tip
+    return None
+
+
+def check_staged(repo: pygit2.Repository) -> tuple[list[Finding], list[str]]:
+    """The client's pre-commit check: state and change rules for the staged change, without
+    permissions or approvals (those come in review); returns (findings, notes on approvals)."""
+    head = None if repo.head_is_unborn else repo.head.peel(pygit2.Commit)
+    staged = repo.get(repo.index.write_tree())
+    assert isinstance(staged, pygit2.Tree)
+    before = registry_tree(repo, head, "")
+    from armgit.store.tree import GitTree, SourceInfo
+
+    after = GitTree(repo, staged, SourceInfo(str(repo.workdir or repo.path), "", str(staged.id)))
+    changed, deleted = changed_paths(before, after)
+    parent_view, view = view_of(before, None), view_of(after, None)
+    findings = check_touched(view, changed, deleted)
+    notes: list[str] = []
+    if head is not None:
+        touched = classify(changed, deleted)
+        result = check_change(parent_view, view, [*touched.ids, *touched.deleted])
+        findings += locate(result.findings, after)
+        notes = [
+            f"{g.request_type} of {g.subject.ref} will need approvals before it can merge"
+            for g in result.gates
+        ]
+    return findings, notes
+
+
+def hook_script(name: str) -> str:
+    """A hook that runs this armgit installation's ``armgit hook NAME``."""
+    return (
+        "#!/bin/sh\n"
+        f"{HOOK_MARKER}: the {name} hook of an armgit registry (docs/hooks.md)\n"
+        f"exec '{sys.executable}' -m armgit hook {name} \"$@\"\n"
+    )
+
+
+def install_hook(hooks_dir: Path, name: str, *, force: bool) -> Path:
+    """Write ``hooks_dir/name`` atomically; refuse to replace a hook armgit did not install."""
+    target = hooks_dir / name
+    if target.exists() and not force and HOOK_MARKER not in target.read_text(errors="replace"):
+        raise StoreError(f"{target} exists and was not installed by armgit: use --force")
+    write_atomic(target, hook_script(name).encode())
+    target.chmod(target.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return target

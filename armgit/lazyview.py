@@ -1,0 +1,117 @@
+"""A registry view that reads and parses only the files the rules ask for.
+
+This is what keeps a check proportional to the change: the server hook looks at the files a
+push touches and the few that refer to them, never the whole registry.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from armgit.core.content import Content, parse_content
+from armgit.core.findings import Finding
+from armgit.core.layout import (
+    KIND_DIRS,
+    EntityId,
+    deployment_id,
+    named_id,
+    version_id,
+)
+from armgit.core.models import Document
+from armgit.core.rules.state import check_identity
+from armgit.core.snapshot import Entity, FileReader
+from armgit.store.cache import ContentCache
+from armgit.store.tree import REGULAR_MODES, RegistryTree
+
+D = TypeVar("D", bound=Document)
+
+
+class LazyView:
+    """A :class:`~armgit.core.snapshot.View` over a tree, loading entities on first use."""
+
+    def __init__(self, tree: RegistryTree, cache: ContentCache | None = None) -> None:
+        self.tree = tree
+        self._cache = cache if cache is not None else ContentCache(None)
+        self._entities: dict[EntityId, Entity | None] = {}
+        self._broken: set[EntityId] = set()
+        self.file_findings: dict[str, list[Finding]] = {}
+
+    @property
+    def files(self) -> FileReader:
+        return self.tree
+
+    def content(self, path: str) -> Content | None:
+        """The parsed content of a regular file at ``path`` (cached by blob id), or ``None``."""
+        entry = self.tree.entry(path)
+        if entry is None or entry.mode not in REGULAR_MODES:
+            return None
+        content = self._cache.get(entry.oid)
+        if content is None:
+            content = parse_content(self.tree.read_entry(entry))
+            self._cache.put(entry.oid, content)
+        return content
+
+    def entity(self, entity_id: EntityId) -> Entity | None:
+        if entity_id in self._entities:
+            return self._entities[entity_id]
+        entity = self._load(entity_id)
+        self._entities[entity_id] = entity
+        return entity
+
+    def _load(self, entity_id: EntityId) -> Entity | None:
+        path = entity_id.path
+        entry = self.tree.entry(path)
+        if entry is None:
+            return None
+        findings: list[Finding] = []
+        if entry.mode not in REGULAR_MODES:
+            findings.append(
+                Finding("unsafe-file", path, "not a regular file: registry files must be")
+            )
+            content = None
+        else:
+            content = self.content(path)
+        if content is not None:
+            findings += [
+                Finding(p.rule, path, p.message, p.pointer, p.line) for p in content.problems
+            ]
+            if content.model is not None:
+                findings += check_identity(entity_id, path, content.model)
+        self.file_findings[path] = findings
+        if findings or content is None or content.model is None:
+            self._broken.add(entity_id)
+            return None
+        return Entity(entity_id, path, content.model)
+
+    def get(self, entity_id: EntityId, model_type: type[D]) -> D | None:
+        entity = self.entity(entity_id)
+        if entity is None or not isinstance(entity.model, model_type):
+            return None
+        return entity.model
+
+    def __contains__(self, entity_id: object) -> bool:
+        return isinstance(entity_id, EntityId) and self.entity(entity_id) is not None
+
+    def is_broken(self, entity_id: EntityId) -> bool:
+        self.entity(entity_id)
+        return entity_id in self._broken
+
+    def ids(self, kind: str, tenant: str, within: str = "") -> list[EntityId]:
+        base = f"tenants/{tenant}"
+        if kind == "Version":
+            labels = self.tree.names(f"{base}/templates/{within}/versions")
+            return [version_id(tenant, within, n[:-5]) for n in labels if n.endswith(".yaml")]
+        if kind == "Tenant":
+            return [EntityId("Tenant", n) for n in self.tree.names("tenants")]
+        if kind == "Template":
+            return [EntityId("Template", tenant, n) for n in self.tree.names(f"{base}/templates")]
+        if kind == "Deployment":
+            environments = [within] if within else self.tree.names(f"{base}/deployments")
+            return [
+                deployment_id(tenant, env, n[:-5])
+                for env in environments
+                for n in self.tree.names(f"{base}/deployments/{env}")
+                if n.endswith(".yaml")
+            ]
+        names = self.tree.names(f"{base}/{KIND_DIRS[kind]}")
+        return [named_id(kind, tenant, n[:-5]) for n in names if n.endswith(".yaml")]
