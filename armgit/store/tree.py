@@ -239,6 +239,8 @@ def open_tree(path: str | Path | None = None, rev: str | None = None) -> Registr
         bare = _bare_repository(root)
         if bare is None:
             return WorkTree(root)
+        if bare.head_is_unborn:
+            raise StoreError(f"{root} has no commit on its HEAD branch yet; name one with --rev")
         repo, rev = bare, "HEAD"
     else:
         repo = open_repository(root)
