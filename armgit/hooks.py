@@ -28,7 +28,7 @@ from armgit.enforce import (
 )
 from armgit.errors import StoreError
 from armgit.loader import locate
-from armgit.store.writer import write_atomic
+from armgit.store.atomic import write_atomic
 
 HOOK_MARKER = "# installed by armgit hooks install"
 

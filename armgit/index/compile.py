@@ -8,7 +8,6 @@ canonical JSON and signs it in a DSSE envelope.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,32 +16,27 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from armgit import api
+from armgit.core import timeutil
 from armgit.core.canonical import to_canonical_json
 from armgit.core.findings import Finding
 from armgit.core.index.build import IndexOptions, Source, build_index
 from armgit.core.jsondata import JsonObject
+from armgit.core.timeutil import format_time
 from armgit.errors import UsageError
 from armgit.index.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
 from armgit.loader import load_registry
 from armgit.runtime.envelope import parse_envelope, parse_json
 from armgit.runtime.errors import IndexRefused
 
-_DURATION = re.compile(r"^([1-9][0-9]{0,6})([smhd])$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 DEFAULT_EXPIRES_IN = "7d"
 
 
 def parse_duration(text: str) -> timedelta:
     """``30s``, ``15m``, ``12h``, ``7d``."""
-    match = _DURATION.match(text)
-    if match is None:
-        raise UsageError(f"duration {text!r}: write a number and a unit, like 12h or 7d")
-    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
-
-
-def format_time(when: datetime) -> str:
-    """RFC 3339 in UTC to the second: ``2026-02-01T10:00:00Z``."""
-    return when.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return timeutil.parse_duration(text)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def parse_issued_at(text: str | None, source_date_epoch: str | None) -> datetime:

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Protocol
 
 from armgit.core.index.decide import DENY, Decision
-from armgit.index.files import write_atomic
 from armgit.runtime.errors import IndexRefused, IndexUnavailable
 from armgit.runtime.trust import TrustRoot, parse_root
 from armgit.runtime.verify import (
@@ -30,6 +29,7 @@ from armgit.runtime.verify import (
     VerifiedIndex,
     verify_index,
 )
+from armgit.store.atomic import write_atomic
 
 STATE_FILE = "state.json"
 INDEX_FILE = "index.json"

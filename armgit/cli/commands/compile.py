@@ -18,8 +18,8 @@ from armgit.index.compile import (
     parse_issued_at,
     read_previous,
 )
-from armgit.index.files import write_atomic
 from armgit.index.keys import keyid, parse_private_key
+from armgit.store.atomic import write_atomic
 
 
 def _read(path: str, what: str) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
@@ -42,6 +43,55 @@ def pre_receive() -> None:
             where = f"{f.path}:{f.line}" if f.line else f.path
             click.echo(f"  {where}: {f.rule}: {f.message}", err=True)
     sys.exit(1 if refused else 0)
+
+
+@command.command(name="post-receive")
+def post_receive() -> None:
+    """Server side, after an accepted push: compile and publish the signed index for each
+    updated protected branch, if the server's git config names a directory and a key
+    (`armgit hooks install --server --publish-dir --signing-key`). A failure is reported to the
+    pusher and never undoes the push."""
+    import pygit2
+
+    from armgit.core.layout import REGISTRY_ID
+    from armgit.core.models import Registry
+    from armgit.core.refupdates import parse_ref_updates
+    from armgit.enforce import registry_tree, view_of
+    from armgit.hooks import open_hook_repository
+    from armgit.publish import publish
+
+    repo = open_hook_repository()
+    config = repo.config
+    if "armgit.publishDir" not in config or "armgit.signingKey" not in config:
+        return
+    directory = Path(str(config["armgit.publishDir"]))
+    key = Path(str(config["armgit.signingKey"]))
+    expires_in = str(config["armgit.expiresIn"]) if "armgit.expiresIn" in config else ""
+    try:
+        updates = parse_ref_updates(sys.stdin.buffer.read())
+    except ValueError as exc:
+        click.echo(f"armgit: {exc}", err=True)
+        return
+    for update in updates:
+        if update.deleted or update.branch is None:
+            continue
+        commit = repo.get(update.new)
+        if not isinstance(commit, pygit2.Commit):
+            continue
+        registry = view_of(registry_tree(repo, commit, ""), None).get(REGISTRY_ID, Registry)
+        if registry is None or update.branch not in registry.protected_branches:
+            continue
+        try:
+            result = publish(
+                Path(repo.path), update.new, directory, key, datetime.now(UTC), expires_in
+            )
+        except Exception as exc:  # the push has landed: report, never fail it
+            click.echo(f"armgit: the index was not published: {exc}", err=True)
+            continue
+        for f in result.findings:
+            click.echo(f"armgit: not published: {f.path}: {f.rule}: {f.message}", err=True)
+        for path, version in result.written:
+            click.echo(f"armgit: published {path} (version {version})", err=True)
 
 
 @command.command(name="pre-commit")

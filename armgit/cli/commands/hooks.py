@@ -22,8 +22,30 @@ def command() -> None:
 )
 @click.option("--client", is_flag=True, help="Install the pre-commit hook in this clone.")
 @click.option("--repo", metavar="PATH", default=".", help="The clone, for --client.")
+@click.option(
+    "--publish-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With --server: after each accepted push to a protected branch, publish the signed "
+    "index here (index.json and tenants/<t>/index.json).",
+)
+@click.option(
+    "--signing-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="With --publish-dir: the Ed25519 private key (OpenSSH format) that signs the index.",
+)
+@click.option(
+    "--expires-in", default="7d", show_default=True, help="Lifetime of a published index."
+)
 @click.option("--force", is_flag=True, help="Replace a hook armgit did not install.")
-def install(server: Path | None, client: bool, repo: str, force: bool) -> None:
+def install(
+    server: Path | None,
+    client: bool,
+    repo: str,
+    publish_dir: Path | None,
+    signing_key: Path | None,
+    expires_in: str,
+    force: bool,
+) -> None:
     """Put the hooks in place: `--server BARE_REPO` installs pre-receive (every push to a
     protected branch is checked; a refused push leaves the server as it was); `--client`
     installs pre-commit in a clone (the same rules on the staged change, before it is pushed).
@@ -43,6 +65,15 @@ def install(server: Path | None, client: bool, repo: str, force: bool) -> None:
         if not repository.is_bare:
             raise click.UsageError(f"{server} is not a bare repository (the server's copy)")
         target = install_hook(Path(repository.path) / "hooks", "pre-receive", force=force)
+        if (publish_dir is None) != (signing_key is None):
+            raise click.UsageError("--publish-dir and --signing-key go together")
+        if publish_dir is not None and signing_key is not None:
+            config = repository.config
+            config["armgit.publishDir"] = str(publish_dir.absolute())
+            config["armgit.signingKey"] = str(signing_key.absolute())
+            config["armgit.expiresIn"] = expires_in
+            posted = install_hook(Path(repository.path) / "hooks", "post-receive", force=force)
+            click.echo(f"installed {posted} (publishing to {publish_dir.absolute()})")
     else:
         repository = open_repository(repo)
         target = install_hook(Path(repository.path) / "hooks", "pre-commit", force=force)
