@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 
 from armgit.core.jsondata import JsonValue
 from armgit.core.layout import EntityId, deployment_id, named_id
-from armgit.core.lifecycle import INSTANCE_TRANSITIONS, VERSION_TRANSITIONS, is_deployable
+from armgit.core.lifecycle import (
+    INSTANCE_TRANSITIONS,
+    LIFECYCLE_ORDER,
+    VERSION_TRANSITIONS,
+    is_deployable,
+    lifecycle_rank,
+)
 from armgit.core.models import Deployment, Environment, Instance, Version
 from armgit.core.rules.state import parse_version_ref
 from armgit.core.snapshot import View
@@ -136,6 +142,11 @@ def _missing(entity_id: EntityId, view: View) -> Refusal:
     return Refusal(
         f"no such {entity_id.kind.lower()}: {entity_id.ref} (expected at {entity_id.path})"
     )
+
+
+def _next(lifecycle: str) -> str:
+    forward = [s for s in LIFECYCLE_ORDER if lifecycle_rank(s) > lifecycle_rank(lifecycle)]
+    return next((s for s in forward if s in VERSION_TRANSITIONS[lifecycle]), "...")
 
 
 def _legal(transitions: dict[str, frozenset[str]], state: str) -> str:
@@ -283,7 +294,7 @@ def plan_deploy(
         return Refusal(
             f"{vid.ref} is {version.lifecycle}; environment {environment!r} takes "
             f"{env.min_lifecycle} or later (and never RETIRED)",
-            (f"promote it first: armgit promote {vid.ref} --to ...",),
+            (f"promote it first: armgit promote {vid.ref} --to {_next(version.lifecycle)}",),
         )
     did = deployment_id(vid.tenant, environment, vid.template)
     existing = view.get(did, Deployment)

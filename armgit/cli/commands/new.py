@@ -454,7 +454,7 @@ def new_version(
         if who is None:
             raise click.UsageError("give --created-by (git's user.email is not set)")
         origin = source or _source_of(start) or _parent_source(view, vid, parent)
-        if origin is None:
+        if origin is None and parent is None:
             raise click.UsageError("give --source (where the agent's code lives)")
         return plan_new_version(
             view,
@@ -462,7 +462,7 @@ def new_version(
             parent=parent,
             start=start,
             changes=changes,
-            provenance=provenance(who, origin, created_at or format_time(now)),
+            provenance=provenance(who, origin or "", created_at or format_time(now)),
             prompt_bundle=_artifact(prompt_bundle, template_dir, "prompts"),
             tool_manifest=_artifact(tool_manifest, template_dir, "tools"),
             policy=policy,
