@@ -232,8 +232,8 @@ def plan_retire(view: View, entity_id: EntityId) -> Plan | Refusal:
             f"{entity_id.ref} is {current} and cannot be retired in one step",
             (
                 f"from {current} it may go to: {_legal(VERSION_TRANSITIONS, current)}",
-                "only a DEPRECATED version retires: run `armgit promote "
-                f"{entity_id.ref} --to DEPRECATED` first (after APPROVED)",
+                "only a DEPRECATED version retires; once it is APPROVED, deprecate it first: "
+                f"armgit promote {entity_id.ref} --to DEPRECATED",
             ),
         )
     return Plan(
