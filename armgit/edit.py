@@ -31,6 +31,8 @@ _WIDTH = 4096
 _BLOCK_KEYS = frozenset(
     {"evaluation", "artifacts", "provenance", "settings", "toolRisk", "metadata", "federation"}
 )
+# booleans to YAML 1.1 readers (PyYAML, many editors): quoted, so every reader sees a string
+_YAML11_BOOLS = frozenset({"y", "n", "yes", "no", "on", "off"})
 _NEEDS_QUOTES = re.compile(r"[:#,\[\]{}&*!|>'\"%@`]|^[-?\s]|\s$")
 
 
@@ -160,6 +162,7 @@ def _string(value: str, *, flow: bool) -> str:
         or read.data != value
         or bool(read.plain_timestamps)
         or "\n" in value
+        or value.lower() in _YAML11_BOOLS
         or (flow and _NEEDS_QUOTES.search(value) is not None)
     )
     return DoubleQuotedScalarString(value) if doubtful else value
