@@ -25,8 +25,6 @@ from armgit.core.models.registry import ApprovalRule
 from armgit.core.rules.change import Gate
 from armgit.core.snapshot import View
 from armgit.core.timeutil import parse_duration, parse_time
-from armgit.crypto.sshkeys import SshKeyError, parse_public_key
-from armgit.crypto.sshsig import APPROVAL_NAMESPACE, SignatureError, verify
 
 CLOCK_SKEW = timedelta(minutes=5)
 SUBJECT_KINDS = {
@@ -157,6 +155,10 @@ class _Judge:
         return any(name in known for name in self.author.names)
 
     def _signature(self, approval: Approval, operator: Operator) -> str | None:
+        # imported here: most pushes verify no signature, and cryptography is slow to import
+        from armgit.crypto.sshkeys import SshKeyError, parse_public_key
+        from armgit.crypto.sshsig import APPROVAL_NAMESPACE, SignatureError, verify
+
         s = approval.statement
         if s.review is not None:
             attestors = self.registry.attestors if self.registry is not None else ()
