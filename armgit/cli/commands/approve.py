@@ -98,6 +98,7 @@ def command(
       armgit approve --attest-review "$GITHUB_EVENT_PATH" --key bot_key   # CI
     """
     from armgit.approving import Refused
+    from armgit.errors import ArmgitError
 
     now = datetime.now(UTC)
     try:
@@ -127,6 +128,9 @@ def command(
     except Refused as exc:
         click.echo(f"armgit: refused: {exc}", err=True)
         sys.exit(1)
+    except ArmgitError as exc:  # usage: unreadable key or event, unknown revision, ...
+        click.echo(f"armgit: {exc}", err=True)
+        sys.exit(2)
 
 
 def _approve(
@@ -179,10 +183,11 @@ def _approve(
             "file's sshKeys on the protected branch first"
         )
     decision_word = "REJECT" if reject else "APPROVE"
-    for gate in gates:
-        rule = rule_of(pending.base, gate)
-        valid_for = validity(rule, expires_in)
-        text = justification or f"{decision_word.lower()}d after review of {describe_gate(gate)}"
+    plan = [(gate, rule_of(pending.base, gate)) for gate in gates]
+    durations = [validity(rule, expires_in) for _, rule in plan]  # all checked before writing
+    for (gate, rule), valid_for in zip(plan, durations, strict=True):
+        done = "rejected" if reject else "approved"
+        text = justification or f"{done} after review: {describe_gate(gate)}"
         decision = Decision(
             approver=operator.name,
             decision=decision_word,
