@@ -81,7 +81,8 @@ def test_approves_an_uncommitted_promotion_and_stock_ssh_keygen_verifies_it(
         "back to 2.0.0",
         2,
     )
-    assert s.created_at.endswith("Z") and len(s.created_at) == 20
+    assert s.created_at.endswith("Z")
+    assert len(s.created_at) == 20
     assert parse_time(s.expires_at) - parse_time(s.created_at) == timedelta(hours=48)
     path = setup.root / f"tenants/arm-dev/approvals/{approval_id(s)}.yaml"
     assert path.is_file()
@@ -102,7 +103,8 @@ def test_optional_fields_are_left_out_and_expiry_can_be_shorter(setup: Setup) ->
     assert code == 0, out
     (approval,) = written(setup, out)
     s = approval.statement
-    assert s.rollback_plan is None and s.escalation_level is None
+    assert s.rollback_plan is None
+    assert s.escalation_level is None
     assert b"rollbackPlan" not in statement_message(s)
     assert parse_time(s.expires_at) - parse_time(s.created_at) == timedelta(minutes=90)
 
