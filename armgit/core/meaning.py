@@ -225,8 +225,8 @@ def genome_diff(old: Genome | None, new: Genome, notes: _Notes) -> None:
         notes.details.append(f"tool manifest (by hash) {ARROW} {new.tool_manifest_hash[:19]}...")
     before = {t.tool_id: t for t in old.tool_manifest or ()}
     after = {t.tool_id: t for t in new.tool_manifest or ()}
-    added = [after[i] for i in after if i not in before]
-    removed = [before[i] for i in before if i not in after]
+    added = [after[i] for i in sorted(after.keys() - before.keys())]
+    removed = [before[i] for i in sorted(before.keys() - after.keys())]
     if added:
         notes.details.append("tools added: " + ", ".join(f"{t.tool_id} ({t.risk})" for t in added))
         notes.risk += [f"new tool {t.tool_id} ({t.risk} risk)" for t in added]
