@@ -110,8 +110,8 @@ def _block(value: JsonValue, depth: int) -> list[str]:
 
 
 # characters YAML does not allow unescaped in a double-quoted scalar (outside c-printable) and
-# the line breaks YAML knows beyond JSON's
-_UNPRINTABLE = re.compile("[\x7f-\x84\x86-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+# the line breaks YAML knows beyond JSON's (NEL, LS, PS)
+_UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 
 
 _PLAIN = re.compile(r"^[A-Za-z][A-Za-z0-9_./@-]*$")
