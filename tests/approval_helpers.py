@@ -135,6 +135,21 @@ class Setup:
         self.write(V21_FILE, version_yaml("APPROVED"))
 
 
+def copy_registry(template: Setup, tmp_path: Path) -> Setup:
+    """A fresh copy of a built registry, its server and its keys (building one takes seconds:
+    ssh-keygen, git, the hook's installation; copying takes milliseconds)."""
+    source = template.root.parent
+    for name in ("keys", "registry", "server.git"):
+        shutil.copytree(source / name, tmp_path / name, symlinks=True)
+    work = Git(tmp_path / "registry")
+    work("remote", "set-url", "origin", str(tmp_path / "server.git"))
+    keys = {
+        name: Key(tmp_path / "keys" / key.private.name, key.public_line)
+        for name, key in template.keys.items()
+    }
+    return Setup(work, tmp_path / "server.git", keys)
+
+
 def build_registry(tmp_path: Path, *, attestor: bool = False) -> Setup:
     """registry-example + keys for alice, bob, ops (and carol, who is nobody) + 2.1.0 CANDIDATE,
     committed on main; a bare server clone of it with the pre-receive hook installed."""

@@ -19,11 +19,11 @@ from tests.approval_helpers import (
     HASH_21,
     V21,
     Setup,
-    build_registry,
     needs_ssh_keygen,
     verify_with_ssh_keygen,
 )
 from tests.conftest import Git
+from tests.integration.conftest import Registry
 
 pytestmark = needs_ssh_keygen
 
@@ -32,8 +32,8 @@ DEPLOYMENT = "tenants/arm-dev/deployments/prod/customer-support.yaml"
 
 
 @pytest.fixture
-def setup(tmp_path: Path) -> Setup:
-    return build_registry(tmp_path)
+def setup(tmp_path: Path, keyed_registry: Registry) -> Setup:
+    return keyed_registry(tmp_path)
 
 
 def approve(setup: Setup, *args: str, key: str = "bob") -> tuple[int, str]:
@@ -221,8 +221,8 @@ def test_a_committed_promotion_with_unrelated_uncommitted_edits(setup: Setup) ->
     assert code == 0, out
 
 
-def test_a_registry_in_a_subdirectory(tmp_path: Path) -> None:
-    setup = build_registry(tmp_path)
+def test_a_registry_in_a_subdirectory(tmp_path: Path, keyed_registry: Registry) -> None:
+    setup = keyed_registry(tmp_path)
     outer = tmp_path / "outer"
     outer.mkdir()
     shutil.copytree(setup.root, outer / "registry", ignore=shutil.ignore_patterns(".git"))

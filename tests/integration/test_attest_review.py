@@ -22,11 +22,11 @@ from tests.approval_helpers import (
     HASH_21,
     V21,
     Setup,
-    build_registry,
     needs_ssh_keygen,
     verify_with_ssh_keygen,
 )
 from tests.conftest import REPO_ROOT
+from tests.integration.conftest import Registry
 
 pytestmark = needs_ssh_keygen
 
@@ -34,8 +34,8 @@ FIXTURE = REPO_ROOT / "tests/fixtures/github/pull_request_review.submitted.appro
 
 
 @pytest.fixture
-def setup(tmp_path: Path) -> Setup:
-    setup = build_registry(tmp_path, attestor=True)
+def setup(tmp_path: Path, keyed_registry: Registry) -> Setup:
+    setup = keyed_registry(tmp_path, attestor=True)
     setup.work("checkout", "-q", "-b", "promote-2.1.0")
     setup.promote()
     setup.work.commit_all("promote customer-support 2.1.0")

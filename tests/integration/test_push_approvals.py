@@ -24,20 +24,20 @@ from tests.approval_helpers import (
     Setup,
     add_hand_approval,
     approval_yaml,
-    build_registry,
     needs_ssh_keygen,
     sign_with_ssh_keygen,
     statement_for,
     verify_with_ssh_keygen,
 )
 from tests.conftest import run_armgit
+from tests.integration.conftest import Registry
 
 pytestmark = needs_ssh_keygen
 
 
 @pytest.fixture
-def setup(tmp_path: Path) -> Setup:
-    return build_registry(tmp_path)
+def setup(tmp_path: Path, keyed_registry: Registry) -> Setup:
+    return keyed_registry(tmp_path)
 
 
 def now() -> datetime:

@@ -15,11 +15,11 @@ from tests.approval_helpers import (
     GENOME_21,
     Setup,
     add_hand_approval,
-    build_registry,
     needs_ssh_keygen,
     statement_for,
 )
 from tests.conftest import run_armgit
+from tests.integration.conftest import Registry
 
 pytestmark = needs_ssh_keygen
 
@@ -53,8 +53,8 @@ def edit(setup: Setup, path: str, old: str, new: str) -> None:
 
 
 @pytest.fixture
-def setup(tmp_path: Path) -> Setup:
-    setup = build_registry(tmp_path)
+def setup(tmp_path: Path, keyed_registry: Registry) -> Setup:
+    setup = keyed_registry(tmp_path)
     setup.work("checkout", "-q", "-b", "feature")
     genome = genome_22()
     setup.write(
