@@ -227,7 +227,7 @@ def approval_yaml(statement: Statement, signature: str) -> str:
         "statement:",
         f"  tenant: {s.tenant}",
         f"  subject: {{kind: {s.subject.kind}, ref: '{s.subject.ref}'}}",
-        f"  change: {{type: {s.change.type}, from: {s.change.from_}, to: {s.change.to}}}",
+        f"  change: {{type: {s.change.type}, from: '{s.change.from_}', to: '{s.change.to}'}}",
         f"  digest: '{s.digest}'",
         f"  decision: {s.decision}",
         f"  approver: {s.approver}",

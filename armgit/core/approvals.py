@@ -19,7 +19,7 @@ from armgit.core.canonical import to_canonical_json
 from armgit.core.findings import Finding
 from armgit.core.jsondata import JsonValue
 from armgit.core.layout import EntityId, named_id
-from armgit.core.models import Approval, Operator, Registry
+from armgit.core.models import Approval, Instance, Operator, Registry
 from armgit.core.models.approval import Statement
 from armgit.core.models.registry import ApprovalRule
 from armgit.core.rules.change import Gate
@@ -276,8 +276,21 @@ def check_new_approvals(
                 )
             )
             continue
-        rule = judge.rule_for(s.change.type, entity_id.tenant, None)
+        environment = _environment_of(s, entity_id.tenant, head)
+        rule = judge.rule_for(s.change.type, entity_id.tenant, environment)
         why = judge.refusal(approval, rule, entity_id.tenant)
         if why is not None and not why.startswith(("expired", "created in the future")):
             findings.append(Finding("approval-invalid", entity_id.path, why, "/signature"))
     return findings
+
+
+def _environment_of(statement: Statement, tenant: str, head: View) -> str | None:
+    """The environment a subject lives in, for environment-specific rules (as the gate has it:
+    a deployment's from its reference, an instance's from its file)."""
+    parts = statement.subject.ref.split("/")
+    if statement.subject.kind == "Deployment" and len(parts) == 4:
+        return parts[2]
+    if statement.subject.kind == "Instance" and len(parts) == 3:
+        instance = head.get(named_id("Instance", tenant, parts[2]), Instance)
+        return instance.environment if instance is not None else None
+    return None

@@ -205,3 +205,43 @@ def test_an_approval_edited_after_landing_is_refused(setup: Setup) -> None:
     target.write_text(target.read_text().replace("reviewed by hand", "rubber-stamped"))
     setup.work.commit_all("edit an approval")
     assert_refused(setup, "alice", "approval-immutable")
+
+
+def test_an_environment_rule_judges_approvals_added_for_that_environment(setup: Setup) -> None:
+    # prod deployments may be approved for 5 days; the tenant-wide rule says 48 hours
+    config = setup.root / "armgit.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "approvalRules:\n",
+            "approvalRules:\n  - {requestType: DEPLOYMENT_ACTIVATION, environment: prod, "
+            'count: 1, permission: "approve:deployments", expiresIn: 5d}\n',
+        )
+    )
+    setup.promote()
+    add_hand_approval(setup, statement_for(approver="bob", created=now()), "bob")
+    setup.work.commit_all("a 5-day rule for prod; promote 2.1.0")
+    assert_accepted(setup, "ops")
+
+    deployment = setup.root / "tenants/arm-dev/deployments/prod/customer-support.yaml"
+    deployment.write_text(
+        deployment.read_text()
+        .replace("version: 2.0.0", "version: 2.1.0")
+        .replace("previousVersion: 1.0.0", "previousVersion: 2.0.0")
+    )
+    instance = setup.root / "tenants/arm-dev/instances/support-prod-1.yaml"
+    instance.write_text(instance.read_text().replace("@2.0.0", "@2.1.0"))
+    statement = Statement.model_validate(
+        {
+            **_message_fields(statement_for(approver="bob", created=now())),
+            "subject": {"kind": "Deployment", "ref": "arm-dev/deployment/prod/customer-support"},
+            "change": {"type": "DEPLOYMENT_ACTIVATION", "from": "2.0.0", "to": "2.1.0"},
+            "expiresAt": (now() + timedelta(days=4)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+    )
+    add_hand_approval(setup, statement, "bob")
+    setup.work.commit_all("deploy 2.1.0 to prod, approved for 4 days")
+    assert_accepted(setup, "alice")
+
+
+def _message_fields(statement: Statement) -> dict[str, object]:
+    return dict(statement.model_dump(mode="json", by_alias=True, exclude_unset=True))
