@@ -20,7 +20,7 @@ REQUEST_TYPES = (
 
 
 @click.command(name="approve")
-@click.argument("ref", metavar="REF", required=False)
+@click.argument("ref", metavar="[REF]", required=False)
 @click.option(
     "--key",
     metavar="SSH_PRIVATE_KEY",
