@@ -19,7 +19,7 @@ from armgit.core.canonical import to_canonical_json
 from armgit.core.findings import Finding
 from armgit.core.jsondata import JsonValue
 from armgit.core.layout import EntityId, named_id
-from armgit.core.models import Approval, Operator, Registry
+from armgit.core.models import Approval, Instance, Operator, Registry
 from armgit.core.models.approval import Statement
 from armgit.core.models.registry import ApprovalRule
 from armgit.core.rules.change import Gate
@@ -75,6 +75,19 @@ def approval_rule(
     return best[1] if best else None
 
 
+def effective_rule(
+    registry: Registry | None, request_type: str, tenant: str, environment: str | None
+) -> ApprovalRule:
+    """The rule that applies (:func:`approval_rule`), or the strictest default: one approval
+    with ``approve:versions``, valid 48 hours."""
+    rule = approval_rule(registry, request_type, tenant, environment)
+    if rule is None:
+        return ApprovalRule.model_validate(
+            {"requestType": request_type, "permission": "approve:versions", "expiresIn": "48h"}
+        )
+    return rule
+
+
 @dataclass
 class GateStatus:
     """Where one gate stands: how many approvals it needs and which ones count."""
@@ -102,14 +115,7 @@ class _Judge:
         self.registry = base.get(EntityId("Registry"), Registry)
 
     def rule_for(self, request_type: str, tenant: str, environment: str | None) -> ApprovalRule:
-        rule = approval_rule(self.registry, request_type, tenant, environment)
-        if rule is None:
-            return ApprovalRule(
-                request_type=request_type,  # type: ignore[arg-type]
-                permission="approve:versions",
-                expires_in="48h",
-            )
-        return rule
+        return effective_rule(self.registry, request_type, tenant, environment)
 
     def approvals(self, tenant: str, window: timedelta) -> list[tuple[str, Approval]]:
         oldest = (self.now - window - CLOCK_SKEW).strftime("%Y%m%d")
@@ -272,8 +278,21 @@ def check_new_approvals(
                 )
             )
             continue
-        rule = judge.rule_for(s.change.type, entity_id.tenant, None)
+        environment = _environment_of(s, entity_id.tenant, head)
+        rule = judge.rule_for(s.change.type, entity_id.tenant, environment)
         why = judge.refusal(approval, rule, entity_id.tenant)
         if why is not None and not why.startswith(("expired", "created in the future")):
             findings.append(Finding("approval-invalid", entity_id.path, why, "/signature"))
     return findings
+
+
+def _environment_of(statement: Statement, tenant: str, head: View) -> str | None:
+    """The environment a subject lives in, for environment-specific rules (as the gate has it:
+    a deployment's from its reference, an instance's from its file)."""
+    parts = statement.subject.ref.split("/")
+    if statement.subject.kind == "Deployment" and len(parts) == 4:
+        return parts[2]
+    if statement.subject.kind == "Instance" and len(parts) == 3:
+        instance = head.get(named_id("Instance", tenant, parts[2]), Instance)
+        return instance.environment if instance is not None else None
+    return None
