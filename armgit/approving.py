@@ -36,7 +36,7 @@ from armgit.enforce import check_range, classify, registry_tree, view_of
 from armgit.errors import ArmgitError, StoreError, UsageError
 from armgit.lazyview import LazyView
 from armgit.store.tree import WorkTree, open_repository, resolve_commit
-from armgit.store.writer import write_atomic
+from armgit.store.atomic import write_atomic
 
 
 class Refused(ArmgitError):
