@@ -26,10 +26,15 @@ def test_the_three_templates_are_there() -> None:
 
 
 @pytest.mark.skipif(ACTIONLINT is None, reason="actionlint is not installed")
-def test_actionlint_accepts_the_templates() -> None:
+def test_actionlint_accepts_the_templates_and_our_own_ci() -> None:
     assert ACTIONLINT is not None
     result = subprocess.run(
-        [ACTIONLINT, "-no-color", *map(str, TEMPLATES)],
+        [
+            ACTIONLINT,
+            "-no-color",
+            *map(str, TEMPLATES),
+            str(REPO_ROOT / ".github/workflows/ci.yml"),
+        ],
         capture_output=True,
         text=True,
         check=False,
