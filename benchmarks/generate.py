@@ -1,0 +1,259 @@
+"""Generate a valid synthetic registry of any size, as a git repository or a plain directory.
+
+    python benchmarks/generate.py OUT_DIR --tenants 10 --templates 100 \\
+        --versions-per-template 10 --seed 1 [--history N] [--bare | --plain]
+
+Deterministic: the same arguments give the same files and the same commit ids (author,
+committer and times are fixed). Git objects are written with pygit2 (blobs, trees through
+TreeBuilder, commits), rebuilding only the trees a commit changes; one ``git repack`` at the end
+packs them, as a hosted repository would be.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pygit2
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: make the local armgit and benchmarks importable
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.fleet import BASE_TIME, STEP_SECONDS, Fleet, Step, iter_chunks  # noqa: E402
+
+BRANCH = "main"
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What to generate. ``history`` is the number of commits (1 or less: a single commit)."""
+
+    tenants: int = 10
+    templates: int = 100
+    versions_per_template: int = 10
+    seed: int = 1
+    history: int = 0
+    policy_edits_per_tenant: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Generated:
+    """What was written: the head commit (empty for a plain directory) and its size."""
+
+    path: Path
+    head: str
+    commits: int
+    files: int
+    versions: int
+    seconds: float
+
+
+@dataclass(slots=True)
+class _Dir:
+    # name -> subdirectory or blob id; ``raw`` holds each entry as git writes it in a tree
+    entries: dict[str, _Dir | pygit2.Oid] = field(default_factory=dict)
+    raw: dict[str, bytes] = field(default_factory=dict)
+    oid: pygit2.Oid | None = None
+
+
+class TreeWriter:
+    """A nested tree of blob ids that writes only the directories changed since the last write.
+
+    Tree objects are serialized here and written with ``Odb.write``: at thousands of commits,
+    ``TreeBuilder`` (which re-checks every entry it is given) was the generator's bottleneck.
+    """
+
+    def __init__(self, repo: pygit2.Repository) -> None:
+        self._repo = repo
+        self._odb = repo.odb
+        self._root = _Dir()
+
+    def put(self, path: str, data: bytes) -> None:
+        *dirs, name = path.split("/")
+        node = self._root
+        node.oid = None
+        for part in dirs:
+            child = node.entries.get(part)
+            if not isinstance(child, _Dir):
+                child = node.entries[part] = _Dir()
+            child.oid = None
+            node = child
+        oid = self._odb.write(pygit2.enums.ObjectType.BLOB, data)
+        node.entries[name] = oid
+        node.raw[name] = b"100644 " + name.encode() + b"\0" + oid.raw
+
+    def write(self) -> pygit2.Oid:
+        return self._write(self._root)
+
+    def _write(self, node: _Dir) -> pygit2.Oid:
+        if node.oid is None:
+            for name, entry in node.entries.items():
+                if isinstance(entry, _Dir) and entry.oid is None:
+                    oid = self._write(entry)
+                    node.raw[name] = b"40000 " + name.encode() + b"\0" + oid.raw
+            # git orders entries by name, a directory's name as if it ended in "/"
+            order = sorted(node.raw, key=lambda n: n + "/" if isinstance(node.entries[n], _Dir) else n)
+            data = b"".join(node.raw[name] for name in order)
+            node.oid = self._odb.write(pygit2.enums.ObjectType.TREE, data)
+        return node.oid
+
+
+def signature(fleet: Fleet, who: str) -> pygit2.Signature:
+    """A fixed identity at the fleet's current simulated time (seconds since the epoch)."""
+    when = int(BASE_TIME.timestamp()) + fleet.seq * STEP_SECONDS
+    return pygit2.Signature(who, f"{who.split()[0].lower()}@example.invalid", when, 0)
+
+
+def build_fleet(options: Options) -> tuple[Fleet, list[Step]]:
+    """The fleet's skeleton and the steps that fill it (not yet applied)."""
+    fleet = Fleet(options.tenants, options.templates, options.versions_per_template, options.seed)
+    steps = fleet.schedule(options.policy_edits_per_tenant * options.tenants)
+    return fleet, steps
+
+
+def final_fleet(options: Options) -> Fleet:
+    """The fleet with every step applied: the registry at the generated head."""
+    fleet, steps = build_fleet(options)
+    for step in steps:
+        fleet.apply(step)
+    fleet.take_changed()
+    return fleet
+
+
+def generate(out: Path, options: Options, *, bare: bool = False, plain: bool = False) -> Generated:
+    """Write the registry to ``out`` (which must not exist, or be empty)."""
+    started = time.perf_counter()
+    if out.exists() and any(out.iterdir()):
+        raise FileExistsError(f"{out} exists and is not empty")
+    fleet, steps = build_fleet(options)
+    if plain:
+        for step in steps:
+            fleet.apply(step)
+        for path, data in fleet.files.items():
+            target = out / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        return _result(out, "", 0, fleet, started)
+    repo = pygit2.init_repository(str(out), bare=bare, initial_head=BRANCH)
+    writer = TreeWriter(repo)
+    ref = f"refs/heads/{BRANCH}"
+    parents: list[pygit2.Oid] = []
+    commits = max(options.history, 1)
+    # the first commit holds the skeleton (registry, tenants, policies, ...) when there is history
+    skeleton = 1 if commits > 1 else 0
+    steps = _padded(fleet, steps, commits - skeleton)
+    chunks = [(0, 0)] * skeleton + list(iter_chunks(len(steps), commits - skeleton))
+    for number, (start, end) in enumerate(chunks):
+        lines = [fleet.apply(step) for step in steps[start:end]]
+        for path in fleet.take_changed():
+            writer.put(path, fleet.files[path])
+        tree = writer.write()
+        message = _message(number, lines, options)
+        who = signature(fleet, "Fleet Generator")
+        oid = repo.create_commit(ref, who, who, message, tree, parents)
+        parents = [oid]
+    if not bare:
+        repo.checkout_head(strategy=pygit2.enums.CheckoutStrategy.FORCE)
+    _repack(out)
+    return _result(out, str(parents[0]), commits, fleet, started)
+
+
+def _padded(fleet: Fleet, steps: list[Step], commits: int) -> list[Step]:
+    """Enough steps for ``commits`` non-empty commits: extra policy edit pairs at the end."""
+    names = sorted(k for k in fleet.policies if not k.endswith("ceiling"))
+    extra: list[Step] = []
+    k = 0
+    while len(steps) + len(extra) < commits:
+        target = names[k % len(names)]
+        extra += [Step("policy", arg=target + "|tighten"), Step("policy", arg=target + "|relax")]
+        k += 1
+    return steps + extra
+
+
+def _message(number: int, lines: list[str], options: Options) -> str:
+    if not lines:
+        return (
+            f"Registry skeleton: {options.tenants} tenants\n\n"
+            "Registry settings, tenants, environments, providers, operators, roles, policies.\n"
+        )
+    if len(lines) == 1:
+        return lines[0] + "\n"
+    return f"{len(lines)} changes: {lines[0]}, ...\n\n" + "\n".join(lines) + "\n"
+
+
+def _repack(path: Path) -> None:
+    git = shutil.which("git")
+    if git is None:  # packing is an optimisation; loose objects are equally valid
+        return
+    subprocess.run(
+        [git, "-C", str(path), "repack", "-adq"],
+        check=True,
+        capture_output=True,
+        env={"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "PATH": "/usr/bin:/bin"},
+    )
+
+
+def _result(out: Path, head: str, commits: int, fleet: Fleet, started: float) -> Generated:
+    versions = sum(len(t.versions) for t in fleet.templates)
+    seconds = time.perf_counter() - started
+    return Generated(out, head, commits, len(fleet.files), versions, seconds)
+
+
+def parse_args(argv: list[str] | None) -> tuple[Path, Options, bool, bool]:
+    parser = argparse.ArgumentParser(
+        prog="generate.py",
+        description="Generate a valid synthetic armgit registry as a git repository.",
+    )
+    parser.add_argument("out", type=Path, help="directory to create (must not exist or be empty)")
+    parser.add_argument("--tenants", type=int, default=10)
+    parser.add_argument("--templates", type=int, default=100, help="templates per tenant")
+    parser.add_argument("--versions-per-template", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--history", type=int, default=0, help="number of commits (default: one commit)"
+    )
+    parser.add_argument("--policy-edits", type=int, default=20, help="edit pairs per tenant")
+    kind = parser.add_mutually_exclusive_group()
+    kind.add_argument("--bare", action="store_true", help="a bare repository (as on a server)")
+    kind.add_argument("--plain", action="store_true", help="a plain directory, no git")
+    args = parser.parse_args(argv)
+    for name in ("tenants", "templates", "versions_per_template"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    options = Options(
+        tenants=args.tenants,
+        templates=args.templates,
+        versions_per_template=args.versions_per_template,
+        seed=args.seed,
+        history=args.history,
+        policy_edits_per_tenant=args.policy_edits,
+    )
+    return args.out, options, args.bare, args.plain
+
+
+def main(argv: list[str] | None = None) -> int:
+    out, options, bare, plain = parse_args(argv)
+    try:
+        result = generate(out, options, bare=bare, plain=plain)
+    except FileExistsError as exc:
+        print(f"generate.py: {exc}", file=sys.stderr)
+        return 2
+    what = "directory" if plain else "bare repository" if bare else "repository"
+    head = f", head {result.head}" if result.head else ""
+    print(
+        f"{what} {result.path}: {result.versions} versions, {result.files} files, "
+        f"{result.commits} commits{head} in {result.seconds:.1f} s "
+        f"({datetime.now().astimezone():%H:%M:%S})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
