@@ -165,6 +165,34 @@ def generate(out: Path, options: Options, *, bare: bool = False, plain: bool = F
     return _result(out, str(parents[0]), commits, fleet, started)
 
 
+def commit_change(
+    repo: pygit2.Repository, ref: str, files: dict[str, bytes], message: str, when: int
+) -> pygit2.Oid:
+    """Commit ``files`` (path -> bytes, added or replaced) on top of ``ref`` and move ``ref``."""
+    parent = repo.revparse_single(ref).peel(pygit2.Commit)
+    tree = _update_tree(repo, parent.tree, files)
+    who = pygit2.Signature("Fleet Generator", "fleet@example.invalid", when, 0)
+    return repo.create_commit(ref, who, who, message, tree, [parent.id])
+
+
+def _update_tree(
+    repo: pygit2.Repository, tree: pygit2.Tree | None, files: dict[str, bytes]
+) -> pygit2.Oid:
+    builder = repo.TreeBuilder(tree) if tree is not None else repo.TreeBuilder()
+    below: dict[str, dict[str, bytes]] = {}
+    for path, data in files.items():
+        head, _, rest = path.partition("/")
+        if rest:
+            below.setdefault(head, {})[rest] = data
+        else:
+            builder.insert(head, repo.create_blob(data), pygit2.enums.FileMode.BLOB)
+    for name, sub in below.items():
+        child = tree[name] if tree is not None and name in tree else None
+        subtree = child if isinstance(child, pygit2.Tree) else None
+        builder.insert(name, _update_tree(repo, subtree, sub), pygit2.enums.FileMode.TREE)
+    return builder.write()
+
+
 def _padded(fleet: Fleet, steps: list[Step], commits: int) -> list[Step]:
     """Enough steps for ``commits`` non-empty commits: extra policy edit pairs at the end."""
     names = sorted(k for k in fleet.policies if not k.endswith("ceiling"))
