@@ -167,7 +167,7 @@ class Fleet:
 
     def _tenant(self, tenant: str) -> None:
         base = f"tenants/{tenant}"
-        title = tenant.split("-")[0].capitalize()
+        title = tenant.split("-", maxsplit=1)[0].capitalize()
         self._write(
             f"{base}/tenant.yaml",
             _header("Tenant", 2) + f"name: {title} Corp {tenant[-2:]}\nslug: {tenant}\n"
@@ -198,17 +198,34 @@ class Fleet:
         self._write(
             f"{base}/providers/federated.yaml",
             _header("Provider", 3) + "name: federated\ntype: federated\n"
-            f"federation: {{endpoint: \"https://agents.{tenant}.example/federation\", "
+            f'federation: {{endpoint: "https://agents.{tenant}.example/federation", '
             "trustDomain: partner.example}\n"
             f"healthEndpoint: https://agents.{tenant}.example/healthz\n",
         )
         for role, perms in (
             ("admin", ["*:*"]),
-            ("engineer", ["write:templates", "write:versions", "transition:versions",
-                          "write:instances", "write:deployments", "write:approvals"]),
-            ("reviewer", ["approve:versions", "approve:deployments", "approve:instances",
-                          "approve:policies", "write:approvals"]),
-        ):  # fmt: skip
+            (
+                "engineer",
+                [
+                    "write:templates",
+                    "write:versions",
+                    "transition:versions",
+                    "write:instances",
+                    "write:deployments",
+                    "write:approvals",
+                ],
+            ),
+            (
+                "reviewer",
+                [
+                    "approve:versions",
+                    "approve:deployments",
+                    "approve:instances",
+                    "approve:policies",
+                    "write:approvals",
+                ],
+            ),
+        ):
             lines = "".join(f'  - "{p}"\n' for p in perms)
             self._write(
                 f"{base}/roles/{role}.yaml",
@@ -223,27 +240,44 @@ class Fleet:
                 _header("Operator", 3) + f"name: {name}\ndisplayName: {name.capitalize()} "
                 f"of {tenant}\nemail: {name}@{tenant}.example\n"
                 f'identities: ["github:{name}-{tenant}", "email:{name}@{tenant}.example"]\n'
-                f"sshKeys: [\"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{_b64(key)} {name}\"]\n"
+                f'sshKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{_b64(key)} {name}"]\n'
                 f"roles:\n{role_lines}",
             )
-        everything = sorted(_TOOLS)
-        self._policy(tenant, "tenant-ceiling", "The widest any agent of the tenant may act.", {
-            "ceiling": True, "autonomyTier": 4, "allowedTools": everything,
-            "toolRisk": {t: "high" for t in _CRITICAL},
-            "costLimits": {"dailyTokens": 50_000_000, "monthlyCost": 50_000},
-            "dataScopes": ["tickets:*", "kb:*", "customers:*", "billing:*", "crm:*"],
-        })  # fmt: skip
-        self._policy(tenant, "prod-ceiling", "Nothing in prod acts beyond this.", {
-            "ceiling": True, "autonomyTier": 3, "allowedTools": everything,
-            "toolRisk": {t: "critical" for t in _CRITICAL},
-            "costLimits": {"dailyTokens": 20_000_000, "monthlyCost": 20_000},
-            "dataScopes": ["tickets:*", "kb:read", "customers:read", "billing:read", "crm:*"],
-        })  # fmt: skip
+        everything: list[JsonValue] = list(sorted(_TOOLS))
+        self._policy(
+            tenant,
+            "tenant-ceiling",
+            "The widest any agent of the tenant may act.",
+            {
+                "ceiling": True,
+                "autonomyTier": 4,
+                "allowedTools": everything,
+                "toolRisk": {t: "high" for t in _CRITICAL},
+                "costLimits": {"dailyTokens": 50_000_000, "monthlyCost": 50_000},
+                "dataScopes": ["tickets:*", "kb:*", "customers:*", "billing:*", "crm:*"],
+            },
+        )
+        self._policy(
+            tenant,
+            "prod-ceiling",
+            "Nothing in prod acts beyond this.",
+            {
+                "ceiling": True,
+                "autonomyTier": 3,
+                "allowedTools": everything,
+                "toolRisk": {t: "critical" for t in _CRITICAL},
+                "costLimits": {"dailyTokens": 20_000_000, "monthlyCost": 20_000},
+                "dataScopes": ["tickets:*", "kb:read", "customers:read", "billing:read", "crm:*"],
+            },
+        )
         for team in _DOMAINS:
-            tools = sorted(self.rng.sample(everything, self.rng.randint(3, 7)))
+            tools = sorted(self.rng.sample(sorted(_TOOLS), self.rng.randint(3, 7)))
             scopes = sorted(self.rng.sample(_SCOPES, self.rng.randint(2, 4)))
             risk = {t: "critical" for t in tools if t in _CRITICAL}
-            for suffix, tier, tokens, cost in (("default", 2, 500_000, 300), ("prod", 3, 2_000_000, 1500)):  # fmt: skip
+            for suffix, tier, tokens, cost in (
+                ("default", 2, 500_000, 300),
+                ("prod", 3, 2_000_000, 1500),
+            ):
                 body: dict[str, JsonValue] = {"autonomyTier": tier, "allowedTools": list(tools)}
                 if risk:
                     body["toolRisk"] = dict(risk)
@@ -264,7 +298,9 @@ class Fleet:
                 lines.extend(f"  {tool}: {risk}" for tool, risk in value.items())
             else:
                 lines.append(f"{key}: {flow(value)}")
-        self._write(f"tenants/{tenant}/policies/{name}.yaml", _header("Policy", 3) + "\n".join(lines) + "\n")
+        self._write(
+            f"tenants/{tenant}/policies/{name}.yaml", _header("Policy", 3) + "\n".join(lines) + "\n"
+        )
 
     # -- planning a template's life -------------------------------------------------------
 
@@ -277,18 +313,30 @@ class Fleet:
         tools = tuple(str(t) for t in rng.sample(catalog, rng.randint(1, len(catalog))))
         owners = tuple(sorted(rng.sample(_OPERATORS[1:], 2)))
         template = TemplateState(
-            tenant, name, team, owners, rng.random() < 0.3, tools, rng.choice(_MODELS),
-            prod_instances=rng.choice((1, 1, 2)), staging_instances=rng.choice((0, 1)),
-        )  # fmt: skip
+            tenant,
+            name,
+            team,
+            owners,
+            rng.random() < 0.3,
+            tools,
+            rng.choice(_MODELS),
+            prod_instances=rng.choice((1, 1, 2)),
+            staging_instances=rng.choice((0, 1)),
+        )
         self.templates.append(template)
         pending = min(count - 1, rng.choice((0, 1, 1, 2)))
         approved = count - 1 - pending
-        finals = sorted((rng.choice(("DRAFT", "TESTING", "CANDIDATE")) for _ in range(pending)),
-                        key=("CANDIDATE", "TESTING", "DRAFT").index)  # fmt: skip
+        finals = sorted(
+            (rng.choice(("DRAFT", "TESTING", "CANDIDATE")) for _ in range(pending)),
+            key=("CANDIDATE", "TESTING", "DRAFT").index,
+        )
         steps = [Step("template", index)]
         for i in range(approved + 1):
             steps += [Step("create", index, i), Step("deploy", index, i, "dev")]
-            steps += [Step("lifecycle", index, i, "TESTING"), Step("lifecycle", index, i, "CANDIDATE")]
+            steps += [
+                Step("lifecycle", index, i, "TESTING"),
+                Step("lifecycle", index, i, "CANDIDATE"),
+            ]
             steps += [Step("deploy", index, i, "staging"), Step("lifecycle", index, i, "APPROVED")]
             steps.append(Step("deploy", index, i, "prod"))
             if i >= 1:
@@ -301,7 +349,10 @@ class Fleet:
             if final != "DRAFT":
                 steps.append(Step("lifecycle", index, i, "TESTING"))
             if final == "CANDIDATE":
-                steps += [Step("lifecycle", index, i, "CANDIDATE"), Step("deploy", index, i, "staging")]  # fmt: skip
+                steps += [
+                    Step("lifecycle", index, i, "CANDIDATE"),
+                    Step("deploy", index, i, "staging"),
+                ]
         self.plans.append(steps)
 
     def schedule(self, policy_edits: int) -> list[Step]:
@@ -353,7 +404,8 @@ class Fleet:
     def _edit_policy(self, key: str, how: str) -> str:
         body = self.policies[key]
         limits = body["costLimits"]
-        assert isinstance(limits, dict) and isinstance(limits["monthlyCost"], int)
+        assert isinstance(limits, dict)
+        assert isinstance(limits["monthlyCost"], int)
         depth = self._tightened.get(key, 0) + (1 if how == "tighten" else -1)
         self._tightened[key] = depth
         base = self._base_cost.setdefault(key, int(limits["monthlyCost"]))
@@ -379,20 +431,36 @@ class Fleet:
         label = _next_label(parent, rng)
         when = timestamp(self.seq)
         text = f"You are the {template.name} agent of {template.tenant}, release {label}.\n"
-        text += "Answer from the knowledge base only; hand anything unsure to a human.\n" * rng.randint(1, 6)  # fmt: skip
+        text += (
+            "Answer from the knowledge base only; hand anything unsure to a human.\n"
+            * rng.randint(1, 6)
+        )
         stored = template.bundled or prompt
         provider, model_id, max_tokens = template.model
         tools = sorted(rng.sample(template.tools, rng.randint(1, len(template.tools))))
         genome: dict[str, JsonValue] = {
-            "modelConfig": {"provider": provider, "modelId": model_id,
-                            "temperature": rng.choice(_TEMPERATURES), "maxTokens": max_tokens},
+            "modelConfig": {
+                "provider": provider,
+                "modelId": model_id,
+                "temperature": rng.choice(_TEMPERATURES),
+                "maxTokens": max_tokens,
+            },
             "promptBundleHash": "sha256:" + hashlib.sha256(text.encode()).hexdigest(),
-            "toolManifest": [{"toolId": t, "schemaVersion": "1.0",
-                              "requiredPermissions": [_TOOLS[t][0]], "risk": _TOOLS[t][1]}
-                             for t in tools],
-            "provenance": {"createdBy": f"{template.owners[0]}@{template.tenant}.example",
-                           "source": SOURCE, "createdAt": when},
-        }  # fmt: skip
+            "toolManifest": [
+                {
+                    "toolId": t,
+                    "schemaVersion": "1.0",
+                    "requiredPermissions": [_TOOLS[t][0]],
+                    "risk": _TOOLS[t][1],
+                }
+                for t in tools
+            ],
+            "provenance": {
+                "createdBy": f"{template.owners[0]}@{template.tenant}.example",
+                "source": SOURCE,
+                "createdAt": when,
+            },
+        }
         manifest = genome["toolManifest"]
         assert isinstance(manifest, list)
         genome_text = (
@@ -402,11 +470,17 @@ class Fleet:
             + f"  provenance: {flow(genome['provenance'])}\n"
         )
         version = VersionState(
-            label, parent, "DRAFT", "NOT_RUN", None,
+            label,
+            parent,
+            "DRAFT",
+            "NOT_RUN",
+            None,
             f"{template.team}-prod" if rng.random() < 0.5 else None,
-            genome_text, genome_hash(genome),
-            f"Release {label} of {template.name}.", f"prompts/{label}.md" if stored else None,
-        )  # fmt: skip
+            genome_text,
+            genome_hash(genome),
+            f"Release {label} of {template.name}.",
+            f"prompts/{label}.md" if stored else None,
+        )
         template.versions.append(version)
         if version.prompt is not None:
             self._write(f"{template.base}/{version.prompt}", text)
@@ -429,9 +503,12 @@ class Fleet:
             lines.append(f"artifacts:\n  promptBundle: {version.prompt}")
         self._write(
             f"{template.base}/versions/{version.label}.yaml",
-            _header("Version", 5) + "\n".join(lines) + "\n" + version.genome_text
+            _header("Version", 5)
+            + "\n".join(lines)
+            + "\n"
+            + version.genome_text
             + f"genomeHash: {version.genome_hash}\n",
-        )  # fmt: skip
+        )
 
     def _deploy(self, template: TemplateState, index: int, env: str) -> None:
         previous = template.deployed.get(env)
@@ -440,8 +517,16 @@ class Fleet:
         lines = [f"template: {template.name}", f"environment: {env}", f"version: {label}"]
         if previous is not None:
             lines.append(f"previousVersion: {template.versions[previous].label}")
-        strategy = "{strategy: canary, steps: [10, 50, 100]}" if env == "prod" else "{strategy: all-at-once}"  # fmt: skip
-        lines += ["status: ACTIVE", f"rolloutPolicy: {strategy}", f"requestedBy: {template.owners[0]}"]  # fmt: skip
+        strategy = (
+            "{strategy: canary, steps: [10, 50, 100]}"
+            if env == "prod"
+            else "{strategy: all-at-once}"
+        )
+        lines += [
+            "status: ACTIVE",
+            f"rolloutPolicy: {strategy}",
+            f"requestedBy: {template.owners[0]}",
+        ]
         self._write(
             f"tenants/{template.tenant}/deployments/{env}/{template.name}.yaml",
             _header("Deployment", 4) + "\n".join(lines) + "\n",
@@ -494,18 +579,23 @@ def _b64(data: bytes) -> str:
 
 
 def _registry_yaml() -> str:
+    rules = [
+        ("VERSION_PROMOTION", "approve:versions", "48h"),
+        ("DEPLOYMENT_ACTIVATION", "approve:deployments", "48h"),
+        ("INSTANCE_REACTIVATION", "approve:instances", "12h"),
+        ("POLICY_AUTONOMY_INCREASE", "approve:policies", "72h"),
+    ]
+    identity = "ARMGIT_PUSHER, GL_USERNAME, GITHUB_USER_LOGIN, GITEA_PUSHER_NAME, REMOTE_USER"
     return (
         "# yaml-language-server: $schema=schemas/registry.json\n"
         "apiVersion: armgit/v1\nkind: Registry\nname: bench-fleet\n"
         "description: A synthetic fleet generated by benchmarks/generate.py.\n"
-        "protectedBranches: [main]\n"
-        "identityEnv: [ARMGIT_PUSHER, GL_USERNAME, GITHUB_USER_LOGIN, GITEA_PUSHER_NAME, REMOTE_USER]\n"
-        "approvalRules:\n"
-        '  - {requestType: VERSION_PROMOTION, count: 1, permission: "approve:versions", expiresIn: 48h}\n'
-        '  - {requestType: DEPLOYMENT_ACTIVATION, count: 1, permission: "approve:deployments", expiresIn: 48h}\n'
-        '  - {requestType: INSTANCE_REACTIVATION, count: 1, permission: "approve:instances", expiresIn: 12h}\n'
-        '  - {requestType: POLICY_AUTONOMY_INCREASE, count: 1, permission: "approve:policies", expiresIn: 72h}\n'
-    )  # noqa: E501
+        f"protectedBranches: [main]\nidentityEnv: [{identity}]\napprovalRules:\n"
+        + "".join(
+            f'  - {{requestType: {kind}, count: 1, permission: "{perm}", expiresIn: {expiry}}}\n'
+            for kind, perm, expiry in rules
+        )
+    )
 
 
 def iter_chunks(count: int, parts: int) -> Iterator[tuple[int, int]]:

@@ -99,7 +99,9 @@ class TreeWriter:
                     oid = self._write(entry)
                     node.raw[name] = b"40000 " + name.encode() + b"\0" + oid.raw
             # git orders entries by name, a directory's name as if it ended in "/"
-            order = sorted(node.raw, key=lambda n: n + "/" if isinstance(node.entries[n], _Dir) else n)
+            order = sorted(
+                node.raw, key=lambda n: n + "/" if isinstance(node.entries[n], _Dir) else n
+            )
             data = b"".join(node.raw[name] for name in order)
             node.oid = self._odb.write(pygit2.enums.ObjectType.TREE, data)
         return node.oid
@@ -108,7 +110,7 @@ class TreeWriter:
 def signature(fleet: Fleet, who: str) -> pygit2.Signature:
     """A fixed identity at the fleet's current simulated time (seconds since the epoch)."""
     when = int(BASE_TIME.timestamp()) + fleet.seq * STEP_SECONDS
-    return pygit2.Signature(who, f"{who.split()[0].lower()}@example.invalid", when, 0)
+    return pygit2.Signature(who, f"{who.split(maxsplit=1)[0].lower()}@example.invalid", when, 0)
 
 
 def build_fleet(options: Options) -> tuple[Fleet, list[Step]]:
@@ -160,7 +162,7 @@ def generate(out: Path, options: Options, *, bare: bool = False, plain: bool = F
         oid = repo.create_commit(ref, who, who, message, tree, parents)
         parents = [oid]
     if not bare:
-        repo.checkout_head(strategy=pygit2.enums.CheckoutStrategy.FORCE)
+        repo.checkout_head(strategy=pygit2.enums.CheckoutStrategy.FORCE)  # type: ignore[no-untyped-call]
     _repack(out)
     return _result(out, str(parents[0]), commits, fleet, started)
 

@@ -65,7 +65,9 @@ def _check_jsonschema(bench: Bench) -> Path:
         raise Unavailable("check-jsonschema is not installed (run without --no-install)")
     try:
         run_checked([sys.executable, "-m", "venv", str(venv)])
-        run_checked([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "check-jsonschema"])  # fmt: skip
+        run_checked(
+            [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "check-jsonschema"]
+        )
     except ScenarioError as exc:
         raise Unavailable(f"could not install check-jsonschema: {exc}") from exc
     return exe
@@ -145,10 +147,14 @@ def push_without_hook(bench: Bench) -> Outcome:
         if len(files) != 3:
             raise ScenarioError(f"expected a three-file change, got {sorted(files)}")
         head = client.revparse_single("refs/heads/main").peel(pygit2.Commit)
-        commit_change(client, "refs/heads/main", files, f"new draft {counter[0]}\n", head.commit_time + 60)  # fmt: skip
+        commit_change(
+            client, "refs/heads/main", files, f"new draft {counter[0]}\n", head.commit_time + 60
+        )
 
     def push() -> None:
-        run_checked([git, "-C", str(client_path), "push", "-q", str(remote), "main"], env=bench.env())
+        run_checked(
+            [git, "-C", str(client_path), "push", "-q", str(remote), "main"], env=bench.env()
+        )
 
     stats = bench.measure(push, setup=new_commit)
     return Outcome(MEASURED, stats, f"{bench.versions} versions in the remote; 3 files per push")
@@ -159,18 +165,61 @@ def push_without_hook(bench: Bench) -> Outcome:
 ROOT_SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 
 SCENARIOS: tuple[Scenario, ...] = (
-    Scenario("validate-cold", "validate", "armgit validate, cold (no cache)", validate_cold, ("validate",)),  # fmt: skip
-    Scenario("validate-warm", "validate", "armgit validate, warm (cache populated)", validate_warm, ("validate",)),  # fmt: skip
-    Scenario("check-jsonschema", "validate", "peer: check-jsonschema, schema only", check_jsonschema, peer_of="validate-cold"),  # fmt: skip
+    Scenario(
+        "validate-cold",
+        "validate",
+        "armgit validate, cold (no cache)",
+        validate_cold,
+        ("validate",),
+    ),
+    Scenario(
+        "validate-warm",
+        "validate",
+        "armgit validate, warm (cache populated)",
+        validate_warm,
+        ("validate",),
+    ),
+    Scenario(
+        "check-jsonschema",
+        "validate",
+        "peer: check-jsonschema, schema only",
+        check_jsonschema,
+        peer_of="validate-cold",
+    ),
     Scenario("push-no-hook", "push", "git push, 3 files, no hook (baseline)", push_without_hook),
-    Scenario("push-hook", "push", "git push, 3 files, with the pre-receive hook", None, ("hooks",), peer_of="push-no-hook"),  # fmt: skip
+    Scenario(
+        "push-hook",
+        "push",
+        "git push, 3 files, with the pre-receive hook",
+        None,
+        ("hooks",),
+        peer_of="push-no-hook",
+    ),
     Scenario("hook-startup", "push", "pre-receive hook: start-up", None, ("hook",)),
     Scenario("hook-work", "push", "pre-receive hook: work", None, ("hook",)),
     Scenario("compile", "compile", "armgit compile", None, ("compile",)),
-    Scenario("json-dumps", "compile", "peer: json.dumps of the same payload", None, ("compile",), peer_of="compile"),  # fmt: skip
-    Scenario("index-load", "runtime", "runtime: load + verify the index", None, ("compile", "index")),  # fmt: skip
-    Scenario("evaluate", "runtime", "runtime: evaluate p50/p99, decisions/s", None, ("compile", "index")),  # fmt: skip
-    Scenario("cedarpy", "runtime", "peer: cedarpy, same decisions", None, ("compile", "index"), peer_of="evaluate"),  # fmt: skip
+    Scenario(
+        "json-dumps",
+        "compile",
+        "peer: json.dumps of the same payload",
+        None,
+        ("compile",),
+        peer_of="compile",
+    ),
+    Scenario(
+        "index-load", "runtime", "runtime: load + verify the index", None, ("compile", "index")
+    ),
+    Scenario(
+        "evaluate", "runtime", "runtime: evaluate p50/p99, decisions/s", None, ("compile", "index")
+    ),
+    Scenario(
+        "cedarpy",
+        "runtime",
+        "peer: cedarpy, same decisions",
+        None,
+        ("compile", "index"),
+        peer_of="evaluate",
+    ),
     Scenario("audit-cold", "audit", "armgit audit over the history, cold", None, ("audit",)),
     Scenario("audit-one-commit", "audit", "armgit audit after one new commit", None, ("audit",)),
 )
@@ -179,7 +228,9 @@ SCENARIOS: tuple[Scenario, ...] = (
 # -- goals ------------------------------------------------------------------------------------
 
 
-def _within(name: str, limit: float, *, worst: bool = False) -> Callable[[dict[str, Outcome]], tuple[str, str]]:  # fmt: skip
+def _within(
+    name: str, limit: float, *, worst: bool = False
+) -> Callable[[dict[str, Outcome]], tuple[str, str]]:
     def check(outcomes: dict[str, Outcome]) -> tuple[str, str]:
         outcome = outcomes.get(name)
         if outcome is None or outcome.stats is None:
@@ -196,8 +247,10 @@ def _faster(name: str, peer: str, factor: float) -> Callable[[dict[str, Outcome]
         for outcome in (ours, theirs):
             if outcome is None or outcome.stats is None:
                 return (outcome.status if outcome else NOT_YET), "-"
-        assert ours is not None and ours.stats is not None
-        assert theirs is not None and theirs.stats is not None
+        assert ours is not None
+        assert theirs is not None
+        assert ours.stats is not None
+        assert theirs.stats is not None
         ratio = theirs.stats.median / ours.stats.median
         return ("met" if ratio >= factor else "missed"), f"{ratio:.2f}x"
 
@@ -230,7 +283,10 @@ GOALS: tuple[Goal, ...] = (
     Goal("hook adds <= 150 ms median to a 3-file push", _hook_overhead(0.150, worst=False)),
     Goal("hook adds <= 1 s to a 3-file push, worst case", _hook_overhead(1.0, worst=True)),
     Goal("full validation, cold <= 6 s", _within("validate-cold", 6.0)),
-    Goal("full validation, cold >= 3x faster than check-jsonschema", _faster("validate-cold", "check-jsonschema", 3.0)),  # fmt: skip
+    Goal(
+        "full validation, cold >= 3x faster than check-jsonschema",
+        _faster("validate-cold", "check-jsonschema", 3.0),
+    ),
     Goal("full validation, warm <= 1 s", _within("validate-warm", 1.0)),
     Goal("compile <= 3x json.dumps of the payload", _pending("compile", "json-dumps")),
     Goal("index loaded and verified <= 300 ms", _pending("index-load")),

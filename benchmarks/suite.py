@@ -139,9 +139,7 @@ class Bench:
             done.write_text(result.head + "\n")
         return path
 
-    def measure(
-        self, action: Callable[[], None], setup: Callable[[], None] | None = None
-    ) -> Stats:
+    def measure(self, action: Callable[[], None], setup: Callable[[], None] | None = None) -> Stats:
         """Run ``action`` ``warmup`` times untimed, then ``repeat`` times timed; ``setup``
         runs before each, untimed."""
         samples = []
