@@ -139,17 +139,25 @@ class Bench:
             done.write_text(result.head + "\n")
         return path
 
-    def measure(self, action: Callable[[], None], setup: Callable[[], None] | None = None) -> Stats:
-        """Run ``action`` ``warmup`` times untimed, then ``repeat`` times timed; ``setup``
-        runs before each, untimed."""
+    def measure(
+        self,
+        action: Callable[[], None],
+        setup: Callable[[], None] | None = None,
+        *,
+        repeat: int | None = None,
+        warmup: int | None = None,
+    ) -> Stats:
+        """Run ``action`` ``warmup`` times untimed, then ``repeat`` times timed (the bench's
+        settings unless given); ``setup`` runs before each, untimed."""
+        warmup = self.warmup if warmup is None else warmup
         samples = []
-        for i in range(self.warmup + self.repeat):
+        for i in range(warmup + (self.repeat if repeat is None else repeat)):
             if setup is not None:
                 setup()
             started = time.perf_counter()
             action()
             elapsed = time.perf_counter() - started
-            if i >= self.warmup:
+            if i >= warmup:
                 samples.append(elapsed)
         return Stats(tuple(samples))
 
