@@ -146,12 +146,16 @@ class Bench:
         *,
         repeat: int | None = None,
         warmup: int | None = None,
+        budget: float | None = None,
     ) -> Stats:
         """Run ``action`` ``warmup`` times untimed, then ``repeat`` times timed (the bench's
-        settings unless given); ``setup`` runs before each, untimed."""
+        settings unless given); ``setup`` runs before each, untimed. With ``budget``, timed runs
+        stop once they have taken that many seconds in all (after at least one)."""
         warmup = self.warmup if warmup is None else warmup
-        samples = []
+        samples: list[float] = []
         for i in range(warmup + (self.repeat if repeat is None else repeat)):
+            if budget is not None and samples and sum(samples) >= budget:
+                break
             if setup is not None:
                 setup()
             started = time.perf_counter()
