@@ -4,9 +4,10 @@
         --versions-per-template 10 --seed 1 [--history N] [--bare | --plain]
 
 Deterministic: the same arguments give the same files and the same commit ids (author,
-committer and times are fixed). Git objects are written with pygit2 (blobs, trees through
-TreeBuilder, commits), rebuilding only the trees a commit changes; one ``git repack`` at the end
-packs them, as a hosted repository would be.
+committer and times are fixed). Objects are serialized here (trees, commits) and appended to one
+packfile (benchmarks/packfile.py), rebuilding only the trees a commit changes; one
+``git repack -adf`` at the end delta-compresses it, as a hosted repository would be. The
+repository itself, its refs and the checkout are handled with pygit2.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the local armgit and benc
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.fleet import BASE_TIME, STEP_SECONDS, Fleet, Step, iter_chunks  # noqa: E402
+from benchmarks.packfile import BLOB, COMMIT, TREE, PackWriter, commit_bytes  # noqa: E402
 
 BRANCH = "main"
 
@@ -58,21 +60,21 @@ class Generated:
 @dataclass(slots=True)
 class _Dir:
     # name -> subdirectory or blob id; ``raw`` holds each entry as git writes it in a tree
-    entries: dict[str, _Dir | pygit2.Oid] = field(default_factory=dict)
+    entries: dict[str, _Dir | bytes] = field(default_factory=dict)
     raw: dict[str, bytes] = field(default_factory=dict)
-    oid: pygit2.Oid | None = None
+    oid: bytes | None = None
+    order: list[str] | None = None  # names in git's order; None when a name was added
 
 
 class TreeWriter:
     """A nested tree of blob ids that writes only the directories changed since the last write.
 
-    Tree objects are serialized here and written with ``Odb.write``: at thousands of commits,
-    ``TreeBuilder`` (which re-checks every entry it is given) was the generator's bottleneck.
+    Trees are serialized here; at thousands of commits ``TreeBuilder`` (which re-checks every
+    entry) and loose objects were the generator's bottleneck.
     """
 
-    def __init__(self, repo: pygit2.Repository) -> None:
-        self._repo = repo
-        self._odb = repo.odb
+    def __init__(self, pack: PackWriter) -> None:
+        self._pack = pack
         self._root = _Dir()
 
     def put(self, path: str, data: bytes) -> None:
@@ -83,34 +85,39 @@ class TreeWriter:
             child = node.entries.get(part)
             if not isinstance(child, _Dir):
                 child = node.entries[part] = _Dir()
+                node.order = None
             child.oid = None
             node = child
-        oid = self._odb.write(pygit2.enums.ObjectType.BLOB, data)
+        oid = self._pack.write(BLOB, data)
+        if name not in node.entries:
+            node.order = None
         node.entries[name] = oid
-        node.raw[name] = b"100644 " + name.encode() + b"\0" + oid.raw
+        node.raw[name] = b"100644 " + name.encode() + b"\0" + oid
 
-    def write(self) -> pygit2.Oid:
+    def write(self) -> bytes:
         return self._write(self._root)
 
-    def _write(self, node: _Dir) -> pygit2.Oid:
+    def _write(self, node: _Dir) -> bytes:
         if node.oid is None:
             for name, entry in node.entries.items():
                 if isinstance(entry, _Dir) and entry.oid is None:
                     oid = self._write(entry)
-                    node.raw[name] = b"40000 " + name.encode() + b"\0" + oid.raw
-            # git orders entries by name, a directory's name as if it ended in "/"
-            order = sorted(
-                node.raw, key=lambda n: n + "/" if isinstance(node.entries[n], _Dir) else n
-            )
-            data = b"".join(node.raw[name] for name in order)
-            node.oid = self._odb.write(pygit2.enums.ObjectType.TREE, data)
+                    node.raw[name] = b"40000 " + name.encode() + b"\0" + oid
+            if node.order is None:
+                # git orders entries by name, a directory's name as if it ended in "/"
+                node.order = sorted(
+                    node.raw, key=lambda n: n + "/" if isinstance(node.entries[n], _Dir) else n
+                )
+            node.oid = self._pack.write(TREE, b"".join(node.raw[name] for name in node.order))
         return node.oid
 
 
-def signature(fleet: Fleet, who: str) -> pygit2.Signature:
-    """A fixed identity at the fleet's current simulated time (seconds since the epoch)."""
-    when = int(BASE_TIME.timestamp()) + fleet.seq * STEP_SECONDS
-    return pygit2.Signature(who, f"{who.split(maxsplit=1)[0].lower()}@example.invalid", when, 0)
+AUTHOR = "Fleet Generator <fleet@example.invalid>"
+
+
+def commit_time(fleet: Fleet) -> int:
+    """The fleet's simulated time, in seconds since the epoch (commits are dated by it)."""
+    return int(BASE_TIME.timestamp()) + fleet.seq * STEP_SECONDS
 
 
 def build_fleet(options: Options) -> tuple[Fleet, list[Step]]:
@@ -144,9 +151,9 @@ def generate(out: Path, options: Options, *, bare: bool = False, plain: bool = F
             target.write_bytes(data)
         return _result(out, "", 0, fleet, started)
     repo = pygit2.init_repository(str(out), bare=bare, initial_head=BRANCH)
-    writer = TreeWriter(repo)
-    ref = f"refs/heads/{BRANCH}"
-    parents: list[pygit2.Oid] = []
+    pack = PackWriter(Path(repo.path))
+    writer = TreeWriter(pack)
+    parents: list[bytes] = []
     commits = max(options.history, 1)
     # the first commit holds the skeleton (registry, tenants, policies, ...) when there is history
     skeleton = 1 if commits > 1 else 0
@@ -156,15 +163,16 @@ def generate(out: Path, options: Options, *, bare: bool = False, plain: bool = F
         lines = [fleet.apply(step) for step in steps[start:end]]
         for path in fleet.take_changed():
             writer.put(path, fleet.files[path])
-        tree = writer.write()
         message = _message(number, lines, options)
-        who = signature(fleet, "Fleet Generator")
-        oid = repo.create_commit(ref, who, who, message, tree, parents)
-        parents = [oid]
+        data = commit_bytes(writer.write(), parents, AUTHOR, commit_time(fleet), message)
+        parents = [pack.write(COMMIT, data)]
+    pack.finish()
+    repo = pygit2.Repository(repo.path)  # sees the new pack
+    repo.references.create(f"refs/heads/{BRANCH}", pygit2.Oid(raw=parents[0]), force=True)
     if not bare:
         repo.checkout_head(strategy=pygit2.enums.CheckoutStrategy.FORCE)  # type: ignore[no-untyped-call]
     _repack(out)
-    return _result(out, str(parents[0]), commits, fleet, started)
+    return _result(out, parents[0].hex(), commits, fleet, started)
 
 
 def commit_change(
@@ -223,7 +231,7 @@ def _repack(path: Path) -> None:
     if git is None:  # packing is an optimisation; loose objects are equally valid
         return
     subprocess.run(
-        [git, "-C", str(path), "repack", "-adq"],
+        [git, "-C", str(path), "repack", "-adfq"],
         check=True,
         capture_output=True,
         env={"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "PATH": "/usr/bin:/bin"},
