@@ -1,0 +1,1 @@
+"""armgit's benchmarks: a synthetic fleet generator and a suite that measures against peers."""

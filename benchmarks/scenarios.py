@@ -1,0 +1,300 @@
+"""The scenarios of issue 5 and its goals. A scenario is a small function and a row in SCENARIOS."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pygit2
+
+from benchmarks.generate import commit_change, final_fleet
+from benchmarks.suite import (
+    MEASURED,
+    NOT_YET,
+    Bench,
+    Goal,
+    Outcome,
+    Scenario,
+    ScenarioError,
+    Unavailable,
+    run_checked,
+)
+
+# -- validate ---------------------------------------------------------------------------------
+
+
+def _validate(bench: Bench, *, cold: bool) -> Outcome:
+    repo = bench.fixture("repo")
+    cache = repo / ".git" / "armgit"
+    argv = [sys.executable, "-m", "armgit", "validate", "--repo", str(repo), "--rev", "HEAD"]
+    env = bench.env()
+
+    def action() -> None:
+        run_checked(argv, env=env)
+
+    def drop_cache() -> None:
+        shutil.rmtree(cache, ignore_errors=True)
+
+    stats = bench.measure(action, setup=drop_cache if cold else None)
+    how = "cache deleted before each run" if cold else "cache populated by the warm-up"
+    return Outcome(MEASURED, stats, f"{bench.versions} versions at HEAD; {how}")
+
+
+def validate_cold(bench: Bench) -> Outcome:
+    return _validate(bench, cold=True)
+
+
+def validate_warm(bench: Bench) -> Outcome:
+    return _validate(bench, cold=False)
+
+
+def _check_jsonschema(bench: Bench) -> Path:
+    """The check-jsonschema executable: on PATH, in the suite's venv, or installed there."""
+    found = shutil.which("check-jsonschema")
+    if found:
+        return Path(found)
+    venv = bench.out / "venv-peers"
+    exe = venv / "bin" / "check-jsonschema"
+    if exe.exists():
+        return exe
+    if not bench.install_peers:
+        raise Unavailable("check-jsonschema is not installed (run without --no-install)")
+    try:
+        run_checked([sys.executable, "-m", "venv", str(venv)])
+        run_checked(
+            [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "check-jsonschema"]
+        )
+    except ScenarioError as exc:
+        raise Unavailable(f"could not install check-jsonschema: {exc}") from exc
+    return exe
+
+
+def _schemas(bench: Bench) -> dict[str, Path]:
+    """kind -> JSON Schema file: the project's ``schemas/`` if present, else generated here."""
+    from armgit.core.models import MODELS
+
+    shipped = {kind: ROOT_SCHEMAS / f"{kind.lower()}.json" for kind in MODELS}
+    if all(path.exists() for path in shipped.values()):
+        return shipped
+    target = bench.out / "schemas"
+    target.mkdir(parents=True, exist_ok=True)
+    note = "schemas/ does not exist yet: check-jsonschema used Model.model_json_schema() output"
+    if note not in bench.notes:
+        bench.notes.append(note)
+    for kind, model in MODELS.items():
+        (target / f"{kind.lower()}.json").write_text(json.dumps(model.model_json_schema()))
+    return {kind: target / f"{kind.lower()}.json" for kind in MODELS}
+
+
+def check_jsonschema(bench: Bench) -> Outcome:
+    from armgit.core.layout import EntityId, identify
+
+    exe = _check_jsonschema(bench)
+    repo = bench.fixture("repo")
+    schemas = _schemas(bench)
+    by_kind: dict[str, list[str]] = {}
+    for file in sorted(repo.rglob("*.yaml")):
+        path = file.relative_to(repo).as_posix()
+        ident = identify(path)
+        if isinstance(ident, EntityId):
+            by_kind.setdefault(ident.kind, []).append(path)
+    failures: list[str] = []
+
+    def action() -> None:
+        failures.clear()
+        for kind, paths in by_kind.items():
+            argv = [str(exe), "--schemafile", str(schemas[kind]), *paths]
+            result = subprocess.run(argv, cwd=repo, capture_output=True, check=False)
+            if result.returncode == 1:
+                failures.append(kind)
+            elif result.returncode != 0:
+                raise ScenarioError(result.stderr.decode(errors="replace")[-2000:])
+
+    # a slow peer (about two minutes at 10,000 versions): runs stop after a minute in all, so a
+    # full suite stays within minutes; the OS file cache is already warm from armgit's runs,
+    # and a new process per run has nothing else to warm up
+    stats = bench.measure(action, repeat=min(bench.repeat, 3), warmup=0, budget=60.0)
+    files = sum(len(p) for p in by_kind.values())
+    note = f"{files} files, one process per kind ({len(by_kind)}), schema checks only"
+    if failures:
+        note += f"; it reported schema errors in kinds {', '.join(failures)}"
+    return Outcome(MEASURED, stats, note)
+
+
+# -- push -------------------------------------------------------------------------------------
+
+
+def push_without_hook(bench: Bench) -> Outcome:
+    """A real ``git push`` of a three-file change (new version, its prompt, dev deployment)
+    into a bare repository of the bench's size, with no hook installed."""
+    pristine = bench.fixture("bare")
+    work = bench.out / "work" / "push"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    remote, client_path = work / "remote.git", work / "client.git"
+    shutil.copytree(pristine, remote)
+    shutil.copytree(pristine, client_path)
+    client = pygit2.Repository(str(client_path))
+    fleet = final_fleet(bench.options)
+    git = shutil.which("git") or "git"
+    counter = [0]
+
+    def new_commit() -> None:
+        counter[0] += 1
+        paths = fleet.new_draft(counter[0] * 7)
+        files = {p: fleet.files[p] for p in paths}
+        if len(files) != 3:
+            raise ScenarioError(f"expected a three-file change, got {sorted(files)}")
+        head = client.revparse_single("refs/heads/main").peel(pygit2.Commit)
+        commit_change(
+            client, "refs/heads/main", files, f"new draft {counter[0]}\n", head.commit_time + 60
+        )
+
+    def push() -> None:
+        run_checked(
+            [git, "-C", str(client_path), "push", "-q", str(remote), "main"], env=bench.env()
+        )
+
+    stats = bench.measure(push, setup=new_commit)
+    return Outcome(MEASURED, stats, f"{bench.versions} versions in the remote; 3 files per push")
+
+
+# -- the table --------------------------------------------------------------------------------
+
+ROOT_SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        "validate-cold",
+        "validate",
+        "armgit validate, cold (no cache)",
+        validate_cold,
+        ("validate",),
+    ),
+    Scenario(
+        "validate-warm",
+        "validate",
+        "armgit validate, warm (cache populated)",
+        validate_warm,
+        ("validate",),
+    ),
+    Scenario(
+        "check-jsonschema",
+        "validate",
+        "peer: check-jsonschema, schema only",
+        check_jsonschema,
+        peer_of="validate-cold",
+    ),
+    Scenario("push-no-hook", "push", "git push, 3 files, no hook (baseline)", push_without_hook),
+    Scenario(
+        "push-hook",
+        "push",
+        "git push, 3 files, with the pre-receive hook",
+        None,
+        ("hooks",),
+        peer_of="push-no-hook",
+    ),
+    Scenario("hook-startup", "push", "pre-receive hook: start-up", None, ("hook",)),
+    Scenario("hook-work", "push", "pre-receive hook: work", None, ("hook",)),
+    Scenario("compile", "compile", "armgit compile", None, ("compile",)),
+    Scenario(
+        "json-dumps",
+        "compile",
+        "peer: json.dumps of the same payload",
+        None,
+        ("compile",),
+        peer_of="compile",
+    ),
+    Scenario(
+        "index-load", "runtime", "runtime: load + verify the index", None, ("compile", "index")
+    ),
+    Scenario(
+        "evaluate", "runtime", "runtime: evaluate p50/p99, decisions/s", None, ("compile", "index")
+    ),
+    Scenario(
+        "cedarpy",
+        "runtime",
+        "peer: cedarpy, same decisions",
+        None,
+        ("compile", "index"),
+        peer_of="evaluate",
+    ),
+    Scenario("audit-cold", "audit", "armgit audit over the history, cold", None, ("audit",)),
+    Scenario("audit-one-commit", "audit", "armgit audit after one new commit", None, ("audit",)),
+)
+
+
+# -- goals ------------------------------------------------------------------------------------
+
+
+def _within(
+    name: str, limit: float, *, worst: bool = False
+) -> Callable[[dict[str, Outcome]], tuple[str, str]]:
+    def check(outcomes: dict[str, Outcome]) -> tuple[str, str]:
+        outcome = outcomes.get(name)
+        if outcome is None or outcome.stats is None:
+            return (outcome.status if outcome else NOT_YET), "-"
+        value = outcome.stats.high if worst else outcome.stats.median
+        return ("met" if value <= limit else "missed"), _seconds(value)
+
+    return check
+
+
+def _faster(name: str, peer: str, factor: float) -> Callable[[dict[str, Outcome]], tuple[str, str]]:
+    def check(outcomes: dict[str, Outcome]) -> tuple[str, str]:
+        ours, theirs = outcomes.get(name), outcomes.get(peer)
+        for outcome in (ours, theirs):
+            if outcome is None or outcome.stats is None:
+                return (outcome.status if outcome else NOT_YET), "-"
+        assert ours is not None
+        assert theirs is not None
+        assert ours.stats is not None
+        assert theirs.stats is not None
+        ratio = theirs.stats.median / ours.stats.median
+        return ("met" if ratio >= factor else "missed"), f"{ratio:.2f}x"
+
+    return check
+
+
+def _pending(*names: str) -> Callable[[dict[str, Outcome]], tuple[str, str]]:
+    def check(outcomes: dict[str, Outcome]) -> tuple[str, str]:
+        return NOT_YET, "-"
+
+    return check
+
+
+def _hook_overhead(limit: float, *, worst: bool) -> Callable[[dict[str, Outcome]], tuple[str, str]]:
+    def check(outcomes: dict[str, Outcome]) -> tuple[str, str]:
+        hook, base = outcomes.get("push-hook"), outcomes.get("push-no-hook")
+        if hook is None or hook.stats is None or base is None or base.stats is None:
+            return NOT_YET, "-"
+        added = (hook.stats.high if worst else hook.stats.median) - base.stats.median
+        return ("met" if added <= limit else "missed"), _seconds(added)
+
+    return check
+
+
+def _seconds(value: float) -> str:
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
+GOALS: tuple[Goal, ...] = (
+    Goal("hook adds <= 150 ms median to a 3-file push", _hook_overhead(0.150, worst=False)),
+    Goal("hook adds <= 1 s to a 3-file push, worst case", _hook_overhead(1.0, worst=True)),
+    Goal("full validation, cold <= 6 s", _within("validate-cold", 6.0)),
+    Goal(
+        "full validation, cold >= 3x faster than check-jsonschema",
+        _faster("validate-cold", "check-jsonschema", 3.0),
+    ),
+    Goal("full validation, warm <= 1 s", _within("validate-warm", 1.0)),
+    Goal("compile <= 3x json.dumps of the payload", _pending("compile", "json-dumps")),
+    Goal("index loaded and verified <= 300 ms", _pending("index-load")),
+    Goal("evaluate p50 <= 2 us, p99 <= 10 us", _pending("evaluate")),
+    Goal("evaluate >= 50x cedarpy on the same decisions", _pending("evaluate", "cedarpy")),
+    Goal("audit of 10,000 commits, cold <= 30 s", _pending("audit-cold")),
+    Goal("audit after one new commit <= 200 ms", _pending("audit-one-commit")),
+)

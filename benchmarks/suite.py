@@ -1,0 +1,191 @@
+"""The benchmark framework: scenarios in a table, timing with warm-up, medians and ranges, goals.
+
+A scenario is one small function registered in :data:`benchmarks.scenarios.SCENARIOS`. It names
+the armgit commands it needs; when one does not exist yet (``python -m armgit CMD --help`` fails)
+the scenario is reported as "not yet available", never faked.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.generate import Options, generate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+MEASURED = "measured"
+NOT_YET = "not yet available"
+UNAVAILABLE = "unavailable"
+FAILED = "failed"
+
+
+class ScenarioError(Exception):
+    """A scenario could not run (a command failed, a peer is missing)."""
+
+
+class Unavailable(ScenarioError):
+    """A peer or tool the scenario needs is not there (and could not be installed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """Wall-clock seconds of the timed runs (warm-up runs excluded)."""
+
+    samples: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def low(self) -> float:
+        return min(self.samples)
+
+    @property
+    def high(self) -> float:
+        return max(self.samples)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "median_s": self.median,
+            "min_s": self.low,
+            "max_s": self.high,
+            "runs": len(self.samples),
+            "samples_s": list(self.samples),
+        }
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What one scenario gave: a status, its timings (if measured) and a note."""
+
+    status: str
+    stats: Stats | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """One row of the table. ``peer_of`` names the armgit scenario a peer is compared with."""
+
+    name: str
+    group: str
+    title: str
+    run: Callable[[Bench], Outcome] | None
+    requires: tuple[str, ...] = ()
+    peer_of: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Goal:
+    """A goal of issue 5; ``check`` returns (status, what was measured) from the outcomes."""
+
+    text: str
+    check: Callable[[dict[str, Outcome]], tuple[str, str]]
+
+
+@dataclass(slots=True)
+class Bench:
+    """What every scenario shares: sizes, repetitions, the output folder, fixtures."""
+
+    out: Path
+    options: Options
+    repeat: int = 5
+    warmup: int = 1
+    install_peers: bool = True
+    notes: list[str] = field(default_factory=list)
+    _commands: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def versions(self) -> int:
+        o = self.options
+        return o.tenants * o.templates * o.versions_per_template
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """The environment armgit runs in: the local package first on the path."""
+        path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+        return {**os.environ, "PYTHONPATH": path, **extra}
+
+    def has_command(self, command: str) -> bool:
+        """Whether ``armgit COMMAND`` exists, asked of the CLI itself."""
+        if command not in self._commands:
+            result = subprocess.run(
+                [sys.executable, "-m", "armgit", command, "--help"],
+                env=self.env(),
+                capture_output=True,
+                check=False,
+            )
+            self._commands[command] = result.returncode == 0
+        return self._commands[command]
+
+    def fixture(self, kind: str) -> Path:
+        """A generated registry of the bench's size (``repo``, ``bare``), made once and reused."""
+        o = self.options
+        key = f"t{o.tenants}-m{o.templates}-v{o.versions_per_template}-s{o.seed}-h{o.history}"
+        path = self.out / "fixtures" / key / kind
+        done = path.with_suffix(".done")
+        if not done.exists():
+            shutil.rmtree(path, ignore_errors=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            result = generate(path, o, bare=kind == "bare")
+            done.write_text(result.head + "\n")
+        return path
+
+    def measure(
+        self,
+        action: Callable[[], None],
+        setup: Callable[[], None] | None = None,
+        *,
+        repeat: int | None = None,
+        warmup: int | None = None,
+        budget: float | None = None,
+    ) -> Stats:
+        """Run ``action`` ``warmup`` times untimed, then ``repeat`` times timed (the bench's
+        settings unless given); ``setup`` runs before each, untimed. With ``budget``, timed runs
+        stop once they have taken that many seconds in all (after at least one)."""
+        warmup = self.warmup if warmup is None else warmup
+        samples: list[float] = []
+        for i in range(warmup + (self.repeat if repeat is None else repeat)):
+            if budget is not None and samples and sum(samples) >= budget:
+                break
+            if setup is not None:
+                setup()
+            started = time.perf_counter()
+            action()
+            elapsed = time.perf_counter() - started
+            if i >= warmup:
+                samples.append(elapsed)
+        return Stats(tuple(samples))
+
+
+def run_checked(
+    argv: Sequence[str], *, env: dict[str, str] | None = None, ok: Sequence[int] = (0,)
+) -> subprocess.CompletedProcess[bytes]:
+    """Run a command, raising :class:`ScenarioError` with its output if it fails."""
+    result = subprocess.run(list(argv), env=env, capture_output=True, check=False)
+    if result.returncode not in ok:
+        output = (result.stdout + result.stderr).decode(errors="replace")[-2000:]
+        raise ScenarioError(f"{' '.join(argv[:4])} ... exited {result.returncode}:\n{output}")
+    return result
+
+
+def run_scenario(bench: Bench, scenario: Scenario) -> Outcome:
+    """Run one scenario, turning a missing command or peer into a status, not a crash."""
+    missing = [c for c in scenario.requires if not bench.has_command(c)]
+    if scenario.run is None or missing:
+        what = ", ".join(f"armgit {c}" for c in missing) or "its implementation"
+        return Outcome(NOT_YET, note=f"needs {what}")
+    try:
+        return scenario.run(bench)
+    except Unavailable as exc:
+        return Outcome(UNAVAILABLE, note=str(exc))
+    except ScenarioError as exc:
+        return Outcome(FAILED, note=str(exc))

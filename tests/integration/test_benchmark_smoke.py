@@ -1,0 +1,73 @@
+"""The benchmarks at a small size, so they never rot: no timing is asserted."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pygit2
+import pytest
+
+from benchmarks import run
+from benchmarks.generate import Options, generate
+from tests.conftest import run_armgit
+
+SMALL = Options(tenants=2, templates=3, versions_per_template=3, seed=1, history=20)
+
+
+@pytest.mark.slow
+def test_generated_registry_validates_at_every_commit(tmp_path: Path) -> None:
+    result = generate(tmp_path / "fleet", SMALL)
+    assert result.versions == 18
+    assert result.commits == 20
+    repo = pygit2.Repository(str(tmp_path / "fleet"))
+    walker = repo.walk(repo.head.target, pygit2.enums.SortMode.TOPOLOGICAL)
+    commits = [str(c.id) for c in walker]
+    assert len(commits) == 20
+    for commit in (commits[0], commits[len(commits) // 2], commits[-1]):
+        checked = run_armgit("validate", "--repo", str(tmp_path / "fleet"), "--rev", commit)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+@pytest.mark.slow
+def test_generation_is_deterministic(tmp_path: Path) -> None:
+    first = generate(tmp_path / "a", SMALL, bare=True)
+    second = generate(tmp_path / "b", SMALL, bare=True)
+    assert first.head == second.head
+    generate(tmp_path / "c", replace(SMALL, history=0), bare=True)
+    trees = [
+        str(pygit2.Repository(str(tmp_path / name)).revparse_single("HEAD").peel(pygit2.Tree).id)
+        for name in ("a", "c")
+    ]
+    assert trees[0] == trees[1], "history must end on the same registry as a single commit"
+
+
+@pytest.mark.slow
+def test_plain_directory_validates(tmp_path: Path) -> None:
+    generate(tmp_path / "plain", SMALL, plain=True)
+    assert not (tmp_path / "plain" / ".git").exists()
+    checked = run_armgit("validate", "--repo", str(tmp_path / "plain"))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+@pytest.mark.slow
+def test_suite_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    argv = ["--tenants", "2", "--templates", "3", "--versions-per-template", "3"]
+    argv += ["--repeat", "1", "--warmup", "0", "--out", str(out), "--no-install"]
+    assert run.main(argv) == 0
+    results = json.loads((out / "results.json").read_text())
+    status = {s["name"]: s["status"] for s in results["scenarios"]}
+    assert status["validate-cold"] == "measured"
+    assert status["validate-warm"] == "measured"
+    assert status["push-no-hook"] == "measured"
+    assert status["check-jsonschema"] in {"measured", "unavailable"}
+    assert status["compile"] in {"measured", "not yet available"}
+    assert {g["status"] for g in results["goals"]} <= {
+        "met",
+        "missed",
+        "not yet available",
+        "unavailable",
+    }
+    assert "goals (at 18 versions)" in capsys.readouterr().out
