@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import statistics
 import time
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -18,13 +19,14 @@ from armgit.runtime import Runtime, TrustRoot
 from tests.index_helpers import NOW, example_payload
 
 
-def synthetic(templates: int, envs: int = 3) -> dict[str, object]:
+def synthetic(templates: int, envs: int = 3) -> Any:
     """The example tenant's deployment repeated: ``templates`` x ``envs`` distinct versions."""
     payload = example_payload()
     tenant = payload["tenants"]["arm-dev"]
     base_version = tenant["versions"]["customer-support@2.0.0"]
     base_deployment = tenant["deployments"]["prod"]["customer-support"]
-    versions, deployments = {}, {}
+    versions: dict[str, Any] = {}
+    deployments: dict[str, Any] = {}
     for t in range(templates):
         for e in range(envs):
             version = copy.deepcopy(base_version)
