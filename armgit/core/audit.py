@@ -239,7 +239,6 @@ class _Deriver:
     def version(
         self, old: Version, new: Version, changed: dict[str, JsonObject]
     ) -> dict[str, JsonObject]:
-        changed = self.moved("lifecycle", old.lifecycle, new.lifecycle, changed)
         if "evaluation" in changed:
             del changed["evaluation"]
             self.add(
@@ -250,6 +249,7 @@ class _Deriver:
                     "evaluation": _json(new.evaluation.model_dump(mode="json", exclude_none=True)),
                 },
             )
+        changed = self.moved("lifecycle", old.lifecycle, new.lifecycle, changed)
         if "genome" in changed:
             # the genome is shown by its recomputed digest: a rewritten genome is visible as such
             changed["genome"] = {
