@@ -125,8 +125,12 @@ def scripted_history(root: Path) -> Registry:
     r.edit(BOB, "roles:\n", f'sshKeys: ["{public}"]\nroles:\n')
     r.commit("bob's key", "2026-02-02T10:00:00Z", OPS_EMAIL)
 
-    text = r.read(V2).replace("label: 2.0.0", "label: 2.1.0").replace("parent: 1.0.0", "parent: 2.0.0")
-    text = text.replace("lifecycle: APPROVED", "lifecycle: DRAFT").replace("status: PASS", "status: NOT_RUN")
+    text = (
+        r.read(V2).replace("label: 2.0.0", "label: 2.1.0").replace("parent: 1.0.0", "parent: 2.0.0")
+    )
+    text = text.replace("lifecycle: APPROVED", "lifecycle: DRAFT").replace(
+        "status: PASS", "status: NOT_RUN"
+    )
     text = text.replace("maxTokens: 8192", "maxTokens: 4096")
     r.write(V21, text)
     r.edit(V21, r.read(V21).split("genomeHash: ")[1].strip(), r.genome_hash(V21))
@@ -159,7 +163,11 @@ def scripted_history(root: Path) -> Registry:
         "2026-02-07T09:00:00Z",
         "2026-02-08T09:00:00Z",
     )
-    r.edit(DEPLOYMENT, "version: 2.0.0\npreviousVersion: 1.0.0", "version: 2.1.0\npreviousVersion: 2.0.0")
+    r.edit(
+        DEPLOYMENT,
+        "version: 2.0.0\npreviousVersion: 1.0.0",
+        "version: 2.1.0\npreviousVersion: 2.0.0",
+    )
     r.edit(INSTANCE, "customer-support@2.0.0", "customer-support@2.1.0")
     r.commit("deploy 2.1.0 to prod", "2026-02-07T10:00:00Z", ALICE_EMAIL)
 
@@ -208,6 +216,5 @@ def long_history(path: Path, commits: int, *, start: int = 0) -> None:
         commit_id = repo.create_commit(
             "refs/heads/main", author, author, f"add {label}", tree_id, [head.id]
         )
-        head = repo.get(commit_id)
-        assert isinstance(head, pygit2.Commit)
+        head = repo[commit_id].peel(pygit2.Commit)
         tree = head.tree
