@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -27,7 +27,7 @@ from armgit.core.models import Approval
 from armgit.core.snapshot import View
 from armgit.core.timeutil import format_time
 from armgit.enforce import changed_paths, classify, registry_tree, view_of
-from armgit.history import commit_time, first_parent_chain, head_commit, locate_registry
+from armgit.history import commit_time, head_commit, locate_registry
 from armgit.store.atomic import write_atomic
 from armgit.store.cache import ContentCache, cache_path
 from armgit.store.tree import GitTree
@@ -59,26 +59,48 @@ def audit_history(
     prefix: str = "",
     *,
     cache_dir: Path | None = None,
-    content: ContentCache | None = None,
+    content: Callable[[], ContentCache] | None = None,
 ) -> AuditRun:
     """Every record of ``head``'s first-parent history, in commit order then by target.
 
     ``cache_dir`` (e.g. ``<gitdir>/armgit/audit``) keeps computed records; ``None`` keeps none.
+    ``content`` gives the parsed-content cache, asked for only if some commit must be derived.
     """
     store = RecordStore(cache_dir / _file_name(prefix) if cache_dir is not None else None)
-    deriver = _CommitDeriver(repo, prefix, content or ContentCache(None))
+    deriver: _CommitDeriver | None = None
     run = AuditRun()
-    for commit in first_parent_chain(repo, head):
+    for key in _chain(repo, head, store):
         run.commits += 1
-        key = str(commit.id)
         records = store.get(key)
         if records is None:
+            if deriver is None:
+                deriver = _CommitDeriver(repo, prefix, content() if content else ContentCache(None))
+            commit = repo[key].peel(pygit2.Commit)
             records = deriver.derive(commit)
-            store.add(key, records)
+            store.add(key, records, _first_parent(commit))
             run.computed += 1
         run.records += records
     store.save()
     return run
+
+
+def _chain(repo: pygit2.Repository, head: pygit2.Commit, store: RecordStore) -> list[str]:
+    """The first-parent chain from the root to ``head``, as commit ids; parents already known to
+    the cache are looked up there, without loading commits."""
+    chain = []
+    commit_id = str(head.id)
+    while commit_id:
+        chain.append(commit_id)
+        parent = store.parent_of(commit_id)
+        if parent is None:
+            parent = _first_parent(repo[commit_id].peel(pygit2.Commit))
+        commit_id = parent
+    chain.reverse()
+    return chain
+
+
+def _first_parent(commit: pygit2.Commit) -> str:
+    return str(commit.parent_ids[0]) if commit.parent_ids else ""
 
 
 def read_audit(repo: str | Path | None = None, rev: str | None = None) -> AuditRun:
@@ -86,11 +108,17 @@ def read_audit(repo: str | Path | None = None, rev: str | None = None) -> AuditR
     first protected branch that exists, else HEAD), using and updating the repository's caches."""
     located = locate_registry(repo)
     head = head_commit(located, rev)
-    content = ContentCache(cache_path(Path(located.repo.path)))
+    opened: list[ContentCache] = []
+
+    def content() -> ContentCache:
+        opened.append(ContentCache(cache_path(Path(located.repo.path))))
+        return opened[0]
+
     run = audit_history(
         located.repo, head, located.prefix, cache_dir=cache_dir_for(located.repo), content=content
     )
-    content.save()
+    for cache in opened:
+        cache.save()
     return run
 
 
@@ -116,6 +144,7 @@ class _CommitDeriver:
         self.prefix = prefix
         self.content = content
         self.approvals = _ApprovalIndex(repo, content)
+        self._operators: dict[tuple[str, str, str], str | None] = {}
 
     def derive(self, commit: pygit2.Commit) -> list[ChangeRecord]:
         parent = commit.parents[0] if commit.parents else None
@@ -132,11 +161,12 @@ class _CommitDeriver:
         author = commit.author.email or ""
         when = format_time(commit_time(commit))
         operators = base if parent is not None else head
+        tree = before if parent is not None else after
         names: dict[str, str | None] = {}
         records = []
         for draft in sorted(drafts, key=lambda d: d.target):  # stable: derivation order kept
             if draft.tenant not in names:
-                names[draft.tenant] = _operator(operators, draft.tenant, author)
+                names[draft.tenant] = self.operator(operators, tree, draft.tenant, author)
             approvals: tuple[str, ...] = ()
             if draft.binding is not None and after is not None:
                 approvals = self.approvals.admitting(after, draft.tenant, draft)
@@ -154,6 +184,18 @@ class _CommitDeriver:
                 )
             )
         return records
+
+    def operator(self, view: View, tree: GitTree | None, tenant: str, email: str) -> str | None:
+        """:func:`_operator`, remembered per version of the tenant's operators directory."""
+        where = f"tenants/{tenant}/operators" if tenant else "tenants"
+        try:
+            oid = str(tree.raw_tree[where].id) if tree is not None else ""
+        except KeyError:
+            oid = ""
+        key = (tenant, oid, email)
+        if key not in self._operators:
+            self._operators[key] = _operator(view, tenant, email)
+        return self._operators[key]
 
 
 def _operator(view: View, tenant: str, email: str) -> str | None:
@@ -264,6 +306,7 @@ class RecordStore:
         self._fingerprint = code_fingerprint()
         self._lines: dict[str, bytes] = {}
         self._parsed: dict[str, dict[str, object]] = {}
+        self._parents: dict[str, str] = {}
         self._records: dict[str, list[ChangeRecord]] = {}
         self._new: list[bytes] = []
         self._rewrite = False
@@ -288,9 +331,12 @@ class RecordStore:
         for raw in lines[1:-1]:
             value = _unline(raw)
             commit = value.get("c") if isinstance(value, dict) else None
+            parent = value.get("p") if isinstance(value, dict) else None
             if not isinstance(value, dict) or not isinstance(commit, str):
                 self._rewrite = True
                 continue
+            if isinstance(parent, str):
+                self._parents[commit] = parent
             self._lines[commit] = raw + b"\n"
             self._parsed[commit] = value
 
@@ -309,8 +355,13 @@ class RecordStore:
         self._records[commit] = records
         return records
 
-    def add(self, commit: str, records: list[ChangeRecord]) -> None:
-        raw = _to_line(commit, records)
+    def parent_of(self, commit: str) -> str | None:
+        """The commit's first parent ("" for a root) if the cache knows the commit."""
+        return self._parents.get(commit)
+
+    def add(self, commit: str, records: list[ChangeRecord], parent: str) -> None:
+        raw = _to_line(commit, parent, records)
+        self._parents[commit] = parent
         self._lines[commit] = raw
         self._records[commit] = records
         self._new.append(raw)
@@ -357,11 +408,12 @@ def _unline(raw: bytes) -> object:
         return None
 
 
-def _to_line(commit: str, records: list[ChangeRecord]) -> bytes:
+def _to_line(commit: str, parent: str, records: list[ChangeRecord]) -> bytes:
     first = records[0] if records else None
     return _line(
         {
             "c": commit,
+            "p": parent,
             "t": first.time if first else "",
             "a": first.author if first else "",
             "r": [
