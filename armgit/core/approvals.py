@@ -77,6 +77,19 @@ def approval_rule(
     return best[1] if best else None
 
 
+def effective_rule(
+    registry: Registry | None, request_type: str, tenant: str, environment: str | None
+) -> ApprovalRule:
+    """The rule that applies (:func:`approval_rule`), or the strictest default: one approval
+    with ``approve:versions``, valid 48 hours."""
+    rule = approval_rule(registry, request_type, tenant, environment)
+    if rule is None:
+        return ApprovalRule.model_validate(
+            {"requestType": request_type, "permission": "approve:versions", "expiresIn": "48h"}
+        )
+    return rule
+
+
 @dataclass
 class GateStatus:
     """Where one gate stands: how many approvals it needs and which ones count."""
@@ -104,14 +117,7 @@ class _Judge:
         self.registry = base.get(EntityId("Registry"), Registry)
 
     def rule_for(self, request_type: str, tenant: str, environment: str | None) -> ApprovalRule:
-        rule = approval_rule(self.registry, request_type, tenant, environment)
-        if rule is None:
-            return ApprovalRule(
-                request_type=request_type,  # type: ignore[arg-type]
-                permission="approve:versions",
-                expires_in="48h",
-            )
-        return rule
+        return effective_rule(self.registry, request_type, tenant, environment)
 
     def approvals(self, tenant: str, window: timedelta) -> list[tuple[str, Approval]]:
         oldest = (self.now - window - CLOCK_SKEW).strftime("%Y%m%d")

@@ -87,26 +87,18 @@ class IndexSigners(Model):
 
 
 def _default_rules() -> tuple[ApprovalRule, ...]:
-    return (
-        ApprovalRule(
-            request_type="VERSION_PROMOTION", permission="approve:versions", expires_in="48h"
-        ),
-        ApprovalRule(
-            request_type="DEPLOYMENT_ACTIVATION",
-            permission="approve:deployments",
-            expires_in="48h",
-        ),
-        ApprovalRule(
-            request_type="INSTANCE_REACTIVATION", permission="approve:instances", expires_in="12h"
-        ),
-        ApprovalRule(
-            request_type="POLICY_AUTONOMY_INCREASE",
-            permission="approve:policies",
-            expires_in="72h",
-        ),
-        ApprovalRule(
-            request_type="PRIVILEGE_WIDENING", permission="approve:versions", expires_in="48h"
-        ),
+    # model_validate with the file's (camelCase) names: the models accept no Python names
+    return tuple(
+        ApprovalRule.model_validate(
+            {"requestType": request_type, "permission": permission, "expiresIn": expires_in}
+        )
+        for request_type, permission, expires_in in (
+            ("VERSION_PROMOTION", "approve:versions", "48h"),
+            ("DEPLOYMENT_ACTIVATION", "approve:deployments", "48h"),
+            ("INSTANCE_REACTIVATION", "approve:instances", "12h"),
+            ("POLICY_AUTONOMY_INCREASE", "approve:policies", "72h"),
+            ("PRIVILEGE_WIDENING", "approve:versions", "48h"),
+        )
     )
 
 
