@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from armgit.core.canonical import canonical_digest
+from armgit.core.canonical import genome_hash
 from armgit.core.jsondata import JsonObject, JsonValue
 from armgit.core.layout import EntityId, version_id
 from armgit.core.models import (
@@ -160,6 +160,8 @@ def derive_changes(base: View, head: View, entity_id: EntityId) -> list[Draft]:
     before, after = base.entity(entity_id), head.entity(entity_id)
     old = before.model if before is not None else None
     new = after.model if after is not None else None
+    if (old is None and base.is_broken(entity_id)) or (new is None and head.is_broken(entity_id)):
+        return []
     if old is None and new is None:
         return []
     if old is not None and new is not None and _dump(old) == _dump(new):
@@ -253,8 +255,8 @@ class _Deriver:
         if "genome" in changed:
             # the genome is shown by its recomputed digest: a rewritten genome is visible as such
             changed["genome"] = {
-                "from": canonical_digest(_json(old.genome.model_dump(mode="json"))),
-                "to": canonical_digest(_json(new.genome.model_dump(mode="json"))),
+                "from": _genome_digest(old),
+                "to": _genome_digest(new),
             }
         return changed
 
@@ -376,6 +378,11 @@ def _dump(model: Document) -> JsonObject:
 def _json(value: object) -> JsonObject:
     assert isinstance(value, dict)
     return value
+
+
+def _genome_digest(version: Version) -> str:
+    """The genome hash recomputed from the genome as written."""
+    return genome_hash(version.genome.model_dump(mode="json", by_alias=True, exclude_unset=True))
 
 
 def _summary(model: Document) -> JsonObject:
