@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from armgit.verify import INTEGRITY_FAILED, INTEGRITY_VERIFIED, verify_repository
-from tests.conftest import run_armgit
+from tests.conftest import EXAMPLE, Git, run_armgit
 from tests.integration.history import (
     ALICE_EMAIL,
     V1,
@@ -136,3 +137,42 @@ def test_verify_user_errors(tmp_path: Path, args: list[str]) -> None:
     result = run_armgit("verify", "--repo", str(r.path), *args)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+def test_a_merge_is_checked_commit_by_commit_and_reported_at_the_merge(tmp_path: Path) -> None:
+    r = new_registry(tmp_path)
+    r.git("checkout", "-q", "-b", "side")
+    r.edit(V2, "maxTokens: 8192", "maxTokens: 9000")
+    r.commit("tamper on a branch", "2026-02-02T10:00:00Z", ALICE_EMAIL)
+    r.edit(V2, "maxTokens: 9000", "maxTokens: 8192")
+    r.edit(V1, "lifecycle: DEPRECATED", "lifecycle: RETIRED")
+    r.commit("restore and retire", "2026-02-03T10:00:00Z", ALICE_EMAIL)
+    r.git("checkout", "-q", "main")
+    r.git("merge", "-q", "--no-ff", "-m", "merge side", "side")
+    merge = r.git("rev-parse", "HEAD")
+    report = verify_repository(r.path)
+    assert report.commits == 2
+    assert [(f.commit, f.finding.path, f.finding.rule) for f in report.findings] == [
+        (merge, V2, "genome-hash-mismatch")
+    ]
+
+
+def test_a_registry_in_a_subdirectory(tmp_path: Path) -> None:
+    (tmp_path / "repo").mkdir()
+    shutil.copytree(EXAMPLE, tmp_path / "repo" / "sub")
+    (tmp_path / "repo" / "README.md").write_text("not registry content\n")
+    r = Registry(Git(tmp_path / "repo"))
+    r.git("init", "-q", "-b", "main")
+    r.commit("genesis", "2026-02-01T10:00:00Z", ALICE_EMAIL)
+    (r.path / "README.md").write_text("changed\n")
+    r.commit("docs only", "2026-02-02T10:00:00Z", ALICE_EMAIL)
+    r.edit("sub/" + V1, "lifecycle: DEPRECATED", "lifecycle: RETIRED")
+    r.commit("retire", "2026-02-03T10:00:00Z", ALICE_EMAIL)
+    report = verify_repository(r.path / "sub")
+    assert report.status == INTEGRITY_VERIFIED, report.findings
+    result = run_armgit("audit", "--repo", str(r.path / "sub"), "--format", "json")
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(d["type"], d["target"]) for d in records if d["commit"] == r.commits["retire"]] == [
+        ("VERSION_TRANSITIONED", "arm-dev/customer-support@1.0.0")
+    ]
+    assert not [d for d in records if d["commit"] == r.commits["docs only"]]
