@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from armgit.audit import read_audit
 from armgit.verify import INTEGRITY_FAILED, INTEGRITY_VERIFIED, verify_repository
 from tests.conftest import EXAMPLE, Git, run_armgit
 from tests.integration.history import (
@@ -176,3 +177,23 @@ def test_a_registry_in_a_subdirectory(tmp_path: Path) -> None:
         ("VERSION_TRANSITIONED", "arm-dev/customer-support@1.0.0")
     ]
     assert not [d for d in records if d["commit"] == r.commits["docs only"]]
+
+
+def test_removing_a_registry_directory_deletes_its_versions(tmp_path: Path) -> None:
+    (tmp_path / "repo").mkdir()
+    shutil.copytree(EXAMPLE, tmp_path / "repo" / "sub")
+    r = Registry(Git(tmp_path / "repo"))
+    r.git("init", "-q", "-b", "main")
+    r.commit("genesis", "2026-02-01T10:00:00Z", ALICE_EMAIL)
+    shutil.rmtree(r.path / "sub")
+    (r.path / "README.md").write_text("gone\n")
+    r.commit("remove the registry", "2026-02-02T10:00:00Z", ALICE_EMAIL)
+    (r.path / "sub").mkdir()  # where the registry was, to name it
+    found = {(f.finding.path, f.finding.rule) for f in verify_repository(r.path / "sub").findings}
+    assert {(V1, "version-deleted"), (V2, "version-deleted")} <= found
+    deleted = [
+        d.type
+        for d in read_audit(r.path / "sub").records
+        if d.commit == r.commits["remove the registry"]
+    ]
+    assert "VERSION_DELETED" in deleted
