@@ -33,6 +33,7 @@ from armgit.store.cache import ContentCache, cache_path
 from armgit.store.tree import GitTree
 
 _FORMAT = 1
+_FEW_COMMITS = 50
 _CODE = (
     "audit.py",
     "core/audit.py",
@@ -59,22 +60,26 @@ def audit_history(
     prefix: str = "",
     *,
     cache_dir: Path | None = None,
-    content: Callable[[], ContentCache] | None = None,
+    content: Callable[[int], ContentCache] | None = None,
 ) -> AuditRun:
     """Every record of ``head``'s first-parent history, in commit order then by target.
 
     ``cache_dir`` (e.g. ``<gitdir>/armgit/audit``) keeps computed records; ``None`` keeps none.
-    ``content`` gives the parsed-content cache, asked for only if some commit must be derived.
+    ``content(n)`` gives the parsed-content cache when ``n`` commits must be derived (asked only
+    if some must).
     """
     store = RecordStore(cache_dir / _file_name(prefix) if cache_dir is not None else None)
     deriver: _CommitDeriver | None = None
     run = AuditRun()
-    for key in _chain(repo, head, store):
+    chain = _chain(repo, head, store)
+    for key in chain:
         run.commits += 1
         records = store.get(key)
         if records is None:
             if deriver is None:
-                deriver = _CommitDeriver(repo, prefix, content() if content else ContentCache(None))
+                missing = sum(1 for k in chain if not store.has(k))
+                cache = content(missing) if content else ContentCache(None)
+                deriver = _CommitDeriver(repo, prefix, cache)
             commit = repo[key].peel(pygit2.Commit)
             records = deriver.derive(commit)
             store.add(key, records, _first_parent(commit))
@@ -110,8 +115,10 @@ def read_audit(repo: str | Path | None = None, rev: str | None = None) -> AuditR
     head = head_commit(located, rev)
     opened: list[ContentCache] = []
 
-    def content() -> ContentCache:
-        opened.append(ContentCache(cache_path(Path(located.repo.path))))
+    def content(commits: int) -> ContentCache:
+        # a few new commits parse a few files: cheaper than loading the whole content cache
+        path = cache_path(Path(located.repo.path)) if commits > _FEW_COMMITS else None
+        opened.append(ContentCache(path))
         return opened[0]
 
     run = audit_history(
@@ -354,6 +361,9 @@ class RecordStore:
             return None
         self._records[commit] = records
         return records
+
+    def has(self, commit: str) -> bool:
+        return commit in self._lines
 
     def parent_of(self, commit: str) -> str | None:
         """The commit's first parent ("" for a root) if the cache knows the commit."""
