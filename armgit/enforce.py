@@ -70,9 +70,10 @@ def commits_between(repo: pygit2.Repository, base: str | None, head: str) -> lis
 
 
 def changed_paths(before: GitTree | None, after: GitTree | None) -> tuple[list[str], list[str]]:
-    """(added or modified, deleted) governed paths between two registry trees."""
+    """(added or modified, deleted) governed paths between two registry trees (``None``: the
+    registry's directory is absent there, so removing it deletes every file in it)."""
     if after is None:
-        return [], []
+        return [], [e.path for e in before.entries()] if before is not None else []
     if before is None:
         return [e.path for e in after.entries()], []
     diff = before.raw_tree.diff_to_tree(after.raw_tree)

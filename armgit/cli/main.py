@@ -31,6 +31,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "hook": ("hook", "Run a git hook (what the installed hooks call)."),
     "compile": ("compile", "Compile the registry at one commit into a signed index."),
     "index": ("index", "Verify a signed index; resolve versions and evaluate tool calls."),
+    "audit": (
+        "audit",
+        "Typed change records from history: who changed what, when.",
+    ),
+    "verify": ("verify", "Replay every rule over the whole history; recompute every genome hash."),
 }
 
 

@@ -41,3 +41,14 @@ def format_option(*choices: str) -> Callable[[F], F]:
         )(func)
 
     return decorate
+
+
+def at_option(func: F) -> F:
+    return click.option(
+        "--at",
+        metavar="REV-or-TIME",
+        default=None,
+        help="Read the registry as it was at this moment: a time (RFC 3339, or a date meaning "
+        "its midnight UTC) picks the last first-parent commit at or before it on --rev (default: "
+        "the first protected branch that exists, else HEAD); anything else is a revision.",
+    )(func)

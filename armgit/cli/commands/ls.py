@@ -7,15 +7,17 @@ import sys
 import click
 
 from armgit import api
-from armgit.cli.options import format_option, repo_option, rev_option
+from armgit.cli.options import at_option, format_option, repo_option, rev_option
 from armgit.cli.output import emit_json, emit_table, plural
 from armgit.core.directory import LISTABLE, Filters, list_entities
+from armgit.history import rev_at
 
 
 @click.command(name="ls")
 @click.argument("kind", type=click.Choice(sorted(LISTABLE)), metavar="KIND")
 @repo_option
 @rev_option
+@at_option
 @click.option("--tenant", help="Only this tenant.")
 @click.option("--state", help="Lifecycle (versions), state (instances) or status (deployments).")
 @click.option("--env", help="Only what runs in this environment (versions: deployed there).")
@@ -26,6 +28,7 @@ def command(
     kind: str,
     repo: str | None,
     rev: str | None,
+    at: str | None,
     tenant: str | None,
     state: str | None,
     env: str | None,
@@ -43,8 +46,9 @@ def command(
     Examples:
       armgit ls versions --repo registry-example --state APPROVED
       armgit ls instances --env prod --format json
+      armgit ls deployments --env prod --at 2026-02-03T12:00:00Z
     """
-    loaded = api.load(repo, rev, check=False)
+    loaded = api.load(repo, rev_at(repo, rev, at), check=False)
     rows = list_entities(loaded.snapshot, LISTABLE[kind], Filters(tenant, state, env, tag, search))
     if fmt == "json":
         emit_json(rows)

@@ -7,17 +7,19 @@ import sys
 import click
 
 from armgit import api
-from armgit.cli.options import format_option, repo_option, rev_option
+from armgit.cli.options import at_option, format_option, repo_option, rev_option
 from armgit.cli.output import emit_findings, emit_json
 from armgit.cli.refs import entity_ref
+from armgit.history import rev_at
 
 
 @click.command(name="show")
 @click.argument("ref", metavar="REF")
 @repo_option
 @rev_option
+@at_option
 @format_option("text", "json")
-def command(ref: str, repo: str | None, rev: str | None, fmt: str) -> None:
+def command(ref: str, repo: str | None, rev: str | None, at: str | None, fmt: str) -> None:
     """Show one entity as written; for a version, recompute its genome hash and say VERIFIED
     or TAMPERED, and walk its lineage.
 
@@ -29,9 +31,10 @@ def command(ref: str, repo: str | None, rev: str | None, fmt: str) -> None:
     \b
     Example:
       armgit show arm-dev/customer-support@2.0.0 --repo registry-example
+      armgit show arm-dev/deployment/prod/customer-support --at 2026-02-03
     """
     entity_id = entity_ref(ref)
-    tree, _ = api.open_cached(repo, rev)
+    tree, _ = api.open_cached(repo, rev_at(repo, rev, at))
     detail = api.read_detail(tree, entity_id)
     if detail is None:
         click.echo(f"no such entity: {ref} (expected at {entity_id.path})", err=True)

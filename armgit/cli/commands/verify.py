@@ -1,0 +1,68 @@
+"""``armgit verify``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from armgit.cli.options import format_option, repo_option
+from armgit.cli.output import emit_json, plural
+
+
+@click.command(name="verify")
+@repo_option
+@click.option(
+    "--rev",
+    metavar="REV",
+    default=None,
+    help="The branch whose whole first-parent history is verified. Default: the first of "
+    "armgit.yaml's protectedBranches that exists, else HEAD.",
+)
+@format_option("text", "json")
+def command(repo: str | None, rev: str | None, fmt: str) -> None:
+    """Prove the history: replay every change rule and state rule for every commit from the
+    root, and recompute every genome hash ever written.
+
+    Catches what was pushed around the hooks or rewritten: a tampered or re-hashed genome, a
+    deleted version, an illegal transition, a promotion or protected deployment without valid
+    approvals (judged at the commit's own time), an edited approval. Permissions are not
+    replayed (git does not record who pushed). Prints INTEGRITY_VERIFIED (exit 0) or
+    INTEGRITY_FAILED (exit 1) with each offending commit, file and rule.
+
+    \b
+    Example:
+      armgit verify --repo /srv/git/registry.git
+    """
+    from armgit.verify import verify_repository
+
+    report = verify_repository(repo, rev)
+    if fmt == "json":
+        emit_json(
+            {
+                "status": report.status,
+                "head": report.head,
+                "commits": report.commits,
+                "genomes": report.genomes,
+                "findings": [f.to_json() for f in report.findings],
+            }
+        )
+    else:
+        for item in report.findings:
+            f = item.finding
+            where = f"{f.path}:{f.line}" if f.line else f.path
+            at = f" at {f.pointer}" if f.pointer else ""
+            click.echo(
+                f"{item.commit[:12]} {click.style(where, bold=True)}: "
+                f"{click.style(f.rule, fg='red')}{at}: {f.message}"
+            )
+        color = "red" if report.findings else "green"
+        detail = (
+            f"{plural(report.commits, 'commit')}, "
+            f"{report.genomes} genome hash{'' if report.genomes == 1 else 'es'} recomputed"
+        )
+        if report.findings:
+            detail = f"{plural(len(report.findings), 'finding')} in " + detail
+        status = click.style(report.status, fg=color, bold=True)
+        click.echo(f"{status}: {detail} (up to {report.head[:12]})")
+    sys.exit(1 if report.findings else 0)

@@ -1,0 +1,122 @@
+"""The history of a registry's branch: first-parent chains, commit times, and time travel.
+
+Shared by ``armgit audit``, ``armgit verify`` and ``--at`` on ``ls``/``show``. Order is always the
+commit topology (first parents from the root); times only pick a commit, they never order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pygit2
+
+from armgit.core.content import parse_content
+from armgit.core.layout import REGISTRY_FILE
+from armgit.core.models import Registry
+from armgit.errors import UsageError
+from armgit.store.tree import open_repository, resolve_commit
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """A repository and the registry's directory inside it ("" for the root)."""
+
+    repo: pygit2.Repository
+    prefix: str
+
+
+def locate_registry(path: str | Path | None) -> Located:
+    """The repository containing ``path`` (default: here) and ``path``'s place in it."""
+    root = Path(path if path is not None else ".").absolute()
+    repo = open_repository(root)
+    prefix = ""
+    if not repo.is_bare and repo.workdir:
+        try:
+            relative = root.resolve().relative_to(Path(repo.workdir).resolve())
+        except ValueError:
+            relative = Path(".")
+        prefix = "" if str(relative) == "." else relative.as_posix()
+    return Located(repo, prefix)
+
+
+def default_rev(located: Located) -> str:
+    """The first of ``protectedBranches`` (armgit.yaml at HEAD) that exists, else ``HEAD``."""
+    repo = located.repo
+    if repo.head_is_unborn:
+        raise UsageError(f"{repo.path} has no commit yet")
+    try:
+        blob = repo.head.peel(pygit2.Commit).tree[_join(located.prefix, REGISTRY_FILE)]
+        model = parse_content(bytes(blob.read_raw())).model
+    except (KeyError, pygit2.GitError):
+        model = None
+    if isinstance(model, Registry):
+        for branch in model.protected_branches:
+            if f"refs/heads/{branch}" in repo.references:
+                return f"refs/heads/{branch}"
+    return "HEAD"
+
+
+def head_commit(located: Located, rev: str | None) -> pygit2.Commit:
+    """The commit at ``rev`` (default: :func:`default_rev`)."""
+    return resolve_commit(located.repo, rev if rev is not None else default_rev(located))
+
+
+def first_parent_chain(repo: pygit2.Repository, head: pygit2.Commit) -> list[pygit2.Commit]:
+    """The first-parent history of ``head``, from the root commit to ``head``."""
+    walker = repo.walk(head.id, pygit2.enums.SortMode.TOPOLOGICAL)
+    walker.simplify_first_parent()
+    chain = list(walker)
+    chain.reverse()
+    return chain
+
+
+def commit_time(commit: pygit2.Commit) -> datetime:
+    """When the commit was made (committer time), with its zone."""
+    zone = timezone(timedelta(minutes=commit.commit_time_offset))
+    return datetime.fromtimestamp(commit.commit_time, zone)
+
+
+def parse_moment(text: str, *, end_of_day: bool = False) -> datetime | None:
+    """An RFC 3339 time (a time without a zone is UTC) or a date ``YYYY-MM-DD`` (midnight UTC
+    starting it, or with ``end_of_day`` the last second of it); ``None`` if ``text`` is neither."""
+    text = text.strip()
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    date_only = len(text) == 10
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    if date_only and end_of_day:
+        when += timedelta(days=1, seconds=-1)
+    return when
+
+
+def commit_at(repo: pygit2.Repository, head: pygit2.Commit, when: datetime) -> pygit2.Commit:
+    """The last commit of ``head``'s first-parent history made at or before ``when``."""
+    commit: pygit2.Commit | None = head
+    while commit is not None:
+        if commit_time(commit) <= when:
+            return commit
+        commit = commit.parents[0] if commit.parents else None
+    raise UsageError(f"no commit at or before {when.isoformat()} on this branch")
+
+
+def rev_at(repo_path: str | None, rev: str | None, at: str | None) -> str | None:
+    """The revision ``--at`` names: a time picks the last first-parent commit at or before it on
+    ``rev`` (default: :func:`default_rev`); anything else is a revision itself."""
+    if at is None:
+        return rev
+    when = parse_moment(at)
+    if when is None:
+        if rev is not None:
+            raise UsageError("--at names a revision here: give it or --rev, not both")
+        return at
+    located = locate_registry(repo_path)
+    return str(commit_at(located.repo, head_commit(located, rev), when).id)
+
+
+def _join(prefix: str, path: str) -> str:
+    return f"{prefix}/{path}" if prefix else path

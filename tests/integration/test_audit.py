@@ -1,0 +1,344 @@
+"""``armgit audit``: typed records from a scripted history, compared record by record; filters;
+merges; the per-commit cache (incremental, corruption survived); time travel on ls/show."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from armgit.audit import cache_dir_for, filter_records, read_audit
+from armgit.core.audit import ChangeRecord
+from armgit.crypto.sshkeys import public_key_of
+from armgit.store.tree import open_repository
+from tests.conftest import run_armgit
+from tests.integration.history import (
+    ALICE_EMAIL,
+    DEPLOYMENT,
+    V1,
+    V21,
+    Registry,
+    long_history,
+    new_registry,
+    scripted_history,
+)
+
+VERSION = "arm-dev/customer-support@2.1.0"
+PROD = "arm-dev/deployment/prod/customer-support"
+PROMOTION = "20260206-bob-3dac7678f3"
+ACTIVATION = "20260207-bob-ffe1493de2"
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Registry:
+    return scripted_history(tmp_path_factory.mktemp("audit"))
+
+
+def step_of(history: Registry, record: ChangeRecord) -> str:
+    return next(name for name, commit in history.commits.items() if commit == record.commit)
+
+
+def test_scripted_history_record_by_record(history: Registry) -> None:
+    genome = history.genome_hash(V21)
+    key = public_key_of(history.bob_key, "bob").fingerprint
+    expected: list[tuple[str, str, str, str | None, dict[str, Any], tuple[str, ...]]] = [
+        ("bob's key", "IDENTITY_UPDATED", "arm-dev/operator/bob", "ops",
+         {"sshKeys": {"added": [key], "removed": []}}, ()),
+        ("create 2.1.0", "VERSION_CREATED", VERSION, "alice",
+         {"template": "customer-support", "label": "2.1.0", "parent": "2.0.0",
+          "lifecycle": "DRAFT",
+          "evaluation": {"status": "NOT_RUN", "suite": "support-regression",
+                         "evaluatedAt": "2026-02-02T09:00:00Z"},
+          "policy": "support-prod",
+          "description": "Sonnet, replies to tickets and proposes refunds.",
+          "artifacts": {"promptBundle": "prompts/v2.md"}, "genomeHash": genome}, ()),
+        ("test 2.1.0", "VERSION_TRANSITIONED", VERSION, "alice",
+         {"from": "DRAFT", "to": "TESTING"}, ()),
+        ("2.1.0 passed its evaluation", "VERSION_EVALUATED", VERSION, "alice",
+         {"from": "NOT_RUN", "to": "PASS",
+          "evaluation": {"status": "PASS", "suite": "support-regression",
+                         "evaluatedAt": "2026-02-02T09:00:00Z"}}, ()),
+        ("2.1.0 passed its evaluation", "VERSION_TRANSITIONED", VERSION, "alice",
+         {"from": "TESTING", "to": "CANDIDATE"}, ()),
+        ("promote 2.1.0", "APPROVAL_DECIDED", VERSION, "alice",
+         {"approval": PROMOTION, "decision": "APPROVE", "approver": "bob",
+          "change": {"type": "VERSION_PROMOTION", "from": "CANDIDATE", "to": "APPROVED"},
+          "subjectKind": "Version", "digest": genome, "justification": "reviewed",
+          "createdAt": "2026-02-06T09:00:00Z", "expiresAt": "2026-02-07T09:00:00Z"}, ()),
+        ("promote 2.1.0", "VERSION_TRANSITIONED", VERSION, "alice",
+         {"from": "CANDIDATE", "to": "APPROVED"}, (PROMOTION,)),
+        ("deploy 2.1.0 to prod", "APPROVAL_DECIDED", PROD, "alice",
+         {"approval": ACTIVATION, "decision": "APPROVE", "approver": "bob",
+          "change": {"type": "DEPLOYMENT_ACTIVATION", "from": "2.0.0", "to": "2.1.0"},
+          "subjectKind": "Deployment", "digest": genome, "justification": "reviewed",
+          "createdAt": "2026-02-07T09:00:00Z", "expiresAt": "2026-02-08T09:00:00Z"}, ()),
+        ("deploy 2.1.0 to prod", "DEPLOYMENT_ACTIVATED", PROD, "alice",
+         {"from": "2.0.0", "to": "2.1.0", "previousVersion": "2.0.0"}, (ACTIVATION,)),
+        ("deploy 2.1.0 to prod", "INSTANCE_UPDATED", "arm-dev/instance/support-prod-1", "alice",
+         {"changed": {"version": {"from": "customer-support@2.0.0",
+                                  "to": "customer-support@2.1.0"}}}, ()),
+        ("roll back prod", "DEPLOYMENT_ROLLED_BACK", PROD, "bob",
+         {"from": "2.1.0", "to": "2.0.0", "rollbackOf": "2.1.0", "reason": "error rate"}, ()),
+        ("roll back prod", "INSTANCE_UPDATED", "arm-dev/instance/support-prod-1", "bob",
+         {"changed": {"version": {"from": "customer-support@2.1.0",
+                                  "to": "customer-support@2.0.0"}}}, ()),
+        ("support-default: tier 1", "POLICY_UPDATED", "arm-dev/policy/support-default", "ops",
+         {"changed": {"autonomyTier": {"from": 2, "to": 1}}}, ()),
+        ("2.1.0 runs under support-default", "POLICY_ATTACHED", VERSION, "alice",
+         {"from": "support-prod", "to": "support-default"}, ()),
+        ("engineers no longer write approvals", "ROLE_UPDATED", "arm-dev/role/engineer", "ops",
+         {"changed": {"permissions": {"added": [], "removed": ["write:approvals"]}}}, ()),
+        ("retire 1.0.0", "VERSION_TRANSITIONED", "arm-dev/customer-support@1.0.0", None,
+         {"from": "DEPRECATED", "to": "RETIRED"}, ()),
+    ]  # fmt: skip
+    run = read_audit(history.path)
+    genesis = history.commits["genesis"]
+    actual = [
+        (step_of(history, r), r.type, r.target, r.operator, r.payload, r.approvals)
+        for r in run.records
+        if r.commit != genesis
+    ]
+    assert actual == expected
+    assert run.commits == len(history.commits)
+    promoted = next(r for r in run.records if r.approvals == (PROMOTION,))
+    assert promoted.time == "2026-02-06T10:00:00Z"
+    assert promoted.author == ALICE_EMAIL
+    assert promoted.tenant == "arm-dev"
+    assert promoted.commit == history.commits["promote 2.1.0"]
+
+
+def test_genesis_creates_everything_in_target_order(history: Registry) -> None:
+    run = read_audit(history.path)
+    genesis = [r for r in run.records if r.commit == history.commits["genesis"]]
+    assert [r.target for r in genesis] == sorted(r.target for r in genesis)
+    types = {r.type for r in genesis}
+    assert {"REGISTRY_CREATED", "TENANT_CREATED", "VERSION_CREATED", "DEPLOYMENT_CREATED"} <= types
+    assert "DEPLOYMENT_ACTIVATED" in types  # the example's prod deployment is born ACTIVE
+    assert {r.operator for r in genesis if r.tenant} == {"ops"}
+    registry = next(r for r in genesis if r.type == "REGISTRY_CREATED")
+    assert (registry.target, registry.tenant, registry.operator) == ("registry", "", "arm-dev/ops")
+
+
+def test_filters(history: Registry) -> None:
+    records = read_audit(history.path).records
+    only = filter_records(records, target=PROD)
+    assert [r.type for r in only] == [
+        "DEPLOYMENT_CREATED",
+        "DEPLOYMENT_ACTIVATED",
+        "APPROVAL_DECIDED",
+        "DEPLOYMENT_ACTIVATED",
+        "DEPLOYMENT_ROLLED_BACK",
+    ]
+    transitions = filter_records(records, types=["VERSION_TRANSITIONED"], tenant="arm-dev")
+    assert [r.payload["to"] for r in transitions] == [
+        "TESTING", "CANDIDATE", "APPROVED", "RETIRED"
+    ]  # fmt: skip
+    window = filter_records(records, since="2026-02-05T10:00:00Z", until="2026-02-07T10:00:00Z")
+    assert {step_of(history, r) for r in window} == {
+        "2.1.0 passed its evaluation",
+        "promote 2.1.0",
+        "deploy 2.1.0 to prod",
+    }
+    assert filter_records(records, tenant="elsewhere") == []
+
+
+def test_cli_formats_and_filters(history: Registry) -> None:
+    repo = str(history.path)
+    result = run_armgit(
+        "audit", "--repo", repo, "--target", VERSION, "--type", "version_transitioned",
+        "--type", "POLICY_ATTACHED", "--since", "2026-02-05", "--format", "json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(d["type"], d["payload"]["to"]) for d in lines] == [
+        ("VERSION_TRANSITIONED", "CANDIDATE"),
+        ("VERSION_TRANSITIONED", "APPROVED"),
+        ("POLICY_ATTACHED", "support-default"),
+    ]
+    assert lines[1]["approvals"] == [PROMOTION]
+    assert list(lines[0]) == [
+        "type", "tenant", "target", "commit", "time", "author", "operator", "payload", "approvals"
+    ]  # fmt: skip
+
+    csv_out = run_armgit("audit", "--repo", repo, "--until", "2026-02-02", "--format", "csv")
+    rows = csv_out.stdout.splitlines()
+    assert rows[0] == "commit,time,type,tenant,target,author,operator,payload,approvals"
+    key_commit = history.commits["bob's key"]
+    assert rows[-1].startswith(f"{key_commit},2026-02-02T10:00:00Z,")
+    assert "IDENTITY_UPDATED" in rows[-1]
+
+    table = run_armgit("audit", "--repo", repo, "--type", "DEPLOYMENT_ROLLED_BACK")
+    assert table.returncode == 0
+    assert table.stdout.splitlines()[0].split() == [
+        "COMMIT", "TIME", "TYPE", "TARGET", "OPERATOR", "DETAIL", "APPROVALS"
+    ]  # fmt: skip
+    assert "2.1.0 -> 2.0.0" in table.stdout
+
+
+def test_cli_user_errors(history: Registry, tmp_path: Path) -> None:
+    repo = str(history.path)
+    for args in (["--type", "NOPE"], ["--since", "last tuesday"], ["--target", "Bad Ref"]):
+        result = run_armgit("audit", "--repo", repo, *args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+    result = run_armgit("audit", "--repo", repo, "--rev", "no-such-branch")
+    assert result.returncode == 2
+    assert "unknown revision" in result.stderr
+    result = run_armgit("audit", "--repo", str(tmp_path))
+    assert result.returncode == 2
+    assert "not inside a git repository" in result.stderr
+
+
+def test_merge_is_attributed_to_the_merge_commit(tmp_path: Path) -> None:
+    r = new_registry(tmp_path)
+    r.git("checkout", "-q", "-b", "retire")
+    r.edit(V1, "lifecycle: DEPRECATED", "lifecycle: RETIRED")
+    side = r.commit("retire 1.0.0 on a branch", "2026-02-02T10:00:00Z", ALICE_EMAIL)
+    r.git("checkout", "-q", "main")
+    r.edit(DEPLOYMENT, "rolloutPolicy: {strategy: canary", "rolloutPolicy: {strategy: blue-green")
+    r.commit("blue-green", "2026-02-03T10:00:00Z", ALICE_EMAIL)
+    r.git(
+        "merge", "-q", "--no-ff", "-m", "merge retire", "retire",
+        env={"GIT_AUTHOR_DATE": "2026-02-04T10:00:00Z", "GIT_COMMITTER_DATE": "2026-02-04T10:00:00Z"},
+    )  # fmt: skip
+    merge = r.git("rev-parse", "HEAD")
+    run = read_audit(r.path)
+    assert run.commits == 3  # genesis, blue-green, the merge: first parents only
+    retired = [r for r in run.records if r.type == "VERSION_TRANSITIONED"]
+    assert [(x.commit, x.payload) for x in retired] == [
+        (merge, {"from": "DEPRECATED", "to": "RETIRED"})
+    ]
+    assert side not in {x.commit for x in run.records}
+    updated = [x for x in run.records if x.type == "DEPLOYMENT_UPDATED"]
+    assert updated[0].payload == {
+        "changed": {
+            "rolloutPolicy": {
+                "from": {"strategy": "canary", "steps": [10, 50, 100]},
+                "to": {"strategy": "blue-green", "steps": [10, 50, 100]},
+            }
+        }
+    }
+
+
+# -- the cache ----------------------------------------------------------------------------------
+
+
+def cache_file(history: Registry) -> Path:
+    directory = cache_dir_for(open_repository(history.path))
+    assert directory is not None
+    return directory / "records-v1.log"
+
+
+def fresh(tmp_path: Path, commits: int = 20) -> Registry:
+    r = new_registry(tmp_path)
+    long_history(r.path, commits)
+    return r
+
+
+def test_incremental_second_run_computes_only_new_commits(tmp_path: Path) -> None:
+    r = fresh(tmp_path)
+    first = read_audit(r.path)
+    assert (first.commits, first.computed) == (21, 21)
+    lines = cache_file(r).read_bytes().count(b"\n")
+    assert lines == 22  # the header and one line a commit
+    again = read_audit(r.path)
+    assert (again.commits, again.computed) == (21, 0)
+    assert again.records == first.records
+    long_history(r.path, 1, start=20)
+    third = read_audit(r.path)
+    assert (third.commits, third.computed) == (22, 1)
+    assert cache_file(r).read_bytes().count(b"\n") == lines + 1
+    assert third.records[: len(first.records)] == first.records
+    assert [x.target for x in third.records[len(first.records) :]] == [
+        "arm-dev/customer-support@3.20.0"
+    ]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["truncate-mid-line", "garble-middle", "garble-header", "junk", "empty", "directory"],
+)
+def test_cache_corruption_is_survived(tmp_path: Path, damage: str) -> None:
+    r = fresh(tmp_path, 10)
+    expected = read_audit(r.path).records
+    path = cache_file(r)
+    data = path.read_bytes()
+    if damage == "truncate-mid-line":
+        path.write_bytes(data[: len(data) * 2 // 3])
+    elif damage == "garble-middle":
+        middle = len(data) // 2
+        path.write_bytes(data[:middle] + b"\x00garbage\xff" + data[middle + 10 :])
+    elif damage == "garble-header":
+        path.write_bytes(b"0" + data[1:])
+    elif damage == "junk":
+        path.write_bytes(b"\x89PNG not a cache at all")
+    elif damage == "empty":
+        path.write_bytes(b"")
+    else:
+        path.unlink()
+        path.mkdir()
+    rerun = read_audit(r.path)
+    assert rerun.records == expected
+    assert rerun.computed >= 1
+    if damage != "directory":
+        healed = read_audit(r.path)
+        assert (healed.records, healed.computed) == (expected, 0)
+
+
+def test_cache_from_other_code_is_dropped(tmp_path: Path) -> None:
+    r = fresh(tmp_path, 3)
+    read_audit(r.path)
+    path = cache_file(r)
+    lines = path.read_bytes().split(b"\n")
+    header = json.loads(lines[0].split(b" ", 1)[1])
+    header["code"] = "0" * 32
+    body = json.dumps(header, separators=(",", ":")).encode()
+    lines[0] = b"%08x %s" % (zlib.crc32(body), body)
+    path.write_bytes(b"\n".join(lines))
+    assert read_audit(r.path).computed == 4
+
+
+def test_no_cache_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    r = fresh(tmp_path, 2)
+    monkeypatch.setenv("ARMGIT_NO_CACHE", "1")
+    assert read_audit(r.path).computed == 3
+    assert read_audit(r.path).computed == 3
+    assert not (r.path / ".git" / "armgit" / "audit").exists()
+
+
+# -- time travel --------------------------------------------------------------------------------
+
+
+def test_ls_and_show_at_a_time_or_revision(history: Registry) -> None:
+    repo = str(history.path)
+
+    def deployed(*at: str) -> str:
+        result = run_armgit("ls", "deployments", "--repo", repo, "--format", "json", *at)
+        assert result.returncode == 0, result.stderr
+        rows = json.loads(result.stdout)
+        return str(rows[0]["version"])
+
+    assert deployed() == "2.0.0"
+    assert deployed("--at", "2026-02-07T10:00:00Z") == "2.1.0"  # the deploy commit itself
+    assert deployed("--at", "2026-02-08T09:59:59Z") == "2.1.0"
+    assert deployed("--at", "2026-02-08T10:00:00+00:00") == "2.0.0"  # the rollback
+    assert deployed("--at", "2026-02-07") == "2.0.0"  # midnight UTC starting that day
+    assert deployed("--at", history.commits["deploy 2.1.0 to prod"]) == "2.1.0"
+    assert deployed("--at", "2026-02-07T12:00", "--rev", "main") == "2.1.0"
+
+    shown = run_armgit("show", VERSION, "--repo", repo, "--at", "2026-02-05T10:00:00Z")
+    assert shown.returncode == 0, shown.stderr
+    assert "lifecycle: CANDIDATE" in shown.stdout
+    assert "integrity: VERIFIED" in shown.stdout
+    missing = run_armgit("show", VERSION, "--repo", repo, "--at", "2026-02-02T23:00:00Z")
+    assert missing.returncode == 1  # 2.1.0 did not exist yet
+
+    before = run_armgit("ls", "versions", "--repo", repo, "--at", "2020-01-01")
+    assert before.returncode == 2
+    assert "no commit at or before" in before.stderr
+    both = run_armgit("ls", "versions", "--repo", repo, "--at", "HEAD~1", "--rev", "main")
+    assert both.returncode == 2
+    assert "Traceback" not in both.stderr
