@@ -35,8 +35,8 @@ from armgit.crypto.sshsig import APPROVAL_NAMESPACE, sign
 from armgit.enforce import check_range, classify, registry_tree, view_of
 from armgit.errors import ArmgitError, StoreError, UsageError
 from armgit.lazyview import LazyView
-from armgit.store.tree import WorkTree, open_repository, resolve_commit
 from armgit.store.atomic import write_atomic
+from armgit.store.tree import WorkTree, open_repository, resolve_commit
 
 
 class Refused(ArmgitError):

@@ -3,7 +3,9 @@
 Each commit is checked against its first parent exactly as the server hook checks a push of it
 (:func:`armgit.enforce.check_range`): the state rules for what it touched (at the root commit,
 everything), the change rules, and its gates judged by the approvals present at that commit,
-valid at the commit's time. Permissions are not replayed: git does not record who pushed a
+valid at the commit's time, or else at a later commit that landed within the approval window
+(review adds approvals after the change, and git does not record which commits were pushed
+together). Permissions are not replayed: git does not record who pushed a
 commit (the author is not the pusher), so ``access=False``. Every version file ever written is
 parsed afresh (no cache is trusted), which recomputes its genome hash.
 """
@@ -11,15 +13,22 @@ parsed afresh (no cache is trusted), which recomputes its genome hash.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pygit2
 
-from armgit.core.findings import Finding
+from armgit.core.approvals import evaluate_gates, gate_findings
+from armgit.core.findings import Finding, sort_findings
 from armgit.core.layout import EntityId, identify
-from armgit.enforce import changed_paths, check_range, registry_tree
+from armgit.core.rules.change import Gate
+from armgit.enforce import changed_paths, check_range, registry_tree, view_of
 from armgit.history import commit_time, first_parent_chain, head_commit, locate_registry
 from armgit.store.cache import ContentCache
+
+# how far ahead a gated change's approvals may land (the seed's longest default is 72 h)
+LOOKAHEAD_WINDOW = timedelta(days=7)
+LOOKAHEAD_COMMITS = 200
 
 INTEGRITY_VERIFIED = "INTEGRITY_VERIFIED"
 INTEGRITY_FAILED = "INTEGRITY_FAILED"
@@ -62,7 +71,8 @@ def verify_history(repo: pygit2.Repository, head: pygit2.Commit, prefix: str = "
     report = VerifyReport(str(head.id))
     content = ContentCache(None)  # proving integrity: recompute, trust no cache on disk
     versions: set[str] = set()
-    for commit in first_parent_chain(repo, head):
+    chain = list(first_parent_chain(repo, head))
+    for position, commit in enumerate(chain):
         report.commits += 1
         parent = commit.parents[0] if commit.parents else None
         checked = check_range(
@@ -75,7 +85,11 @@ def verify_history(repo: pygit2.Repository, head: pygit2.Commit, prefix: str = "
             cache=content,
             access=False,
         )
-        report.findings += [CommitFinding(str(commit.id), f) for f in checked.findings]
+        findings = [f for f in checked.findings if f.rule != "approval-required"]
+        pending = [s.gate for s in checked.statuses if not s.satisfied]
+        if pending:
+            findings += _approved_later(repo, chain, position, pending, prefix, content)
+        report.findings += [CommitFinding(str(commit.id), f) for f in sort_findings(findings)]
         after = registry_tree(repo, commit, prefix)
         changed, _ = changed_paths(registry_tree(repo, parent, prefix), after)
         for path in changed:
@@ -86,3 +100,36 @@ def verify_history(repo: pygit2.Repository, head: pygit2.Commit, prefix: str = "
                     versions.add(entry.oid)
     report.genomes = len(versions)
     return report
+
+
+def _approved_later(
+    repo: pygit2.Repository,
+    chain: list[pygit2.Commit],
+    position: int,
+    gates: list[Gate],
+    prefix: str,
+    content: ContentCache,
+) -> list[Finding]:
+    """The findings of ``gates`` of ``chain[position]`` that no approvals satisfied when the
+    change landed. Git does not record pushes, and review adds approvals after the change they
+    approve (the hook judges a push's gates at its last commit), so a later commit of the chain
+    may supply them: within the longest approval window after the change, with each approval
+    judged at that later commit's time."""
+    commit = chain[position]
+    parent = commit.parents[0] if commit.parents else None
+    base = view_of(registry_tree(repo, parent, prefix), content)
+    start = commit_time(commit)
+    statuses = evaluate_gates(
+        gates, base, view_of(registry_tree(repo, commit, prefix), content), None, start
+    )
+    for later in chain[position + 1 : position + 1 + LOOKAHEAD_COMMITS]:
+        when = commit_time(later)
+        if when - start > LOOKAHEAD_WINDOW:
+            break
+        pending = [s.gate for s in statuses if not s.satisfied]
+        if not pending:
+            break
+        view = view_of(registry_tree(repo, later, prefix), content)
+        settled = [s for s in statuses if s.satisfied]
+        statuses = settled + evaluate_gates(pending, base, view, None, when)
+    return gate_findings(statuses)

@@ -12,6 +12,7 @@ from armgit import __version__
 
 # name -> (module under armgit.cli.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("demo", "Show the whole loop on the bundled example, with real parts."),
     "init": ("init", "Create a new registry repository, ready to use."),
     "validate": ("validate", "Check every state rule at one commit or in the work tree."),
     "hash": ("hash", "Print the genome hash (sha256:<hex>) of a version file."),
