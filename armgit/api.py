@@ -17,6 +17,7 @@ from armgit.core.rules.state import parse_version_ref
 from armgit.core.yamldata import YamlProblem, parse_yaml
 from armgit.loader import Loaded, load_registry, locate
 from armgit.store.cache import ContentCache, cache_path
+from armgit.store.results import CachedResult, ResultCache, registry_key, result_cache_path
 from armgit.store.tree import GitTree, RegistryTree, SourceInfo, git_dir_for, open_tree
 
 
@@ -34,11 +35,14 @@ class ValidationReport:
         return not self.findings
 
 
+def _git_dir(tree: RegistryTree) -> Path | None:
+    return tree.git_dir if isinstance(tree, GitTree) else git_dir_for(tree.source.repo)
+
+
 def open_cached(repo: str | Path | None, rev: str | None) -> tuple[RegistryTree, ContentCache]:
     """The registry tree and the content cache of its repository (if it has one)."""
     tree = open_tree(repo, rev)
-    git_dir = tree.git_dir if isinstance(tree, GitTree) else git_dir_for(tree.source.repo)
-    return tree, ContentCache(cache_path(git_dir))
+    return tree, ContentCache(cache_path(_git_dir(tree)))
 
 
 def load(repo: str | Path | None = None, rev: str | None = None, *, check: bool = True) -> Loaded:
@@ -50,10 +54,22 @@ def load(repo: str | Path | None = None, rev: str | None = None, *, check: bool 
 
 
 def validate(repo: str | Path | None = None, rev: str | None = None) -> ValidationReport:
-    """Check every state rule of SPEC section 4 at one revision or in the work tree."""
-    tree, cache = open_cached(repo, rev)
+    """Check every state rule of SPEC section 4 at one revision or in the work tree.
+
+    The verdict for a given registry content is cached (see :mod:`armgit.store.results`), so
+    validating an unchanged commit again is a lookup.
+    """
+    tree = open_tree(repo, rev)
+    git_dir = _git_dir(tree)
+    results = ResultCache(result_cache_path(git_dir))
+    key = registry_key(tree)
+    cached = results.get(key)
+    if cached is not None:
+        return ValidationReport(cached.findings, cached.files, cached.entities, tree.source)
+    cache = ContentCache(cache_path(git_dir))
     loaded = load_registry(tree, cache)
     cache.save()
+    results.put(key, CachedResult(loaded.findings, loaded.files, len(loaded.snapshot)))
     return ValidationReport(loaded.findings, loaded.files, len(loaded.snapshot), tree.source)
 
 

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import partial
 
-from armgit.core.content import parse_content
+from armgit.core.content import Content, content_of
 from armgit.core.findings import Finding, sort_findings
 from armgit.core.layout import REGISTRY_FILE, EntityId, PathProblem, identify, tenant_id
 from armgit.core.rules.state import check_identity, check_state
 from armgit.core.snapshot import Entity, Snapshot
 from armgit.core.yamldata import line_of
 from armgit.store.cache import ContentCache
+from armgit.store.parallel import read_documents
 from armgit.store.tree import (
     MODE_SUBMODULE,
     MODE_SYMLINK,
@@ -47,6 +49,7 @@ def load_registry(
     paths: set[str] = set()
     broken: list[EntityId] = []
     misplaced: list[Entity] = []
+    files: list[tuple[FileEntry, EntityId]] = []
     for entry in tree.entries():
         ident = identify(entry.path)
         if ident is None:
@@ -62,10 +65,10 @@ def load_registry(
             findings.append(unsafe)
             broken.append(ident)
             continue
-        content = cache.get(entry.oid)
-        if content is None:
-            content = parse_content(tree.read_entry(entry))
-            cache.put(entry.oid, content)
+        files.append((entry, ident))
+    contents = _contents(tree, cache, [entry for entry, _ in files])
+    for entry, ident in files:
+        content = contents[entry.oid]
         problems = [
             Finding(p.rule, entry.path, p.message, p.pointer, p.line) for p in content.problems
         ]
@@ -86,6 +89,25 @@ def load_registry(
     if check:
         findings.extend(check_state(snapshot))
     return Loaded(snapshot, sort_findings(locate(findings, tree)), len(paths))
+
+
+def _contents(
+    tree: RegistryTree, cache: ContentCache, entries: list[FileEntry]
+) -> dict[str, Content]:
+    """The parsed content of every entry: from the cache, else read (in parallel if many)."""
+    contents: dict[str, Content] = {}
+    missing: dict[str, FileEntry] = {}
+    for entry in entries:
+        content = cache.get(entry.oid)
+        if content is None:
+            missing.setdefault(entry.oid, entry)
+        else:
+            contents[entry.oid] = content
+    for entry, doc in read_documents(tree, list(missing.values())):
+        content = content_of(doc, partial(tree.read_entry, entry))
+        cache.put(entry.oid, content)
+        contents[entry.oid] = content
+    return contents
 
 
 def _unsafe(entry: FileEntry) -> Finding | None:

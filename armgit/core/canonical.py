@@ -6,10 +6,11 @@ The reference implementation (the ``rfc8785`` package) costs ~150 µs for a typi
 registry of 10,000 versions would spend seconds in it. So ``json.dumps(sort_keys=True,
 separators=(",", ":"), ensure_ascii=False)`` is used where it provably gives the JCS bytes: it
 escapes strings as JCS does, and orders keys by code point, which equals JCS's UTF-16 order when
-no key has a character above U+FFFF; numbers agree for integers within ±2^53 and for
-non-integral floats with 1e-4 <= |x| < 1e16 (both print the shortest round-trip digits in fixed
-notation). Anything else goes to the reference implementation. A property test checks that the
-two agree on arbitrary JSON data.
+no key has a character above U+FFFF; numbers agree for integers within ±2^53 (integral floats
+are printed as those integers, as JCS does) and for non-integral floats with
+1e-4 <= |x| < 1e16 (both print the shortest round-trip digits in fixed notation). Anything else
+goes to the reference implementation. A property test checks that the two agree on arbitrary
+JSON data.
 """
 
 from __future__ import annotations
@@ -30,28 +31,47 @@ class CanonicalizationError(ValueError):
     """The value is not JSON data RFC 8785 can encode (a lone surrogate, a huge integer, ...)."""
 
 
-def _simple(value: Any) -> bool:
+class _Slow(Exception):
+    """The value needs the reference implementation."""
+
+
+def _fast(value: Any) -> Any:
+    """``value`` ready for ``json.dumps`` to print its JCS form (integral floats as integers),
+    or :class:`_Slow` where only the reference implementation is right."""
     kind = type(value)
     if kind is str or kind is bool or value is None:
-        return True
+        return value
     if kind is int:
-        return bool(-_SAFE_INT < value < _SAFE_INT)
+        if -_SAFE_INT < value < _SAFE_INT:
+            return value
+        raise _Slow
     if kind is float:
-        return bool(not value.is_integer() and 1e-4 <= abs(value) < 1e16)
+        if value.is_integer():
+            if abs(value) < _SAFE_INT:
+                return int(value)  # JCS prints 1.0 as 1, json.dumps as 1.0
+            raise _Slow
+        if 1e-4 <= abs(value) < 1e16:
+            return value
+        raise _Slow
     if kind is list:
-        return all(_simple(v) for v in value)
+        return [_fast(v) for v in value]
     if kind is dict:
-        return all(max(map(ord, k), default=0) <= 0xFFFF and _simple(v) for k, v in value.items())
-    return False
+        for key in value:
+            if not key.isascii() and max(map(ord, key)) > 0xFFFF:
+                raise _Slow  # JCS orders keys by UTF-16 units, Python by code points
+        return {k: _fast(v) for k, v in value.items()}
+    raise _Slow
 
 
 def to_canonical_json(value: JsonValue) -> bytes:
     """Return the RFC 8785 canonical JSON encoding of plain JSON data."""
     try:
-        if _simple(value):
-            text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-            return text.encode("utf-8")
-        return rfc8785.dumps(value)
+        try:
+            ready = _fast(value)
+        except _Slow:
+            return rfc8785.dumps(value)
+        text = json.dumps(ready, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return text.encode("utf-8")
     except (UnicodeEncodeError, rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         raise CanonicalizationError(f"not canonicalizable JSON data: {exc}") from exc
 

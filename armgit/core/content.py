@@ -6,15 +6,16 @@ git blob id) and reused for every path and every commit that holds the same byte
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from armgit.core.canonical import genome_hash
-from armgit.core.jsondata import JsonObject, pointer
+from armgit.core.canonical import CanonicalizationError, genome_hash
+from armgit.core.jsondata import JsonObject, JsonValue, pointer
 from armgit.core.models import MODELS, Document
 from armgit.core.models.base import PATTERN_HINTS
-from armgit.core.yamldata import YamlProblem, line_of, parse_yaml
+from armgit.core.yamldata import YamlDoc, YamlProblem, line_of, parse_yaml
 
 MAX_FILE_BYTES = 1024 * 1024
 
@@ -31,30 +32,74 @@ class Problem:
 
 @dataclass(frozen=True, slots=True)
 class Content:
-    """What one blob holds: its ``kind`` (if it says), the model if valid, and its problems."""
+    """What one blob holds: its ``kind`` (if it says), the model if valid, its problems, and
+    the plain JSON data it was read as (``None`` when it could not be read)."""
 
     kind: str | None
     model: Document | None
     problems: tuple[Problem, ...]
+    data: JsonValue = None
+
+
+def content_from_data(kind: str, data: JsonValue) -> Content:
+    """Rebuild the Content of a blob that was valid, from its cached plain data."""
+    return Content(kind, MODELS[kind].model_validate(data), (), data)
 
 
 def parse_content(data: bytes) -> Content:
     """Parse and validate one registry file's bytes."""
+    return content_of(read_document(data), data)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadFile:
+    """A file read as JSON data, with its genome's hash when it has one (costly, so computed
+    where the file is read, possibly in a worker process)."""
+
+    doc: YamlDoc
+    genome_hash: str | None = None
+
+
+def read_document(data: bytes) -> ReadFile | Problem:
+    """The first, costly half of :func:`parse_content`: bytes to JSON data (or why not).
+
+    Separate so that many files can be read in parallel processes; the result pickles small.
+    """
     if len(data) > MAX_FILE_BYTES:
-        return _fail(
+        return Problem(
             "file-too-large",
+            "",
+            None,
             f"{len(data)} bytes is more than the {MAX_FILE_BYTES} a registry file may hold",
         )
     doc = parse_yaml(data)
     if isinstance(doc, YamlProblem):
-        return Content(None, None, (Problem("yaml", doc.pointer, doc.line, doc.message),))
+        return Problem("yaml", doc.pointer, doc.line, doc.message)
+    value = doc.data
+    if isinstance(value, dict) and value.get("kind") == "Version" and "genome" in value:
+        try:
+            return ReadFile(doc, genome_hash(value["genome"]))
+        except CanonicalizationError as exc:
+            return Problem("yaml", "/genome", None, str(exc))
+    return ReadFile(doc)
+
+
+def content_of(read: ReadFile | Problem, raw: bytes | Callable[[], bytes]) -> Content:
+    """The second half of :func:`parse_content`: validate what :func:`read_document` read.
+
+    ``raw`` (the bytes, or a way to get them) is used only to locate problems by line.
+    """
+    if isinstance(read, Problem):
+        return Content(None, None, (read,))
+    doc = read.doc
+    data = _Lazy(raw)
     value = doc.data
     if not isinstance(value, dict):
         return _fail("schema", "the file must be a mapping with apiVersion and kind", line=1)
     kind = value.get("kind")
     if not isinstance(kind, str) or kind not in MODELS:
         known = ", ".join(MODELS)
-        where = line_of(data, "/kind") if "kind" in value else 1
+        where = line_of(data.get(), "/kind") if "kind" in value else 1
         return _fail("schema", f"kind must be one of {known}", pointer("kind"), where)
     problems: list[Problem] = []
     model: Document | None
@@ -65,23 +110,37 @@ def parse_content(data: bytes) -> Content:
         model = None
     if kind == "Version":
         problems.extend(
-            _genome_problems(value, doc.plain_timestamps, data, valid=model is not None)
+            _genome_problems(
+                value, doc.plain_timestamps, data, read.genome_hash, valid=model is not None
+            )
         )
     if problems:
-        return Content(kind, None, tuple(problems))
-    return Content(kind, model, ())
+        return Content(kind, None, tuple(problems), value)
+    return Content(kind, model, (), value)
+
+
+class _Lazy:
+    """The file's bytes, fetched on first use (only findings need them)."""
+
+    def __init__(self, raw: bytes | Callable[[], bytes]) -> None:
+        self._raw = raw
+
+    def get(self) -> bytes:
+        if callable(self._raw):
+            self._raw = self._raw()
+        return self._raw
 
 
 def _fail(rule: str, message: str, ptr: str = "", line: int | None = None) -> Content:
     return Content(None, None, (Problem(rule, ptr, line, message),))
 
 
-def _schema_problems(exc: ValidationError, data: bytes) -> list[Problem]:
+def _schema_problems(exc: ValidationError, data: _Lazy) -> list[Problem]:
     problems = []
     for error in exc.errors(include_url=False):
         loc = [part for part in error["loc"] if isinstance(part, int) or not _is_internal(part)]
         ptr = pointer(*loc)
-        problems.append(Problem("schema", ptr, line_of(data, ptr), _explain(error, loc)))
+        problems.append(Problem("schema", ptr, line_of(data.get(), ptr), _explain(error, loc)))
     return problems
 
 
@@ -117,31 +176,34 @@ def _label(loc: list[str | int]) -> str:
 
 
 def _genome_problems(
-    value: JsonObject, timestamps: tuple[str, ...], data: bytes, *, valid: bool
+    value: JsonObject,
+    timestamps: tuple[str, ...],
+    data: _Lazy,
+    actual: str | None,
+    *,
+    valid: bool,
 ) -> list[Problem]:
     genome = value.get("genome")
     problems = [
         Problem(
             "yaml",
             ptr,
-            line_of(data, ptr),
+            line_of(data.get(), ptr),
             "unquoted date/time in the genome: quote it, so every reader hashes the same string",
         )
         for ptr in timestamps
         if ptr.startswith("/genome/")
     ]
     written = value.get("genomeHash")
-    if valid and genome is not None and isinstance(written, str):
-        actual = genome_hash(genome)
-        if actual != written:
-            problems.append(
-                Problem(
-                    "genome-hash-mismatch",
-                    "/genomeHash",
-                    line_of(data, "/genomeHash"),
-                    f"genomeHash is {written} but the genome hashes to {actual}: for a new "
-                    "version set it with `armgit hash FILE`; a released genome never changes, "
-                    "so make a new version instead",
-                )
+    if valid and genome is not None and isinstance(written, str) and actual not in (None, written):
+        problems.append(
+            Problem(
+                "genome-hash-mismatch",
+                "/genomeHash",
+                line_of(data.get(), "/genomeHash"),
+                f"genomeHash is {written} but the genome hashes to {actual}: for a new "
+                "version set it with `armgit hash FILE`; a released genome never changes, "
+                "so make a new version instead",
             )
+        )
     return problems

@@ -3,22 +3,27 @@
 A blob id names its bytes, so a parsed result never goes stale; the cache is also keyed by a
 fingerprint of the code that parses (models, YAML reader), so a new armgit never reads an old
 result. It lives inside the repository's git directory (``armgit/``), is written atomically and is
-rebuilt silently when missing or unreadable. Only the repository's owner can write there, which is
-why a pickle is acceptable: it holds validated models, loaded twice as fast as re-validating them.
+rebuilt silently when missing or unreadable. It holds plain JSON (the data each blob was read as,
+or its problems), which is safe to load and, rebuilt into models on use, faster than unpickling
+models would be.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import pickle
-import tempfile
 from pathlib import Path
+from typing import Any
 
-from armgit.core.content import Content
+from armgit.core.content import Content, Problem, content_from_data
+from armgit.store.atomic import write_atomic
 
-_FORMAT = 1
-_CODE = ("core/content.py", "core/yamldata.py", "core/models")
+_FORMAT = 2
+_CODE = ("core/content.py", "core/yamldata.py", "core/canonical.py", "core/models")
+
+# a cached entry: [kind, data] for a valid blob, or [kind, null, [[rule, pointer, line, msg]...]]
+Entry = list[Any]
 
 
 def code_fingerprint() -> str:
@@ -40,48 +45,72 @@ class ContentCache:
     def __init__(self, path: Path | None) -> None:
         self._path = path
         self._fingerprint = code_fingerprint() if path is not None else ""
-        self._entries: dict[str, Content] = {}
+        self._entries: dict[str, Entry] = {}
+        self._contents: dict[str, Content] = {}
         self._dirty = False
         if path is not None:
             self._entries = self._load(path)
 
-    def _load(self, path: Path) -> dict[str, Content]:
+    def _load(self, path: Path) -> dict[str, Entry]:
         try:
-            with path.open("rb") as handle:
-                fingerprint, entries = pickle.load(handle)
+            fingerprint, entries = json.loads(path.read_bytes())
         except Exception:  # a missing or corrupt cache is rebuilt, whatever was wrong with it
             return {}
         if fingerprint != self._fingerprint or not isinstance(entries, dict):
             return {}
         return entries
 
+    def __len__(self) -> int:
+        return len(self._entries) + len(self._contents.keys() - self._entries.keys())
+
     def get(self, oid: str) -> Content | None:
-        return self._entries.get(oid)
+        content = self._contents.get(oid)
+        if content is not None:
+            return content
+        entry = self._entries.get(oid)
+        if entry is None:
+            return None
+        try:
+            content = _from_entry(entry)
+        except Exception:  # an entry the models no longer accept: parse the blob again
+            return None
+        self._contents[oid] = content
+        return content
 
     def put(self, oid: str, content: Content) -> None:
-        self._entries[oid] = content
-        self._dirty = True
+        self._contents[oid] = content
+        if self._path is not None:
+            self._entries[oid] = _to_entry(content)
+            self._dirty = True
 
     def save(self) -> None:
         """Write the cache atomically; failing to write a cache is never an error."""
         if self._path is None or not self._dirty:
             return
         try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self._path.parent, prefix=".content-")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    pickle.dump((self._fingerprint, self._entries), handle, protocol=5)
-                os.replace(tmp, self._path)
-            except BaseException:
-                os.unlink(tmp)
-                raise
-        except OSError:
+            data = json.dumps([self._fingerprint, self._entries], separators=(",", ":"))
+            write_atomic(self._path, data.encode())
+        except (OSError, ValueError):
             return
         self._dirty = False
+
+
+def _to_entry(content: Content) -> Entry:
+    if content.model is not None:
+        return [content.kind, content.data]
+    problems = [[p.rule, p.pointer, p.line, p.message] for p in content.problems]
+    return [content.kind, None, problems]
+
+
+def _from_entry(entry: Entry) -> Content:
+    kind = entry[0]
+    if len(entry) == 2:
+        return content_from_data(kind, entry[1])
+    problems = tuple(Problem(r, p, line, m) for r, p, line, m in entry[2])
+    return Content(kind, None, problems)
 
 
 def cache_path(git_dir: Path | None) -> Path | None:
     if git_dir is None or os.environ.get("ARMGIT_NO_CACHE"):
         return None
-    return git_dir / "armgit" / "content-v1.pickle"
+    return git_dir / "armgit" / "content-v2.json"

@@ -1,0 +1,101 @@
+"""Reading many registry files at once: YAML parsing spread over worker processes.
+
+Parsing dominates a cold validation (libyaml is fast, building Python objects from it is not),
+and every file parses on its own, so with many files missing from the cache the work is split
+over forked workers, each reading the blobs itself from the object database (or the files from
+the work tree). With few files, or no ``fork``, it stays in this process.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pygit2
+
+from armgit.core.content import Problem, ReadFile, read_document
+from armgit.core.yamldata import YamlDoc
+from armgit.store.tree import FileEntry, GitTree, RegistryTree, WorkTree
+
+PARALLEL_MIN_FILES = 400
+_CHUNK = 250
+
+Source = tuple[str, str]  # ("git", git_dir) or ("dir", root)
+_repos: dict[str, pygit2.Repository] = {}
+
+
+def read_documents(
+    tree: RegistryTree, entries: list[FileEntry]
+) -> Iterator[tuple[FileEntry, ReadFile | Problem]]:
+    """Each entry with what :func:`read_document` makes of its bytes, in order."""
+    workers = _workers(len(entries))
+    source = _source(tree)
+    if workers < 2 or source is None:
+        for entry in entries:
+            yield entry, read_document(tree.read_entry(entry))
+        return
+    chunks = [entries[i : i + _CHUNK] for i in range(0, len(entries), _CHUNK)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        jobs = [(source, [(e.path, e.oid) for e in chunk]) for chunk in chunks]
+        for chunk, packed in zip(chunks, pool.map(_read_chunk, jobs), strict=True):
+            yield from zip(chunk, _unpack(packed), strict=True)
+
+
+def _workers(files: int) -> int:
+    if files < PARALLEL_MIN_FILES or os.environ.get("ARMGIT_NO_PARALLEL"):
+        return 1
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return min(len(os.sched_getaffinity(0)), 4)
+
+
+def _source(tree: RegistryTree) -> Source | None:
+    if isinstance(tree, GitTree):
+        return ("git", str(tree.git_dir))
+    if isinstance(tree, WorkTree):
+        return ("dir", tree.source.repo)
+    return None
+
+
+def _read_chunk(job: tuple[Source, list[tuple[str, str]]]) -> tuple[str, list[Problem]]:
+    (kind, where), items = job
+    if kind == "git":
+        repo = _repos.get(where)
+        if repo is None:
+            repo = _repos[where] = pygit2.Repository(where)
+        reads = [read_document(bytes(repo.odb.read(oid)[1])) for _, oid in items]
+    else:
+        root = Path(where)
+        reads = [read_document((root / path).read_bytes()) for path, _ in items]
+    return _pack(reads)
+
+
+# Results travel back as one JSON text (with problems beside it): json.loads rebuilds the data
+# several times faster than unpickling the same objects.
+
+
+def _pack(reads: list[ReadFile | Problem]) -> tuple[str, list[Problem]]:
+    rows: list[object] = []
+    problems: list[Problem] = []
+    for read in reads:
+        if isinstance(read, Problem):
+            rows.append(len(problems))
+            problems.append(read)
+        else:
+            rows.append([read.doc.data, list(read.doc.plain_timestamps), read.genome_hash])
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":")), problems
+
+
+def _unpack(packed: tuple[str, list[Problem]]) -> Iterator[ReadFile | Problem]:
+    text, problems = packed
+    for row in json.loads(text):
+        if isinstance(row, int):
+            yield problems[row]
+        else:
+            data, timestamps, genome = row
+            yield ReadFile(YamlDoc(data, tuple(timestamps)), genome)
