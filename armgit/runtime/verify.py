@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from armgit.core.canonical import canonical_digest
 from armgit.core.index.decide import Decision, Target, compile_target, decide
@@ -89,8 +89,10 @@ class VerifiedIndex:
         self.expires: float = parse_time(payload["expires"])
         self.registry: str = payload["registry"]
         self._deployments: dict[tuple[str, str, str], tuple[dict[str, Any], dict[str, Any]]] = {}
-        self._targets: dict[tuple[str, str, str], Target] = {}
-        self._instances: dict[tuple[str, str], tuple[str, Target]] = {}
+        # compiled on first use (a fleet's index has many targets, a runtime asks about few);
+        # a pending entry holds what compiling needs
+        self._targets: dict[tuple[str, str, str], Target | _Pending] = {}
+        self._instances: dict[tuple[str, str], tuple[str, Target | _Pending]] = {}
         for tenant, data in payload["tenants"].items():
             self._compile_tenant(tenant, data)
 
@@ -111,7 +113,7 @@ class VerifiedIndex:
                 subject = f"{tenant}/{environment}/{template}@{deployment['version']}"
                 where = (tenant, environment, template)
                 self._deployments[where] = (deployment, version)
-                self._targets[where] = _target(subject, deployment["policy"], version)
+                self._targets[where] = _pending(subject, deployment["policy"], version)
         for name, instance in data["instances"].items():
             version = versions[f"{instance['template']}@{instance['version']}"]
             _same_hash(instance, version, f"{tenant}/instance/{name}")
@@ -119,7 +121,7 @@ class VerifiedIndex:
             blocked = None
             if state != "ACTIVE":
                 blocked = f"instance {name!r} is {state}: only ACTIVE instances act"
-            target = _target(f"{tenant}/instance/{name}", instance["policy"], version, blocked)
+            target = _pending(f"{tenant}/instance/{name}", instance["policy"], version, blocked)
             self._instances[(tenant, name)] = (instance["environment"], target)
 
     def resolve(self, tenant: str, environment: str, template: str) -> Resolution:
@@ -152,11 +154,18 @@ class VerifiedIndex:
                 return f"no instance {tenant}/instance/{instance} in the index"
             if found[0] != environment:
                 return f"instance {instance!r} runs in {found[0]!r}, not {environment!r}"
-            return found[1]
-        target = self._targets.get((tenant, environment, template or ""))
+            compiled = _compiled(found[1])
+            if isinstance(compiled, Target):
+                self._instances[(tenant, instance)] = (found[0], compiled)
+            return compiled
+        key = (tenant, environment, template or "")
+        target = self._targets.get(key)
         if target is None:
             return f"no active deployment of {tenant}/{template} in environment {environment!r}"
-        return target
+        compiled = _compiled(target)
+        if isinstance(compiled, Target):
+            self._targets[key] = compiled  # a benign race: both threads compile the same
+        return compiled
 
     def evaluate(
         self,
@@ -194,17 +203,38 @@ def _same_hash(entry: Mapping[str, Any], version: Mapping[str, Any], where: str)
         )
 
 
-def _target(
+class _Pending(NamedTuple):
+    subject: str
+    policy: Mapping[str, Any]
+    version: Mapping[str, Any]
+    blocked: str | None
+
+
+def _pending(
     subject: str, policy: Mapping[str, Any], version: Mapping[str, Any], blocked: str | None = None
-) -> Target:
-    return compile_target(
-        subject,
-        policy,
-        version["genome"],
-        policy_digest=policy["digest"],
-        genome_digest=version["genomeHash"],
-        blocked=blocked,
-    )
+) -> _Pending:
+    if not isinstance(policy, Mapping) or not isinstance(policy["digest"], str):
+        raise ValueError(f"{subject}: the effective policy is not an object with a digest")
+    if not isinstance(policy.get("allowedTools", []), list):
+        raise ValueError(f"{subject}: allowedTools is not a list")
+    return _Pending(subject, policy, version, blocked)
+
+
+def _compiled(entry: Target | _Pending) -> Target | str:
+    """The compiled target, or why it cannot be compiled (every call to it is then DENY)."""
+    if isinstance(entry, Target):
+        return entry
+    try:
+        return compile_target(
+            entry.subject,
+            entry.policy,
+            entry.version["genome"],
+            policy_digest=entry.policy["digest"],
+            genome_digest=entry.version["genomeHash"],
+            blocked=entry.blocked,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return f"{entry.subject}: its policy in the index is malformed ({exc}): failing closed"
 
 
 def verify_index(
