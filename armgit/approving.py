@@ -36,7 +36,7 @@ from armgit.enforce import check_range, classify, registry_tree, view_of
 from armgit.errors import ArmgitError, StoreError, UsageError
 from armgit.lazyview import LazyView
 from armgit.store.atomic import write_atomic
-from armgit.store.tree import WorkTree, open_repository, resolve_commit
+from armgit.store.tree import WorkTree, open_repository, registry_prefix, resolve_commit
 
 
 class Refused(ArmgitError):
@@ -78,9 +78,7 @@ def open_workspace(path: str | None) -> Workspace:
     repo = open_repository(root)
     if repo.is_bare or not repo.workdir:
         raise UsageError(f"{root} is a bare repository: approve in a clone's work tree")
-    relative = root.resolve().relative_to(Path(repo.workdir).resolve())
-    prefix = "" if str(relative) == "." else relative.as_posix()
-    return Workspace(repo, root, prefix)
+    return Workspace(repo, root, registry_prefix(repo, root))
 
 
 def default_against(ws: Workspace) -> str:

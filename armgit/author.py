@@ -34,7 +34,7 @@ from armgit.lazyview import LazyView
 from armgit.store import gitcli
 from armgit.store.atomic import write_atomic
 from armgit.store.overlay import OverlayTree
-from armgit.store.tree import RegistryTree, WorkTree
+from armgit.store.tree import RegistryTree, WorkTree, registry_prefix
 
 _SCHEMA_LINE = re.compile(rb"^# yaml-language-server: \$schema=(\S*)schemas/\S+\.json")
 
@@ -66,10 +66,7 @@ def open_workspace(path: str | Path | None) -> Workspace:
         raise UsageError(f"{root} is not a registry work tree (no armgit.yaml): use --repo PATH")
     found = pygit2.discover_repository(str(root))
     repo = pygit2.Repository(found) if found else None
-    prefix = ""
-    if repo is not None and repo.workdir:
-        relative = root.resolve().relative_to(Path(repo.workdir).resolve())
-        prefix = "" if str(relative) == "." else relative.as_posix()
+    prefix = registry_prefix(repo, root) if repo is not None else ""
     return Workspace(root, WorkTree(root), repo, prefix)
 
 

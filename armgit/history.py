@@ -16,7 +16,7 @@ from armgit.core.content import parse_content
 from armgit.core.layout import REGISTRY_FILE
 from armgit.core.models import Registry
 from armgit.errors import UsageError
-from armgit.store.tree import open_repository, resolve_commit
+from armgit.store.tree import open_repository, registry_prefix, resolve_commit
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,14 +31,7 @@ def locate_registry(path: str | Path | None) -> Located:
     """The repository containing ``path`` (default: here) and ``path``'s place in it."""
     root = Path(path if path is not None else ".").absolute()
     repo = open_repository(root)
-    prefix = ""
-    if not repo.is_bare and repo.workdir:
-        try:
-            relative = root.resolve().relative_to(Path(repo.workdir).resolve())
-        except ValueError:
-            relative = Path(".")
-        prefix = "" if str(relative) == "." else relative.as_posix()
-    return Located(repo, prefix)
+    return Located(repo, registry_prefix(repo, root))
 
 
 def default_rev(located: Located) -> str:

@@ -216,6 +216,18 @@ def open_repository(path: str | Path) -> pygit2.Repository:
     return pygit2.Repository(found)
 
 
+def registry_prefix(repo: pygit2.Repository, root: Path) -> str:
+    """Where the registry at ``root`` sits inside ``repo``'s work tree ("" at its top, or for a
+    bare repository)."""
+    if repo.is_bare or not repo.workdir:
+        return ""
+    try:
+        relative = root.resolve().relative_to(Path(repo.workdir).resolve())
+    except ValueError:
+        return ""
+    return "" if str(relative) == "." else relative.as_posix()
+
+
 def resolve_commit(repo: pygit2.Repository, rev: str) -> pygit2.Commit:
     try:
         obj = repo.revparse_single(rev)
@@ -244,11 +256,7 @@ def open_tree(path: str | Path | None = None, rev: str | None = None) -> Registr
         repo, rev = bare, "HEAD"
     else:
         repo = open_repository(root)
-    prefix = ""
-    if not repo.is_bare and repo.workdir:
-        workdir = Path(repo.workdir).resolve()
-        relative = root.resolve().relative_to(workdir) if root.resolve() != workdir else None
-        prefix = relative.as_posix() if relative is not None else ""
+    prefix = registry_prefix(repo, root)
     commit = resolve_commit(repo, rev)
     tree = commit.tree
     if prefix:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import run_armgit
 from tests.integration.test_push_rules import V1, Server
+
+
+def payload_of(index: Path) -> dict[str, Any]:
+    payload: dict[str, Any] = json.loads(
+        base64.b64decode(json.loads(index.read_bytes())["payload"])
+    )
+    return payload
 
 
 def keypair(directory: Path) -> tuple[Path, Path]:
@@ -49,36 +58,12 @@ def test_accepted_pushes_publish_a_growing_signed_index(tmp_path: Path) -> None:
             str(state / path.parent.name),
         )
         assert check.returncode == 0, check.stdout + check.stderr
-    payload = json.loads(
-        subprocess.run(
-            [
-                "python3",
-                "-c",
-                "import base64,json,sys; print(base64.b64decode(json.load(open(sys.argv[1]))['payload']).decode())",
-                str(published / "index.json"),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    )
+    payload = payload_of(published / "index.json")
     assert payload["source"]["commit"] == commit
     assert payload["version"] == 1
     server.edit(V1, "description: First release", "description: The first release")
     server.work.commit_all("describe")
     assert server.push("github:alice-chen").returncode == 0
-    again = json.loads(
-        subprocess.run(
-            [
-                "python3",
-                "-c",
-                "import base64,json,sys; print(base64.b64decode(json.load(open(sys.argv[1]))['payload']).decode())",
-                str(published / "index.json"),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    )
+    again = payload_of(published / "index.json")
     assert again["version"] == 2
     assert again["previous"] is not None

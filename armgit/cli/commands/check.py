@@ -38,14 +38,11 @@ def command(base: str, head: str, author: str | None, repo: str | None, fmt: str
     """
     from armgit.core.access import actor_from_identity
     from armgit.enforce import check_range
-    from armgit.store.tree import open_repository, resolve_commit
+    from armgit.store.tree import open_repository, registry_prefix, resolve_commit
 
     root = Path(repo or ".").absolute()
     repository = open_repository(root)
-    prefix = ""
-    if not repository.is_bare and repository.workdir:
-        relative = root.resolve().relative_to(Path(repository.workdir).resolve())
-        prefix = "" if str(relative) == "." else relative.as_posix()
+    prefix = registry_prefix(repository, root)
     base_id = str(resolve_commit(repository, base).id)
     head_id = str(resolve_commit(repository, head).id)
     actor = actor_from_identity(author) if author else None

@@ -39,7 +39,7 @@ def command(range_: str, author: str | None, repo: str | None, fmt: str) -> None
     """
     from armgit.core.access import actor_from_identity
     from armgit.review import review_range
-    from armgit.store.tree import open_repository, resolve_commit
+    from armgit.store.tree import open_repository, registry_prefix, resolve_commit
 
     base, sep, head = range_.partition("..")
     if head.startswith("."):
@@ -49,10 +49,7 @@ def command(range_: str, author: str | None, repo: str | None, fmt: str) -> None
         raise click.UsageError(f"{range_}: write BASE..HEAD")
     root = Path(repo or ".").absolute()
     repository = open_repository(root)
-    prefix = ""
-    if not repository.is_bare and repository.workdir:
-        relative = root.resolve().relative_to(Path(repository.workdir).resolve())
-        prefix = "" if str(relative) == "." else relative.as_posix()
+    prefix = registry_prefix(repository, root)
     base_id = str(resolve_commit(repository, base).id)
     head_id = str(resolve_commit(repository, head).id)
     review = review_range(
