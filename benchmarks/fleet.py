@@ -99,6 +99,7 @@ class VersionState:
     genome_hash: str
     description: str
     prompt: str | None
+    tools: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -424,7 +425,14 @@ class Fleet:
             f"tags: [{template.team}, synthetic]\npolicy: {template.team}-default\n",
         )
 
-    def _create_version(self, template: TemplateState, index: int, *, prompt: bool = False) -> None:
+    def _create_version(
+        self,
+        template: TemplateState,
+        index: int,
+        *,
+        prompt: bool = False,
+        tools: tuple[str, ...] | None = None,
+    ) -> None:
         rng = self.rng
         assert index == len(template.versions)
         parent = template.versions[-1].label if template.versions else None
@@ -437,7 +445,8 @@ class Fleet:
         )
         stored = template.bundled or prompt
         provider, model_id, max_tokens = template.model
-        tools = sorted(rng.sample(template.tools, rng.randint(1, len(template.tools))))
+        if tools is None:
+            tools = tuple(sorted(rng.sample(template.tools, rng.randint(1, len(template.tools)))))
         genome: dict[str, JsonValue] = {
             "modelConfig": {
                 "provider": provider,
@@ -480,6 +489,7 @@ class Fleet:
             genome_hash(genome),
             f"Release {label} of {template.name}.",
             f"prompts/{label}.md" if stored else None,
+            tools,
         )
         template.versions.append(version)
         if version.prompt is not None:
@@ -551,11 +561,13 @@ class Fleet:
 
     def new_draft(self, template_index: int) -> list[str]:
         """A new DRAFT version of a template (with its prompt file), deployed to dev: the
-        three-file change the push benchmarks send. Returns the paths written."""
+        three-file change the push benchmarks send, legal for an engineer (the parent's tools,
+        so no privilege widening to approve). Returns the paths written."""
         template = self.templates[template_index % len(self.templates)]
         self.take_changed()
         self.seq += 1
-        self._create_version(template, len(template.versions), prompt=True)
+        parent = template.versions[-1].tools if template.versions else None
+        self._create_version(template, len(template.versions), prompt=True, tools=parent)
         self._deploy(template, len(template.versions) - 1, "dev")
         return self.take_changed()
 

@@ -31,6 +31,8 @@ from benchmarks.fleet import BASE_TIME, STEP_SECONDS, Fleet, Step, iter_chunks  
 from benchmarks.packfile import BLOB, COMMIT, TREE, PackWriter, commit_bytes  # noqa: E402
 
 BRANCH = "main"
+# bumped whenever the same arguments would give a different registry (fixtures are keyed by it)
+GENERATOR_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
