@@ -193,8 +193,9 @@ class Request:
 
 
 def requests(bench: Bench) -> tuple[Any, list[Request], list[str]]:
-    """A loaded runtime, the decision requests (every deployed target, each of its allowed
-    tools and one unknown tool, sometimes with a raised risk) and armgit's answers."""
+    """A loaded runtime, the decision requests (every deployed target and each tool its genome
+    declares, for one in five targets also an unknown tool; a third of the calls raise the
+    risk) and armgit's answers."""
     from armgit.runtime import Runtime
 
     known = bench.shared.get("requests")
@@ -209,10 +210,11 @@ def requests(bench: Bench) -> tuple[Any, list[Request], list[str]]:
     for tenant, data in payload["tenants"].items():
         for environment, deployments in data["deployments"].items():
             for template, entry in deployments.items():
+                # what the agent calls: the tools its genome declares (some not allowed by the
+                # effective policy), and now and then one it does not have
                 version = data["versions"][f"{template}@{entry['version']}"]
-                declared = {t["toolId"] for t in version["genome"].get("toolManifest") or ()}
-                allowed = set((entry.get("policy") or {}).get("allowedTools", ()))
-                tools = [*sorted(declared | allowed), UNKNOWN_TOOL]
+                declared = sorted(t["toolId"] for t in version["genome"].get("toolManifest") or ())
+                tools = [*declared, UNKNOWN_TOOL] if rng.random() < 0.2 else declared
                 for tool in tools:
                     risk = rng.choice((None, None, None, "medium", "high", "critical"))
                     found.append(Request(tenant, environment, template, tool, risk))
