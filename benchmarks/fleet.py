@@ -14,18 +14,27 @@ CANDIDATE). Policy edits (tighten, then relax back) are sprinkled between.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import random
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from armgit.core.approval_file import Decision, approval_path, new_statement, render_approval
+from armgit.core.approvals import statement_message
 from armgit.core.canonical import genome_hash
 from armgit.core.jsondata import JsonValue
+from armgit.core.layout import deployment_id, version_id
+from armgit.core.rules.change import Gate
+from armgit.crypto.sshsig import APPROVAL_NAMESPACE, sign
+from armgit.index.keys import public_key_line
 
 BASE_TIME = datetime(2025, 1, 6, 9, 0, 0, tzinfo=UTC)
 STEP_SECONDS = 97
+APPROVAL_VALIDITY = timedelta(hours=48)  # the generated registry's rules allow 48 h
 SOURCE = "git+https://example.invalid/agents"
 
 _TENANT_WORDS = ("acme", "globex", "initech", "umbrella", "stark", "wayne", "wonka", "tyrell")
@@ -99,6 +108,7 @@ class VersionState:
     genome_hash: str
     description: str
     prompt: str | None
+    tools: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -114,6 +124,7 @@ class TemplateState:
     staging_instances: int
     versions: list[VersionState] = field(default_factory=list)
     deployed: dict[str, int] = field(default_factory=dict)
+    active: set[str] = field(default_factory=set)  # environments whose instances are ACTIVE
 
     @property
     def base(self) -> str:
@@ -144,6 +155,7 @@ class Fleet:
         self._base_cost: dict[str, int] = {}
         self.templates: list[TemplateState] = []
         self.plans: list[list[Step]] = []
+        self.keys: dict[str, Ed25519PrivateKey] = {}  # "tenant/operator" -> its SSH key
         self._write("armgit.yaml", _registry_yaml())
         for tenant in self.tenants:
             self._tenant(tenant)
@@ -232,7 +244,8 @@ class Fleet:
                 _header("Role", 3) + f"name: {role}\npermissions:\n{lines}",
             )
         for i, name in enumerate(_OPERATORS):
-            key = hashlib.sha256(f"{tenant}/{name}".encode()).digest()
+            seed = hashlib.sha256(f"{tenant}/{name}".encode()).digest()
+            key = self.keys[f"{tenant}/{name}"] = Ed25519PrivateKey.from_private_bytes(seed)
             roles = ("admin",) if i == 0 else ("reviewer", "engineer") if i < 3 else ("engineer",)
             role_lines = "".join(f"  - role: {r}\n" for r in roles)
             self._write(
@@ -240,7 +253,7 @@ class Fleet:
                 _header("Operator", 3) + f"name: {name}\ndisplayName: {name.capitalize()} "
                 f"of {tenant}\nemail: {name}@{tenant}.example\n"
                 f'identities: ["github:{name}-{tenant}", "email:{name}@{tenant}.example"]\n'
-                f'sshKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{_b64(key)} {name}"]\n'
+                f'sshKeys: ["{public_key_line(key.public_key())} {name}"]\n'
                 f"roles:\n{role_lines}",
             )
         everything: list[JsonValue] = list(sorted(_TOOLS))
@@ -337,8 +350,13 @@ class Fleet:
                 Step("lifecycle", index, i, "TESTING"),
                 Step("lifecycle", index, i, "CANDIDATE"),
             ]
-            steps += [Step("deploy", index, i, "staging"), Step("lifecycle", index, i, "APPROVED")]
+            steps.append(Step("deploy", index, i, "staging"))
+            if i == 0 and template.staging_instances:
+                steps.append(Step("activate", index, i, "staging"))
+            steps.append(Step("lifecycle", index, i, "APPROVED"))
             steps.append(Step("deploy", index, i, "prod"))
+            if i == 0:
+                steps.append(Step("activate", index, i, "prod"))
             if i >= 1:
                 steps.append(Step("lifecycle", index, i - 1, "DEPRECATED"))
             if i >= 3:
@@ -394,12 +412,43 @@ class Fleet:
             elif step.arg == "CANDIDATE":
                 version.evaluation, version.evaluated_at = "PASS", timestamp(self.seq)
             self._render_version(template, version)
+            if step.arg == "APPROVED":
+                self._approve(
+                    template,
+                    Gate(
+                        "VERSION_PROMOTION",
+                        version_id(template.tenant, template.name, version.label),
+                        "CANDIDATE",
+                        "APPROVED",
+                        version.genome_hash,
+                        "",
+                        "/lifecycle",
+                    ),
+                )
             return f"{template.tenant}/{template.name}@{version.label}: {before} -> {step.arg}"
         if step.op == "deploy":
             self._deploy(template, step.version, step.arg)
             label = template.versions[step.version].label
             return f"{template.tenant}/{template.name}@{label}: deploy to {step.arg}"
+        if step.op == "activate":
+            template.active.add(step.arg)
+            label = template.versions[template.deployed[step.arg]].label
+            self._render_instances(template, step.arg, label)
+            return f"{template.tenant}/{template.name}: {step.arg} instances PROVISIONING -> ACTIVE"
         raise ValueError(f"unknown step {step.op!r}")
+
+    def _approve(self, template: TemplateState, gate: Gate) -> None:
+        """A reviewer's signed approval of ``gate`` (never the template owner's), written in
+        the same commit as the change, created at the fleet's time."""
+        approver = "carol" if template.owners[0] == "bob" else "bob"
+        decision = Decision(approver=approver, justification="Reviewed in the benchmark fleet.")
+        when = BASE_TIME + timedelta(seconds=self.seq * STEP_SECONDS)
+        statement = new_statement(gate, decision, when, APPROVAL_VALIDITY)
+        key = self.keys[f"{template.tenant}/{approver}"]
+        signature = sign(statement_message(statement), key, APPROVAL_NAMESPACE)
+        path = approval_path(statement)
+        self.files[path] = render_approval(statement, signature)
+        self.changed.append(path)
 
     def _edit_policy(self, key: str, how: str) -> str:
         body = self.policies[key]
@@ -424,7 +473,14 @@ class Fleet:
             f"tags: [{template.team}, synthetic]\npolicy: {template.team}-default\n",
         )
 
-    def _create_version(self, template: TemplateState, index: int, *, prompt: bool = False) -> None:
+    def _create_version(
+        self,
+        template: TemplateState,
+        index: int,
+        *,
+        prompt: bool = False,
+        tools: tuple[str, ...] | None = None,
+    ) -> None:
         rng = self.rng
         assert index == len(template.versions)
         parent = template.versions[-1].label if template.versions else None
@@ -437,7 +493,8 @@ class Fleet:
         )
         stored = template.bundled or prompt
         provider, model_id, max_tokens = template.model
-        tools = sorted(rng.sample(template.tools, rng.randint(1, len(template.tools))))
+        if tools is None:
+            tools = tuple(sorted(rng.sample(template.tools, rng.randint(1, len(template.tools)))))
         genome: dict[str, JsonValue] = {
             "modelConfig": {
                 "provider": provider,
@@ -480,8 +537,25 @@ class Fleet:
             genome_hash(genome),
             f"Release {label} of {template.name}.",
             f"prompts/{label}.md" if stored else None,
+            tools,
         )
         template.versions.append(version)
+        if parent is not None:
+            had = template.versions[-2].tools
+            gained = sorted(_privileges(tools) - _privileges(had))
+            if gained:
+                self._approve(
+                    template,
+                    Gate(
+                        "PRIVILEGE_WIDENING",
+                        version_id(template.tenant, template.name, label),
+                        parent,
+                        ", ".join(gained),
+                        version.genome_hash,
+                        "",
+                        "/genome/toolManifest",
+                    ),
+                )
         if version.prompt is not None:
             self._write(f"{template.base}/{version.prompt}", text)
         self._render_version(template, version)
@@ -514,6 +588,20 @@ class Fleet:
         previous = template.deployed.get(env)
         template.deployed[env] = index
         label = template.versions[index].label
+        if env == "prod":  # protected: every activation is approved
+            self._approve(
+                template,
+                Gate(
+                    "DEPLOYMENT_ACTIVATION",
+                    deployment_id(template.tenant, env, template.name),
+                    template.versions[previous].label if previous is not None else None,
+                    label,
+                    template.versions[index].genome_hash,
+                    "",
+                    "/version",
+                    environment=env,
+                ),
+            )
         lines = [f"template: {template.name}", f"environment: {env}", f"version: {label}"]
         if previous is not None:
             lines.append(f"previousVersion: {template.versions[previous].label}")
@@ -531,18 +619,25 @@ class Fleet:
             f"tenants/{template.tenant}/deployments/{env}/{template.name}.yaml",
             _header("Deployment", 4) + "\n".join(lines) + "\n",
         )
-        count = {"prod": template.prod_instances, "staging": template.staging_instances}.get(env, 0)
-        for n in range(1, count + 1):
-            self._render_instance(template, f"{template.name}-{env}-{n}", env, label)
+        self._render_instances(template, env, label)
 
-    def _render_instance(self, template: TemplateState, name: str, env: str, label: str) -> None:
+    def _render_instances(self, template: TemplateState, env: str, label: str) -> None:
+        """The instances of ``env`` bound to ``label``: PROVISIONING until activated."""
+        count = {"prod": template.prod_instances, "staging": template.staging_instances}.get(env, 0)
+        state = "ACTIVE" if env in template.active else "PROVISIONING"
+        for n in range(1, count + 1):
+            self._render_instance(template, f"{template.name}-{env}-{n}", env, label, state)
+
+    def _render_instance(
+        self, template: TemplateState, name: str, env: str, label: str, state: str
+    ) -> None:
         tenant = template.tenant
         policy = f"{template.team}-prod" if env == "prod" else f"{template.team}-default"
         self._write(
             f"tenants/{tenant}/instances/{name}.yaml",
             _header("Instance", 3) + f"name: {name}\nversion: {template.name}@{label}\n"
             f"environment: {env}\nprovider: {'federated' if name.endswith('-2') else 'local'}\n"
-            f'state: ACTIVE\nidentity: {{principal: "spiffe://{tenant}.example/agents/{name}"}}\n'
+            f'state: {state}\nidentity: {{principal: "spiffe://{tenant}.example/agents/{name}"}}\n'
             f"secretRef: vault://{tenant}/agents/{name}   # a reference, never the secret\n"
             f"policy: {policy}\nlegacyAgentId: agent_{hashlib.sha1(name.encode()).hexdigest()[:8]}\n",  # noqa: E501
         )
@@ -551,11 +646,13 @@ class Fleet:
 
     def new_draft(self, template_index: int) -> list[str]:
         """A new DRAFT version of a template (with its prompt file), deployed to dev: the
-        three-file change the push benchmarks send. Returns the paths written."""
+        three-file change the push benchmarks send, legal for an engineer (the parent's tools,
+        so no privilege widening to approve). Returns the paths written."""
         template = self.templates[template_index % len(self.templates)]
         self.take_changed()
         self.seq += 1
-        self._create_version(template, len(template.versions), prompt=True)
+        parent = template.versions[-1].tools if template.versions else None
+        self._create_version(template, len(template.versions), prompt=True, tools=parent)
         self._deploy(template, len(template.versions) - 1, "dev")
         return self.take_changed()
 
@@ -572,10 +669,9 @@ def _next_label(parent: str | None, rng: random.Random) -> str:
     return f"{major}.{minor}.{patch + 1}"
 
 
-def _b64(data: bytes) -> str:
-    import base64
-
-    return base64.b64encode(data).decode().rstrip("=")
+def _privileges(tools: tuple[str, ...]) -> set[str]:
+    """What a version may do, as ``armgit.core.rules.change`` counts it for widening."""
+    return {f"tool {t}" for t in tools} | {f"permission {_TOOLS[t][0]}" for t in tools}
 
 
 def _registry_yaml() -> str:
@@ -598,7 +694,37 @@ def _registry_yaml() -> str:
     )
 
 
-def iter_chunks(count: int, parts: int) -> Iterator[tuple[int, int]]:
-    """Split ``range(count)`` into ``parts`` contiguous, non-empty ranges (``count >= parts``)."""
-    for j in range(parts):
-        yield count * j // parts, count * (j + 1) // parts
+def conflict_key(step: Step) -> str:
+    """Steps with the same key touch the same files: one commit holds at most one of them, so
+    that every commit is a legal change on its own (a new version is a DRAFT in the commit
+    that adds it, instances are PROVISIONING in the commit that adds them, ...)."""
+    return f"policy {step.arg.split('|')[0]}" if step.op == "policy" else f"t{step.template}"
+
+
+def plan_commits(steps: list[Step], commits: int) -> list[tuple[int, int]]:
+    """Split ``steps`` into exactly ``commits`` contiguous, non-empty ranges, never two steps
+    with the same :func:`conflict_key` in one range when that is possible: the longest runs
+    without a conflict, then the largest halved until there are enough. With too few commits
+    for that, the last ranges are merged (and those commits are not legal on their own).
+    ``len(steps) >= commits``."""
+    chunks: list[tuple[int, int]] = []
+    start, keys = 0, set[str]()
+    for i, step in enumerate(steps):
+        key = conflict_key(step)
+        if key in keys:
+            chunks.append((start, i))
+            start, keys = i, set()
+        keys.add(key)
+    chunks.append((start, len(steps)))
+    heap = [(start - end, start, end) for start, end in chunks]
+    heapq.heapify(heap)
+    while len(heap) < commits:
+        _, start, end = heapq.heappop(heap)
+        middle = (start + end) // 2
+        heapq.heappush(heap, (start - middle, start, middle))
+        heapq.heappush(heap, (middle - end, middle, end))
+    chunks = sorted((start, end) for _, start, end in heap)
+    while len(chunks) > commits:
+        (start, _), (_, end) = chunks[-2], chunks[-1]
+        chunks[-2:] = [(start, end)]
+    return chunks

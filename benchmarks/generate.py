@@ -27,10 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make the local armgit and benchmarks importable
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.fleet import BASE_TIME, STEP_SECONDS, Fleet, Step, iter_chunks  # noqa: E402
+from benchmarks.fleet import BASE_TIME, STEP_SECONDS, Fleet, Step, plan_commits  # noqa: E402
 from benchmarks.packfile import BLOB, COMMIT, TREE, PackWriter, commit_bytes  # noqa: E402
 
 BRANCH = "main"
+# bumped whenever the same arguments would give a different registry (fixtures are keyed by it)
+GENERATOR_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +160,7 @@ def generate(out: Path, options: Options, *, bare: bool = False, plain: bool = F
     # the first commit holds the skeleton (registry, tenants, policies, ...) when there is history
     skeleton = 1 if commits > 1 else 0
     steps = _padded(fleet, steps, commits - skeleton)
-    chunks = [(0, 0)] * skeleton + list(iter_chunks(len(steps), commits - skeleton))
+    chunks = [(0, 0)] * skeleton + plan_commits(steps, commits - skeleton)
     for number, (start, end) in enumerate(chunks):
         lines = [fleet.apply(step) for step in steps[start:end]]
         for path in fleet.take_changed():

@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the local armgit and benc
 
 from benchmarks.generate import Options  # noqa: E402
 from benchmarks.scenarios import GOALS, SCENARIOS  # noqa: E402
-from benchmarks.suite import Bench, Outcome, run_scenario  # noqa: E402
+from benchmarks.suite import Bench, Outcome, human_time, run_scenario  # noqa: E402
 
 DEFAULT_OUT = ROOT / "benchmarks" / "out"
 
@@ -34,6 +34,9 @@ def parse_args(argv: list[str] | None) -> tuple[Bench, list[str]]:
     parser.add_argument("--templates", type=int, help="templates per tenant")
     parser.add_argument("--versions-per-template", type=int)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--history", type=int, help="commits of the audit fixture (default 10,000; 200 --quick)"
+    )
     parser.add_argument("--repeat", type=int, help="timed runs per scenario (default 5)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs first (default 1)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where results go")
@@ -50,7 +53,8 @@ def parse_args(argv: list[str] | None) -> tuple[Bench, list[str]]:
         seed=args.seed,
     )
     repeat = args.repeat or (3 if args.quick else 5)
-    bench = Bench(args.out, options, repeat, args.warmup, not args.no_install)
+    history = args.history or (200 if args.quick else 10_000)
+    bench = Bench(args.out, options, repeat, args.warmup, not args.no_install, history)
     return bench, args.only
 
 
@@ -76,11 +80,11 @@ def _cell(outcome: Outcome) -> tuple[str, str]:
     if outcome.stats is None:
         return outcome.status, ""
     s = outcome.stats
-    return f"{s.median:.3f} s", f"{s.low:.3f} - {s.high:.3f}"
+    return human_time(s.median), f"{human_time(s.low)} - {human_time(s.high)}"
 
 
 def table(bench: Bench, outcomes: dict[str, Outcome]) -> str:
-    rows = [("scenario", "median", "range (s)", "vs peer")]
+    rows = [("scenario", "median", "range", "vs peer")]
     for scenario in SCENARIOS:
         outcome = outcomes[scenario.name]
         median, spread = _cell(outcome)
@@ -97,8 +101,13 @@ def table(bench: Bench, outcomes: dict[str, Outcome]) -> str:
     for goal in GOALS:
         status, measured = goal.check(outcomes)
         lines.append(f"  [{status}] {goal.text}" + (f": {measured}" if measured != "-" else ""))
+    lines.append("")
+    lines.append("notes:")
+    for scenario in SCENARIOS:
+        if outcomes[scenario.name].note and outcomes[scenario.name].status != "skipped":
+            lines.append(f"  {scenario.name}: {outcomes[scenario.name].note}")
     for note in bench.notes:
-        lines.append(f"note: {note}")
+        lines.append(f"  {note}")
     return "\n".join(lines) + "\n"
 
 
@@ -112,6 +121,7 @@ def to_json(bench: Bench, outcomes: dict[str, Outcome]) -> dict[str, object]:
             "versions_per_template": o.versions_per_template,
             "versions": bench.versions,
             "seed": o.seed,
+            "history_commits": bench.history,
         },
         "repeat": bench.repeat,
         "warmup": bench.warmup,
@@ -124,6 +134,7 @@ def to_json(bench: Bench, outcomes: dict[str, Outcome]) -> dict[str, object]:
                 "status": outcomes[s.name].status,
                 "note": outcomes[s.name].note,
                 "stats": (st.to_json() if (st := outcomes[s.name].stats) is not None else None),
+                "metrics": outcomes[s.name].metrics,
             }
             for s in SCENARIOS
         ],

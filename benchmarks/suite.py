@@ -14,10 +14,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from benchmarks.generate import Options, generate
+from benchmarks.generate import GENERATOR_VERSION, Options, generate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,6 +25,15 @@ MEASURED = "measured"
 NOT_YET = "not yet available"
 UNAVAILABLE = "unavailable"
 FAILED = "failed"
+
+
+def human_time(seconds: float) -> str:
+    """``1.23 s``, ``45 ms``, ``3.2 us``: a duration in the unit that reads best."""
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.0f} ms" if seconds >= 0.1 else f"{seconds * 1e3:.1f} ms"
+    return f"{seconds * 1e6:.2f} us"
 
 
 class ScenarioError(Exception):
@@ -70,6 +79,7 @@ class Outcome:
     status: str
     stats: Stats | None = None
     note: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)  # e.g. p50_s, p99_s, per_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +111,9 @@ class Bench:
     repeat: int = 5
     warmup: int = 1
     install_peers: bool = True
+    history: int = 10_000
     notes: list[str] = field(default_factory=list)
+    shared: dict[str, object] = field(default_factory=dict)  # what scenarios of a group reuse
     _commands: dict[str, bool] = field(default_factory=dict)
 
     @property
@@ -127,17 +139,40 @@ class Bench:
         return self._commands[command]
 
     def fixture(self, kind: str) -> Path:
-        """A generated registry of the bench's size (``repo``, ``bare``), made once and reused."""
-        o = self.options
-        key = f"t{o.tenants}-m{o.templates}-v{o.versions_per_template}-s{o.seed}-h{o.history}"
+        """A generated registry of the bench's size, made once and kept in ``out/fixtures/``
+        under a key of the generator's arguments: ``repo`` (one commit, with a work tree),
+        ``bare`` (the same, bare) or ``history`` (``self.history`` commits, bare)."""
+        o = replace(self.options, history=self.history) if kind == "history" else self.options
+        key = (
+            f"g{GENERATOR_VERSION}-t{o.tenants}-m{o.templates}-v{o.versions_per_template}"
+            f"-s{o.seed}-h{o.history}"
+        )
         path = self.out / "fixtures" / key / kind
         done = path.with_suffix(".done")
         if not done.exists():
             shutil.rmtree(path, ignore_errors=True)
             path.parent.mkdir(parents=True, exist_ok=True)
-            result = generate(path, o, bare=kind == "bare")
+            result = generate(path, o, bare=kind != "repo")
             done.write_text(result.head + "\n")
         return path
+
+    def peer_python(self, *packages: str) -> Path:
+        """The Python of the peers' venv (``out/venv-peers``), with ``packages`` installed
+        there if they are not yet; :class:`Unavailable` if they cannot be."""
+        venv = self.out / "venv-peers"
+        python = venv / "bin" / "python"
+        missing = [p for p in packages if not _installed(python, p)]
+        if not missing:
+            return python
+        if not self.install_peers:
+            raise Unavailable(f"{', '.join(missing)} not installed (run without --no-install)")
+        try:
+            if not python.exists():
+                run_checked([sys.executable, "-m", "venv", str(venv)])
+            run_checked([str(python), "-m", "pip", "install", "-q", *missing])
+        except ScenarioError as exc:
+            raise Unavailable(f"could not install {', '.join(missing)}: {exc}") from exc
+        return python
 
     def measure(
         self,
@@ -166,11 +201,25 @@ class Bench:
         return Stats(tuple(samples))
 
 
+def _installed(python: Path, package: str) -> bool:
+    if not python.exists():
+        return False
+    probe = [str(python), "-m", "pip", "show", "-q", package]
+    return subprocess.run(probe, capture_output=True, check=False).returncode == 0
+
+
 def run_checked(
-    argv: Sequence[str], *, env: dict[str, str] | None = None, ok: Sequence[int] = (0,)
+    argv: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    ok: Sequence[int] = (0,),
+    stdin: bytes | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run a command, raising :class:`ScenarioError` with its output if it fails."""
-    result = subprocess.run(list(argv), env=env, capture_output=True, check=False)
+    result = subprocess.run(
+        list(argv), env=env, input=stdin, cwd=cwd, capture_output=True, check=False
+    )
     if result.returncode not in ok:
         output = (result.stdout + result.stderr).decode(errors="replace")[-2000:]
         raise ScenarioError(f"{' '.join(argv[:4])} ... exited {result.returncode}:\n{output}")

@@ -1,0 +1,83 @@
+"""Audit scenarios: ``armgit audit`` over a long generated history, cold and after one commit.
+
+The history fixture (``Bench.history`` commits, bare) takes a couple of minutes to generate at
+10,000 commits and is kept in ``out/fixtures/`` under a key of the generator's arguments.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pygit2
+
+from benchmarks.generate import commit_change, final_fleet
+from benchmarks.suite import MEASURED, Bench, Outcome, ScenarioError, run_checked
+
+
+def _argv(repo: Path) -> list[str]:
+    return [sys.executable, "-m", "armgit", "audit", "--repo", str(repo), "--format", "json"]
+
+
+def _cache(repo: Path) -> Path:
+    return repo / "armgit" / "audit"  # a bare repository: the git directory itself
+
+
+def audit_cold(bench: Bench) -> Outcome:
+    repo = bench.fixture("history")
+    argv, env = _argv(repo), bench.env()
+    records = [0]
+
+    def run() -> None:
+        records[0] = run_checked(argv, env=env).stdout.count(b"\n")
+
+    # minutes a run at 10,000 commits: no warm-up (a new process has little to warm), and
+    # runs stop after a minute in all (at least one); the last run leaves the cache in place
+    # for audit-one-commit
+    stats = bench.measure(
+        run,
+        setup=lambda: shutil.rmtree(_cache(repo), ignore_errors=True),
+        repeat=min(bench.repeat, 3),
+        warmup=0,
+        budget=60.0,
+    )
+    note = f"{bench.history:,} commits, {records[0]:,} records (JSON Lines); cache deleted each run"
+    return Outcome(MEASURED, stats, note)
+
+
+def audit_one_commit(bench: Bench) -> Outcome:
+    """Every run adds a different commit on top of the same head (the cache, left by
+    audit-cold or filled here, holds the whole history before it), so each run derives
+    exactly one commit's records."""
+    from armgit.audit import read_audit
+
+    pristine = bench.fixture("history")
+    repo_path = bench.out / "work" / "audit.git"
+    shutil.rmtree(repo_path, ignore_errors=True)
+    shutil.copytree(pristine, repo_path)
+    repo = pygit2.Repository(str(repo_path))
+    head = repo.revparse_single("refs/heads/main").peel(pygit2.Commit)
+    argv, env = _argv(repo_path), bench.env()
+    if not _cache(repo_path).is_dir():  # audit-cold did not run: fill the cache up to head
+        run_checked(argv, env=env)
+    fleet = final_fleet(bench.options)
+    counter = [0]
+
+    def new_commit() -> None:
+        counter[0] += 1
+        repo.references.create("refs/heads/main", head.id, force=True)
+        files = {p: fleet.files[p] for p in fleet.new_draft(counter[0] * 13)}
+        commit_change(repo, "refs/heads/main", files, "one new draft\n", head.commit_time + 60)
+
+    new_commit()
+    computed = read_audit(repo_path).computed
+    if computed != 1:
+        raise ScenarioError(f"audit after one new commit derived {computed} commits, not 1")
+
+    def run() -> None:
+        run_checked(argv, env=env)
+
+    stats = bench.measure(run, setup=new_commit)
+    note = f"a new commit (3 files) on top of {bench.history:,}, the rest from the cache"
+    return Outcome(MEASURED, stats, note)
