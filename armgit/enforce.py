@@ -63,6 +63,13 @@ def registry_tree(
 
 def commits_between(repo: pygit2.Repository, base: str | None, head: str) -> list[pygit2.Commit]:
     """The commits in ``base..head``, parents before children."""
+    tip = repo.get(head)
+    if (
+        isinstance(tip, pygit2.Commit)
+        and base is not None
+        and [str(p) for p in tip.parent_ids] == [base]
+    ):
+        return [tip]  # the usual push: one commit on top of the branch, no walk needed
     walker = repo.walk(head, pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.REVERSE)
     if base is not None:
         walker.hide(base)
