@@ -91,7 +91,12 @@ def table(bench: Bench, outcomes: dict[str, Outcome]) -> str:
         ratio = ""
         base = outcomes.get(scenario.peer_of or "")
         if outcome.stats is not None and base is not None and base.stats is not None:
-            ratio = f"{outcome.stats.median / base.stats.median:.2f}x {scenario.peer_of}"
+            times = outcome.stats.median / base.stats.median
+            ratio = (
+                f"{times:.2f}x {scenario.peer_of}"
+                if times >= 1
+                else f"{scenario.peer_of} is {1 / times:.1f}x this"
+            )
         rows.append((scenario.title, median, spread, ratio))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
