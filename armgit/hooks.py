@@ -29,6 +29,7 @@ from armgit.enforce import (
 from armgit.errors import StoreError
 from armgit.loader import locate
 from armgit.store.atomic import write_atomic
+from armgit.store.cache import ContentCache, cache_path
 
 HOOK_MARKER = "# installed by armgit hooks install"
 
@@ -65,6 +66,7 @@ def pre_receive(
 ) -> list[RefVerdict]:
     """Judge every ref update of a push; a verdict with findings refuses the push."""
     verdicts = []
+    cache = ContentCache(cache_path(Path(repo.path)))
     for update in updates:
         verdict = RefVerdict(update)
         verdicts.append(verdict)
@@ -108,9 +110,10 @@ def pre_receive(
             continue
         variables = config.identity_env if config is not None else None
         actor = actor_from_env(env, variables) if variables else actor_from_env(env)
-        report = check_range(repo, base, update.new, actor=actor, now=now)
+        report = check_range(repo, base, update.new, actor=actor, now=now, cache=cache)
         verdict.findings = report.findings
         verdict.commits = report.commits
+    cache.save()
     return verdicts
 
 

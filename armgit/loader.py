@@ -97,6 +97,7 @@ def _contents(
     """The parsed content of every entry: from the cache, else read (in parallel if many)."""
     contents: dict[str, Content] = {}
     missing: dict[str, FileEntry] = {}
+    cache.prefetch(e.oid for e in entries)
     for entry in entries:
         content = cache.get(entry.oid)
         if content is None:

@@ -2,10 +2,10 @@
 
 A blob id names its bytes, so a parsed result never goes stale; the cache is also keyed by a
 fingerprint of the code that parses (models, YAML reader), so a new armgit never reads an old
-result. It lives inside the repository's git directory (``armgit/``), is written atomically and is
-rebuilt silently when missing or unreadable. It holds plain JSON (the data each blob was read as,
-or its problems), which is safe to load and, rebuilt into models on use, faster than unpickling
-models would be.
+result. It lives inside the repository's git directory (``armgit/``) and is rebuilt silently
+when missing or unreadable. It holds plain JSON (the data each blob was read as, or its
+problems), which is safe to load and, rebuilt into models on use, faster than unpickling models
+would be.
 """
 
 from __future__ import annotations
@@ -13,13 +13,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from armgit.core.content import Content, Problem, content_from_data
-from armgit.store.atomic import write_atomic
 
-_FORMAT = 2
+_FORMAT = 3
+_BATCH = 900  # SQLite's default limit of bound parameters is 999
 _CODE = ("core/content.py", "core/yamldata.py", "core/canonical.py", "core/models")
 
 # a cached entry: [kind, data] for a valid blob, or [kind, null, [[rule, pointer, line, msg]...]]
@@ -40,34 +42,60 @@ def code_fingerprint() -> str:
 
 
 class ContentCache:
-    """``blob id -> Content``; a cache without a file (``path=None``) lives in memory only."""
+    """``blob id -> Content``; a cache without a file (``path=None``) lives in memory only.
+
+    On disk it is an SQLite table (``<git dir>/armgit/content.sqlite``), so a reader that needs
+    a few blobs (the server hook, one new commit of the audit) looks up just those, and a whole
+    validation reads them in batches. Any database error turns the cache off for the run: a
+    cache is never a reason to fail.
+    """
 
     def __init__(self, path: Path | None) -> None:
         self._path = path
-        self._fingerprint = code_fingerprint() if path is not None else ""
-        self._entries: dict[str, Entry] = {}
+        self._db: sqlite3.Connection | None = None
+        self._opened = False
+        self._raw: dict[str, Entry] = {}
+        self._pending: dict[str, Entry] = {}
         self._contents: dict[str, Content] = {}
-        self._dirty = False
-        if path is not None:
-            self._entries = self._load(path)
 
-    def _load(self, path: Path) -> dict[str, Entry]:
+    def _connection(self) -> sqlite3.Connection | None:
+        if self._opened or self._path is None:
+            return self._db
+        self._opened = True
+        for attempt in (1, 2):
+            try:
+                self._db = _open(self._path, code_fingerprint())
+                break
+            except sqlite3.Error:
+                self._db = None
+                if attempt == 1:  # a corrupt file: start afresh once
+                    self._path.unlink(missing_ok=True)
+            except OSError:
+                self._db = None
+                break
+        return self._db
+
+    def prefetch(self, oids: Iterable[str]) -> None:
+        """Read many entries in a few queries (a whole registry's worth)."""
+        db = self._connection()
+        wanted = [o for o in oids if o not in self._contents and o not in self._raw]
+        if db is None or not wanted:
+            return
         try:
-            fingerprint, entries = json.loads(path.read_bytes())
-        except Exception:  # a missing or corrupt cache is rebuilt, whatever was wrong with it
-            return {}
-        if fingerprint != self._fingerprint or not isinstance(entries, dict):
-            return {}
-        return entries
-
-    def __len__(self) -> int:
-        return len(self._entries) + len(self._contents.keys() - self._entries.keys())
+            for i in range(0, len(wanted), _BATCH):
+                batch = wanted[i : i + _BATCH]
+                marks = ",".join("?" * len(batch))
+                query = f"SELECT oid, entry FROM content WHERE oid IN ({marks})"
+                for oid, entry in db.execute(query, batch):
+                    self._raw[oid] = json.loads(entry)
+        except (sqlite3.Error, ValueError):
+            self._db = None
 
     def get(self, oid: str) -> Content | None:
         content = self._contents.get(oid)
         if content is not None:
             return content
-        entry = self._entries.get(oid)
+        entry = self._raw.pop(oid, None) or self._pending.get(oid) or self._lookup(oid)
         if entry is None:
             return None
         try:
@@ -77,22 +105,49 @@ class ContentCache:
         self._contents[oid] = content
         return content
 
+    def _lookup(self, oid: str) -> Entry | None:
+        db = self._connection()
+        if db is None:
+            return None
+        try:
+            row = db.execute("SELECT entry FROM content WHERE oid = ?", (oid,)).fetchone()
+            return json.loads(row[0]) if row is not None else None
+        except (sqlite3.Error, ValueError):
+            self._db = None
+            return None
+
     def put(self, oid: str, content: Content) -> None:
         self._contents[oid] = content
         if self._path is not None:
-            self._entries[oid] = _to_entry(content)
-            self._dirty = True
+            self._pending[oid] = _to_entry(content)
 
     def save(self) -> None:
-        """Write the cache atomically; failing to write a cache is never an error."""
-        if self._path is None or not self._dirty:
+        """Write what was parsed; failing to write a cache is never an error."""
+        db = self._connection()
+        if db is None or not self._pending:
             return
+        rows = [(oid, json.dumps(e, separators=(",", ":"))) for oid, e in self._pending.items()]
         try:
-            data = json.dumps([self._fingerprint, self._entries], separators=(",", ":"))
-            write_atomic(self._path, data.encode())
-        except (OSError, ValueError):
+            with db:
+                db.executemany("INSERT OR REPLACE INTO content VALUES (?, ?)", rows)
+        except sqlite3.Error:
             return
-        self._dirty = False
+        self._pending.clear()
+
+
+def _open(path: Path, fingerprint: str) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=10, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    with db:
+        db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        db.execute("CREATE TABLE IF NOT EXISTS content (oid TEXT PRIMARY KEY, entry TEXT)")
+        row = db.execute("SELECT value FROM meta WHERE key = 'code'").fetchone()
+        if row is None or row[0] != fingerprint:  # parsed by other code: start afresh
+            db.execute("DELETE FROM content")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('code', ?)", (fingerprint,))
+    return db
 
 
 def _to_entry(content: Content) -> Entry:
@@ -113,4 +168,4 @@ def _from_entry(entry: Entry) -> Content:
 def cache_path(git_dir: Path | None) -> Path | None:
     if git_dir is None or os.environ.get("ARMGIT_NO_CACHE"):
         return None
-    return git_dir / "armgit" / "content-v2.json"
+    return git_dir / "armgit" / "content.sqlite"

@@ -71,3 +71,18 @@ def test_a_corrupt_result_cache_is_ignored(tmp_path: Path) -> None:
     for path in results:
         path.write_bytes(b"{not json")
     assert validate(repo, "--rev", "HEAD") == first
+
+
+def test_a_corrupt_content_cache_is_rebuilt(tmp_path: Path) -> None:
+    generated = generate(
+        tmp_path / "fleet", Options(tenants=1, templates=2, versions_per_template=2, seed=1)
+    )
+    repo = generated.path
+    first = validate(repo)
+    database = repo / ".git" / "armgit" / "content.sqlite"
+    assert database.exists()
+    for path in (repo / ".git" / "armgit" / "validate").glob("*.json"):
+        path.unlink()
+    database.write_bytes(b"this is not a database" * 100)
+    assert validate(repo) == first
+    assert database.read_bytes().startswith(b"SQLite format 3")
