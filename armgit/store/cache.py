@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -128,8 +128,9 @@ class ContentCache:
             return
         rows = [(oid, json.dumps(e, separators=(",", ":"))) for oid, e in self._pending.items()]
         try:
-            with db:
-                db.executemany("INSERT OR REPLACE INTO content VALUES (?, ?)", rows)
+            _transaction(
+                db, lambda: db.executemany("INSERT OR REPLACE INTO content VALUES (?, ?)", rows)
+            )
         except sqlite3.Error:
             return
         self._pending.clear()
@@ -140,14 +141,28 @@ def _open(path: Path, fingerprint: str) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=10, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
-    with db:
+
+    def prepare() -> None:
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         db.execute("CREATE TABLE IF NOT EXISTS content (oid TEXT PRIMARY KEY, entry TEXT)")
         row = db.execute("SELECT value FROM meta WHERE key = 'code'").fetchone()
         if row is None or row[0] != fingerprint:  # parsed by other code: start afresh
             db.execute("DELETE FROM content")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('code', ?)", (fingerprint,))
+
+    _transaction(db, prepare)
     return db
+
+
+def _transaction(db: sqlite3.Connection, work: Callable[[], object]) -> None:
+    """Run ``work`` in one explicit transaction (autocommit mode would commit every row)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        work()
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def _to_entry(content: Content) -> Entry:
