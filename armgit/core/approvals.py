@@ -131,7 +131,11 @@ class _Judge:
         return found
 
     def refusal(self, approval: Approval, rule: ApprovalRule, tenant: str) -> str | None:
-        """Why an approval does not count (``None`` when it does), whatever it approves."""
+        """Why an approval does not count now (``None`` when it does), whatever it approves."""
+        return self.defect(approval, rule, tenant) or self.untimely(approval, rule)
+
+    def defect(self, approval: Approval, rule: ApprovalRule, tenant: str) -> str | None:
+        """Why an approval could never count, at any time (``None`` when it could)."""
         s = approval.statement
         operator = self.base.get(named_id("Operator", tenant, s.approver), Operator)
         if operator is None:
@@ -147,12 +151,18 @@ class _Judge:
             created, expires = parse_time(s.created_at), parse_time(s.expires_at)
         except ValueError:
             return "its times are not RFC 3339"
-        if created > self.now + CLOCK_SKEW:
-            return f"created in the future ({s.created_at})"
-        if expires <= self.now:
-            return f"expired at {s.expires_at}"
         if expires - created > parse_duration(rule.expires_in) + CLOCK_SKEW:
             return f"valid for longer than the rule's {rule.expires_in}"
+        return None
+
+    def untimely(self, approval: Approval, rule: ApprovalRule) -> str | None:
+        """Why an approval is not valid now: not yet, or no longer (``None`` when it is).
+        Call after :meth:`defect`, which refuses malformed times."""
+        s = approval.statement
+        if parse_time(s.created_at) > self.now + CLOCK_SKEW:
+            return f"created in the future ({s.created_at})"
+        if parse_time(s.expires_at) <= self.now:
+            return f"expired at {s.expires_at}"
         return None
 
     def _is_author(self, operator: Operator) -> bool:
@@ -280,8 +290,8 @@ def check_new_approvals(
             continue
         environment = _environment_of(s, entity_id.tenant, head)
         rule = judge.rule_for(s.change.type, entity_id.tenant, environment)
-        why = judge.refusal(approval, rule, entity_id.tenant)
-        if why is not None and not why.startswith(("expired", "created in the future")):
+        why = judge.defect(approval, rule, entity_id.tenant)  # timeliness is the gate's concern
+        if why is not None:
             findings.append(Finding("approval-invalid", entity_id.path, why, "/signature"))
     return findings
 

@@ -63,7 +63,7 @@ class ReadFile:
 def read_document(data: bytes) -> ReadFile | Problem:
     """The first, costly half of :func:`parse_content`: bytes to JSON data (or why not).
 
-    Separate so that many files can be read in parallel processes; the result pickles small.
+    Separate so that many files can be read in parallel processes (see armgit.store.parallel).
     """
     if len(data) > MAX_FILE_BYTES:
         return Problem(
