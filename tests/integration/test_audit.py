@@ -4,13 +4,13 @@ merges; the per-commit cache (incremental, corruption survived); time travel on 
 from __future__ import annotations
 
 import json
-import zlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from armgit.audit import cache_dir_for, filter_records, read_audit
+from armgit.auditlog import RecordLog
 from armgit.core.audit import ChangeRecord
 from armgit.crypto.sshkeys import public_key_of
 from armgit.store.tree import open_repository
@@ -229,7 +229,7 @@ def test_merge_is_attributed_to_the_merge_commit(tmp_path: Path) -> None:
 def cache_file(history: Registry) -> Path:
     directory = cache_dir_for(open_repository(history.path))
     assert directory is not None
-    return directory / "records-v1.log"
+    return directory / "records-v2.log"
 
 
 def fresh(tmp_path: Path, commits: int = 20) -> Registry:
@@ -242,15 +242,15 @@ def test_incremental_second_run_computes_only_new_commits(tmp_path: Path) -> Non
     r = fresh(tmp_path)
     first = read_audit(r.path)
     assert (first.commits, first.computed) == (21, 21)
-    lines = cache_file(r).read_bytes().count(b"\n")
-    assert lines == 22  # the header and one line a commit
+    blocks = len(RecordLog(cache_file(r)).blocks)
+    assert blocks == 21  # one block a commit
     again = read_audit(r.path)
     assert (again.commits, again.computed) == (21, 0)
     assert again.records == first.records
     long_history(r.path, 1, start=20)
     third = read_audit(r.path)
     assert (third.commits, third.computed) == (22, 1)
-    assert cache_file(r).read_bytes().count(b"\n") == lines + 1
+    assert len(RecordLog(cache_file(r)).blocks) == blocks + 1
     assert third.records[: len(first.records)] == first.records
     assert [x.target for x in third.records[len(first.records) :]] == [
         "arm-dev/customer-support@3.20.0"
@@ -293,10 +293,9 @@ def test_cache_from_other_code_is_dropped(tmp_path: Path) -> None:
     read_audit(r.path)
     path = cache_file(r)
     lines = path.read_bytes().split(b"\n")
-    header = json.loads(lines[0].split(b" ", 1)[1])
-    header["code"] = "0" * 32
-    body = json.dumps(header, separators=(",", ":")).encode()
-    lines[0] = b"%08x %s" % (zlib.crc32(body), body)
+    magic, version, code = lines[0].split(b" ")
+    assert (magic, version, len(code)) == (b"armgit-audit", b"2", 32)
+    lines[0] = b"armgit-audit 2 " + b"0" * 32  # the same format, other code
     path.write_bytes(b"\n".join(lines))
     assert read_audit(r.path).computed == 4
 
