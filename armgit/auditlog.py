@@ -8,7 +8,7 @@ one block per commit, in the order commits were added::
 
     <crc32 hex> <commit> <parent or -> <time or -> <records> <bytes>\\n<bytes of JSON Lines>
 
-The CRC-32 covers the rest of the header line and the block's bytes. New blocks are appended in
+The CRC-32 covers the rest of the block (header line and records). New blocks are appended in
 one ``write``; a torn or garbled block fails its check and only that commit is derived again; a
 file that needs repair is rewritten atomically. A cache that cannot be read or written is never
 an error.
@@ -75,8 +75,8 @@ def encode_block(commit: str, parent: str, time: str, lines: bytes, count: int) 
         count,
         len(lines),
     )
-    crc = zlib.crc32(lines, zlib.crc32(fields))
-    return b"%08x %s\n%s" % (crc, fields, lines)
+    framed = b"%s\n%s" % (fields, lines)
+    return b"%08x %s" % (zlib.crc32(framed), framed)
 
 
 class RecordLog:
@@ -165,9 +165,9 @@ def _block(data: bytes, view: memoryview, pos: int, newline: int) -> tuple[Block
     stop = start + size
     if stop > len(data) or (size and data[stop - 1] != 0x0A):
         return None
-    lines = view[start:stop]
-    if zlib.crc32(lines, zlib.crc32(data[pos + 9 : newline])) != crc:
+    if zlib.crc32(view[pos + 9 : stop]) != crc:
         return None
+    lines = view[start:stop]
     try:
         commit, parent, time = (x.decode("ascii") for x in head[1:4])
     except UnicodeDecodeError:
