@@ -341,3 +341,27 @@ def test_ls_and_show_at_a_time_or_revision(history: Registry) -> None:
     both = run_armgit("ls", "versions", "--repo", repo, "--at", "HEAD~1", "--rev", "main")
     assert both.returncode == 2
     assert "Traceback" not in both.stderr
+
+
+def test_walk_per_tenant_gives_the_records_of_commit_by_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r = scripted_history(tmp_path / "scripted")
+    r.git("checkout", "-q", "-b", "side")
+    r.edit(V1, "lifecycle: RETIRED", "lifecycle: DEPRECATED")
+    r.commit("a side branch", "2026-02-13T10:00:00Z", ALICE_EMAIL)
+    r.git("checkout", "-q", "main")
+    r.edit(DEPLOYMENT, "rolloutPolicy: {strategy: canary", "rolloutPolicy: {strategy: blue-green")
+    r.commit("blue-green", "2026-02-14T10:00:00Z", ALICE_EMAIL)
+    r.git(
+        "merge", "-q", "--no-ff", "-m", "merge side", "side",
+        env={"GIT_AUTHOR_DATE": "2026-02-15T10:00:00Z", "GIT_COMMITTER_DATE": "2026-02-15T10:00:00Z"},
+    )  # fmt: skip
+    monkeypatch.setenv("ARMGIT_NO_CACHE", "1")
+    one_by_one = read_audit(r.path)
+    monkeypatch.setattr("armgit.audit._WALK_COMMITS", 0)
+    walked = read_audit(r.path)
+    assert walked.computed == one_by_one.computed == len(r.commits)  # - the side, + the merge
+    assert list(walked.lines()) == list(one_by_one.lines())
+    assert {x.type for x in walked.records} >= {"APPROVAL_DECIDED", "REGISTRY_CREATED"}
+    assert any(x.approvals for x in walked.records)
