@@ -105,6 +105,19 @@ class ContentCache:
         self._contents[oid] = content
         return content
 
+    def peek(self, oid: str) -> Any:
+        """The plain data of a blob known to be valid, without building its model (``None``
+        when the blob is unknown here or invalid)."""
+        content = self._contents.get(oid)
+        if content is not None:
+            return content.data if content.model is not None else None
+        entry = self._raw.get(oid) or self._pending.get(oid)
+        if entry is None:
+            entry = self._lookup(oid)
+            if entry is not None:
+                self._raw[oid] = entry
+        return entry[1] if entry is not None and len(entry) == 2 else None
+
     def _lookup(self, oid: str) -> Entry | None:
         db = self._connection()
         if db is None:
