@@ -23,7 +23,11 @@ def described(pattern: str, hint: str) -> str:
     return pattern
 
 
-NAME_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+# Bounded repetitions such as {0,61} are unrolled by pydantic-core's regex compiler, which cost
+# milliseconds per field on every model build (a hook builds most models): lengths are bounded
+# with max_length instead, and the patterns repeat without bounds.
+NAME_MAX = 63
+NAME_PATTERN = r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"
 SEMVER_PATTERN = (
     r"^(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)"
     r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$"
@@ -34,7 +38,7 @@ TIME_PATTERN = (
     r"(?:Z|[+-][0-9]{2}:[0-9]{2})$"
 )
 VERSION_REF_PATTERN = (
-    r"^(?:(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)/)?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?@"
+    r"^(?:(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)/)?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?@"
     + SEMVER_PATTERN[1:]
 )
 
@@ -45,7 +49,7 @@ described(TIME_PATTERN, "an RFC 3339 time with a zone, such as 2026-02-01T10:00:
 described(VERSION_REF_PATTERN, "a version reference TEMPLATE@LABEL, such as support@1.2.0")
 
 Text = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=4096)]
-Name = Annotated[str, StringConstraints(strict=True, pattern=NAME_PATTERN)]
+Name = Annotated[str, StringConstraints(strict=True, pattern=NAME_PATTERN, max_length=NAME_MAX)]
 Label = Annotated[str, StringConstraints(strict=True, pattern=SEMVER_PATTERN, max_length=128)]
 Digest = Annotated[str, StringConstraints(strict=True, pattern=DIGEST_PATTERN)]
 Timestamp = Annotated[str, StringConstraints(strict=True, pattern=TIME_PATTERN)]

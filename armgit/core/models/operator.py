@@ -22,9 +22,7 @@ Identity = Annotated[
     str,
     StringConstraints(
         strict=True,
-        pattern=described(
-            r"^[a-z][a-z0-9-]*:\S{1,254}$", "an identity SCHEME:ID such as github:alice"
-        ),
+        pattern=described(r"^[a-z][a-z0-9-]*:\S+$", "an identity SCHEME:ID such as github:alice"),
         max_length=256,
     ),
 ]

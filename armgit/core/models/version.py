@@ -27,10 +27,11 @@ ParentRef = Annotated[
     StringConstraints(
         strict=True,
         pattern=described(
-            r"^(?:(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?/)?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?@)?"
+            r"^(?:(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?/)?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?@)?"
             + SEMVER_PATTERN[1:],
             "a parent version: LABEL, or TEMPLATE@LABEL for another template",
         ),
+        max_length=256,
     ),
 ]
 ToolPermission = Annotated[
