@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import StringConstraints
 
-from armgit.core.models.base import VERSION_REF_PATTERN, Document, Model, Name, Text, described
+from armgit.core.models.base import Document, Model, Name, Text
+from armgit.core.patterns import VERSION_REF_PATTERN, described
 
 InstanceState = Literal[
     "PROVISIONING", "ACTIVE", "PAUSED", "READONLY", "DRAINING", "QUARANTINED", "RETIRED"

@@ -6,17 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import StringConstraints
 
-from armgit.core.models.base import (
-    Bool,
-    Document,
-    Email,
-    Model,
-    Name,
-    Text,
-    Timestamp,
-    described,
-)
+from armgit.core.models.base import Bool, Document, Email, Model, Name, Text, Timestamp
 from armgit.core.models.registry import PublicKey
+from armgit.core.patterns import described
 
 Identity = Annotated[
     str,

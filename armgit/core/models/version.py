@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from armgit.core.models.base import (
-    SEMVER_PATTERN,
     Digest,
     Document,
     Label,
@@ -18,9 +17,9 @@ from armgit.core.models.base import (
     Text,
     Timestamp,
     Url,
-    described,
 )
 from armgit.core.models.policy import ToolId
+from armgit.core.patterns import SEMVER_PATTERN, described
 
 ParentRef = Annotated[
     str,
