@@ -36,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
 
         cli(["hook", *args])
         return 0
+    # pydantic looks for plugins in every installed distribution's entry points when the
+    # first model is built (tens of ms); the hook's validation uses none (set it to "" to scan)
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from armgit.errors import ArmgitError
 
     try:
