@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from armgit.core.models.base import NAME_PATTERN, SEMVER_PATTERN
+from armgit.core.names import NAME_PATTERN, SEMVER_PATTERN
 
 REGISTRY_FILE = "armgit.yaml"
 TENANTS_DIR = "tenants"

@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
+from armgit.core.names import NAME_PATTERN, SEMVER_PATTERN
+
 API_VERSION = "armgit/v1"
 
 # pattern -> what a value must look like, in words, for findings (a regex says it badly)
@@ -23,11 +25,6 @@ def described(pattern: str, hint: str) -> str:
     return pattern
 
 
-NAME_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
-SEMVER_PATTERN = (
-    r"^(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)"
-    r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$"
-)
 DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
 TIME_PATTERN = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"

@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from armgit.core.models.base import (
-    SEMVER_PATTERN,
     Digest,
     Document,
     Label,
@@ -21,6 +20,7 @@ from armgit.core.models.base import (
     described,
 )
 from armgit.core.models.policy import ToolId
+from armgit.core.names import SEMVER_PATTERN
 
 ParentRef = Annotated[
     str,
