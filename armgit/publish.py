@@ -19,10 +19,11 @@ from armgit.core.findings import Finding
 from armgit.index.compile import (
     DEFAULT_EXPIRES_IN,
     Compiled,
-    Compiler,
+    make_options,
     parse_duration,
     read_previous,
 )
+from armgit.index.compiler import Compiler
 from armgit.index.keys import parse_private_key
 from armgit.store.atomic import write_atomic
 from armgit.store.tree import open_tree
@@ -67,9 +68,7 @@ def _write(
 ) -> Compiled:
     """Compile into ``target`` (unless refused), numbered after the index it replaces."""
     previous = read_previous(target.read_bytes()) if target.exists() else None
-    result = compiler.compile(
-        [key], issued_at=now, expires_in=lifetime, tenant=tenant, previous=previous
-    )
+    result = compiler.compile([key], make_options(now, lifetime, tenant, previous))
     if result.envelope is not None:
         write_atomic(target, result.envelope)
     return result

@@ -14,7 +14,9 @@ part of it depends on that tenant's files (and armgit.yaml) alone. So a compile:
    as canonicalizing the whole, :mod:`armgit.core.index.assemble`) and signs it in a DSSE
    envelope.
 
-Nothing here imports the models (pydantic) until a fragment has to be built.
+A compile of a commit compiled before reads a few cache files and the ref, and signs: neither
+libgit2 nor the models (pydantic) are imported (:func:`compile_index`); anything else goes
+through :class:`armgit.index.compiler.Compiler`.
 """
 
 from __future__ import annotations
@@ -25,34 +27,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from armgit.core import timeutil
-from armgit.core.canonical import to_canonical_json
 from armgit.core.findings import Finding
 from armgit.core.index.assemble import IndexOptions, Source, assemble_payload, payload_head
 from armgit.core.jsondata import JsonObject
 from armgit.core.timeutil import format_time
-from armgit.errors import StoreError, UsageError
+from armgit.errors import UsageError
 from armgit.index.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
 from armgit.store.compiled import (
     FragmentCache,
-    TenantsTree,
     fragment_cache_path,
-    git_dir_of,
-    registry_blob,
+    manifest_key,
+    parse_manifest,
     registry_name_key,
     tenant_key,
-    tenant_trees,
 )
-from armgit.store.results import CachedResult, ResultCache, registry_key, result_cache_path
-from armgit.store.tree import FileEntry, GitTree, RegistryTree, open_tree
-
-if TYPE_CHECKING:
-    from armgit.core.snapshot import Snapshot
-    from armgit.loader import Loaded
+from armgit.store.refs import QuickRef, resolve_quick
 
 DEFAULT_EXPIRES_IN = "7d"
 
@@ -126,6 +119,33 @@ class Compiled:
         return data
 
 
+def make_options(
+    issued_at: datetime, expires_in: timedelta, tenant: str | None, previous: PreviousIndex | None
+) -> IndexOptions:
+    return IndexOptions(
+        issued_at=format_time(issued_at),
+        expires=format_time(issued_at + expires_in),
+        version=previous.version + 1 if previous is not None else 1,
+        previous=previous.digest if previous is not None else None,
+        tenant=tenant,
+    )
+
+
+def sign_index(
+    keys: Sequence[Ed25519PrivateKey],
+    registry: str,
+    source: Source,
+    options: IndexOptions,
+    fragments: dict[str, bytes],
+) -> Compiled:
+    """The signed index made of the tenants' canonical ``fragments``."""
+    payload = assemble_payload(payload_head(registry, source, options), fragments)
+    envelope = sign_envelope(payload, INDEX_PAYLOAD_TYPE, keys)
+    return Compiled(
+        envelope, payload, [], tuple(sorted(fragments)), options.version, options.expires
+    )
+
+
 def compile_index(
     repo: str | Path | None,
     rev: str | None,
@@ -138,163 +158,57 @@ def compile_index(
     source_repo: str | None = None,
 ) -> Compiled:
     """Compile the registry at ``repo``/``rev`` and sign it with every key of ``keys``."""
-    return Compiler(open_tree(repo, rev)).compile(
-        keys,
-        issued_at=issued_at,
-        expires_in=expires_in,
-        tenant=tenant,
-        previous=previous,
-        source_repo=source_repo,
-    )
+    options = make_options(issued_at, expires_in, tenant, previous)
+    ref = resolve_quick(repo, rev)
+    if ref is not None:
+        quick = _compile_cached(ref, keys, options, source_repo)
+        if quick is not None:
+            return quick
+    from armgit.index.compiler import Compiler
+    from armgit.store.tree import open_tree
+
+    compiler = Compiler(open_tree(repo, rev), ref)
+    return compiler.compile(keys, options, source_repo=source_repo)
 
 
-class Compiler:
-    """One registry tree, compiled once or several times (publishing writes the full index and
-    one per tenant from the same fragments, checked once)."""
-
-    def __init__(self, tree: RegistryTree) -> None:
-        self.tree = tree
-        git_dir = git_dir_of(tree)
-        self._results = ResultCache(result_cache_path(git_dir))
-        self._fragments = FragmentCache(fragment_cache_path(git_dir))
-        self._entries: list[FileEntry] | None = (
-            None if isinstance(tree, GitTree) else list(tree.entries())
-        )
-        self._findings: list[Finding] | None = None
-        self._snapshot: Snapshot | None = None  # the whole registry, once it had to be read
-        self._tenants: dict[str, str] | None = None
-
-    def findings(self) -> list[Finding]:
-        """What is wrong with the registry: the cached verdict on its tree, or a full check."""
-        if self._findings is None:
-            key = registry_key(self.tree, self._entries)
-            cached = self._results.get(key)
-            if cached is not None:
-                self._findings = cached.findings
-            else:
-                loaded = self._load_all()
-                verdict = CachedResult(loaded.findings, loaded.files, len(loaded.snapshot))
-                self._results.put(key, verdict)
-        assert self._findings is not None
-        return self._findings
-
-    def tenants(self) -> list[str]:
-        """The registry's tenants, sorted."""
-        return list(self._tenant_trees())
-
-    def compile(
-        self,
-        keys: Sequence[Ed25519PrivateKey],
-        *,
-        issued_at: datetime,
-        expires_in: timedelta,
-        tenant: str | None = None,
-        previous: PreviousIndex | None = None,
-        source_repo: str | None = None,
-    ) -> Compiled:
-        """The signed index of every tenant, or of ``tenant`` only; refused with findings."""
-        findings = self.findings()
-        if findings:
-            return Compiled(None, None, findings)
-        tenants = self.tenants()
-        if tenant is not None:
-            if tenant not in tenants:
-                raise UsageError(f"tenant {tenant!r} does not exist in this registry")
-            tenants = [tenant]
-        fragments, refused = self._fragments_of(tenants)
-        if refused:
-            return Compiled(None, None, refused)
-        info = self.tree.source
-        options = IndexOptions(
-            issued_at=format_time(issued_at),
-            expires=format_time(issued_at + expires_in),
-            version=previous.version + 1 if previous is not None else 1,
-            previous=previous.digest if previous is not None else None,
-            tenant=tenant,
-        )
-        source = Source(source_repo or info.repo, info.commit, info.tree)
-        head = payload_head(self._registry_name(), source, options)
-        payload = assemble_payload(head, fragments)
-        envelope = sign_envelope(payload, INDEX_PAYLOAD_TYPE, keys)
-        self._fragments.save()
-        return Compiled(envelope, payload, [], tuple(tenants), options.version, options.expires)
-
-    def _tenant_trees(self) -> dict[str, str]:
-        if self._tenants is None:
-            self._tenants = tenant_trees(self.tree, self._entries)
-            if self._snapshot is not None:
-                self._check_tenants(self._snapshot)
-        return self._tenants
-
-    def _check_tenants(self, snapshot: Snapshot) -> None:
-        from armgit.core.index.build import tenant_names
-
-        if self._tenants is not None and list(self._tenants) != tenant_names(snapshot):
-            raise StoreError("the tenants of the tree and of its entities differ")
-
-    def _fragments_of(self, tenants: list[str]) -> tuple[dict[str, bytes], list[Finding]]:
-        """Each tenant's canonical fragment, built where the cache has none (or the findings of
-        the files they would be built from, which the verdict should have reported)."""
-        trees = self._tenant_trees()
-        blob = registry_blob(self.tree)
-        keys = {t: tenant_key(t, trees[t], blob) for t in tenants}
-        fragments: dict[str, bytes] = {}
-        missing: list[str] = []
-        for name, key in keys.items():
-            found = self._fragments.get(key)
-            if found is None:
-                missing.append(name)
-            else:
-                fragments[name] = found
-        if missing:
-            from armgit.core.index.build import build_tenant
-
-            snapshot, findings = self._snapshot_of(missing)
-            if findings:
-                return {}, findings
-            for name in missing:
-                fragments[name] = to_canonical_json(build_tenant(snapshot, name))
-                self._fragments.put(keys[name], fragments[name])
-        return fragments, []
-
-    def _registry_name(self) -> str:
-        key = registry_name_key(registry_blob(self.tree))
-        found = self._fragments.get(key)
+def _compile_cached(
+    ref: QuickRef, keys: Sequence[Ed25519PrivateKey], options: IndexOptions, source_repo: str | None
+) -> Compiled | None:
+    """The index made from cache entries alone (no git, no models), or ``None`` if one is
+    missing: the manifest of this commit, a fragment, the registry's name."""
+    cache = FragmentCache(fragment_cache_path(ref.git_dir))
+    body = cache.get(manifest_key(ref.root, ref.oid))
+    manifest = parse_manifest(body) if body is not None else None
+    if manifest is None:
+        return None
+    tenants = select_tenants(list(manifest.tenants), options.tenant)
+    fragments: dict[str, bytes] = {}
+    for name in tenants:
+        found = cache.get(tenant_key(name, manifest.tenants[name], manifest.registry_blob))
         if found is None:
-            snapshot, _ = self._snapshot_of([])
-            registry = snapshot.registry
-            found = to_canonical_json(registry.name if registry is not None else "")
-            self._fragments.put(key, found)
-        name = json.loads(found)
-        if not isinstance(name, str):
-            raise StoreError("the compile cache holds a registry name that is not a string")
-        return name
+            return None
+        fragments[name] = found
+    entry = cache.get(registry_name_key(manifest.registry_blob))
+    registry = parse_name(entry) if entry is not None else None
+    if registry is None:
+        return None
+    source = Source(source_repo or manifest.location, manifest.commit, manifest.tree)
+    return sign_index(keys, registry, source, options, fragments)
 
-    def _snapshot_of(self, tenants: list[str]) -> tuple[Snapshot, list[Finding]]:
-        """A snapshot holding at least armgit.yaml and ``tenants``: the whole registry if it was
-        read, else just those files (the verdict says the registry is valid: no rules rerun)."""
-        if self._snapshot is not None:
-            return self._snapshot, []
-        if not isinstance(self.tree, GitTree):
-            loaded = self._load_all()
-            return loaded.snapshot, loaded.findings
-        from armgit.loader import load_registry
-        from armgit.store.cache import ContentCache, cache_path
 
-        cache = ContentCache(cache_path(self.tree.git_dir))
-        loaded = load_registry(TenantsTree(self.tree, tenants), cache, check=False)
-        cache.save()
-        return loaded.snapshot, loaded.findings
+def select_tenants(tenants: list[str], tenant: str | None) -> list[str]:
+    """All ``tenants``, or ``tenant`` alone if it is one of them."""
+    if tenant is None:
+        return tenants
+    if tenant not in tenants:
+        raise UsageError(f"tenant {tenant!r} does not exist in this registry")
+    return [tenant]
 
-    def _load_all(self) -> Loaded:
-        from armgit.loader import load_registry
-        from armgit.store.cache import ContentCache, cache_path
 
-        cache = ContentCache(cache_path(git_dir_of(self.tree)))
-        loaded = load_registry(self.tree, cache)
-        cache.save()
-        self._snapshot = loaded.snapshot
-        self._findings = loaded.findings
-        if self._tenants is not None and not loaded.findings:
-            self._check_tenants(loaded.snapshot)
-        return loaded
+def parse_name(body: bytes) -> str | None:
+    """The registry's name from its cache entry (canonical JSON of a string)."""
+    try:
+        name = json.loads(body)
+    except ValueError:
+        return None
+    return name if isinstance(name, str) else None

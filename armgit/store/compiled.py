@@ -10,36 +10,39 @@ Each entry is the fragment's RFC 8785 bytes behind a header with their SHA-256, 
 ``<git dir>/armgit/compile/<key>``, written atomically; an entry whose bytes do not match is
 ignored and rebuilt (the payload is signed: a damaged cache must never reach a signature). The
 least recently used entries beyond a few full registries' worth are pruned.
+
+A compile that succeeded also leaves a manifest, keyed by the path it was asked for and the
+object its revision named: the ids above, so the next compile of the same commit finds its
+fragments without opening the repository with libgit2 (:mod:`armgit.store.refs` reads the ref).
+Only a valid tree is compiled, so a manifest also stands for the verdict on its tree.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import pygit2
-
-from armgit.core.layout import REGISTRY_FILE, TENANTS_DIR
 from armgit.store.atomic import write_atomic
-from armgit.store.tree import REGULAR_MODES, FileEntry, GitTree, RegistryTree, git_dir_for
 
 _FORMAT = 1
 _MAGIC = b"armgit-compiled %d " % _FORMAT
 KEEP = 64  # entries kept at least; more when one registry has more tenants
-TENANT_FILE = "tenant.yaml"
 
 
 @cache
 def builder_fingerprint() -> str:
-    """A digest of every source file of the pure core (the builder, models, policy, JCS)."""
-    core = Path(__file__).resolve().parent.parent / "core"
+    """A digest of every source file of the pure core (the builder, models, rules, policy, JCS)
+    and of the loader: what a fragment, and a manifest's claim that a tree is valid, rest on."""
+    package = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256(b"compiled %d\n" % _FORMAT)
-    for file in sorted(core.rglob("*.py")):
-        digest.update(file.relative_to(core).as_posix().encode() + b"\n")
+    for file in [*sorted((package / "core").rglob("*.py")), package / "loader.py"]:
+        digest.update(file.relative_to(package).as_posix().encode() + b"\n")
         digest.update(hashlib.sha256(file.read_bytes()).digest())
     return digest.hexdigest()
 
@@ -56,48 +59,48 @@ def registry_name_key(registry_blob: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def tenant_trees(tree: RegistryTree, entries: list[FileEntry] | None = None) -> dict[str, str]:
-    """Each tenant (a directory of ``tenants/`` holding a regular tenant.yaml) and an id that
-    names every byte under it: its git tree id, or for a work tree a digest of its entries."""
-    if isinstance(tree, GitTree):
-        return _git_tenant_trees(tree)
-    digests: dict[str, hashlib._Hash] = {}
-    tenants: set[str] = set()
-    for entry in entries if entries is not None else tree.entries():
-        parts = entry.path.split("/")
-        if len(parts) < 3 or parts[0] != TENANTS_DIR:
-            continue
-        digest = digests.setdefault(parts[1], hashlib.sha256())
-        digest.update(f"{entry.mode:o} {entry.oid} {entry.path}\n".encode())
-        if len(parts) == 3 and parts[2] == TENANT_FILE and entry.mode in REGULAR_MODES:
-            tenants.add(parts[1])
-    return {name: digests[name].hexdigest() for name in sorted(tenants)}
+def manifest_key(root: str, oid: str) -> str:
+    """The cache key of what a compile of ``root`` at object ``oid`` (a commit or a tag) read
+    of git: commit, tree, prefix, location, armgit.yaml's blob id and each tenant's tree id."""
+    text = f"manifest\n{root}\n{oid}\n{builder_fingerprint()}"
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _git_tenant_trees(tree: GitTree) -> dict[str, str]:
-    root = tree.raw_tree
-    if TENANTS_DIR not in root:
-        return {}
-    directory = root[TENANTS_DIR]
-    if not isinstance(directory, pygit2.Tree):
-        return {}
-    found: dict[str, str] = {}
-    for child in directory:
-        if not isinstance(child, pygit2.Tree) or child.name is None or TENANT_FILE not in child:
-            continue
-        if child[TENANT_FILE].filemode in REGULAR_MODES:
-            found[child.name] = str(child.id)
-    return dict(sorted(found.items()))
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """What a compile needs of git, for a tree it compiled (so the tree was valid)."""
+
+    commit: str
+    tree: str
+    location: str
+    registry_blob: str
+    tenants: dict[str, str]
+
+    def to_bytes(self) -> bytes:
+        data = {
+            "commit": self.commit,
+            "tree": self.tree,
+            "location": self.location,
+            "registry": self.registry_blob,
+            "tenants": self.tenants,
+        }
+        return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
 
 
-def registry_blob(tree: RegistryTree) -> str:
-    """The blob id of armgit.yaml ("" if there is none)."""
-    entry = tree.entry(REGISTRY_FILE)
-    return entry.oid if entry is not None else ""
-
-
-def git_dir_of(tree: RegistryTree) -> Path | None:
-    return tree.git_dir if isinstance(tree, GitTree) else git_dir_for(tree.source.repo)
+def parse_manifest(body: bytes) -> Manifest | None:
+    try:
+        data = json.loads(body)
+        manifest = Manifest(
+            data["commit"], data["tree"], data["location"], data["registry"], data["tenants"]
+        )
+    except (ValueError, KeyError, TypeError):
+        return None
+    fields = (manifest.commit, manifest.tree, manifest.location, manifest.registry_blob)
+    if not all(isinstance(f, str) for f in fields) or not isinstance(manifest.tenants, dict):
+        return None
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in manifest.tenants.items()):
+        return None
+    return manifest
 
 
 class FragmentCache:
@@ -108,6 +111,9 @@ class FragmentCache:
         self._memory: dict[str, bytes] = {}
         self._pending: dict[str, bytes] = {}
         self._used: set[str] = set()
+
+    def has_no_file(self) -> bool:
+        return self._path is None
 
     def get(self, key: str) -> bytes | None:
         self._used.add(key)
@@ -175,20 +181,3 @@ def fragment_cache_path(git_dir: Path | None) -> Path | None:
     if git_dir is None or os.environ.get("ARMGIT_NO_CACHE"):
         return None
     return git_dir / "armgit" / "compile"
-
-
-class TenantsTree(GitTree):
-    """A git registry tree that lists only armgit.yaml and the given tenants' files (what their
-    fragments are built from), read like the whole tree, in parallel when there are many."""
-
-    def __init__(self, base: GitTree, tenants: list[str]) -> None:
-        super().__init__(pygit2.Repository(str(base.git_dir)), base.raw_tree, base.source)
-        self._only = [REGISTRY_FILE, *(f"{TENANTS_DIR}/{t}" for t in tenants)]
-
-    def entries(self) -> Iterator[FileEntry]:
-        for path in self._only:
-            try:
-                obj = self.raw_tree[path]
-            except KeyError:
-                continue
-            yield from self._walk(obj, path)

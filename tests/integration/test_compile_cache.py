@@ -23,7 +23,8 @@ from armgit.core.snapshot import Snapshot
 from armgit.index.compile import Compiled, compile_index
 from armgit.index.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
 from armgit.loader import load_registry
-from armgit.store.tree import open_tree
+from armgit.store.refs import resolve_quick
+from armgit.store.tree import open_repository, open_tree
 from benchmarks.generate import Options, generate
 from tests.conftest import GIT_ENV, REPO_ROOT, Git
 
@@ -104,7 +105,7 @@ def test_a_change_in_one_tenant_rebuilds_that_tenant_only(
     result = envelope(fleet.path)
     assert built == ["globex-01"]
     assert result == from_scratch(fleet.path)
-    assert len(fragments(fleet.path) - before) == 1
+    assert len(fragments(fleet.path) - before) == 2  # its fragment, the new commit's manifest
 
 
 def test_a_validated_tree_is_compiled_from_its_tenants_without_rerunning_rules(
@@ -175,3 +176,45 @@ def test_a_warm_compile_imports_no_model(fleet: Git, tmp_path: Path) -> None:
     assert "pydantic" not in warm
     assert "armgit.core.models" not in warm
     assert "yaml" not in warm
+
+
+def test_refs_read_from_files_name_what_libgit2_resolves(fleet: Git) -> None:
+    fleet("tag", "light")
+    fleet("tag", "-a", "-m", "annotated", "v1")
+    provider = fleet.path / "tenants/acme-00/providers/local.yaml"
+    provider.write_text(provider.read_text().replace("own runtime", "own runtime, on site"))
+    fleet.commit_all("a second commit")
+    fleet("branch", "side", "HEAD~1")
+    repo = open_repository(fleet.path)
+    revs = ["HEAD", "main", "refs/heads/main", "side", "light", "v1", "refs/tags/v1"]
+    revs.append(str(repo.revparse_single("HEAD").id))
+    for packed in (False, True):
+        if packed:
+            fleet("pack-refs", "--all")
+        for rev in revs:
+            quick = resolve_quick(fleet.path, rev)
+            assert quick is not None, rev
+            assert quick.oid == str(repo.revparse_single(rev).id), rev
+            assert quick.git_dir == fleet.path / ".git"
+        sub = resolve_quick(fleet.path / "tenants", "main")
+        assert sub is not None
+        assert sub.root == str(fleet.path / "tenants")
+    for rev in ("HEAD~1", "main^{tree}", "nowhere", "ORIG_HEAD", "@", "v1..main"):
+        quick = resolve_quick(fleet.path, rev)
+        assert quick is None or quick.oid == str(repo.revparse_single(rev).id), rev
+    assert resolve_quick(fleet.path, None) is None  # a work tree is read from disk
+
+
+def test_a_compile_by_branch_tag_and_id_is_the_same_index(fleet: Git) -> None:
+    fleet("tag", "-a", "-m", "annotated", "v1")
+    commit = fleet("rev-parse", "HEAD").strip()
+    first = [
+        compile_index(fleet.path, rev, [KEY], issued_at=ISSUED, expires_in=LIFETIME).envelope
+        for rev in ("main", "v1", commit, "HEAD~0")
+    ]
+    again = [
+        compile_index(fleet.path, rev, [KEY], issued_at=ISSUED, expires_in=LIFETIME).envelope
+        for rev in ("main", "v1", commit, "HEAD~0")
+    ]
+    assert first == again
+    assert len(set(first)) == 1
