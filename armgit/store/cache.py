@@ -16,13 +16,20 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from armgit.core.content import Content, Problem, content_from_data
+if TYPE_CHECKING:  # the models load only when an entry is used: ``code_fingerprint`` needs none
+    from armgit.core.content import Content
 
 _FORMAT = 3
 _BATCH = 900  # SQLite's default limit of bound parameters is 999
-_CODE = ("core/content.py", "core/yamldata.py", "core/canonical.py", "core/models")
+_CODE = (
+    "core/content.py",
+    "core/yamldata.py",
+    "core/canonical.py",
+    "core/patterns.py",
+    "core/models",
+)
 
 # a cached entry: [kind, data] for a valid blob, or [kind, null, [[rule, pointer, line, msg]...]]
 Entry = list[Any]
@@ -186,6 +193,8 @@ def _to_entry(content: Content) -> Entry:
 
 
 def _from_entry(entry: Entry) -> Content:
+    from armgit.core.content import Content, Problem, content_from_data
+
     kind = entry[0]
     if len(entry) == 2:
         return content_from_data(kind, entry[1])
