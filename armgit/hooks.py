@@ -98,7 +98,7 @@ def pre_receive(
                     )
                 )
                 continue
-        elif update.old != update.new and not repo.descendant_of(update.new, update.old):
+        elif not _fast_forward(repo, update.old, update.new):
             verdict.findings.append(
                 Finding(
                     "history-rewrite",
@@ -115,6 +115,27 @@ def pre_receive(
         verdict.commits = report.commits
     cache.save()
     return verdicts
+
+
+def refusal_lines(verdicts: list[RefVerdict]) -> list[str]:
+    """What the pusher is told about the refused ref updates (nothing when all pass)."""
+    lines = []
+    for verdict in verdicts:
+        if verdict.findings:
+            lines.append(f"armgit: refusing {verdict.update.ref}:")
+            for f in verdict.findings:
+                where = f"{f.path}:{f.line}" if f.line else f.path
+                lines.append(f"  {where}: {f.rule}: {f.message}")
+    return lines
+
+
+def _fast_forward(repo: pygit2.Repository, old: str, new: str) -> bool:
+    if old == new:
+        return True
+    tip = repo.get(new)
+    if isinstance(tip, pygit2.Commit) and old in {str(p) for p in tip.parent_ids}:
+        return True  # the usual push: commits on top of the branch, no graph walk needed
+    return bool(repo.descendant_of(new, old))
 
 
 def _grows_from(repo: pygit2.Repository, new: str, protected: tuple[str, ...]) -> str | None:
@@ -152,12 +173,18 @@ def check_staged(repo: pygit2.Repository) -> tuple[list[Finding], list[str]]:
     return findings, notes
 
 
-def hook_script(name: str) -> str:
-    """A hook that runs this armgit installation's ``armgit hook NAME``."""
+def hook_script(name: str, python: str | None = None) -> str:
+    """The script of hook ``name``: it runs ``armgit.hookrun`` with ``$ARMGIT_PYTHON``, else
+    ``python`` (default: this installation's interpreter). The repository's ``hooks/`` folder
+    holds these scripts made with ``python3``, for installing by hand."""
+    default = python if python is not None else sys.executable
+    for special in ("\\", '"', "$", "`"):
+        default = default.replace(special, "\\" + special)
     return (
         "#!/bin/sh\n"
         f"{HOOK_MARKER}: the {name} hook of an armgit registry (docs/hooks.md)\n"
-        f"exec '{sys.executable}' -m armgit hook {name} \"$@\"\n"
+        "# ARMGIT_PYTHON, when set, names the Python that has armgit installed.\n"
+        f'exec "${{ARMGIT_PYTHON:-{default}}}" -P -m armgit.hookrun {name} "$@"\n'
     )
 
 

@@ -6,6 +6,7 @@ push touches and the few that refer to them, never the whole registry.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TypeVar
 
 from armgit.core.content import Content, parse_content
@@ -50,6 +51,17 @@ class LazyView:
             content = parse_content(self.tree.read_entry(entry))
             self._cache.put(entry.oid, content)
         return content
+
+    def peek(self, entity_id: EntityId) -> Mapping[str, object] | None:
+        """An entity's data as written, without building its model where the cache knows it."""
+        entry = self.tree.entry(entity_id.path)
+        if entry is None or entry.mode not in REGULAR_MODES:
+            return None
+        data = self._cache.peek(entry.oid)
+        if data is None:
+            content = self.content(entity_id.path)
+            data = content.data if content is not None else None
+        return data if isinstance(data, dict) else None
 
     def entity(self, entity_id: EntityId) -> Entity | None:
         if entity_id in self._entities:

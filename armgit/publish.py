@@ -16,9 +16,17 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from armgit.core.findings import Finding
-from armgit.index.compile import DEFAULT_EXPIRES_IN, compile_index, parse_duration, read_previous
+from armgit.index.compile import (
+    DEFAULT_EXPIRES_IN,
+    Compiled,
+    make_options,
+    parse_duration,
+    read_previous,
+)
+from armgit.index.compiler import Compiler
 from armgit.index.keys import parse_private_key
 from armgit.store.atomic import write_atomic
+from armgit.store.tree import open_tree
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,40 +40,35 @@ class Published:
 def publish(
     repo: Path, rev: str, directory: Path, key_file: Path, now: datetime, expires_in: str = ""
 ) -> Published:
-    """Compile ``rev`` and write the full index and one per tenant into ``directory``."""
+    """Compile ``rev`` and write the full index and one per tenant into ``directory``.
+
+    One :class:`Compiler` serves every file: the registry is checked once and each tenant's
+    fragment built (or read from the compile cache) once.
+    """
     key = parse_private_key(key_file.read_bytes(), name=str(key_file))
     lifetime = parse_duration(expires_in or DEFAULT_EXPIRES_IN)
-    written: list[tuple[Path, int]] = []
-    tenants, findings = _write(repo, rev, directory / "index.json", key, now, lifetime, None)
-    if findings:
-        return Published(written, findings)
-    written.append((directory / "index.json", tenants[1]))
-    for tenant in tenants[0]:
+    compiler = Compiler(open_tree(repo, rev))
+    full = _write(compiler, directory / "index.json", key, now, lifetime, None)
+    if full.envelope is None:
+        return Published([], full.findings)
+    written = [(directory / "index.json", full.version)]
+    for tenant in full.tenants:
         target = directory / "tenants" / tenant / "index.json"
-        (_, version), _ = _write(repo, rev, target, key, now, lifetime, tenant)
-        written.append((target, version))
+        written.append((target, _write(compiler, target, key, now, lifetime, tenant).version))
     return Published(written, [])
 
 
 def _write(
-    repo: Path,
-    rev: str,
+    compiler: Compiler,
     target: Path,
     key: Ed25519PrivateKey,
     now: datetime,
     lifetime: timedelta,
     tenant: str | None,
-) -> tuple[tuple[list[str], int], list[Finding]]:
-    """Compile into ``target``; returns ((tenants in it, its version), findings)."""
+) -> Compiled:
+    """Compile into ``target`` (unless refused), numbered after the index it replaces."""
     previous = read_previous(target.read_bytes()) if target.exists() else None
-    result = compile_index(
-        repo, rev, [key], issued_at=now, expires_in=lifetime, tenant=tenant, previous=previous
-    )
-    if result.envelope is None or result.payload is None:
-        return ([], 0), result.findings
-    write_atomic(target, result.envelope)
-    tenants = result.payload["tenants"]
-    version = result.payload["version"]
-    assert isinstance(tenants, dict)
-    assert isinstance(version, int)
-    return (sorted(tenants), version), []
+    result = compiler.compile([key], make_options(now, lifetime, tenant, previous))
+    if result.envelope is not None:
+        write_atomic(target, result.envelope)
+    return result

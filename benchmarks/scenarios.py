@@ -10,7 +10,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.audit_scenarios import audit_cold, audit_one_commit
-from benchmarks.index_scenarios import cedarpy, compile_index, evaluate, index_load, json_dumps
+from benchmarks.index_scenarios import (
+    cedarpy,
+    compile_cold,
+    compile_index,
+    evaluate,
+    index_load,
+    json_dumps,
+)
 from benchmarks.push_scenarios import hook_startup, hook_work, push_with_hook, push_without_hook
 from benchmarks.suite import (
     MEASURED,
@@ -149,7 +156,16 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario("hook-startup", "push", "pre-receive hook: start-up", hook_startup, ("hook",)),
     Scenario("hook-work", "push", "pre-receive hook: work", hook_work, ("hook",)),
-    Scenario("compile", "compile", "armgit compile", compile_index, ("compile",)),
+    Scenario(
+        "compile", "compile", "armgit compile (caches populated)", compile_index, ("compile",)
+    ),
+    Scenario(
+        "compile-cold",
+        "compile",
+        "armgit compile, cold (no cache)",
+        compile_cold,
+        ("compile",),
+    ),
     Scenario(
         "json-dumps",
         "compile",

@@ -12,7 +12,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from armgit.core.canonical import to_canonical_json
-from armgit.core.index.build import IndexOptions, Source, build_index
+from armgit.core.index.assemble import IndexOptions, Source
+from armgit.core.index.build import build_index
 from armgit.core.jsondata import JsonObject
 from armgit.index.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
 from armgit.index.keys import parse_private_key

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from armgit.core.canonical import CanonicalizationError, genome_hash
 from armgit.core.jsondata import JsonObject, JsonValue, pointer
 from armgit.core.models import MODELS, Document
-from armgit.core.models.base import PATTERN_HINTS
+from armgit.core.patterns import PATTERN_HINTS
 from armgit.core.yamldata import YamlDoc, YamlProblem, line_of, parse_yaml
 
 MAX_FILE_BYTES = 1024 * 1024

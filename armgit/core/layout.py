@@ -10,12 +10,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from armgit.core.models.base import NAME_PATTERN, SEMVER_PATTERN
+from armgit.core.patterns import NAME_MAX, NAME_PATTERN, SEMVER_PATTERN
 
 REGISTRY_FILE = "armgit.yaml"
 TENANTS_DIR = "tenants"
 
 _NAME = re.compile(NAME_PATTERN)
+
+
+def _is_name(text: str) -> bool:
+    # fullmatch: with match, "$" also matched before a trailing newline ("prod\n")
+    return len(text) <= NAME_MAX and _NAME.fullmatch(text) is not None
+
+
 _LABEL = re.compile(SEMVER_PATTERN)
 
 # directory under tenants/<t>/ -> kind of the <name>.yaml files in it
@@ -109,7 +116,7 @@ class PathProblem:
 
 
 def is_valid_name(name: str) -> bool:
-    return bool(_NAME.match(name))
+    return bool(_is_name(name))
 
 
 def identify(path: str) -> EntityId | PathProblem | None:
@@ -122,7 +129,7 @@ def identify(path: str) -> EntityId | PathProblem | None:
     if len(parts) < 3:
         return PathProblem("unexpected-file", "only tenant directories belong in tenants/")
     tenant = parts[1]
-    if not _NAME.match(tenant):
+    if not _is_name(tenant):
         return _bad_name("tenant", tenant)
     rest = parts[2:]
     if rest == ["tenant.yaml"]:
@@ -133,7 +140,7 @@ def identify(path: str) -> EntityId | PathProblem | None:
         name = _stem(rest[1])
         if name is None:
             return _not_yaml(rest[1])
-        if not _NAME.match(name):
+        if not _is_name(name):
             return _bad_name(REF_WORDS[_FLAT_KINDS[rest[0]]], name)
         return named_id(_FLAT_KINDS[rest[0]], tenant, name)
     if rest[0] == "deployments" and len(rest) == 3:
@@ -142,7 +149,7 @@ def identify(path: str) -> EntityId | PathProblem | None:
         if template is None:
             return _not_yaml(file_name)
         for word, name in (("environment", environment), ("template", template)):
-            if not _NAME.match(name):
+            if not _is_name(name):
                 return _bad_name(word, name)
         return deployment_id(tenant, environment, template)
     if rest[0] == "templates" and len(rest) >= 3:
@@ -156,7 +163,7 @@ def identify(path: str) -> EntityId | PathProblem | None:
 def _identify_template_file(
     tenant: str, template: str, rest: list[str]
 ) -> EntityId | PathProblem | None:
-    if not _NAME.match(template):
+    if not _is_name(template):
         return _bad_name("template", template)
     if rest == ["template.yaml"]:
         return template_id(tenant, template)
@@ -167,7 +174,7 @@ def _identify_template_file(
     label = _stem(rest[1])
     if label is None:
         return _not_yaml(rest[1])
-    if not _LABEL.match(label):
+    if not _LABEL.fullmatch(label):
         return PathProblem(
             "invalid-name", f"version label {label!r} is not a SemVer label like 1.2.0"
         )
@@ -200,7 +207,7 @@ def parse_ref(ref: str) -> EntityId:
         if not (tenant and template and label) or "/" in template:
             raise ValueError(f"{ref!r}: a version is TENANT/TEMPLATE@LABEL")
         _check_names(ref, tenant, template)
-        if not _LABEL.match(label):
+        if not _LABEL.fullmatch(label):
             raise ValueError(f"{ref!r}: {label!r} is not a SemVer label like 1.2.0")
         return version_id(tenant, template, label)
     parts = ref.split("/")
@@ -223,5 +230,5 @@ def parse_ref(ref: str) -> EntityId:
 
 def _check_names(ref: str, *names: str) -> None:
     for name in names:
-        if not _NAME.match(name):
+        if not _is_name(name):
             raise ValueError(f"{ref!r}: {name!r} is not a valid name")

@@ -11,7 +11,7 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 def parse_duration(text: str) -> timedelta:
     """``30s``, ``15m``, ``12h``, ``7d``; raises ``ValueError`` otherwise."""
-    match = _DURATION.match(text)
+    match = _DURATION.fullmatch(text)
     if match is None:
         raise ValueError(f"duration {text!r}: write a number and a unit, like 12h or 7d")
     return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])

@@ -1,13 +1,28 @@
 """``armgit compile``: a registry at one commit -> one signed index file.
 
-Reads the registry like :func:`armgit.api.load`, refuses it if it has findings, builds the
-payload with the pure :func:`armgit.core.index.build.build_index`, encodes it as RFC 8785
-canonical JSON and signs it in a DSSE envelope.
+The payload is a pure function of the tree, the options and the issue time, and each tenant's
+part of it depends on that tenant's files (and armgit.yaml) alone. So a compile:
+
+1. asks the validation verdict cache (:mod:`armgit.store.results`, by tree id) whether the tree
+   is valid; without a verdict it loads and checks the whole registry, as ``armgit validate``
+   does, and records one. A registry with findings is refused;
+2. takes each tenant's RFC 8785 fragment from the compile cache (:mod:`armgit.store.compiled`,
+   by the tenant's tree id) and builds only the missing ones with the pure
+   :func:`armgit.core.index.build.build_tenant`, from a snapshot of just those tenants when
+   the whole registry was not loaded;
+3. assembles the canonical payload from the fragments and the top-level fields (the same bytes
+   as canonicalizing the whole, :mod:`armgit.core.index.assemble`) and signs it in a DSSE
+   envelope.
+
+A compile of a commit compiled before reads a few cache files and the ref, and signs: neither
+libgit2 nor the models (pydantic) are imported (:func:`compile_index`); anything else goes
+through :class:`armgit.index.compiler.Compiler`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,18 +30,22 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from armgit import api
 from armgit.core import timeutil
-from armgit.core.canonical import to_canonical_json
 from armgit.core.findings import Finding
-from armgit.core.index.build import IndexOptions, Source, build_index
+from armgit.core.index.assemble import IndexOptions, Source, assemble_payload, payload_head
 from armgit.core.jsondata import JsonObject
 from armgit.core.timeutil import format_time
 from armgit.errors import UsageError
 from armgit.index.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
-from armgit.loader import load_registry
-from armgit.runtime.envelope import parse_envelope, parse_json
-from armgit.runtime.errors import IndexRefused
+from armgit.store.compiled import (
+    FragmentCache,
+    fragment_cache_path,
+    manifest_key,
+    parse_manifest,
+    registry_name_key,
+    tenant_key,
+)
+from armgit.store.refs import QuickRef, resolve_quick
 
 DEFAULT_EXPIRES_IN = "7d"
 
@@ -65,6 +84,9 @@ class PreviousIndex:
 def read_previous(data: bytes) -> PreviousIndex:
     """The version and payload digest of a previously published index (signatures not checked:
     it only numbers the next one)."""
+    from armgit.runtime.envelope import parse_envelope, parse_json
+    from armgit.runtime.errors import IndexRefused
+
     try:
         envelope = parse_envelope(data, INDEX_PAYLOAD_TYPE)
         payload = parse_json(envelope.payload, "payload")
@@ -78,11 +100,50 @@ def read_previous(data: bytes) -> PreviousIndex:
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
-    """The result: the envelope bytes and payload, or the findings that refused the registry."""
+    """The result: the envelope and canonical payload bytes with what the payload holds, or
+    the findings that refused the registry."""
 
     envelope: bytes | None
-    payload: JsonObject | None
+    payload_bytes: bytes | None
     findings: list[Finding]
+    tenants: tuple[str, ...] = ()
+    version: int = 0
+    expires: str = ""
+
+    @property
+    def payload(self) -> JsonObject | None:
+        """The payload as JSON data (parsed from its bytes on each call)."""
+        if self.payload_bytes is None:
+            return None
+        data: JsonObject = json.loads(self.payload_bytes)
+        return data
+
+
+def make_options(
+    issued_at: datetime, expires_in: timedelta, tenant: str | None, previous: PreviousIndex | None
+) -> IndexOptions:
+    return IndexOptions(
+        issued_at=format_time(issued_at),
+        expires=format_time(issued_at + expires_in),
+        version=previous.version + 1 if previous is not None else 1,
+        previous=previous.digest if previous is not None else None,
+        tenant=tenant,
+    )
+
+
+def sign_index(
+    keys: Sequence[Ed25519PrivateKey],
+    registry: str,
+    source: Source,
+    options: IndexOptions,
+    fragments: dict[str, bytes],
+) -> Compiled:
+    """The signed index made of the tenants' canonical ``fragments``."""
+    payload = assemble_payload(payload_head(registry, source, options), fragments)
+    envelope = sign_envelope(payload, INDEX_PAYLOAD_TYPE, keys)
+    return Compiled(
+        envelope, payload, [], tuple(sorted(fragments)), options.version, options.expires
+    )
 
 
 def compile_index(
@@ -97,23 +158,57 @@ def compile_index(
     source_repo: str | None = None,
 ) -> Compiled:
     """Compile the registry at ``repo``/``rev`` and sign it with every key of ``keys``."""
-    tree, cache = api.open_cached(repo, rev)
-    loaded = load_registry(tree, cache)
-    cache.save()
-    if loaded.findings:
-        return Compiled(None, None, loaded.findings)
-    info = tree.source
-    options = IndexOptions(
-        issued_at=format_time(issued_at),
-        expires=format_time(issued_at + expires_in),
-        version=previous.version + 1 if previous is not None else 1,
-        previous=previous.digest if previous is not None else None,
-        tenant=tenant,
-    )
-    source = Source(source_repo or info.repo, info.commit, info.tree)
+    options = make_options(issued_at, expires_in, tenant, previous)
+    ref = resolve_quick(repo, rev)
+    if ref is not None:
+        quick = _compile_cached(ref, keys, options, source_repo)
+        if quick is not None:
+            return quick
+    from armgit.index.compiler import Compiler
+    from armgit.store.tree import open_tree
+
+    compiler = Compiler(open_tree(repo, rev), ref)
+    return compiler.compile(keys, options, source_repo=source_repo)
+
+
+def _compile_cached(
+    ref: QuickRef, keys: Sequence[Ed25519PrivateKey], options: IndexOptions, source_repo: str | None
+) -> Compiled | None:
+    """The index made from cache entries alone (no git, no models), or ``None`` if one is
+    missing: the manifest of this commit, a fragment, the registry's name."""
+    cache = FragmentCache(fragment_cache_path(ref.git_dir))
+    body = cache.get(manifest_key(ref.root, ref.oid))
+    manifest = parse_manifest(body) if body is not None else None
+    if manifest is None:
+        return None
+    tenants = select_tenants(list(manifest.tenants), options.tenant)
+    fragments: dict[str, bytes] = {}
+    for name in tenants:
+        found = cache.get(tenant_key(name, manifest.tenants[name], manifest.registry_blob))
+        if found is None:
+            return None
+        fragments[name] = found
+    entry = cache.get(registry_name_key(manifest.registry_blob))
+    registry = parse_name(entry) if entry is not None else None
+    if registry is None:
+        return None
+    source = Source(source_repo or manifest.location, manifest.commit, manifest.tree)
+    return sign_index(keys, registry, source, options, fragments)
+
+
+def select_tenants(tenants: list[str], tenant: str | None) -> list[str]:
+    """All ``tenants``, or ``tenant`` alone if it is one of them."""
+    if tenant is None:
+        return tenants
+    if tenant not in tenants:
+        raise UsageError(f"tenant {tenant!r} does not exist in this registry")
+    return [tenant]
+
+
+def parse_name(body: bytes) -> str | None:
+    """The registry's name from its cache entry (canonical JSON of a string)."""
     try:
-        payload = build_index(loaded.snapshot, source, options)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
-    envelope = sign_envelope(to_canonical_json(payload), INDEX_PAYLOAD_TYPE, keys)
-    return Compiled(envelope, payload, [])
+        name = json.loads(body)
+    except ValueError:
+        return None
+    return name if isinstance(name, str) else None

@@ -16,13 +16,20 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from armgit.core.content import Content, Problem, content_from_data
+if TYPE_CHECKING:  # the models load only when an entry is used: ``code_fingerprint`` needs none
+    from armgit.core.content import Content
 
 _FORMAT = 3
 _BATCH = 900  # SQLite's default limit of bound parameters is 999
-_CODE = ("core/content.py", "core/yamldata.py", "core/canonical.py", "core/models")
+_CODE = (
+    "core/content.py",
+    "core/yamldata.py",
+    "core/canonical.py",
+    "core/patterns.py",
+    "core/models",
+)
 
 # a cached entry: [kind, data] for a valid blob, or [kind, null, [[rule, pointer, line, msg]...]]
 Entry = list[Any]
@@ -105,6 +112,19 @@ class ContentCache:
         self._contents[oid] = content
         return content
 
+    def peek(self, oid: str) -> Any:
+        """The plain data of a blob known to be valid, without building its model (``None``
+        when the blob is unknown here or invalid)."""
+        content = self._contents.get(oid)
+        if content is not None:
+            return content.data if content.model is not None else None
+        entry = self._raw.get(oid) or self._pending.get(oid)
+        if entry is None:
+            entry = self._lookup(oid)
+            if entry is not None:
+                self._raw[oid] = entry
+        return entry[1] if entry is not None and len(entry) == 2 else None
+
     def _lookup(self, oid: str) -> Entry | None:
         db = self._connection()
         if db is None:
@@ -173,6 +193,8 @@ def _to_entry(content: Content) -> Entry:
 
 
 def _from_entry(entry: Entry) -> Content:
+    from armgit.core.content import Content, Problem, content_from_data
+
     kind = entry[0]
     if len(entry) == 2:
         return content_from_data(kind, entry[1])

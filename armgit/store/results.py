@@ -16,7 +16,7 @@ from pathlib import Path
 
 from armgit.core.findings import Finding
 from armgit.store.atomic import write_atomic
-from armgit.store.cache import code_fingerprint
+from armgit.store.compiled import builder_fingerprint
 from armgit.store.tree import FileEntry, GitTree, RegistryTree
 
 KEEP = 32
@@ -31,7 +31,8 @@ class CachedResult:
 
 def registry_key(tree: RegistryTree, entries: list[FileEntry] | None = None) -> str:
     """What names the registry's content: its tree id, or a digest of every path and blob id."""
-    digest = hashlib.sha256(code_fingerprint().encode())
+    # a verdict rests on the rules as much as on the parsing: all of the core and the loader
+    digest = hashlib.sha256(builder_fingerprint().encode())
     if isinstance(tree, GitTree):
         digest.update(b"tree " + tree.source.tree.encode())
     else:

@@ -272,7 +272,7 @@ def test_cache_corruption_is_survived(tmp_path: Path, damage: str) -> None:
         middle = len(data) // 2
         path.write_bytes(data[:middle] + b"\x00garbage\xff" + data[middle + 10 :])
     elif damage == "garble-header":
-        path.write_bytes(b"0" + data[1:])
+        path.write_bytes(bytes([data[0] ^ 1]) + data[1:])  # b"0" changed nothing at 0...
     elif damage == "junk":
         path.write_bytes(b"\x89PNG not a cache at all")
     elif damage == "empty":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -289,3 +290,54 @@ def test_check_for_ci_with_annotations(server: Server) -> None:
     ok = run_armgit("check", "--repo", str(server.work.path), "--base", base, "--head", base)
     assert ok.returncode == 0
     assert ok.stdout.startswith("ok: 0 commits")
+
+
+def test_a_deployment_change_still_checks_the_instances_it_runs(server: Server) -> None:
+    # the hook narrows a deployment's referrers to the instances naming its template
+    # (armgit.core.rules.scope): the prod instance still runs 2.0.0
+    deployment = f"{T}/deployments/prod/customer-support.yaml"
+    server.edit(deployment, "version: 2.0.0\npreviousVersion: 1.0.0", "version: 1.0.0")
+    server.refused(OPS, "no-active-deployment")
+
+
+def test_the_hooks_folder_holds_the_installed_scripts() -> None:
+    from armgit.hooks import hook_script
+
+    for name in ("pre-receive", "pre-commit", "post-receive"):
+        script = REPO_ROOT / "hooks" / name
+        assert script.read_text() == hook_script(name, "python3"), name
+        assert os.access(script, os.X_OK), name
+
+
+def test_a_hook_copied_by_hand_runs_in_a_bare_repository_with_caches(tmp_path: Path) -> None:
+    # `python -m` would put the bare repository first on sys.path, where armgit keeps its
+    # caches in a folder named `armgit`: with an editable install that folder shadowed the
+    # package. The hooks run with -P, and without PYTHONPATH here.
+    work = Git(tmp_path / "work")
+    shutil.copytree(EXAMPLE, work.path)
+    work("init", "-q", "-b", "main")
+    work.commit_all("genesis")
+    bare = tmp_path / "server.git"
+    Git(tmp_path)("init", "-q", "--bare", "-b", "main", str(bare))
+    shutil.copy(REPO_ROOT / "hooks" / "pre-receive", bare / "hooks" / "pre-receive")
+    (bare / "armgit").mkdir()
+    env = {**os.environ, **GIT_ENV, "ARMGIT_PUSHER": OPS, "ARMGIT_PYTHON": sys.executable}
+    env.pop("PYTHONPATH", None)
+
+    def push() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["git", "push", str(bare), "main"],
+            cwd=work.path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    assert push().returncode == 0
+    (work.path / V2).write_text((work.path / V2).read_text().replace("8192", "9000", 1))
+    work.commit_all("tamper")
+    result = push()
+    assert result.returncode == 1
+    assert ": genome-hash-mismatch: " in result.stderr
+    assert "Traceback" not in result.stderr

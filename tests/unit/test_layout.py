@@ -36,6 +36,11 @@ PATHS: list[tuple[str, EntityId | str | None]] = [
     ("tenants/acme/instances/a_b.yaml", "invalid-name"),
     ("tenants/acme/templates/bot/versions/v1.yaml", "invalid-name"),
     ("tenants/acme/templates/bot/versions/1.0.yaml", "invalid-name"),
+    ("tenants/acme\n/tenant.yaml", "invalid-name"),  # "$" matched before a final newline
+    ("tenants/acme/environments/prod\n.yaml", "invalid-name"),
+    ("tenants/acme/templates/bot/versions/1.0.0\n.yaml", "invalid-name"),
+    (f"tenants/{'a' * 63}/tenant.yaml", EntityId("Tenant", "a" * 63)),
+    (f"tenants/{'a' * 64}/tenant.yaml", "invalid-name"),
     ("tenants/acme/instances/i-1.yml", "unexpected-file"),
     ("tenants/acme/instances/x/i-1.yaml", "unexpected-file"),
     ("tenants/acme/notes.txt", "unexpected-file"),

@@ -109,7 +109,7 @@ def command(
         previous=before,
         source_repo=source_repo,
     )
-    if result.envelope is None or result.payload is None:
+    if result.envelope is None:
         files = len({f.path for f in result.findings})
         summary = (
             f"refused: {plural(len(result.findings), 'finding')} in {plural(files, 'file')}; "
@@ -121,11 +121,9 @@ def command(
         write_atomic(out, result.envelope)
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from exc
-    tenants = result.payload["tenants"]
-    assert isinstance(tenants, dict)
     signers = ", ".join(keyid(k.public_key()) for k in private)
     click.echo(
-        f"wrote {out}: index version {result.payload['version']}, "
-        f"{plural(len(tenants), 'tenant')}, expires {result.payload['expires']}, "
+        f"wrote {out}: index version {result.version}, "
+        f"{plural(len(result.tenants), 'tenant')}, expires {result.expires}, "
         f"signed by {signers}"
     )

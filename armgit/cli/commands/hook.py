@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,26 +22,12 @@ def pre_receive() -> None:
     objects quarantined, reading only the object database. Protected branches get every rule;
     other refs are proposals and pass (CI checks them).
     """
-    from armgit.core.refupdates import parse_ref_updates
-    from armgit.hooks import open_hook_repository
-    from armgit.hooks import pre_receive as judge
+    from armgit.hookrun import pre_receive as run
 
-    try:
-        updates = parse_ref_updates(sys.stdin.buffer.read())
-    except ValueError as exc:
-        click.echo(f"armgit: {exc}", err=True)
-        sys.exit(2)
-    verdicts = judge(open_hook_repository(), updates, os.environ, datetime.now(UTC))
-    refused = False
-    for verdict in verdicts:
-        if not verdict.findings:
-            continue
-        refused = True
-        click.echo(f"armgit: refusing {verdict.update.ref}:", err=True)
-        for f in verdict.findings:
-            where = f"{f.path}:{f.line}" if f.line else f.path
-            click.echo(f"  {where}: {f.rule}: {f.message}", err=True)
-    sys.exit(1 if refused else 0)
+    code, lines = run(sys.stdin.buffer.read())
+    for line in lines:
+        click.echo(line, err=True)
+    sys.exit(code)
 
 
 @command.command(name="post-receive")

@@ -12,7 +12,7 @@ from armgit.cli.refs import entity_ref
 from armgit.core.access import Actor
 from armgit.core.authoring import EvaluationInput, Plan, Refusal, plan_promote
 from armgit.core.lifecycle import LIFECYCLE_ORDER
-from armgit.core.models.base import DIGEST_PATTERN
+from armgit.core.patterns import DIGEST_PATTERN
 from armgit.core.timeutil import format_time
 from armgit.lazyview import LazyView
 

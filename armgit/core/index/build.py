@@ -8,8 +8,7 @@ genome once (deployments and instances name it by ``template@label`` and repeat 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from armgit.core.index.assemble import TENANTS_FIELD, IndexOptions, Source, payload_head
 from armgit.core.index.policy import resolve_policy
 from armgit.core.jsondata import JsonObject, JsonValue
 from armgit.core.layout import deployment_id, named_id, template_id, tenant_id, version_id
@@ -28,49 +27,32 @@ from armgit.core.models import (
 from armgit.core.rules.state import parse_version_ref
 from armgit.core.snapshot import Snapshot
 
-PAYLOAD_KIND = "Index"
-PAYLOAD_API_VERSION = "armgit/v1"
+
+def tenant_names(snapshot: Snapshot) -> list[str]:
+    """The tenants of the registry (those with a valid tenant.yaml), sorted."""
+    return sorted(e.id.tenant for e in snapshot.of_kind("Tenant"))
 
 
-@dataclass(frozen=True, slots=True)
-class IndexOptions:
-    """What the compiler adds to the registry's content."""
+def build_tenant(snapshot: Snapshot, tenant: str) -> JsonObject:
+    """One tenant's part of the payload, ``payload["tenants"][tenant]``.
 
-    issued_at: str
-    expires: str
-    version: int = 1
-    previous: str | None = None
-    tenant: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    """Where the registry was read: repository, commit and tree (plain strings)."""
-
-    repo: str
-    commit: str = ""
-    tree: str = ""
+    Reads only the tenant's own entities: the compile cache keys this fragment by the git ids of
+    the tenant's directory and of armgit.yaml (see :mod:`armgit.store.compiled`), and a test
+    checks that a snapshot holding just those gives the same fragment.
+    """
+    return _TenantBuilder(snapshot, tenant).build()
 
 
 def build_index(snapshot: Snapshot, source: Source, options: IndexOptions) -> JsonObject:
     """The index payload. Raises ``ValueError`` if ``options.tenant`` names no tenant."""
     registry = snapshot.registry
-    tenants = sorted(e.id.tenant for e in snapshot.of_kind("Tenant"))
+    tenants = tenant_names(snapshot)
     if options.tenant is not None:
         if options.tenant not in tenants:
             raise ValueError(f"tenant {options.tenant!r} does not exist in this registry")
         tenants = [options.tenant]
-    return {
-        "apiVersion": PAYLOAD_API_VERSION,
-        "kind": PAYLOAD_KIND,
-        "registry": registry.name if registry is not None else "",
-        "source": {"repo": source.repo, "commit": source.commit, "tree": source.tree},
-        "version": options.version,
-        "issuedAt": options.issued_at,
-        "expires": options.expires,
-        "previous": options.previous,
-        "tenants": {t: _TenantBuilder(snapshot, t).build() for t in tenants},
-    }
+    head = payload_head(registry.name if registry is not None else "", source, options)
+    return {**head, TENANTS_FIELD: {t: build_tenant(snapshot, t) for t in tenants}}
 
 
 def _dump(model: Document) -> JsonObject:

@@ -6,16 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from armgit.core.models.base import (
-    Digest,
-    Document,
-    Model,
-    Name,
-    RequestType,
-    Text,
-    Timestamp,
-    described,
-)
+from armgit.core.models.base import Digest, Document, Model, Name, RequestType, Text, Timestamp
+from armgit.core.patterns import described
 
 ArmoredSignature = Annotated[
     str,

@@ -11,41 +11,19 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
+from armgit.core.patterns import (
+    DIGEST_PATTERN,
+    NAME_MAX,
+    NAME_PATTERN,
+    SEMVER_PATTERN,
+    TIME_PATTERN,
+    described,
+)
+
 API_VERSION = "armgit/v1"
 
-# pattern -> what a value must look like, in words, for findings (a regex says it badly)
-PATTERN_HINTS: dict[str, str] = {}
-
-
-def described(pattern: str, hint: str) -> str:
-    """Register the words for ``pattern`` and return it, for use inside StringConstraints."""
-    PATTERN_HINTS[pattern] = hint
-    return pattern
-
-
-NAME_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
-SEMVER_PATTERN = (
-    r"^(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)\.(?:0|[1-9][0-9]*)"
-    r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$"
-)
-DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
-TIME_PATTERN = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
-    r"(?:Z|[+-][0-9]{2}:[0-9]{2})$"
-)
-VERSION_REF_PATTERN = (
-    r"^(?:(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)/)?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?@"
-    + SEMVER_PATTERN[1:]
-)
-
-described(NAME_PATTERN, "a name: lowercase ASCII letters, digits and '-', at most 63 characters")
-described(SEMVER_PATTERN, "a SemVer label such as 1.2.0")
-described(DIGEST_PATTERN, "'sha256:' followed by 64 lowercase hex digits")
-described(TIME_PATTERN, "an RFC 3339 time with a zone, such as 2026-02-01T10:00:00Z")
-described(VERSION_REF_PATTERN, "a version reference TEMPLATE@LABEL, such as support@1.2.0")
-
 Text = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=4096)]
-Name = Annotated[str, StringConstraints(strict=True, pattern=NAME_PATTERN)]
+Name = Annotated[str, StringConstraints(strict=True, pattern=NAME_PATTERN, max_length=NAME_MAX)]
 Label = Annotated[str, StringConstraints(strict=True, pattern=SEMVER_PATTERN, max_length=128)]
 Digest = Annotated[str, StringConstraints(strict=True, pattern=DIGEST_PATTERN)]
 Timestamp = Annotated[str, StringConstraints(strict=True, pattern=TIME_PATTERN)]

@@ -6,20 +6,24 @@ from typing import Annotated, Literal
 
 from pydantic import StringConstraints
 
-from armgit.core.models.base import VERSION_REF_PATTERN, Document, Model, Name, Text, described
+from armgit.core.models.base import Document, Model, Name, Text
+from armgit.core.patterns import VERSION_REF_PATTERN, described
 
 InstanceState = Literal[
     "PROVISIONING", "ACTIVE", "PAUSED", "READONLY", "DRAINING", "QUARANTINED", "RETIRED"
 ]
-VersionRef = Annotated[str, StringConstraints(strict=True, pattern=VERSION_REF_PATTERN)]
+VersionRef = Annotated[
+    str, StringConstraints(strict=True, pattern=VERSION_REF_PATTERN, max_length=256)
+]
 SecretRef = Annotated[
     str,
     StringConstraints(
         strict=True,
         pattern=described(
-            r"^[a-z][a-z0-9+.-]*://\S{1,1024}$",
+            r"^[a-z][a-z0-9+.-]*://\S+$",
             "a secret reference such as vault://path/to/secret (never the secret itself)",
         ),
+        max_length=1024,
     ),
 ]
 

@@ -6,25 +6,15 @@ from typing import Annotated, Literal
 
 from pydantic import StringConstraints
 
-from armgit.core.models.base import (
-    Bool,
-    Document,
-    Email,
-    Model,
-    Name,
-    Text,
-    Timestamp,
-    described,
-)
+from armgit.core.models.base import Bool, Document, Email, Model, Name, Text, Timestamp
 from armgit.core.models.registry import PublicKey
+from armgit.core.patterns import described
 
 Identity = Annotated[
     str,
     StringConstraints(
         strict=True,
-        pattern=described(
-            r"^[a-z][a-z0-9-]*:\S{1,254}$", "an identity SCHEME:ID such as github:alice"
-        ),
+        pattern=described(r"^[a-z][a-z0-9-]*:\S+$", "an identity SCHEME:ID such as github:alice"),
         max_length=256,
     ),
 ]

@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from armgit.core.models.base import Bool, Document, Model, Name, Risk, Text, described
+from armgit.core.models.base import Bool, Document, Model, Name, Risk, Text
+from armgit.core.patterns import described
 
 ToolId = Annotated[
     str,

@@ -6,16 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from armgit.core.models.base import (
-    Count,
-    Document,
-    Duration,
-    Model,
-    Name,
-    RequestType,
-    Text,
-    described,
-)
+from armgit.core.models.base import Count, Document, Duration, Model, Name, RequestType, Text
+from armgit.core.patterns import described
 
 Permission = Annotated[
     str,

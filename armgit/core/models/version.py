@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from armgit.core.models.base import (
-    SEMVER_PATTERN,
     Digest,
     Document,
     Label,
@@ -18,19 +17,20 @@ from armgit.core.models.base import (
     Text,
     Timestamp,
     Url,
-    described,
 )
 from armgit.core.models.policy import ToolId
+from armgit.core.patterns import SEMVER_PATTERN, described
 
 ParentRef = Annotated[
     str,
     StringConstraints(
         strict=True,
         pattern=described(
-            r"^(?:(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?/)?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?@)?"
+            r"^(?:(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?/)?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?@)?"
             + SEMVER_PATTERN[1:],
             "a parent version: LABEL, or TEMPLATE@LABEL for another template",
         ),
+        max_length=256,
     ),
 ]
 ToolPermission = Annotated[

@@ -7,10 +7,13 @@ environment's deployments) or, where the layout does not say, by listing one dir
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from armgit.core.layout import REGISTRY_ID, EntityId
 from armgit.core.snapshot import View
+
+# An entity's data as written (no model built), or None when it cannot be read as a mapping.
+Peek = Callable[[EntityId], Mapping[str, object] | None]
 
 # kind changed -> kinds in the same tenant that may refer to it (besides layout-found ones)
 _LISTED_REFERRERS: dict[str, tuple[str, ...]] = {
@@ -26,12 +29,17 @@ _LISTED_REFERRERS: dict[str, tuple[str, ...]] = {
 
 
 def affected(
-    view: View, changed: Iterable[EntityId], deleted: Iterable[EntityId] = ()
+    view: View,
+    changed: Iterable[EntityId],
+    deleted: Iterable[EntityId] = (),
+    peek: Peek | None = None,
 ) -> set[EntityId]:
     """The changed entities and every entity whose state rules a change of them could break.
 
     ``deleted`` entities are gone, so everything that may name them is included, which for a
-    deleted policy means the versions of its tenant too.
+    deleted policy means the versions of its tenant too. With ``peek``, the instances a version
+    or deployment can affect are narrowed to those naming its template (an instance that cannot
+    be read that far stays in), so a change to one template does not re-check a tenant's fleet.
     """
     gone = set(deleted)
     scope = set(changed) | gone
@@ -50,12 +58,30 @@ def affected(
         elif kind == "Tenant":
             scope.add(REGISTRY_ID)
         for referrer in _LISTED_REFERRERS.get(kind, ()):
-            scope.update(view.ids(referrer, tenant))
+            ids = view.ids(referrer, tenant)
+            if referrer == "Instance" and kind in _BY_TEMPLATE and peek is not None:
+                named = entity_id.template if kind == "Version" else entity_id.name
+                named = named.split("/")[-1]
+                ids = [i for i in ids if _may_name(peek(i), tenant, named)]
+            scope.update(ids)
         if kind == "Policy" and entity_id in gone:
             for template in view.ids("Template", tenant):
                 scope.update(view.ids("Version", tenant, template.name))
             scope.add(EntityId("Tenant", tenant))
     return scope
+
+
+_BY_TEMPLATE = frozenset({"Version", "Deployment"})
+
+
+def _may_name(data: Mapping[str, object] | None, tenant: str, template: str) -> bool:
+    """Whether an instance (as written) may run a version of ``tenant``'s ``template``."""
+    ref = data.get("version") if data is not None else None
+    if not isinstance(ref, str) or "@" not in ref:
+        return True  # unreadable or malformed: its own check will say, keep it in scope
+    head = ref.partition("@")[0]
+    other_tenant, _, name = head.rpartition("/")
+    return name == template and other_tenant in ("", tenant)
 
 
 def _deployments_of(view: View, tenant: str, template: str) -> list[EntityId]:

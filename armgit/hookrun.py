@@ -1,0 +1,56 @@
+"""What the installed git hooks run: ``python -P -m armgit.hookrun NAME``.
+
+The same checks as ``armgit hook NAME``, without the command line's start-up (click and the
+command table): on a small push, start-up is most of what the server hook costs. ``-P`` keeps
+the interpreter off the current directory, which in a bare repository holds armgit's caches in a
+directory named ``armgit``. Any failure refuses the push (fail closed) with a one-line message.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC, datetime
+
+
+def pre_receive(stdin: bytes) -> tuple[int, list[str]]:
+    """Judge a push's ref updates (``<old> <new> <ref>`` lines): (exit code, lines for the
+    pusher). Exit 1 refuses the push; 2 is a failure of the hook itself, which refuses too."""
+    from armgit.core.refupdates import parse_ref_updates
+    from armgit.hooks import open_hook_repository, refusal_lines
+    from armgit.hooks import pre_receive as judge
+
+    try:
+        updates = parse_ref_updates(stdin)
+    except ValueError as exc:
+        return 2, [f"armgit: {exc}"]
+    verdicts = judge(open_hook_repository(), updates, os.environ, datetime.now(UTC))
+    lines = refusal_lines(verdicts)
+    return (1 if lines else 0), lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args != ["pre-receive"]:  # the other hooks are not on a push's critical path
+        from armgit.cli.main import main as cli
+
+        cli(["hook", *args])
+        return 0
+    # pydantic looks for plugins in every installed distribution's entry points when the
+    # first model is built (tens of ms); the hook's validation uses none (set it to "" to scan)
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    from armgit.errors import ArmgitError
+
+    try:
+        code, lines = pre_receive(sys.stdin.buffer.read())
+    except ArmgitError as exc:
+        code, lines = 2, [f"armgit: {exc}; the push is refused"]
+    except Exception as exc:  # fail closed, and say so without a traceback
+        code, lines = 2, [f"armgit: internal error ({type(exc).__name__}: {exc}); refused"]
+    for line in lines:
+        print(line, file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Which entities a change can affect: instances narrowed to the changed template by peeking."""
+
+from __future__ import annotations
+
+import pytest
+
+from armgit.core.layout import EntityId, deployment_id, named_id, version_id
+from armgit.core.rules.scope import affected
+from armgit.lazyview import LazyView
+from armgit.store.memory import MemoryTree
+from tests.unit.helpers import INSTANCE, T, example_files
+
+OTHER = f"{T}/instances/other-1.yaml"
+ODD = f"{T}/instances/odd-1.yaml"
+
+
+def _view() -> LazyView:
+    files = example_files()
+    base = files[INSTANCE].decode()
+    files[OTHER] = (
+        base.replace("support-prod-1", "other-1")
+        .replace("customer-support@2.0.0", "billing@1.0.0")
+        .encode()
+    )
+    files[ODD] = (
+        base.replace("support-prod-1", "odd-1")
+        .replace("version: customer-support@2.0.0", "version: 42")
+        .encode()
+    )
+    return LazyView(MemoryTree(files))
+
+
+def _instances(scope: set[EntityId]) -> list[str]:
+    return sorted(i.name for i in scope if i.kind == "Instance")
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        version_id("arm-dev", "customer-support", "2.0.0"),
+        deployment_id("arm-dev", "prod", "customer-support"),
+    ],
+    ids=["version", "deployment"],
+)
+def test_peek_narrows_instances_to_the_template(changed: EntityId) -> None:
+    view = _view()
+    assert _instances(affected(view, [changed])) == ["odd-1", "other-1", "support-prod-1"]
+    # other-1 runs another template; odd-1 cannot be read that far, so it stays in
+    assert _instances(affected(view, [changed], peek=view.peek)) == ["odd-1", "support-prod-1"]
+
+
+def test_other_kinds_still_reach_every_instance() -> None:
+    view = _view()
+    scope = affected(view, [named_id("Environment", "arm-dev", "prod")], peek=view.peek)
+    assert _instances(scope) == ["odd-1", "other-1", "support-prod-1"]
+
+
+def test_a_deleted_version_reaches_the_instances_naming_its_template() -> None:
+    view = _view()
+    gone = version_id("arm-dev", "billing", "1.0.0")
+    assert _instances(affected(view, [], [gone], peek=view.peek)) == ["odd-1", "other-1"]
