@@ -155,3 +155,26 @@ def select(
 
 def _escaped(text: str) -> bytes:
     return json.dumps(text, ensure_ascii=False)[1:-1].encode()
+
+
+def write_all(fd: int, chunks: Iterable[bytes | memoryview]) -> None:
+    """Write every chunk to ``fd`` in order, many at a time (``writev``), without joining them."""
+    batch: list[bytes | memoryview] = []
+    for chunk in chunks:
+        if len(chunk):
+            batch.append(chunk)
+        if len(batch) >= 512:
+            _writev(fd, batch)
+            batch = []
+    _writev(fd, batch)
+
+
+def _writev(fd: int, batch: list[bytes | memoryview]) -> None:
+    writev = getattr(os, "writev", None)
+    while batch:
+        written = os.write(fd, batch[0]) if writev is None else writev(fd, batch)
+        while batch and written >= len(batch[0]):  # drop what was written, keep the rest
+            written -= len(batch[0])
+            batch = batch[1:]
+        if batch and written:
+            batch[0] = memoryview(batch[0])[written:]

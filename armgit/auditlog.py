@@ -12,11 +12,22 @@ The CRC-32 covers the rest of the block (header line and records). New blocks ar
 one ``write``; a torn or garbled block fails its check and only that commit is derived again; a
 file that needs repair is rewritten atomically. A cache that cannot be read or written is never
 an error.
+
+Checking every block's CRC means reading the whole file (tens of MB at 10,000 commits), so a
+side file (``.idx``) remembers the blocks' places once they were checked, together with the
+file's size, inode and change times (like git's index trusts a file's ``stat``): while the file
+is unchanged since, it is mapped and its blocks taken from the side file without reading them.
+Any other write to the file (a torn append, an edit) changes its ``stat`` and the next run
+checks every block again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import mmap
+import os
+import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,16 +99,22 @@ class RecordLog:
         self.blocks: dict[str, Block] = {}
         self._new: list[bytes] = []
         self._rewrite = False
+        self._where: dict[str, tuple[int, int]] = {}  # commit -> its records' place in the file
+        self._end = 0  # where the last checked block of the file ends
         if path is not None:
             self._load(path)
 
     def _load(self, path: Path) -> None:
         try:
-            data = path.read_bytes()
+            with path.open("rb") as handle:
+                stat = os.fstat(handle.fileno())
+                if self._load_indexed(handle.fileno(), stat):
+                    return
+                data = _map(handle.fileno(), stat.st_size)
         except OSError:
             self._rewrite = True
             return
-        if not data.startswith(self._header):
+        if data[: len(self._header)] != self._header:
             self._rewrite = True
             return
         view = memoryview(data)
@@ -109,7 +126,73 @@ class RecordLog:
                 self._rewrite = True  # the rest cannot be framed: those commits are derived again
                 return
             self.blocks[block[0].commit] = block[0]
+            self._where[block[0].commit] = (newline + 1, block[1])
             pos = block[1]
+        self._end = pos
+        self._write_index(stat)
+
+    def _load_indexed(self, fd: int, stat: os.stat_result) -> bool:
+        """Take the blocks from the side file if it describes the file as it is now."""
+        assert self._path is not None
+        try:
+            index = _index_path(self._path).read_bytes()
+        except OSError:
+            return False
+        head, _, body = index.partition(b"\n")
+        fields = head.split(b" ")
+        if len(fields) != 4 or fields[:2] != [b"armgit-audit-index", b"1"]:
+            return False
+        if fields[2] != _stamp(stat, self._header) or fields[3] != b"%08x" % zlib.crc32(body):
+            return False
+        data = _map(fd, stat.st_size)
+        if data[: len(self._header)] != self._header:
+            return False
+        view = memoryview(data)
+        blocks: dict[str, Block] = {}
+        where: dict[str, tuple[int, int]] = {}
+        end = len(self._header)
+        try:
+            for line in body.decode("ascii").splitlines():
+                commit, parent, time, count, start, stop = line.split(" ")
+                first, last = int(start), int(stop)
+                blocks[commit] = Block(
+                    commit,
+                    "" if parent == "-" else parent,
+                    "" if time == "-" else time,
+                    int(count),
+                    view[first:last],
+                )
+                where[commit] = (first, last)
+                end = max(end, last)
+        except (ValueError, UnicodeDecodeError):
+            return False
+        if end != stat.st_size:
+            return False
+        self.blocks, self._where, self._end = blocks, where, end
+        return True
+
+    def _write_index(self, stat: os.stat_result) -> None:
+        """Remember where the blocks are, for the file as ``stat`` describes it."""
+        assert self._path is not None
+        lines = []
+        for commit, (start, stop) in self._where.items():
+            b = self.blocks[commit]
+            lines.append(f"{commit} {b.parent or '-'} {b.time or '-'} {b.count} {start} {stop}\n")
+        body = "".join(lines).encode("ascii")
+        head = b"armgit-audit-index 1 %s %08x\n" % (_stamp(stat, self._header), zlib.crc32(body))
+        target = _index_path(self._path)
+        try:
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(head + body)
+                os.replace(tmp, target)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        except OSError:
+            return
 
     def parent_of(self, commit: str) -> str | None:
         """The commit's first parent ("" for a root) if the cache knows the commit."""
@@ -133,6 +216,7 @@ class RecordLog:
         raw = encode_block(commit, parent, time, lines, count)
         body = memoryview(raw)[len(raw) - len(lines) :]
         self.blocks[commit] = Block(commit, parent, time, count, body)
+        self._where.pop(commit, None)
         self._new.append(raw)
 
     def save(self) -> None:
@@ -141,16 +225,56 @@ class RecordLog:
         try:
             if self._rewrite:
                 parts = [self._header]
+                where: dict[str, tuple[int, int]] = {}
+                size = len(self._header)
                 for b in self.blocks.values():
                     parts.append(encode_block(b.commit, b.parent, b.time, bytes(b.lines), b.count))
+                    size += len(parts[-1])
+                    where[b.commit] = (size - len(b.lines), size)
                 write_atomic(self._path, b"".join(parts))
+                self._where = where
+                stat = os.stat(self._path)
             else:
                 with self._path.open("ab") as handle:
+                    size = handle.tell()
+                    intact = size == self._end
+                    for raw in self._new:
+                        commit = raw[9 : raw.index(b" ", 9)].decode("ascii")
+                        size += len(raw)
+                        stop = size
+                        start = stop - len(self.blocks[commit].lines)
+                        self._where[commit] = (start, stop)
                     handle.write(b"".join(self._new))
+                    handle.flush()
+                    stat = os.fstat(handle.fileno())
+                if not intact:  # written to by someone else since: check it all next time
+                    with contextlib.suppress(OSError):
+                        _index_path(self._path).unlink()
+                    self._new = []
+                    return
         except OSError:
             return
+        self._end = stat.st_size
         self._new = []
         self._rewrite = False
+        self._write_index(stat)
+
+
+def _index_path(path: Path) -> Path:
+    return path.with_name(path.name + ".idx")
+
+
+def _stamp(stat: os.stat_result, header: bytes) -> bytes:
+    """What changes when the file is written to, and the code fingerprint of its header."""
+    code = header.split(b" ")[2].rstrip(b"\n")
+    return b"%d:%d:%d:%d:%s" % (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, code)
+
+
+def _map(fd: int, size: int) -> bytes:
+    """The file's bytes, mapped rather than read (only the pages used are read)."""
+    if size == 0:
+        return b""
+    return mmap.mmap(fd, size, access=mmap.ACCESS_READ)  # type: ignore[return-value]
 
 
 def _block(data: bytes, view: memoryview, pos: int, newline: int) -> tuple[Block, int] | None:

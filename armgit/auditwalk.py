@@ -21,7 +21,7 @@ from pathlib import Path
 import pygit2
 
 from armgit.core.access import Actor, find_operator
-from armgit.core.audit import ChangeRecord, Draft, derive_changes
+from armgit.core.audit import Binding, ChangeRecord, Draft, derive_changes
 from armgit.core.content import parse_content
 from armgit.core.layout import EntityId
 from armgit.core.models import Approval
@@ -164,6 +164,8 @@ class _Walk:
         self._approvals_dir = f"tenants/{tenant}/approvals/"
         self._operators_dir = f"tenants/{tenant}/operators/"
         self._operators: dict[str, str | None] = {}  # email -> operator, at the current files
+        # (subject, digest) -> {approval id -> change.to}: self.approvals indexed
+        self._by_subject: dict[tuple[str, str], dict[str, str | None]] = {}
 
     def derive(self, meta: Meta, over: dict[str, FileEntry | None]) -> list[Keyed]:
         changed = [p for p, e in over.items() if e is not None]
@@ -177,22 +179,12 @@ class _Walk:
                 keyed.append((entity_id, i, draft))
         if not keyed:
             return []
-        approvals = self._after(over) if any(d.binding for _, _, d in keyed) else {}
+        changes = self._changes(over) if any(d.binding for _, _, d in keyed) else {}
         operator = self._operator(base if meta.parent else head, meta.author, not meta.parent)
         out = []
         for entity_id, i, draft in keyed:
-            names: tuple[str, ...] = ()
             binding = draft.binding
-            if binding is not None:
-                names = tuple(
-                    sorted(
-                        name
-                        for name, (subject, digest, to) in approvals.items()
-                        if subject == binding.subject
-                        and digest == binding.digest
-                        and binding.admits_change(to)
-                    )
-                )
+            names = self._admitting(binding, changes) if binding is not None else ()
             record = ChangeRecord(
                 type=draft.type,
                 tenant=draft.tenant,
@@ -219,13 +211,33 @@ class _Walk:
             self._operators[email] = name
         return self._operators[email]
 
-    def _after(self, over: dict[str, FileEntry | None]) -> Approvals:
-        changes = {p: e for p, e in over.items() if p.startswith(self._approvals_dir)}
-        if not changes:
-            return self.approvals
-        after = dict(self.approvals)
-        self._update(after, changes)
-        return after
+    def _changes(self, over: dict[str, FileEntry | None]) -> dict[str, Approval | None]:
+        """This commit's approval files: name -> the APPROVE statement (``None``: gone)."""
+        found: dict[str, Approval | None] = {}
+        for path, entry in over.items():
+            if path.startswith(self._approvals_dir):
+                name = path[len(self._approvals_dir) :]
+                if "/" not in name and name.endswith(".yaml"):
+                    found[name[: -len(".yaml")]] = self._approve(entry)
+        return found
+
+    def _admitting(self, binding: Binding, changes: dict[str, Approval | None]) -> tuple[str, ...]:
+        """The APPROVE statements after this commit that admit ``binding``'s change."""
+        names = [
+            name
+            for name, to in self._by_subject.get((binding.subject, binding.digest), {}).items()
+            if name not in changes and binding.admits_change(to)
+        ]
+        for name, model in changes.items():
+            if model is not None:
+                s = model.statement
+                if (
+                    s.subject.ref == binding.subject
+                    and s.digest == binding.digest
+                    and binding.admits_change(s.change.to)
+                ):
+                    names.append(name)
+        return tuple(sorted(names))
 
     def apply(self, over: dict[str, FileEntry | None]) -> None:
         for path, entry in over.items():
@@ -235,27 +247,26 @@ class _Walk:
                 self.files[path] = entry
             if path.startswith(self._operators_dir):
                 self._operators.clear()
-        self._update(
-            self.approvals, {p: e for p, e in over.items() if p.startswith(self._approvals_dir)}
-        )
-
-    def _update(self, approvals: Approvals, changes: dict[str, FileEntry | None]) -> None:
-        for path, entry in changes.items():
-            name = path[len(self._approvals_dir) :]
-            if "/" in name or not name.endswith(".yaml"):
-                continue
-            name = name[: -len(".yaml")]
-            approvals.pop(name, None)
-            if entry is None or entry.mode not in _BLOB_MODES:
-                continue
-            parsed = self.cache.get(entry.oid)
-            if parsed is None:
-                parsed = parse_content(bytes(self.repo.odb.read(entry.oid)[1]))
-                self.cache.put(entry.oid, parsed)
-            model = parsed.model
-            if isinstance(model, Approval) and model.statement.decision == "APPROVE":
+        for name, model in self._changes(over).items():
+            gone = self.approvals.pop(name, None)
+            if gone is not None:
+                del self._by_subject[gone[:2]][name]
+            if model is not None:
                 s = model.statement
-                approvals[name] = (s.subject.ref, s.digest, s.change.to)
+                self.approvals[name] = (s.subject.ref, s.digest, s.change.to)
+                self._by_subject.setdefault((s.subject.ref, s.digest), {})[name] = s.change.to
+
+    def _approve(self, entry: FileEntry | None) -> Approval | None:
+        if entry is None or entry.mode not in _BLOB_MODES:
+            return None
+        parsed = self.cache.get(entry.oid)
+        if parsed is None:
+            parsed = parse_content(bytes(self.repo.odb.read(entry.oid)[1]))
+            self.cache.put(entry.oid, parsed)
+        model = parsed.model
+        if isinstance(model, Approval) and model.statement.decision == "APPROVE":
+            return model
+        return None
 
 
 _BLOB_MODES = frozenset({0o100644, 0o100755, 0o120000})

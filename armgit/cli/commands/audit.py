@@ -70,7 +70,7 @@ def command(
       armgit audit --tenant arm-dev --since 2026-02-01 --until 2026-02-28 --format csv
     """
     # imports stay lean: when every commit is cached, neither models nor pygit2 are loaded
-    from armgit.auditfast import cached_blocks, select
+    from armgit.auditfast import cached_blocks, select, write_all
     from armgit.core.moment import parse_moment
     from armgit.core.timeutil import format_time
 
@@ -97,8 +97,14 @@ def command(
     )
     if fmt == "json":
         out = sys.stdout.buffer
-        out.write(b"".join(lines))
         out.flush()
+        try:
+            fd = out.fileno()
+        except (AttributeError, OSError, ValueError):  # not a file (click's test runner)
+            out.write(b"".join(lines))
+            out.flush()
+        else:
+            write_all(fd, lines)
         sys.exit(0)
     records = [json.loads(line) for chunk in lines for line in bytes(chunk).splitlines()]
     if fmt == "csv":
