@@ -80,14 +80,16 @@ def audit_history(
     *,
     cache_dir: Path | None = None,
     content: Callable[[int], ContentCache] | None = None,
+    log: RecordLog | None = None,
 ) -> AuditRun:
     """Every record of ``head``'s first-parent history, in commit order then by target.
 
     ``cache_dir`` (e.g. ``<gitdir>/armgit/audit``) keeps computed records; ``None`` keeps none.
     ``content(n)`` gives the parsed-content cache when ``n`` commits must be derived (asked only
-    if some must).
+    if some must). ``log`` is the cache file of ``cache_dir`` if it was read already.
     """
-    log = RecordLog(cache_file(cache_dir, prefix) if cache_dir is not None else None)
+    if log is None:
+        log = RecordLog(cache_file(cache_dir, prefix) if cache_dir is not None else None)
     head_id = str(head.id)
     blocks = log.chain(head_id)
     if blocks is not None:
@@ -196,9 +198,12 @@ def _walk(
         snapshots.save_walk(after, final)
 
 
-def read_audit(repo: str | Path | None = None, rev: str | None = None) -> AuditRun:
+def read_audit(
+    repo: str | Path | None = None, rev: str | None = None, log: RecordLog | None = None
+) -> AuditRun:
     """The records of the registry at ``repo`` (default: here) on branch ``rev`` (default: the
-    first protected branch that exists, else HEAD), using and updating the repository's caches."""
+    first protected branch that exists, else HEAD), using and updating the repository's caches
+    (``log``: the cache file already read, used if it is this registry's)."""
     located = locate_registry(repo)
     head = head_commit(located, rev)
     opened: list[ContentCache] = []
@@ -209,8 +214,11 @@ def read_audit(repo: str | Path | None = None, rev: str | None = None) -> AuditR
         opened.append(ContentCache(path))
         return opened[-1]
 
+    cache_dir = cache_dir_for(located.repo)
+    if log is not None and (cache_dir is None or log.path != cache_file(cache_dir, located.prefix)):
+        log = None
     run = audit_history(
-        located.repo, head, located.prefix, cache_dir=cache_dir_for(located.repo), content=content
+        located.repo, head, located.prefix, cache_dir=cache_dir, content=content, log=log
     )
     for cache in opened:
         cache.save()

@@ -35,8 +35,11 @@ _FIELDS = re.compile(
 )
 
 
-def cached_blocks(repo: str | None, rev: str | None) -> list[Block] | None:
-    """The cached records of the branch, root first, or ``None`` if not all are cached."""
+def cached_blocks(
+    repo: str | None, rev: str | None, opened: list[RecordLog] | None = None
+) -> list[Block] | None:
+    """The cached records of the branch, root first, or ``None`` if not all are cached (the
+    cache file read, if any, is appended to ``opened`` for the caller to reuse)."""
     if os.environ.get("ARMGIT_NO_CACHE") or any(name in os.environ for name in _GIT_ENV):
         return None
     root = Path(repo if repo is not None else ".").absolute()
@@ -50,7 +53,10 @@ def cached_blocks(repo: str | None, rev: str | None) -> list[Block] | None:
     head = _head(git_dir, prefix, rev)
     if head is None:
         return None
-    return RecordLog(cache_file(git_dir / "armgit" / "audit", prefix)).chain(head)
+    log = RecordLog(cache_file(git_dir / "armgit" / "audit", prefix))
+    if opened is not None:
+        opened.append(log)
+    return log.chain(head)
 
 
 def _head(git_dir: Path, prefix: str, rev: str | None) -> str | None:

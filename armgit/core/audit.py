@@ -26,7 +26,6 @@ from armgit.core.models import (
 )
 from armgit.core.rules.change import entity_digest
 from armgit.core.snapshot import View
-from armgit.crypto.sshkeys import SshKeyError, parse_public_key
 
 # kind -> the word its generic records start with (TEMPLATE_CREATED, ...)
 _WORDS = {
@@ -373,6 +372,9 @@ def _added_removed(before: object, after: object) -> JsonObject:
 
 
 def _fingerprint(line: str) -> str:
+    # imported here: cryptography takes tens of ms to load, and few changes touch an SSH key
+    from armgit.crypto.sshkeys import SshKeyError, parse_public_key
+
     try:
         return parse_public_key(line).fingerprint
     except SshKeyError:

@@ -365,3 +365,32 @@ def test_walk_per_tenant_gives_the_records_of_commit_by_commit(
     assert list(walked.lines()) == list(one_by_one.lines())
     assert {x.type for x in walked.records} >= {"APPROVAL_DECIDED", "REGISTRY_CREATED"}
     assert any(x.approvals for x in walked.records)
+
+
+@pytest.mark.parametrize("damage", ["garble", "truncate", "delete", "stale"])
+def test_side_index_is_only_a_shortcut(tmp_path: Path, damage: str) -> None:
+    r = fresh(tmp_path, 10)
+    expected = read_audit(r.path).records
+    path = cache_file(r)
+    index = path.with_name(path.name + ".idx")
+    data = index.read_bytes()
+    if damage == "garble":
+        middle = len(data) // 2
+        index.write_bytes(data[:middle] + b"9" + data[middle + 1 :])
+    elif damage == "truncate":
+        index.write_bytes(data[: len(data) // 2])
+    elif damage == "delete":
+        index.unlink()
+    else:  # the log rewritten with the same size: its stat no longer matches the index
+        log = path.read_bytes()
+        middle = len(log) // 2
+        path.write_bytes(log[:middle] + b"\x00garbage\xff" + log[middle + 10 :])
+    rerun = read_audit(r.path)
+    assert rerun.records == expected
+    if damage == "stale":  # the damaged block fails its check and is derived again
+        assert rerun.computed >= 1
+    else:
+        assert rerun.computed == 0
+    healed = read_audit(r.path)
+    assert (healed.records, healed.computed) == (expected, 0)
+    assert index.is_file()

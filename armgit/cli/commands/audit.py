@@ -16,7 +16,7 @@ from armgit.cli.options import format_option, repo_option
 from armgit.core.record_types import RECORD_TYPES
 
 if TYPE_CHECKING:
-    from armgit.auditlog import Block
+    from armgit.auditlog import Block, RecordLog
 
 
 @click.command(name="audit")
@@ -84,9 +84,10 @@ def command(
         from armgit.cli.refs import entity_ref
 
         target = entity_ref(target).ref
-    blocks = cached_blocks(repo, rev)
+    opened: list[RecordLog] = []
+    blocks = cached_blocks(repo, rev, opened)
     if blocks is None:
-        blocks = _derive(repo, rev)
+        blocks = _derive(repo, rev, opened[0] if opened else None)
     lines = select(
         blocks,
         tenant=tenant,
@@ -137,13 +138,18 @@ def command(
     sys.exit(0)
 
 
-def _derive(repo: str | None, rev: str | None) -> list[Block]:
-    """Derive what the cache lacks (and remember the default branch for the lean path)."""
+def _derive(repo: str | None, rev: str | None, log: RecordLog | None) -> list[Block]:
+    """Derive what the cache lacks (and remember the default branch for the lean path);
+    ``log`` is the cache file as the lean path read it, if it did."""
+    import os
+
+    # pydantic's plugin scan reads every installed distribution's metadata: none is used here
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from armgit.audit import read_audit
     from armgit.auditfast import remember_branches
     from armgit.history import locate_registry, protected_branches
 
-    run = read_audit(repo, rev)
+    run = read_audit(repo, rev, log)
     if rev is None:
         located = locate_registry(repo)
         found = protected_branches(located)
