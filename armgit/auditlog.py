@@ -24,6 +24,7 @@ checks every block again.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import mmap
 import os
@@ -37,6 +38,7 @@ from armgit.store.atomic import write_atomic
 FORMAT = 2
 _CODE = (
     "audit.py",
+    "auditderive.py",
     "auditlog.py",
     "auditwalk.py",
     "core/audit.py",
@@ -59,6 +61,7 @@ class Block:
     lines: memoryview
 
 
+@functools.cache
 def code_fingerprint() -> str:
     """A digest of the source files the cached records depend on."""
     package = Path(__file__).resolve().parent
