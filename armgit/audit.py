@@ -102,9 +102,10 @@ def audit_history(
     if complete and len(missing) <= _WALK_COMMITS:
         cache = content(len(missing)) if content else ContentCache(None)
         deriver = CommitDeriver(repo, prefix, cache, approvals)
+        diffs = first_parent_diffs(git_dir, missing, prefix)  # one git process for them all
         for logged in missing:
             commit = repo[logged.id].peel(pygit2.Commit)
-            records = deriver.derive(commit)
+            records = deriver.derive(commit, diffs.get(logged.id, []))
             lines = b"".join(to_line(r) for r in records)
             log.add(
                 logged.id, logged.parent, records[0].time if records else "", lines, len(records)

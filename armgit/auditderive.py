@@ -21,7 +21,7 @@ from armgit.auditwalk import Approvals, Keyed
 from armgit.core.access import Actor, find_operator
 from armgit.core.audit import ChangeRecord, Draft, derive_changes
 from armgit.core.content import parse_content
-from armgit.core.layout import REGISTRY_ID
+from armgit.core.layout import REGISTRY_FILE, REGISTRY_ID
 from armgit.core.models import Approval
 from armgit.core.snapshot import View
 from armgit.core.timeutil import format_time
@@ -29,6 +29,7 @@ from armgit.enforce import changed_paths, classify, registry_tree, view_of
 from armgit.history import commit_time
 from armgit.store.atomic import write_atomic
 from armgit.store.cache import ContentCache
+from armgit.store.gitcli import RawChange
 from armgit.store.tree import GitTree
 
 
@@ -44,11 +45,22 @@ class CommitDeriver:
         self.approvals = ApprovalIndex(repo, content, snapshots)
         self._operators: dict[tuple[str, str, str], str | None] = {}
 
-    def derive(self, commit: pygit2.Commit) -> list[ChangeRecord]:
+    def derive(
+        self, commit: pygit2.Commit, changes: list[RawChange] | None = None
+    ) -> list[ChangeRecord]:
+        """The commit's records; ``changes``: its files changed against its first parent, as
+        ``git diff-tree`` listed them (else pygit2 diffs the trees, slower on a large tree)."""
         parent = commit.parents[0] if commit.parents else None
         before = registry_tree(self.repo, parent, self.prefix)
         after = registry_tree(self.repo, commit, self.prefix)
-        changed, deleted = changed_paths(before, after)
+        if changes is not None and before is not None and after is not None:
+            governed = [
+                c for c in changes if c.path == REGISTRY_FILE or c.path.startswith("tenants/")
+            ]
+            changed = [c.path for c in governed if c.oid]
+            deleted = [c.path for c in governed if not c.oid]
+        else:
+            changed, deleted = changed_paths(before, after)
         touched = classify(changed, deleted)
         base, head = view_of(before, self.content), view_of(after, self.content)
         drafts: list[Draft] = []
