@@ -3,55 +3,74 @@
 Each commit is compared with its first parent (a merge with its first parent, so a merged pull
 request shows up as the merge commit's records). Records for a commit depend on nothing but the
 commit (its tree, its first parent's tree, its metadata), so they are cached by commit id in
-``<gitdir>/armgit/audit/`` and never recomputed: a new commit costs only its own diff.
+``<gitdir>/armgit/audit/`` (:mod:`armgit.auditlog`) and never recomputed. A long history is
+derived by :mod:`armgit.auditwalk` (one walk per tenant over ``git diff-tree``'s changes, in
+parallel); a few new commits are derived here, each from its own tree diff.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import zlib
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import cast
 
 import pygit2
 
-from armgit.core.access import Actor, find_operator
-from armgit.core.audit import ChangeRecord, Draft, derive_changes
-from armgit.core.content import parse_content
+from armgit.auditderive import CommitDeriver, Snapshots
+from armgit.auditlog import Block, RecordLog, cache_file
+from armgit.auditwalk import Approvals, Keyed, Meta, TenantJob, merge_commit, to_line, walk_tenants
+from armgit.core.audit import ChangeRecord
 from armgit.core.jsondata import JsonObject
-from armgit.core.models import Approval
-from armgit.core.snapshot import View
+from armgit.core.layout import REGISTRY_FILE
 from armgit.core.timeutil import format_time
-from armgit.enforce import changed_paths, classify, registry_tree, view_of
-from armgit.history import commit_time, head_commit, locate_registry
-from armgit.store.atomic import write_atomic
+from armgit.enforce import registry_tree
+from armgit.history import head_commit, locate_registry
 from armgit.store.cache import ContentCache, cache_path
-from armgit.store.tree import GitTree
+from armgit.store.gitcli import LoggedCommit, RawChange, first_parent_diffs, first_parent_log
 
-_FORMAT = 1
-_FEW_COMMITS = 50
-_CODE = (
-    "audit.py",
-    "core/audit.py",
-    "core/content.py",
-    "core/yamldata.py",
-    "core/layout.py",
-    "core/access.py",
-    "core/models",
-)
+_FEW_COMMITS = 50  # more to derive: open the content cache
+_WALK_COMMITS = 200  # more to derive: walk the whole history per tenant instead
 
 
-@dataclass
 class AuditRun:
     """The records of a branch, oldest commit first, and how much work it took."""
 
-    records: list[ChangeRecord] = field(default_factory=list)
-    commits: int = 0
-    computed: int = 0  # commits whose records were derived in this run (not read from the cache)
+    def __init__(self, blocks: list[Block], computed: int) -> None:
+        self.blocks = blocks
+        self.commits = len(blocks)
+        self.computed = computed  # commits whose records were derived in this run
+
+    def lines(self) -> Iterator[bytes]:
+        """Every record as a line of ``--format json`` (with its newline)."""
+        for block in self.blocks:
+            if block.count:
+                yield from bytes(block.lines).splitlines(keepends=True)
+
+    @cached_property
+    def records(self) -> list[ChangeRecord]:
+        return [record_of(json.loads(line)) for line in self.lines()]
+
+
+def record_of(data: dict[str, object]) -> ChangeRecord:
+    """A record from its JSON form (what :meth:`ChangeRecord.to_json` gave)."""
+    approvals = data["approvals"]
+    operator = data["operator"]
+    assert isinstance(approvals, list)
+    return ChangeRecord(
+        type=str(data["type"]),
+        tenant=str(data["tenant"]),
+        target=str(data["target"]),
+        commit=str(data["commit"]),
+        time=str(data["time"]),
+        author=str(data["author"]),
+        operator=operator if isinstance(operator, str) else None,
+        payload=cast(JsonObject, data["payload"]),
+        approvals=tuple(str(a) for a in approvals),
+    )
 
 
 def audit_history(
@@ -61,56 +80,131 @@ def audit_history(
     *,
     cache_dir: Path | None = None,
     content: Callable[[int], ContentCache] | None = None,
+    log: RecordLog | None = None,
 ) -> AuditRun:
     """Every record of ``head``'s first-parent history, in commit order then by target.
 
     ``cache_dir`` (e.g. ``<gitdir>/armgit/audit``) keeps computed records; ``None`` keeps none.
     ``content(n)`` gives the parsed-content cache when ``n`` commits must be derived (asked only
-    if some must).
+    if some must). ``log`` is the cache file of ``cache_dir`` if it was read already.
     """
-    store = RecordStore(cache_dir / _file_name(prefix) if cache_dir is not None else None)
-    deriver: _CommitDeriver | None = None
-    run = AuditRun()
-    chain = _chain(repo, head, store)
-    for key in chain:
-        run.commits += 1
-        records = store.get(key)
-        if records is None:
-            if deriver is None:
-                missing = sum(1 for k in chain if not store.has(k))
-                cache = content(missing) if content else ContentCache(None)
-                deriver = _CommitDeriver(repo, prefix, cache)
-            commit = repo[key].peel(pygit2.Commit)
-            records = deriver.derive(commit)
-            store.add(key, records, _first_parent(commit))
-            run.computed += 1
-        run.records += records
-    store.save()
-    return run
+    if log is None:
+        log = RecordLog(cache_file(cache_dir, prefix) if cache_dir is not None else None)
+    head_id = str(head.id)
+    blocks = log.chain(head_id)
+    if blocks is not None:
+        return AuditRun(blocks, 0)
+    git_dir = Path(repo.path)
+    newest_first, complete = _uncached(log, git_dir, head_id)
+    missing = [c for c in newest_first if c.id not in log.blocks]
+    missing.reverse()
+    approvals = Snapshots(cache_dir, prefix)
+    if complete and len(missing) <= _WALK_COMMITS:
+        cache = content(len(missing)) if content else ContentCache(None)
+        deriver = CommitDeriver(repo, prefix, cache, approvals)
+        diffs = first_parent_diffs(git_dir, missing, prefix)  # one git process for them all
+        for logged in missing:
+            commit = repo[logged.id].peel(pygit2.Commit)
+            records = deriver.derive(commit, diffs.get(logged.id, []))
+            lines = b"".join(to_line(r) for r in records)
+            log.add(
+                logged.id, logged.parent, records[0].time if records else "", lines, len(records)
+            )
+        deriver.approvals.save()
+    else:
+        if complete:  # the walk needs the whole history from the root
+            newest_first = list(first_parent_log(git_dir, head_id))
+        _walk(repo, prefix, newest_first[::-1], log, content, approvals)
+    log.save()
+    blocks = log.chain(head_id)
+    assert blocks is not None
+    return AuditRun(blocks, len(missing))
 
 
-def _chain(repo: pygit2.Repository, head: pygit2.Commit, store: RecordStore) -> list[str]:
-    """The first-parent chain from the root to ``head``, as commit ids; parents already known to
-    the cache are looked up there, without loading commits."""
-    chain = []
-    commit_id = str(head.id)
-    while commit_id:
-        chain.append(commit_id)
-        parent = store.parent_of(commit_id)
-        if parent is None:
-            parent = _first_parent(repo[commit_id].peel(pygit2.Commit))
-        commit_id = parent
-    chain.reverse()
-    return chain
+def _uncached(log: RecordLog, git_dir: Path, head: str) -> tuple[list[LoggedCommit], bool]:
+    """The commits from ``head`` back to the newest one whose whole chain is cached (newest
+    first), and whether one was found (else: the whole history)."""
+    found: list[LoggedCommit] = []
+    stream = first_parent_log(git_dir, head)
+    try:
+        for logged in stream:
+            if logged.id in log.blocks and log.chain(logged.id) is not None:
+                return found, True
+            found.append(logged)
+            if logged.id in log.blocks:  # cached, but not its ancestors: read everything
+                found += stream
+                break
+    finally:
+        if isinstance(stream, Iterator):
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+    return found, False
 
 
-def _first_parent(commit: pygit2.Commit) -> str:
-    return str(commit.parent_ids[0]) if commit.parent_ids else ""
+def _walk(
+    repo: pygit2.Repository,
+    prefix: str,
+    chain: list[LoggedCommit],
+    log: RecordLog,
+    content: Callable[[int], ContentCache] | None,
+    snapshots: Snapshots,
+) -> None:
+    """Derive the uncached commits of ``chain`` (root first) with one walk per tenant."""
+    git_dir = Path(repo.path)
+    wanted = frozenset(i for i, c in enumerate(chain) if c.id not in log.blocks)
+    metas = [
+        Meta(c.id, c.parent, format_time(datetime.fromtimestamp(c.time, UTC)), c.email)
+        for c in chain
+    ]
+    diffs = first_parent_diffs(git_dir, chain, prefix, workers=2)
+    by_tenant: dict[str, list[tuple[int, list[RawChange]]]] = {}
+    registry: list[int] = []
+    for index, logged in enumerate(chain):
+        per: dict[str, list[RawChange]] = {}
+        for change in diffs.get(logged.id, ()):
+            steps = change.path.split("/", 2)
+            if steps[0] == "tenants" and len(steps) == 3:
+                per.setdefault(steps[1], []).append(change)
+            elif change.path == REGISTRY_FILE and index in wanted:
+                registry.append(index)
+        for tenant, changes in per.items():
+            by_tenant.setdefault(tenant, []).append((index, changes))
+    cache = content(len(wanted)) if content else ContentCache(None)
+    path = getattr(cache, "_path", None)
+    jobs = [
+        TenantJob(str(git_dir), tenant, metas, changes, wanted, str(path) if path else None)
+        for tenant, changes in sorted(by_tenant.items())
+    ]
+    parts: dict[int, list[list[Keyed]]] = {}
+    final: dict[str, Approvals] = {}
+    for result in walk_tenants(jobs):
+        for index, keyed in result.records.items():
+            parts.setdefault(index, []).append(keyed)
+        final[result.tenant] = result.approvals
+    deriver = CommitDeriver(repo, prefix, cache, snapshots)
+    for index in registry:
+        parts.setdefault(index, []).append(
+            deriver.registry(repo[chain[index].id].peel(pygit2.Commit))
+        )
+    for index in sorted(wanted):
+        meta = metas[index]
+        keyed_parts = parts.get(index, [])
+        lines = merge_commit(keyed_parts)
+        count = sum(len(k) for k in keyed_parts)
+        log.add(meta.commit, meta.parent, meta.time if count else "", lines, count)
+    head = repo[chain[-1].id].peel(pygit2.Commit) if chain else None
+    after = registry_tree(repo, head, prefix)
+    if after is not None:
+        snapshots.save_walk(after, final)
 
 
-def read_audit(repo: str | Path | None = None, rev: str | None = None) -> AuditRun:
+def read_audit(
+    repo: str | Path | None = None, rev: str | None = None, log: RecordLog | None = None
+) -> AuditRun:
     """The records of the registry at ``repo`` (default: here) on branch ``rev`` (default: the
-    first protected branch that exists, else HEAD), using and updating the repository's caches."""
+    first protected branch that exists, else HEAD), using and updating the repository's caches
+    (``log``: the cache file already read, used if it is this registry's)."""
     located = locate_registry(repo)
     head = head_commit(located, rev)
     opened: list[ContentCache] = []
@@ -119,10 +213,13 @@ def read_audit(repo: str | Path | None = None, rev: str | None = None) -> AuditR
         # a few new commits parse a few files: cheaper than loading the whole content cache
         path = cache_path(Path(located.repo.path)) if commits > _FEW_COMMITS else None
         opened.append(ContentCache(path))
-        return opened[0]
+        return opened[-1]
 
+    cache_dir = cache_dir_for(located.repo)
+    if log is not None and (cache_dir is None or log.path != cache_file(cache_dir, located.prefix)):
+        log = None
     run = audit_history(
-        located.repo, head, located.prefix, cache_dir=cache_dir_for(located.repo), content=content
+        located.repo, head, located.prefix, cache_dir=cache_dir, content=content, log=log
     )
     for cache in opened:
         cache.save()
@@ -134,341 +231,6 @@ def cache_dir_for(repo: pygit2.Repository) -> Path | None:
     if os.environ.get("ARMGIT_NO_CACHE"):
         return None
     return Path(repo.path) / "armgit" / "audit"
-
-
-def _file_name(prefix: str) -> str:
-    if not prefix:
-        return f"records-v{_FORMAT}.log"
-    return f"records-v{_FORMAT}-{zlib.crc32(prefix.encode()):08x}.log"
-
-
-# -- deriving one commit's records ------------------------------------------------------------
-
-
-class _CommitDeriver:
-    def __init__(self, repo: pygit2.Repository, prefix: str, content: ContentCache) -> None:
-        self.repo = repo
-        self.prefix = prefix
-        self.content = content
-        self.approvals = _ApprovalIndex(repo, content)
-        self._operators: dict[tuple[str, str, str], str | None] = {}
-
-    def derive(self, commit: pygit2.Commit) -> list[ChangeRecord]:
-        parent = commit.parents[0] if commit.parents else None
-        before = registry_tree(self.repo, parent, self.prefix)
-        after = registry_tree(self.repo, commit, self.prefix)
-        changed, deleted = changed_paths(before, after)
-        touched = classify(changed, deleted)
-        base, head = view_of(before, self.content), view_of(after, self.content)
-        drafts: list[Draft] = []
-        for entity_id in sorted(set(touched.ids) | set(touched.deleted)):
-            drafts += derive_changes(base, head, entity_id)
-        if not drafts:
-            return []
-        author = commit.author.email or ""
-        when = format_time(commit_time(commit))
-        operators = base if parent is not None else head
-        tree = before if parent is not None else after
-        names: dict[str, str | None] = {}
-        records = []
-        for draft in sorted(drafts, key=lambda d: d.target):  # stable: derivation order kept
-            if draft.tenant not in names:
-                names[draft.tenant] = self.operator(operators, tree, draft.tenant, author)
-            approvals: tuple[str, ...] = ()
-            if draft.binding is not None and after is not None:
-                approvals = self.approvals.admitting(after, draft.tenant, draft)
-            records.append(
-                ChangeRecord(
-                    type=draft.type,
-                    tenant=draft.tenant,
-                    target=draft.target,
-                    commit=str(commit.id),
-                    time=when,
-                    author=author,
-                    operator=names[draft.tenant],
-                    payload=draft.payload,
-                    approvals=approvals,
-                )
-            )
-        return records
-
-    def operator(self, view: View, tree: GitTree | None, tenant: str, email: str) -> str | None:
-        """:func:`_operator`, remembered per version of the tenant's operators directory."""
-        where = f"tenants/{tenant}/operators" if tenant else "tenants"
-        try:
-            oid = str(tree.raw_tree[where].id) if tree is not None else ""
-        except KeyError:
-            oid = ""
-        key = (tenant, oid, email)
-        if key not in self._operators:
-            self._operators[key] = _operator(view, tenant, email)
-        return self._operators[key]
-
-
-def _operator(view: View, tenant: str, email: str) -> str | None:
-    """The operator an author's email names (identities ``email:...``, or ``email``)."""
-    if not email:
-        return None
-    actor = Actor((f"email:{email}", email), "commit author")
-    tenants = [tenant] if tenant else [t.tenant for t in view.ids("Tenant", "")]
-    for name in tenants:
-        operator = find_operator(view, name, actor)
-        if operator is not None:
-            return operator.name if tenant else f"{name}/{operator.name}"
-    return None
-
-
-@dataclass
-class _TenantApprovals:
-    tree: pygit2.Tree | None
-    # (subject ref, digest) -> approval id -> change.to, for APPROVE statements only
-    by_subject: dict[tuple[str, str], dict[str, str | None]] = field(default_factory=dict)
-    keys: dict[str, tuple[str, str]] = field(default_factory=dict)  # approval id -> key
-
-
-class _ApprovalIndex:
-    """The APPROVE statements of each tenant by subject and digest, kept up to date along the
-    walk by diffing the approvals directory, so each commit costs its own approvals only."""
-
-    def __init__(self, repo: pygit2.Repository, content: ContentCache) -> None:
-        self.repo = repo
-        self.content = content
-        self.tenants: dict[str, _TenantApprovals] = {}
-
-    def admitting(self, tree: GitTree, tenant: str, draft: Draft) -> tuple[str, ...]:
-        binding = draft.binding
-        assert binding is not None
-        state = self._at(tree, tenant)
-        found = state.by_subject.get((binding.subject, binding.digest), {})
-        return tuple(sorted(a for a, to in found.items() if binding.admits_change(to)))
-
-    def _at(self, tree: GitTree, tenant: str) -> _TenantApprovals:
-        try:
-            sub = tree.raw_tree[f"tenants/{tenant}/approvals"]
-        except KeyError:
-            sub = None
-        current = sub if isinstance(sub, pygit2.Tree) else None
-        state = self.tenants.get(tenant)
-        if state is None:
-            state = _TenantApprovals(None)
-            self.tenants[tenant] = state
-        old = state.tree
-        if (old.id if old else None) == (current.id if current else None):
-            return state
-        if old is None or current is None:
-            state.by_subject.clear()
-            state.keys.clear()
-            if current is not None:
-                for entry in current:
-                    self._put(state, entry.name or "", str(entry.id))
-        else:
-            for delta in old.diff_to_tree(current).deltas:
-                self._drop(state, delta.old_file.path)
-                if delta.status != pygit2.enums.DeltaStatus.DELETED:
-                    self._put(state, delta.new_file.path, str(delta.new_file.id))
-        state.tree = current
-        return state
-
-    def _put(self, state: _TenantApprovals, file_name: str, oid: str) -> None:
-        if not file_name.endswith(".yaml"):
-            return
-        parsed = self.content.get(oid)
-        if parsed is None:
-            obj = self.repo.get(oid)
-            if not isinstance(obj, pygit2.Blob):
-                return
-            parsed = parse_content(bytes(obj.data))
-            self.content.put(oid, parsed)
-        approval = parsed.model
-        if not isinstance(approval, Approval) or approval.statement.decision != "APPROVE":
-            return
-        s = approval.statement
-        name = file_name[: -len(".yaml")]
-        key = (s.subject.ref, s.digest)
-        state.by_subject.setdefault(key, {})[name] = s.change.to
-        state.keys[name] = key
-
-    def _drop(self, state: _TenantApprovals, file_name: str) -> None:
-        name = file_name[: -len(".yaml")]
-        key = state.keys.pop(name, None)
-        if key is not None:
-            state.by_subject.get(key, {}).pop(name, None)
-
-
-# -- the cache file ---------------------------------------------------------------------------
-
-
-class RecordStore:
-    """``commit id -> records``, one checksummed line of compact JSON per commit.
-
-    The file starts with a header naming the format and a fingerprint of the code that derives
-    records; a file from other code is dropped. New commits are appended as whole lines in one
-    ``write`` (a torn or garbled line fails its checksum and that commit is derived again); a
-    file that needs repair is rewritten atomically (temporary file and ``os.replace``). Failing
-    to read or write the cache is never an error: records are derived again.
-    """
-
-    def __init__(self, path: Path | None) -> None:
-        self._path = path
-        self._fingerprint = code_fingerprint()
-        self._lines: dict[str, bytes] = {}
-        self._parsed: dict[str, dict[str, object]] = {}
-        self._parents: dict[str, str] = {}
-        self._records: dict[str, list[ChangeRecord]] = {}
-        self._new: list[bytes] = []
-        self._rewrite = False
-        if path is not None:
-            self._load(path)
-
-    def _header(self) -> bytes:
-        return _line({"format": _FORMAT, "code": self._fingerprint})
-
-    def _load(self, path: Path) -> None:
-        try:
-            data = path.read_bytes()
-        except OSError:
-            self._rewrite = True
-            return
-        lines = data.split(b"\n")
-        if not lines or lines[0] + b"\n" != self._header():
-            self._rewrite = True
-            return
-        if lines[-1]:
-            self._rewrite = True  # a torn last line
-        for raw in lines[1:-1]:
-            value = _unline(raw)
-            commit = value.get("c") if isinstance(value, dict) else None
-            parent = value.get("p") if isinstance(value, dict) else None
-            if not isinstance(value, dict) or not isinstance(commit, str):
-                self._rewrite = True
-                continue
-            if isinstance(parent, str):
-                self._parents[commit] = parent
-            self._lines[commit] = raw + b"\n"
-            self._parsed[commit] = value
-
-    def get(self, commit: str) -> list[ChangeRecord] | None:
-        if commit in self._records:
-            return self._records[commit]
-        value = self._parsed.pop(commit, None)
-        if value is None:
-            return None
-        try:
-            records = _from_value(commit, value)
-        except (ValueError, KeyError, TypeError, IndexError):
-            del self._lines[commit]
-            self._rewrite = True
-            return None
-        self._records[commit] = records
-        return records
-
-    def has(self, commit: str) -> bool:
-        return commit in self._lines
-
-    def parent_of(self, commit: str) -> str | None:
-        """The commit's first parent ("" for a root) if the cache knows the commit."""
-        return self._parents.get(commit)
-
-    def add(self, commit: str, records: list[ChangeRecord], parent: str) -> None:
-        raw = _to_line(commit, parent, records)
-        self._parents[commit] = parent
-        self._lines[commit] = raw
-        self._records[commit] = records
-        self._new.append(raw)
-
-    def save(self) -> None:
-        if self._path is None or not (self._new or self._rewrite):
-            return
-        try:
-            if self._rewrite:
-                write_atomic(self._path, self._header() + b"".join(self._lines.values()))
-            else:
-                with self._path.open("ab") as handle:
-                    handle.write(b"".join(self._new))
-        except OSError:
-            return
-        self._new = []
-        self._rewrite = False
-
-
-def code_fingerprint() -> str:
-    """A digest of the source files the cached records depend on."""
-    package = Path(__file__).resolve().parent
-    digest = hashlib.sha256(str(_FORMAT).encode())
-    for name in _CODE:
-        target = package / name
-        for file in sorted(target.glob("*.py")) if target.is_dir() else [target]:
-            digest.update(file.name.encode())
-            digest.update(file.read_bytes())
-    return digest.hexdigest()[:32]
-
-
-def _line(value: object) -> bytes:
-    body = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-    return b"%08x %s\n" % (zlib.crc32(body), body)
-
-
-def _unline(raw: bytes) -> object:
-    crc, _, body = raw.partition(b" ")
-    try:
-        if len(crc) != 8 or int(crc, 16) != zlib.crc32(body):
-            return None
-        return json.loads(body)
-    except ValueError:
-        return None
-
-
-def _to_line(commit: str, parent: str, records: list[ChangeRecord]) -> bytes:
-    first = records[0] if records else None
-    return _line(
-        {
-            "c": commit,
-            "p": parent,
-            "t": first.time if first else "",
-            "a": first.author if first else "",
-            "r": [
-                [r.type, r.tenant, r.target, r.operator, r.payload, list(r.approvals)]
-                for r in records
-            ],
-        }
-    )
-
-
-def _from_value(commit: str, value: dict[str, object]) -> list[ChangeRecord]:
-    when, author, rows = value["t"], value["a"], value["r"]
-    if not isinstance(when, str) or not isinstance(author, str) or not isinstance(rows, list):
-        raise TypeError("malformed line")
-    records = []
-    for row in rows:
-        kind, tenant, target, operator, payload, approvals = row
-        if not (
-            isinstance(kind, str)
-            and isinstance(tenant, str)
-            and isinstance(target, str)
-            and (operator is None or isinstance(operator, str))
-            and isinstance(payload, dict)
-            and isinstance(approvals, list)
-            and all(isinstance(a, str) for a in approvals)
-        ):
-            raise TypeError("malformed record")
-        records.append(
-            ChangeRecord(
-                type=kind,
-                tenant=tenant,
-                target=target,
-                commit=commit,
-                time=when,
-                author=author,
-                operator=operator,
-                payload=_payload(payload),
-                approvals=tuple(approvals),
-            )
-        )
-    return records
-
-
-def _payload(value: dict[str, object]) -> JsonObject:
-    return cast(JsonObject, value)  # json.loads gives JSON data
 
 
 def filter_records(

@@ -7,7 +7,7 @@ commit topology (first parents from the root); times only pick a commit, they ne
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pygit2
@@ -15,6 +15,7 @@ import pygit2
 from armgit.core.content import parse_content
 from armgit.core.layout import REGISTRY_FILE
 from armgit.core.models import Registry
+from armgit.core.moment import parse_moment
 from armgit.errors import UsageError
 from armgit.store.tree import open_repository, registry_prefix, resolve_commit
 
@@ -39,16 +40,24 @@ def default_rev(located: Located) -> str:
     repo = located.repo
     if repo.head_is_unborn:
         raise UsageError(f"{repo.path} has no commit yet")
+    found = protected_branches(located)
+    for branch in found[1] if found is not None else []:
+        if f"refs/heads/{branch}" in repo.references:
+            return f"refs/heads/{branch}"
+    return "HEAD"
+
+
+def protected_branches(located: Located) -> tuple[str, list[str]] | None:
+    """The blob id of armgit.yaml at HEAD and its ``protectedBranches`` (empty when the file is
+    not a valid registry file); ``None`` when there is no such file."""
+    repo = located.repo
     try:
         blob = repo.head.peel(pygit2.Commit).tree[_join(located.prefix, REGISTRY_FILE)]
         model = parse_content(bytes(blob.read_raw())).model
     except (KeyError, pygit2.GitError):
-        model = None
-    if isinstance(model, Registry):
-        for branch in model.protected_branches:
-            if f"refs/heads/{branch}" in repo.references:
-                return f"refs/heads/{branch}"
-    return "HEAD"
+        return None
+    branches = list(model.protected_branches) if isinstance(model, Registry) else []
+    return str(blob.id), branches
 
 
 def head_commit(located: Located, rev: str | None) -> pygit2.Commit:
@@ -69,22 +78,6 @@ def commit_time(commit: pygit2.Commit) -> datetime:
     """When the commit was made (committer time), with its zone."""
     zone = timezone(timedelta(minutes=commit.commit_time_offset))
     return datetime.fromtimestamp(commit.commit_time, zone)
-
-
-def parse_moment(text: str, *, end_of_day: bool = False) -> datetime | None:
-    """An RFC 3339 time (a time without a zone is UTC) or a date ``YYYY-MM-DD`` (midnight UTC
-    starting it, or with ``end_of_day`` the last second of it); ``None`` if ``text`` is neither."""
-    text = text.strip()
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    date_only = len(text) == 10
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    if date_only and end_of_day:
-        when += timedelta(days=1, seconds=-1)
-    return when
 
 
 def commit_at(repo: pygit2.Repository, head: pygit2.Commit, when: datetime) -> pygit2.Commit:

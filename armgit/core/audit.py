@@ -26,7 +26,6 @@ from armgit.core.models import (
 )
 from armgit.core.rules.change import entity_digest
 from armgit.core.snapshot import View
-from armgit.crypto.sshkeys import SshKeyError, parse_public_key
 
 # kind -> the word its generic records start with (TEMPLATE_CREATED, ...)
 _WORDS = {
@@ -44,51 +43,6 @@ _WORDS = {
     "Approval": "APPROVAL",
 }
 
-RECORD_TYPES: tuple[str, ...] = (
-    "REGISTRY_CREATED",
-    "REGISTRY_UPDATED",
-    "REGISTRY_DELETED",
-    "TENANT_CREATED",
-    "TENANT_UPDATED",
-    "TENANT_DELETED",
-    "ENVIRONMENT_CREATED",
-    "ENVIRONMENT_UPDATED",
-    "ENVIRONMENT_DELETED",
-    "PROVIDER_CREATED",
-    "PROVIDER_UPDATED",
-    "PROVIDER_DELETED",
-    "OPERATOR_CREATED",
-    "OPERATOR_UPDATED",
-    "OPERATOR_DELETED",
-    "IDENTITY_UPDATED",
-    "ROLE_CREATED",
-    "ROLE_UPDATED",
-    "ROLE_DELETED",
-    "POLICY_CREATED",
-    "POLICY_UPDATED",
-    "POLICY_DELETED",
-    "POLICY_ATTACHED",
-    "TEMPLATE_CREATED",
-    "TEMPLATE_UPDATED",
-    "TEMPLATE_DELETED",
-    "VERSION_CREATED",
-    "VERSION_TRANSITIONED",
-    "VERSION_EVALUATED",
-    "VERSION_UPDATED",
-    "VERSION_DELETED",
-    "INSTANCE_CREATED",
-    "INSTANCE_TRANSITIONED",
-    "INSTANCE_UPDATED",
-    "INSTANCE_DELETED",
-    "DEPLOYMENT_CREATED",
-    "DEPLOYMENT_ACTIVATED",
-    "DEPLOYMENT_ROLLED_BACK",
-    "DEPLOYMENT_UPDATED",
-    "DEPLOYMENT_DELETED",
-    "APPROVAL_DECIDED",
-    "APPROVAL_UPDATED",
-    "APPROVAL_DELETED",
-)
 
 _HIDDEN = ("apiVersion", "kind")
 
@@ -418,6 +372,9 @@ def _added_removed(before: object, after: object) -> JsonObject:
 
 
 def _fingerprint(line: str) -> str:
+    # imported here: cryptography takes tens of ms to load, and few changes touch an SSH key
+    from armgit.crypto.sshkeys import SshKeyError, parse_public_key
+
     try:
         return parse_public_key(line).fingerprint
     except SshKeyError:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from armgit.errors import StoreError
@@ -56,3 +58,113 @@ def commit_paths(cwd: Path, paths: Sequence[str], message: str, branch: str | No
                 "yourself once that is fixed"
             )
     return _git(cwd, "rev-parse", "HEAD").stdout.strip()
+
+
+# -- history as a stream: what ``armgit audit`` reads (git's C tree diff skips equal subtrees) ---
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedCommit:
+    """A commit of a first-parent history: id, first parent ("" for a root), committer time
+    (seconds since the epoch) and author email."""
+
+    id: str
+    parent: str
+    time: int
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class RawChange:
+    """One file a commit changed against its first parent: path, new mode and blob id (both
+    empty when the file was deleted)."""
+
+    path: str
+    mode: int
+    oid: str
+
+
+def first_parent_log(git_dir: Path, head: str) -> Iterator[LoggedCommit]:
+    """``head``'s first-parent history, newest first, streamed (stop early by closing)."""
+    args = ["git", "--git-dir", str(git_dir), "log", "--first-parent", "--no-show-signature"]
+    args += ["--format=%H%x00%P%x00%ct%x00%ae", head, "--"]
+    try:
+        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    except OSError as exc:
+        raise StoreError(f"cannot run git: {exc}") from exc
+    assert process.stdout is not None
+    finished = False
+    try:
+        for line in process.stdout:
+            commit, parents, when, email = line.rstrip(b"\n").split(b"\0")
+            parent = parents.split(b" ", 1)[0]
+            yield LoggedCommit(commit.decode(), parent.decode(), int(when), email.decode())
+        finished = True
+    finally:
+        if not finished:
+            process.kill()
+        process.stdout.close()
+        if process.wait() != 0 and finished:
+            raise StoreError(f"`git log` of {head} failed in {git_dir}")
+
+
+def first_parent_diffs(
+    git_dir: Path, commits: Sequence[LoggedCommit], prefix: str, workers: int = 1
+) -> dict[str, list[RawChange]]:
+    """``commit id -> files changed against its first parent`` (paths relative to ``prefix``,
+    without renames; commits that changed nothing are left out), split over ``workers`` git
+    processes."""
+    if not commits:
+        return {}
+    size = -(-len(commits) // max(workers, 1))
+    parts = [commits[i : i + size] for i in range(0, len(commits), size)]
+    if len(parts) == 1:
+        return _diff_tree(git_dir, parts[0], prefix)
+    result: dict[str, list[RawChange]] = {}
+    with ThreadPoolExecutor(len(parts)) as pool:
+        for found in pool.map(lambda part: _diff_tree(git_dir, part, prefix), parts):
+            result.update(found)
+    return result
+
+
+def _diff_tree(
+    git_dir: Path, commits: Sequence[LoggedCommit], prefix: str
+) -> dict[str, list[RawChange]]:
+    args = ["git", "--git-dir", str(git_dir), "diff-tree", "--stdin", "-r", "--raw", "-z"]
+    args += ["--no-renames", "--no-abbrev", "--root", "--no-ext-diff", "--no-textconv"]
+    if prefix:
+        args += ["--", f"{prefix}/"]
+    lines = "".join(f"{c.id} {c.parent}\n" if c.parent else f"{c.id}\n" for c in commits)
+    try:
+        done = subprocess.run(args, input=lines.encode(), capture_output=True, check=False)
+    except OSError as exc:
+        raise StoreError(f"cannot run git: {exc}") from exc
+    if done.returncode != 0:
+        detail = done.stderr.decode(errors="replace").strip()
+        raise StoreError(f"`git diff-tree` failed in {git_dir}: {detail}")
+    return _parse_raw(done.stdout, f"{prefix}/" if prefix else "")
+
+
+def _parse_raw(output: bytes, prefix: str) -> dict[str, list[RawChange]]:
+    result: dict[str, list[RawChange]] = {}
+    changes: list[RawChange] = []
+    fields = output.split(b"\0")
+    i, end = 0, len(fields)
+    cut = len(prefix)
+    while i < end:
+        field = fields[i]
+        if field.startswith(b":"):
+            meta = field.split(b" ")
+            path = fields[i + 1].decode("utf-8", "surrogateescape")
+            i += 2
+            if cut and not path.startswith(prefix):
+                continue
+            if meta[4] == b"D":
+                changes.append(RawChange(path[cut:], 0, ""))
+            else:
+                changes.append(RawChange(path[cut:], int(meta[1], 8), meta[3].decode()))
+        else:
+            if field:
+                changes = result.setdefault(field.decode(), [])
+            i += 1
+    return result

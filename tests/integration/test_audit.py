@@ -4,13 +4,13 @@ merges; the per-commit cache (incremental, corruption survived); time travel on 
 from __future__ import annotations
 
 import json
-import zlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from armgit.audit import cache_dir_for, filter_records, read_audit
+from armgit.auditlog import RecordLog
 from armgit.core.audit import ChangeRecord
 from armgit.crypto.sshkeys import public_key_of
 from armgit.store.tree import open_repository
@@ -229,7 +229,7 @@ def test_merge_is_attributed_to_the_merge_commit(tmp_path: Path) -> None:
 def cache_file(history: Registry) -> Path:
     directory = cache_dir_for(open_repository(history.path))
     assert directory is not None
-    return directory / "records-v1.log"
+    return directory / "records-v2.log"
 
 
 def fresh(tmp_path: Path, commits: int = 20) -> Registry:
@@ -242,15 +242,15 @@ def test_incremental_second_run_computes_only_new_commits(tmp_path: Path) -> Non
     r = fresh(tmp_path)
     first = read_audit(r.path)
     assert (first.commits, first.computed) == (21, 21)
-    lines = cache_file(r).read_bytes().count(b"\n")
-    assert lines == 22  # the header and one line a commit
+    blocks = len(RecordLog(cache_file(r)).blocks)
+    assert blocks == 21  # one block a commit
     again = read_audit(r.path)
     assert (again.commits, again.computed) == (21, 0)
     assert again.records == first.records
     long_history(r.path, 1, start=20)
     third = read_audit(r.path)
     assert (third.commits, third.computed) == (22, 1)
-    assert cache_file(r).read_bytes().count(b"\n") == lines + 1
+    assert len(RecordLog(cache_file(r)).blocks) == blocks + 1
     assert third.records[: len(first.records)] == first.records
     assert [x.target for x in third.records[len(first.records) :]] == [
         "arm-dev/customer-support@3.20.0"
@@ -293,10 +293,9 @@ def test_cache_from_other_code_is_dropped(tmp_path: Path) -> None:
     read_audit(r.path)
     path = cache_file(r)
     lines = path.read_bytes().split(b"\n")
-    header = json.loads(lines[0].split(b" ", 1)[1])
-    header["code"] = "0" * 32
-    body = json.dumps(header, separators=(",", ":")).encode()
-    lines[0] = b"%08x %s" % (zlib.crc32(body), body)
+    magic, version, code = lines[0].split(b" ")
+    assert (magic, version, len(code)) == (b"armgit-audit", b"2", 32)
+    lines[0] = b"armgit-audit 2 " + b"0" * 32  # the same format, other code
     path.write_bytes(b"\n".join(lines))
     assert read_audit(r.path).computed == 4
 
@@ -342,3 +341,56 @@ def test_ls_and_show_at_a_time_or_revision(history: Registry) -> None:
     both = run_armgit("ls", "versions", "--repo", repo, "--at", "HEAD~1", "--rev", "main")
     assert both.returncode == 2
     assert "Traceback" not in both.stderr
+
+
+def test_walk_per_tenant_gives_the_records_of_commit_by_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r = scripted_history(tmp_path / "scripted")
+    r.git("checkout", "-q", "-b", "side")
+    r.edit(V1, "lifecycle: RETIRED", "lifecycle: DEPRECATED")
+    r.commit("a side branch", "2026-02-13T10:00:00Z", ALICE_EMAIL)
+    r.git("checkout", "-q", "main")
+    r.edit(DEPLOYMENT, "rolloutPolicy: {strategy: canary", "rolloutPolicy: {strategy: blue-green")
+    r.commit("blue-green", "2026-02-14T10:00:00Z", ALICE_EMAIL)
+    r.git(
+        "merge", "-q", "--no-ff", "-m", "merge side", "side",
+        env={"GIT_AUTHOR_DATE": "2026-02-15T10:00:00Z", "GIT_COMMITTER_DATE": "2026-02-15T10:00:00Z"},
+    )  # fmt: skip
+    monkeypatch.setenv("ARMGIT_NO_CACHE", "1")
+    one_by_one = read_audit(r.path)
+    monkeypatch.setattr("armgit.audit._WALK_COMMITS", 0)
+    walked = read_audit(r.path)
+    assert walked.computed == one_by_one.computed == len(r.commits)  # - the side, + the merge
+    assert list(walked.lines()) == list(one_by_one.lines())
+    assert {x.type for x in walked.records} >= {"APPROVAL_DECIDED", "REGISTRY_CREATED"}
+    assert any(x.approvals for x in walked.records)
+
+
+@pytest.mark.parametrize("damage", ["garble", "truncate", "delete", "stale"])
+def test_side_index_is_only_a_shortcut(tmp_path: Path, damage: str) -> None:
+    r = fresh(tmp_path, 10)
+    expected = read_audit(r.path).records
+    path = cache_file(r)
+    index = path.with_name(path.name + ".idx")
+    data = index.read_bytes()
+    if damage == "garble":
+        middle = len(data) // 2
+        index.write_bytes(data[:middle] + b"9" + data[middle + 1 :])
+    elif damage == "truncate":
+        index.write_bytes(data[: len(data) // 2])
+    elif damage == "delete":
+        index.unlink()
+    else:  # the log rewritten with the same size: its stat no longer matches the index
+        log = path.read_bytes()
+        middle = len(log) // 2
+        path.write_bytes(log[:middle] + b"\x00garbage\xff" + log[middle + 10 :])
+    rerun = read_audit(r.path)
+    assert rerun.records == expected
+    if damage == "stale":  # the damaged block fails its check and is derived again
+        assert rerun.computed >= 1
+    else:
+        assert rerun.computed == 0
+    healed = read_audit(r.path)
+    assert (healed.records, healed.computed) == (expected, 0)
+    assert index.is_file()

@@ -7,13 +7,16 @@ import io
 import json
 import sys
 from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from armgit.cli.options import format_option, repo_option
-from armgit.cli.output import emit_table
-from armgit.cli.refs import entity_ref
-from armgit.core.audit import RECORD_TYPES
+from armgit.core.record_types import RECORD_TYPES
+
+if TYPE_CHECKING:
+    from armgit.auditlog import Block, RecordLog
 
 
 @click.command(name="audit")
@@ -66,9 +69,10 @@ def command(
       armgit audit --target arm-dev/customer-support@2.0.0 --format json
       armgit audit --tenant arm-dev --since 2026-02-01 --until 2026-02-28 --format csv
     """
-    from armgit.audit import filter_records, read_audit
+    # imports stay lean: when every commit is cached, neither models nor pygit2 are loaded
+    from armgit.auditfast import cached_blocks, select, write_all
+    from armgit.core.moment import parse_moment
     from armgit.core.timeutil import format_time
-    from armgit.history import parse_moment
 
     bounds = []
     for name, text, end in (("--since", since, False), ("--until", until, True)):
@@ -77,10 +81,15 @@ def command(
             raise click.BadParameter(f"{text!r} is not an RFC 3339 time or a date", param_hint=name)
         bounds.append(format_time(when) if when is not None else None)
     if target is not None:
+        from armgit.cli.refs import entity_ref
+
         target = entity_ref(target).ref
-    run = read_audit(repo, rev)
-    records = filter_records(
-        run.records,
+    opened: list[RecordLog] = []
+    blocks = cached_blocks(repo, rev, opened)
+    if blocks is None:
+        blocks = _derive(repo, rev, opened[0] if opened else None)
+    lines = select(
+        blocks,
         tenant=tenant,
         target=target,
         types=[t.upper() for t in types],
@@ -88,37 +97,65 @@ def command(
         until=bounds[1],
     )
     if fmt == "json":
-        out = sys.stdout
-        for record in records:
-            out.write(json.dumps(record.to_json(), ensure_ascii=False, separators=(",", ":")))
-            out.write("\n")
-    elif fmt == "csv":
+        out = sys.stdout.buffer
+        out.flush()
+        try:
+            fd = out.fileno()
+        except (AttributeError, OSError, ValueError):  # not a file (click's test runner)
+            out.write(b"".join(lines))
+            out.flush()
+        else:
+            write_all(fd, lines)
+        sys.exit(0)
+    records = [json.loads(line) for chunk in lines for line in bytes(chunk).splitlines()]
+    if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(_COLUMNS)
-        for record in records:
-            data = record.to_json()
+        for data in records:
             writer.writerow([_cell(data[c]) for c in _COLUMNS])
         click.echo(buffer.getvalue(), nl=False)
     elif records:
+        from armgit.cli.output import emit_table
+
         emit_table(
             ["COMMIT", "TIME", "TYPE", "TARGET", "OPERATOR", "DETAIL", "APPROVALS"],
             [
                 [
-                    r.commit[:10],
-                    r.time,
-                    r.type,
-                    r.target,
-                    r.operator or r.author,
-                    _detail(r.payload),
-                    ",".join(r.approvals),
+                    r["commit"][:10],
+                    r["time"],
+                    r["type"],
+                    r["target"],
+                    r["operator"] or r["author"],
+                    _detail(r["payload"]),
+                    ",".join(r["approvals"]),
                 ]
                 for r in records
             ],
         )
     else:
-        click.echo(f"no records in {run.commits} commits", err=True)
+        click.echo(f"no records in {len(blocks)} commits", err=True)
     sys.exit(0)
+
+
+def _derive(repo: str | None, rev: str | None, log: RecordLog | None) -> list[Block]:
+    """Derive what the cache lacks (and remember the default branch for the lean path);
+    ``log`` is the cache file as the lean path read it, if it did."""
+    import os
+
+    # pydantic's plugin scan reads every installed distribution's metadata: none is used here
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    from armgit.audit import read_audit
+    from armgit.auditfast import remember_branches
+    from armgit.history import locate_registry, protected_branches
+
+    run = read_audit(repo, rev, log)
+    if rev is None:
+        located = locate_registry(repo)
+        found = protected_branches(located)
+        if found is not None:
+            remember_branches(Path(located.repo.path), *found)
+    return run.blocks
 
 
 _COLUMNS = (

@@ -1,0 +1,279 @@
+"""Deriving the records of a long history: one walk per tenant, tenants spread over processes.
+
+A tenant's records depend only on the tenant's own files (its entities, its operators, its
+approvals), so each tenant's history is walked on its own, from the root commit, over the
+changes ``git diff-tree`` reported (no tree lookups: the tenant's files are a dict from path to
+blob id, updated commit by commit). Every blob is parsed once per walk; walks run in forked
+worker processes. The registry file (``armgit.yaml``, whose operator may come from any tenant)
+is left to the caller.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pygit2
+
+from armgit.core.access import Actor, find_operator
+from armgit.core.audit import Binding, ChangeRecord, Draft, derive_changes
+from armgit.core.content import parse_content
+from armgit.core.layout import EntityId
+from armgit.core.models import Approval
+from armgit.enforce import classify
+from armgit.lazyview import LazyView
+from armgit.store.cache import ContentCache
+from armgit.store.gitcli import RawChange
+from armgit.store.tree import FileEntry, RegistryTree, SourceInfo
+
+# (target, entity id as a tuple, position among the entity's records): sorting a commit's
+# records of every tenant by this key gives the order of a derivation over the whole registry
+SortKey = tuple[str, tuple[str, str, str, str], int]
+Keyed = tuple[SortKey, bytes]
+Approvals = dict[str, tuple[str, str, str | None]]  # approval id -> (subject, digest, change.to)
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    """What a record says of its commit."""
+
+    commit: str
+    parent: str
+    time: str
+    author: str
+
+
+@dataclass
+class TenantJob:
+    git_dir: str
+    tenant: str
+    commits: list[Meta]
+    changes: list[tuple[int, list[RawChange]]]  # (index in commits, the tenant's changes)
+    wanted: frozenset[int]  # indexes of the commits whose records are asked for
+    content: str | None  # the content cache's path
+
+
+@dataclass
+class TenantResult:
+    tenant: str
+    records: dict[int, list[Keyed]] = field(default_factory=dict)
+    approvals: Approvals = field(default_factory=dict)  # at the last commit
+
+
+def to_line(record: ChangeRecord) -> bytes:
+    """A record as one line of ``armgit audit --format json``."""
+    text = json.dumps(record.to_json(), ensure_ascii=False, separators=(",", ":"))
+    return text.encode() + b"\n"
+
+
+def walk_tenants(jobs: list[TenantJob]) -> Iterator[TenantResult]:
+    """Each job's records, walks spread over worker processes when there are several."""
+    workers = _workers(len(jobs))
+    if workers < 2:
+        for job in jobs:
+            yield walk_tenant(job)
+        return
+    context = multiprocessing.get_context("fork")
+    # the biggest walks first, so that no worker is left with one long walk at the end
+    ordered = sorted(jobs, key=lambda j: -sum(len(c) for _, c in j.changes))
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        yield from pool.map(walk_tenant, ordered)
+
+
+def _workers(jobs: int) -> int:
+    if jobs < 2 or os.environ.get("ARMGIT_NO_PARALLEL"):
+        return 1
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return min(len(os.sched_getaffinity(0)), 4, jobs)
+
+
+class _StateTree(RegistryTree):
+    """A tenant's files as ``path -> entry``, with one commit's changes laid over them."""
+
+    def __init__(
+        self,
+        repo: pygit2.Repository,
+        files: dict[str, FileEntry],
+        over: dict[str, FileEntry | None],
+    ) -> None:
+        self._repo = repo
+        self._files = files
+        self._over = over
+        self.source = SourceInfo(repo.path)
+
+    def entry(self, path: str) -> FileEntry | None:
+        if path in self._over:
+            return self._over[path]
+        return self._files.get(path)
+
+    def read_entry(self, entry: FileEntry) -> bytes:
+        return bytes(self._repo.odb.read(entry.oid)[1])
+
+    def read(self, path: str) -> bytes | None:
+        entry = self.entry(path)
+        return self.read_entry(entry) if entry is not None else None
+
+    def entries(self) -> Iterator[FileEntry]:
+        for path in sorted({*self._files, *self._over}):
+            entry = self.entry(path)
+            if entry is not None:
+                yield entry
+
+    def names(self, directory: str) -> list[str]:
+        prefix = directory.rstrip("/") + "/"
+        found = set()
+        for path in (*self._files, *self._over):
+            if path.startswith(prefix) and self.entry(path) is not None:
+                found.add(path[len(prefix) :].split("/", 1)[0])
+        return sorted(found)
+
+
+def walk_tenant(job: TenantJob) -> TenantResult:
+    """The records of one tenant's history (commits in ``job.wanted``)."""
+    repo = pygit2.Repository(job.git_dir)
+    cache = ContentCache(Path(job.content) if job.content else None)
+    cache.prefetch(c.oid for _, changes in job.changes for c in changes if c.oid)
+    walk = _Walk(repo, job.tenant, cache)
+    result = TenantResult(job.tenant)
+    for index, changes in job.changes:
+        meta = job.commits[index]
+        over = {c.path: FileEntry(c.path, c.oid, c.mode) if c.oid else None for c in changes}
+        if index in job.wanted:
+            keyed = walk.derive(meta, over)
+            if keyed:
+                result.records[index] = keyed
+        walk.apply(over)
+    cache.save()
+    result.approvals = walk.approvals
+    return result
+
+
+class _Walk:
+    def __init__(self, repo: pygit2.Repository, tenant: str, cache: ContentCache) -> None:
+        self.repo = repo
+        self.tenant = tenant
+        self.cache = cache
+        self.files: dict[str, FileEntry] = {}
+        self.approvals: Approvals = {}
+        self._approvals_dir = f"tenants/{tenant}/approvals/"
+        self._operators_dir = f"tenants/{tenant}/operators/"
+        self._operators: dict[str, str | None] = {}  # email -> operator, at the current files
+        # (subject, digest) -> {approval id -> change.to}: self.approvals indexed
+        self._by_subject: dict[tuple[str, str], dict[str, str | None]] = {}
+
+    def derive(self, meta: Meta, over: dict[str, FileEntry | None]) -> list[Keyed]:
+        changed = [p for p, e in over.items() if e is not None]
+        deleted = [p for p, e in over.items() if e is None]
+        touched = classify(changed, deleted)
+        base = LazyView(_StateTree(self.repo, self.files, {}), self.cache)
+        head = LazyView(_StateTree(self.repo, self.files, over), self.cache)
+        keyed: list[tuple[EntityId, int, Draft]] = []
+        for entity_id in sorted(set(touched.ids) | set(touched.deleted)):
+            for i, draft in enumerate(derive_changes(base, head, entity_id)):
+                keyed.append((entity_id, i, draft))
+        if not keyed:
+            return []
+        changes = self._changes(over) if any(d.binding for _, _, d in keyed) else {}
+        operator = self._operator(base if meta.parent else head, meta.author, not meta.parent)
+        out = []
+        for entity_id, i, draft in keyed:
+            binding = draft.binding
+            names = self._admitting(binding, changes) if binding is not None else ()
+            record = ChangeRecord(
+                type=draft.type,
+                tenant=draft.tenant,
+                target=draft.target,
+                commit=meta.commit,
+                time=meta.time,
+                author=meta.author,
+                operator=operator,
+                payload=draft.payload,
+                approvals=names,
+            )
+            key = (entity_id.kind, entity_id.tenant, entity_id.name, entity_id.template)
+            out.append(((draft.target, key, i), to_line(record)))
+        return out
+
+    def _operator(self, view: LazyView, email: str, fresh: bool) -> str | None:
+        if not email:
+            return None
+        if fresh or email not in self._operators:
+            operator = find_operator(view, self.tenant, Actor((f"email:{email}", email), ""))
+            name = operator.name if operator is not None else None
+            if fresh:
+                return name
+            self._operators[email] = name
+        return self._operators[email]
+
+    def _changes(self, over: dict[str, FileEntry | None]) -> dict[str, Approval | None]:
+        """This commit's approval files: name -> the APPROVE statement (``None``: gone)."""
+        found: dict[str, Approval | None] = {}
+        for path, entry in over.items():
+            if path.startswith(self._approvals_dir):
+                name = path[len(self._approvals_dir) :]
+                if "/" not in name and name.endswith(".yaml"):
+                    found[name[: -len(".yaml")]] = self._approve(entry)
+        return found
+
+    def _admitting(self, binding: Binding, changes: dict[str, Approval | None]) -> tuple[str, ...]:
+        """The APPROVE statements after this commit that admit ``binding``'s change."""
+        names = [
+            name
+            for name, to in self._by_subject.get((binding.subject, binding.digest), {}).items()
+            if name not in changes and binding.admits_change(to)
+        ]
+        for name, model in changes.items():
+            if model is not None:
+                s = model.statement
+                if (
+                    s.subject.ref == binding.subject
+                    and s.digest == binding.digest
+                    and binding.admits_change(s.change.to)
+                ):
+                    names.append(name)
+        return tuple(sorted(names))
+
+    def apply(self, over: dict[str, FileEntry | None]) -> None:
+        for path, entry in over.items():
+            if entry is None:
+                self.files.pop(path, None)
+            else:
+                self.files[path] = entry
+            if path.startswith(self._operators_dir):
+                self._operators.clear()
+        for name, model in self._changes(over).items():
+            gone = self.approvals.pop(name, None)
+            if gone is not None:
+                del self._by_subject[gone[:2]][name]
+            if model is not None:
+                s = model.statement
+                self.approvals[name] = (s.subject.ref, s.digest, s.change.to)
+                self._by_subject.setdefault((s.subject.ref, s.digest), {})[name] = s.change.to
+
+    def _approve(self, entry: FileEntry | None) -> Approval | None:
+        if entry is None or entry.mode not in _BLOB_MODES:
+            return None
+        parsed = self.cache.get(entry.oid)
+        if parsed is None:
+            parsed = parse_content(bytes(self.repo.odb.read(entry.oid)[1]))
+            self.cache.put(entry.oid, parsed)
+        model = parsed.model
+        if isinstance(model, Approval) and model.statement.decision == "APPROVE":
+            return model
+        return None
+
+
+_BLOB_MODES = frozenset({0o100644, 0o100755, 0o120000})
+
+
+def merge_commit(parts: Sequence[list[Keyed]]) -> bytes:
+    """One commit's records from every tenant, in registry order, as JSON Lines."""
+    keyed = [k for part in parts for k in part]
+    keyed.sort(key=lambda k: k[0])
+    return b"".join(line for _, line in keyed)
