@@ -36,17 +36,17 @@ from pathlib import Path
 from armgit.store.atomic import write_atomic
 
 FORMAT = 2
+# everything the records rest on: a changed rule or hash must not leave old records trusted
 _CODE = (
     "audit.py",
     "auditderive.py",
     "auditlog.py",
     "auditwalk.py",
-    "core/audit.py",
-    "core/content.py",
-    "core/yamldata.py",
-    "core/layout.py",
-    "core/access.py",
+    "enforce.py",
+    "lazyview.py",
+    "core",
     "core/models",
+    "core/rules",
 )
 
 
