@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.audit_scenarios import audit_cold, audit_one_commit
+from benchmarks.audit_scenarios import audit_cold, audit_one_commit, audit_records_cold
 from benchmarks.index_scenarios import (
     cedarpy,
     compile_cold,
@@ -187,6 +187,13 @@ SCENARIOS: tuple[Scenario, ...] = (
         peer_of="evaluate",
     ),
     Scenario("audit-cold", "audit", "armgit audit over the history, cold", audit_cold, ("audit",)),
+    Scenario(
+        "audit-records-cold",
+        "audit",
+        "armgit audit, records cache deleted, content cache warm",
+        audit_records_cold,
+        ("audit",),
+    ),
     Scenario(
         "audit-one-commit",
         "audit",
