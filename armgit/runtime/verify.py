@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from armgit.core.canonical import canonical_digest
 from armgit.core.index.decide import Decision, Target, compile_target, decide
 from armgit.index.dsse import INDEX_PAYLOAD_TYPE
-from armgit.runtime.envelope import parse_envelope, parse_json
+from armgit.runtime.envelope import parse_envelope
 from armgit.runtime.errors import IndexRefused, NotFound
+from armgit.runtime.payload import no_collection, read_payload
 from armgit.runtime.trust import TrustRoot
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -88,7 +88,9 @@ class VerifiedIndex:
         self.version: int = payload["version"]
         self.expires: float = parse_time(payload["expires"])
         self.registry: str = payload["registry"]
-        self._deployments: dict[tuple[str, str, str], tuple[dict[str, Any], dict[str, Any]]] = {}
+        self._deployments: dict[
+            tuple[str, str, str], tuple[dict[str, Any], dict[str, Any], dict[str, Any]]
+        ] = {}
         # compiled on first use (a fleet's index has many targets, a runtime asks about few);
         # a pending entry holds what compiling needs
         self._targets: dict[tuple[str, str, str], Target | _Pending] = {}
@@ -98,30 +100,35 @@ class VerifiedIndex:
 
     def _compile_tenant(self, tenant: str, data: Mapping[str, Any]) -> None:
         versions: Mapping[str, Any] = data["versions"]
+        policies = {d: _policy(d, body) for d, body in data["policies"].items()}
+        approvals: Mapping[str, Any] = data["approvals"]
         for key, version in versions.items():
             if f"{version['template']}@{version['label']}" != key:
                 raise ValueError(f"versions[{key!r}] names another version")
-            if canonical_digest(version["genome"]) != version["genomeHash"]:
-                raise IndexRefused(
-                    "genome-hash-mismatch",
-                    f"{tenant}/{key}: the genome does not hash to {version['genomeHash']}",
-                )
         for environment, by_template in data["deployments"].items():
             for template, deployment in by_template.items():
+                where = f"{tenant}/deployment/{environment}/{template}"
                 version = versions[f"{template}@{deployment['version']}"]
-                _same_hash(deployment, version, f"{tenant}/deployment/{environment}/{template}")
+                _same_hash(deployment, version, where)
+                for name in deployment["approvals"]:
+                    if name not in approvals:
+                        raise ValueError(f"{where}: approval {name!r} is not in the tenant's table")
                 subject = f"{tenant}/{environment}/{template}@{deployment['version']}"
-                where = (tenant, environment, template)
-                self._deployments[where] = (deployment, version)
-                self._targets[where] = _pending(subject, deployment["policy"], version)
+                policy = _named(policies, deployment["policy"], where)
+                self._deployments[(tenant, environment, template)] = (deployment, version, policy)
+                self._targets[(tenant, environment, template)] = _Pending(
+                    subject, policy, version, None
+                )
         for name, instance in data["instances"].items():
+            where = f"{tenant}/instance/{name}"
             version = versions[f"{instance['template']}@{instance['version']}"]
-            _same_hash(instance, version, f"{tenant}/instance/{name}")
+            _same_hash(instance, version, where)
             state = instance["state"]
             blocked = None
             if state != "ACTIVE":
                 blocked = f"instance {name!r} is {state}: only ACTIVE instances act"
-            target = _pending(f"{tenant}/instance/{name}", instance["policy"], version, blocked)
+            policy = _named(policies, instance["policy"], where)
+            target = _Pending(where, policy, version, blocked)
             self._instances[(tenant, name)] = (instance["environment"], target)
 
     def resolve(self, tenant: str, environment: str, template: str) -> Resolution:
@@ -132,7 +139,7 @@ class VerifiedIndex:
             raise NotFound(
                 f"no active deployment of {tenant}/{template} in environment {environment!r}"
             )
-        deployment, version = found
+        deployment, version, policy = found
         return Resolution(
             tenant=tenant,
             environment=environment,
@@ -141,7 +148,7 @@ class VerifiedIndex:
             lifecycle=version["lifecycle"],
             genome=copy.deepcopy(version["genome"]),
             genome_hash=version["genomeHash"],
-            policy=copy.deepcopy(deployment["policy"]),
+            policy=copy.deepcopy(policy),
         )
 
     def target(
@@ -166,6 +173,18 @@ class VerifiedIndex:
         if isinstance(compiled, Target):
             self._targets[key] = compiled  # a benign race: both threads compile the same
         return compiled
+
+    def plain(
+        self, tenant: str, environment: str, template: str | None, tool: str, risk: str | None
+    ) -> Decision | None:
+        """The decision for a deployed template's call that gives no usage, cost or data scope,
+        when it is precomputed (a compiled target, an allowed tool, a known risk); else ``None``
+        (then :meth:`evaluate` decides, and compiles the target for next time)."""
+        try:
+            target = self._targets[(tenant, environment, template or "")]
+            return target.plain[tool][risk]  # type: ignore[union-attr]
+        except Exception:  # unknown, not compiled yet, not allowed, odd input: the long way
+            return None
 
     def evaluate(
         self,
@@ -203,21 +222,26 @@ def _same_hash(entry: Mapping[str, Any], version: Mapping[str, Any], where: str)
         )
 
 
+def _policy(digest: str, body: object) -> dict[str, Any]:
+    """A table entry in the index JSON form of an effective policy, with its ``digest`` (the
+    entries were hashed when the payload was read)."""
+    if not isinstance(body, dict) or not isinstance(body.get("allowedTools", []), list):
+        raise ValueError(f"policies[{digest!r}] is not an object with allowedTools")
+    return {**body, "digest": digest}
+
+
+def _named(policies: Mapping[str, dict[str, Any]], digest: object, where: str) -> dict[str, Any]:
+    policy = policies.get(digest) if isinstance(digest, str) else None
+    if policy is None:
+        raise ValueError(f"{where}: policy {digest!r} is not in the tenant's table")
+    return policy
+
+
 class _Pending(NamedTuple):
     subject: str
     policy: Mapping[str, Any]
     version: Mapping[str, Any]
     blocked: str | None
-
-
-def _pending(
-    subject: str, policy: Mapping[str, Any], version: Mapping[str, Any], blocked: str | None = None
-) -> _Pending:
-    if not isinstance(policy, Mapping) or not isinstance(policy["digest"], str):
-        raise ValueError(f"{subject}: the effective policy is not an object with a digest")
-    if not isinstance(policy.get("allowedTools", []), list):
-        raise ValueError(f"{subject}: allowedTools is not a list")
-    return _Pending(subject, policy, version, blocked)
 
 
 def _compiled(entry: Target | _Pending) -> Target | str:
@@ -249,14 +273,20 @@ def verify_index(
 
     Checks, in order: size, envelope shape, exact payloadType, signatures from ``threshold``
     distinct trusted keys (key ids are hints only), the payload parsed from the signed bytes
-    with duplicate keys refused, ``expires`` after ``now``, ``version`` above ``last`` (or equal
-    with the same digest), and every genome hash. Raises :class:`IndexRefused` with the reason.
+    with duplicate keys refused and every genome hash and policy digest recomputed from its
+    canonical slice, ``expires`` after ``now``, ``version`` above ``last`` (or equal with the
+    same digest). Raises :class:`IndexRefused` with the reason.
     """
     if len(data) > max_bytes:
         raise IndexRefused("too-large", f"{len(data)} bytes is over the cap of {max_bytes}")
+    with no_collection():
+        return _verify(data, trust, now, last)
+
+
+def _verify(data: bytes, trust: TrustRoot, now: float, last: Accepted | None) -> VerifiedIndex:
     envelope = parse_envelope(data, INDEX_PAYLOAD_TYPE)
     trust.require(envelope, "the index")
-    payload = parse_json(envelope.payload, "payload")
+    payload = read_payload(envelope.payload)
     digest = "sha256:" + hashlib.sha256(envelope.payload).hexdigest()
     try:
         if not isinstance(payload, dict) or payload.get("kind") != "Index":

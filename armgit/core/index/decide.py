@@ -7,9 +7,11 @@ raises: bad input, an unknown tier or any error is a DENY (fail closed), with th
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 ALLOW = "ALLOW"
@@ -71,6 +73,11 @@ class Target:
     policy_digest: str | None
     genome_digest: str | None
     blocked: str | None = None  # set: every call is denied with this reason
+    # tool -> caller's risk (None or a known risk) -> the decision when no usage, cost or data
+    # scope is given: what decide() returns then, computed once by decide() itself
+    plain: Mapping[str, Mapping[str | None, Decision]] = dataclasses.field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
 
 def compile_target(
@@ -120,7 +127,7 @@ def compile_target(
         tools[tool] = _Tool(rank, source, decision)
     limits = policy.get("costLimits") or {}
     scopes = tuple(policy.get("dataScopes") or ())
-    return Target(
+    target = Target(
         subject=subject,
         tier=tier if type(tier) is int else -1,
         threshold=threshold,
@@ -134,6 +141,13 @@ def compile_target(
         genome_digest=genome_digest,
         blocked=blocked,
     )
+    if blocked is not None:
+        return target
+    plain = {
+        tool: MappingProxyType({risk: decide(target, tool, risk=risk) for risk in (None, *RISKS)})
+        for tool in tools
+    }
+    return dataclasses.replace(target, plain=MappingProxyType(plain))
 
 
 def _judge(
