@@ -111,6 +111,7 @@ class _Reader:
             except CanonicalizationError:
                 same = False
         if not same:
+            self.strict(self.text, pos)  # a duplicate key is reported as such
             self.fail(pos, "a genome or policy is not in canonical form")
         raw = self.view[pos:end] if self.view is not None else text.encode("utf-8")
         return _Canonical(value, "sha256:" + hashlib.sha256(raw).hexdigest()), end
