@@ -26,23 +26,23 @@ from armgit.runtime.envelope import STRICT, DuplicateKey, reject_constant
 from armgit.runtime.errors import IndexRefused
 
 _scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
-_ENCODE = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-).encode
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # JCS orders such keys by UTF-16 units
+
+_VERSION_KEYS = ("genome", "genomeHash", "label", "lifecycle", "template")
+_encode_string: Callable[[str], str] = json.encoder.c_encode_basestring  # type: ignore[attr-defined]
+
+
+def _not_json(value: object) -> NoReturn:
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+# json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False) without its per-call set-up
+_C_ENCODE: Callable[[Any, int], list[str]] = json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+    None, _not_json, _encode_string, None, ":", ",", True, False, False
+)
 
 Member = Callable[[str, int], tuple[Any, int]]
 Scan = Callable[[str, int], tuple[Any, int]]
-
-
-class _Canonical:
-    """A genome or policy read from a canonical slice, with the digest of that slice."""
-
-    __slots__ = ("digest", "value")
-
-    def __init__(self, value: Any, digest: str) -> None:
-        self.value = value
-        self.digest = digest
 
 
 class _Reader:
@@ -50,6 +50,8 @@ class _Reader:
         self.text = text
         self.view = memoryview(payload) if text.isascii() else None  # char offset == byte offset
         self.odd_numbers: list[str] = []
+        self.exact = False  # the table being read needs the reference JCS encoder
+        self.table_start = 0
         plain = json.JSONDecoder(
             parse_float=self._float, parse_int=self._int, parse_constant=reject_constant
         )
@@ -98,23 +100,90 @@ class _Reader:
     def value(self, _key: str, pos: int) -> tuple[Any, int]:
         return self.strict(self.text, pos)
 
-    def canonical(self, pos: int) -> tuple[_Canonical, int]:
-        """The value at ``pos``, which must be canonical, with the digest of its slice."""
+    def encode(self, value: Any, exact: bool) -> str:
+        """The canonical JSON text of ``value`` (JCS): ``json.dumps`` with sorted keys where
+        that provably gives the same text, else the reference implementation."""
+        if not exact:
+            return "".join(_C_ENCODE(value, 0))
+        try:
+            return to_canonical_json(value).decode("utf-8")
+        except CanonicalizationError:
+            return ""  # matches no slice: refused as not canonical
+
+    def digest(self, start: int, end: int, text: str) -> str:
+        raw = self.view[start:end] if self.view is not None else text.encode("utf-8")
+        return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+    def not_canonical(self, pos: int) -> NoReturn:
+        self.strict(self.text, self.table_start)  # a duplicate key is reported as such
+        self.fail(pos, "a genome or policy table is not in canonical form")
+
+    def table(self, pos: int, entry: Callable[[str, Any, int], int]) -> tuple[Any, int]:
+        """A ``versions`` or ``policies`` table: parsed by the C scanner at once, then checked
+        entry by entry to be exactly the canonical text of what was parsed (so it has no
+        duplicate key), each ``entry`` returning where its text ends."""
+        text = self.text
         before = len(self.odd_numbers)
-        value, end = self.plain(self.text, pos)
-        text = self.text[pos:end]
-        if len(self.odd_numbers) == before and (text.isascii() or not _ASTRAL.search(text)):
-            same = _ENCODE(value) == text
-        else:
-            try:
-                same = to_canonical_json(value) == text.encode("utf-8")
-            except CanonicalizationError:
-                same = False
-        if not same:
-            self.strict(self.text, pos)  # a duplicate key is reported as such
-            self.fail(pos, "a genome or policy is not in canonical form")
-        raw = self.view[pos:end] if self.view is not None else text.encode("utf-8")
-        return _Canonical(value, "sha256:" + hashlib.sha256(raw).hexdigest()), end
+        value, end = self.plain(text, pos)
+        if type(value) is not dict:
+            self.fail(pos, "expected an object")
+        self.table_start = pos
+        self.exact = len(self.odd_numbers) != before or (
+            self.view is None and _ASTRAL.search(text, pos, end) is not None
+        )
+        cursor = pos + 1
+        last = len(value) - 1
+        for i, (key, item) in enumerate(value.items()):
+            cursor = entry(key, item, cursor)
+            if i < last:
+                if text[cursor] != ",":
+                    self.not_canonical(cursor)
+                cursor += 1
+        if text[cursor] != "}" or cursor + 1 != end:
+            self.not_canonical(cursor)
+        return value, end
+
+    def _version(self, key: str, version: Any, pos: int) -> int:
+        text = self.text
+        if type(version) is not dict or tuple(version) != _VERSION_KEYS:
+            self.fail(pos, f"versions[{key!r}] is not {{{', '.join(_VERSION_KEYS)}}}")
+        head = _encode_string(key) + ':{"genome":'
+        if not text.startswith(head, pos):
+            self.not_canonical(pos)
+        start = pos + len(head)
+        genome = self.encode(version["genome"], self.exact)
+        if not genome or not text.startswith(genome, start):
+            self.not_canonical(start)
+        end = start + len(genome)
+        tail = (
+            f',"genomeHash":{_encode_string(version["genomeHash"])}'
+            f',"label":{_encode_string(version["label"])}'
+            f',"lifecycle":{_encode_string(version["lifecycle"])}'
+            f',"template":{_encode_string(version["template"])}}}'
+        )
+        if not text.startswith(tail, end):
+            self.not_canonical(end)
+        if self.digest(start, end, genome) != version["genomeHash"]:
+            raise IndexRefused(
+                "genome-hash-mismatch",
+                f"versions[{key!r}]: the genome does not hash to {version['genomeHash']}",
+            )
+        return end + len(tail)
+
+    def _policy(self, digest: str, policy: Any, pos: int) -> int:
+        head = _encode_string(digest) + ":"
+        if not self.text.startswith(head, pos):
+            self.not_canonical(pos)
+        start = pos + len(head)
+        body = self.encode(policy, self.exact)
+        if not body or not self.text.startswith(body, start):
+            self.not_canonical(start)
+        end = start + len(body)
+        if self.digest(start, end, body) != digest:
+            raise IndexRefused(
+                "policy-digest-mismatch", f"policies[{digest!r}] does not hash to its key"
+            )
+        return end
 
     # -- the levels walked -------------------------------------------------------------------
 
@@ -134,35 +203,10 @@ class _Reader:
 
     def _tenant_member(self, key: str, pos: int) -> tuple[Any, int]:
         if key == "versions":
-            return self.object(pos, self._version)
+            return self.table(pos, self._version)
         if key == "policies":
-            return self.object(pos, self._policy)
+            return self.table(pos, self._policy)
         return self.value(key, pos)
-
-    def _version(self, key: str, pos: int) -> tuple[Any, int]:
-        version, end = self.object(pos, self._version_member)
-        genome = version.get("genome")
-        if isinstance(genome, _Canonical):
-            version["genome"] = genome.value
-            if genome.digest != version.get("genomeHash"):
-                raise IndexRefused(
-                    "genome-hash-mismatch",
-                    f"versions[{key!r}]: the genome does not hash to {version.get('genomeHash')}",
-                )
-        return version, end
-
-    def _version_member(self, key: str, pos: int) -> tuple[Any, int]:
-        if key == "genome":
-            return self.canonical(pos)
-        return self.value(key, pos)
-
-    def _policy(self, digest: str, pos: int) -> tuple[Any, int]:
-        found, end = self.canonical(pos)
-        if found.digest != digest:
-            raise IndexRefused(
-                "policy-digest-mismatch", f"policies[{digest!r}] hashes to {found.digest}"
-            )
-        return found.value, end
 
 
 def read_payload(payload: bytes) -> dict[str, Any]:
@@ -191,5 +235,12 @@ def _read(payload: bytes) -> dict[str, Any]:
         return _Reader(payload, text).payload()
     except DuplicateKey as exc:
         raise IndexRefused("duplicate-key", f"payload: key {exc} appears twice") from exc
-    except (UnicodeDecodeError, ValueError, RecursionError, IndexError, StopIteration) as exc:
+    except (
+        UnicodeDecodeError,
+        ValueError,
+        TypeError,
+        RecursionError,
+        IndexError,
+        StopIteration,
+    ) as exc:
         raise IndexRefused("malformed-payload", f"payload is not valid JSON ({exc!r})") from exc

@@ -253,3 +253,39 @@ def test_a_nested_payload_key_is_not_taken_for_the_payload() -> None:
     assert verify_index(text.encode(), TRUST, now=NOW)
     with_inner = text.replace('"keyid": "k"', f'"keyid": "k", "payload": "{inner}"')
     refused("malformed-envelope", with_inner.encode())
+
+
+def test_a_version_entry_look_alike_inside_the_genome() -> None:
+    """A genome holding the text that follows a genome in its version entry, with a hash of
+    what precedes it: the genome's end is where its parse ends, not where that text is."""
+    payload = example_payload()
+    version = tenant(payload)["versions"][VERSION]
+    version["genome"] = {
+        "a": {
+            "b": 1,
+            "genomeHash": "",
+            **{k: version[k] for k in ("label", "lifecycle", "template")},
+        }
+    }
+    prefix = b'{"a":{"b":1'
+    fake = sha(prefix)
+    version["genome"]["a"]["genomeHash"] = fake
+    version["genomeHash"] = fake
+    tenant(payload)["deployments"]["prod"]["customer-support"]["genomeHash"] = fake
+    for instance in tenant(payload)["instances"].values():
+        instance["genomeHash"] = fake
+    data = to_canonical_json(payload)
+    assert prefix + b',"genomeHash":"' + fake.encode() in data
+    refused("genome-hash-mismatch", signed(data))
+
+
+def test_version_entries_are_exactly_the_schema() -> None:
+    payload = example_payload()
+    tenant(payload)["versions"][VERSION]["extra"] = 1
+    refused("malformed-payload", signed(to_canonical_json(payload)))
+    data = to_canonical_json(example_payload())
+    entry = data[data.index(b'"customer-support@2.0.0":{') :]
+    entry = entry[
+        : entry.index(b'"template":"customer-support"}') + len(b'"template":"customer-support"}')
+    ]
+    refused("duplicate-key", signed(data.replace(entry, entry + b"," + entry, 1)))
