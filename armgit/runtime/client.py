@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from armgit.core.index.decide import DENY, Decision
+from armgit.core.index.decide import DENY, Decision, refuse_tool
 from armgit.runtime.errors import IndexRefused, IndexUnavailable
 from armgit.runtime.trust import TrustRoot, parse_root
 from armgit.runtime.verify import (
@@ -258,9 +258,18 @@ class Runtime:
             and monthly_cost_used is _ZERO
             and data_scope is None
         ):
-            decision = index.plain(tenant, environment, template, tool, risk)
-            if decision is not None:
-                return decision
+            try:  # precomputed: a compiled target, a tool its policy names, a known risk
+                known = index.plain_decisions.get((tenant, environment, template))  # type: ignore[arg-type]
+                if known is not None:
+                    risks = known[1].get(tool)
+                    if risks is not None:
+                        decision = risks.get(risk)
+                        if decision is not None:
+                            return decision
+                    elif type(tool) is str and known[0].blocked is None:
+                        return refuse_tool(known[0], tool)
+            except TypeError:  # an unhashable argument: the long way says what is wrong
+                pass
         return index.evaluate(
             tenant,
             environment,

@@ -78,6 +78,7 @@ class VerifiedIndex:
         "digest",
         "expires",
         "payload",
+        "plain_decisions",
         "registry",
         "version",
     )
@@ -95,6 +96,12 @@ class VerifiedIndex:
         # a pending entry holds what compiling needs
         self._targets: dict[tuple[str, str, str], Target | _Pending] = {}
         self._instances: dict[tuple[str, str], tuple[str, Target | _Pending]] = {}
+        # (tenant, environment, template) -> each target compiled so far and its Target.plain as
+        # plain dicts (never changed once here), for Runtime.evaluate's calls without usage
+        # figures: three lookups, no call
+        self.plain_decisions: dict[
+            tuple[str, str, str], tuple[Target, dict[str, dict[str | None, Decision]]]
+        ] = {}
         for tenant, data in payload["tenants"].items():
             self._compile_tenant(tenant, data)
 
@@ -161,6 +168,8 @@ class VerifiedIndex:
                 return f"no instance {tenant}/instance/{instance} in the index"
             if found[0] != environment:
                 return f"instance {instance!r} runs in {found[0]!r}, not {environment!r}"
+            if isinstance(found[1], Target):
+                return found[1]
             compiled = _compiled(found[1])
             if isinstance(compiled, Target):
                 self._instances[(tenant, instance)] = (found[0], compiled)
@@ -169,22 +178,14 @@ class VerifiedIndex:
         target = self._targets.get(key)
         if target is None:
             return f"no active deployment of {tenant}/{template} in environment {environment!r}"
+        if isinstance(target, Target):
+            return target
         compiled = _compiled(target)
-        if isinstance(compiled, Target):
-            self._targets[key] = compiled  # a benign race: both threads compile the same
+        if isinstance(compiled, Target):  # a benign race: two threads may compile the same
+            plain = {t: dict(r) for t, r in compiled.plain.items()}
+            self.plain_decisions[key] = (compiled, plain)
+            self._targets[key] = compiled
         return compiled
-
-    def plain(
-        self, tenant: str, environment: str, template: str | None, tool: str, risk: str | None
-    ) -> Decision | None:
-        """The decision for a deployed template's call that gives no usage, cost or data scope,
-        when it is precomputed (a compiled target, an allowed tool, a known risk); else ``None``
-        (then :meth:`evaluate` decides, and compiles the target for next time)."""
-        try:
-            target = self._targets[(tenant, environment, template or "")]
-            return target.plain[tool][risk]  # type: ignore[union-attr]
-        except Exception:  # unknown, not compiled yet, not allowed, odd input: the long way
-            return None
 
     def evaluate(
         self,

@@ -73,8 +73,9 @@ class Target:
     policy_digest: str | None
     genome_digest: str | None
     blocked: str | None = None  # set: every call is denied with this reason
-    # tool -> caller's risk (None or a known risk) -> the decision when no usage, cost or data
-    # scope is given: what decide() returns then, computed once by decide() itself
+    # tool (allowed, or allowed by the policy but not declared) -> caller's risk (None or a known
+    # risk) -> the decision when no usage, cost or data scope is given: what decide() returns
+    # then, computed once by decide() itself
     plain: Mapping[str, Mapping[str | None, Decision]] = dataclasses.field(
         default_factory=lambda: MappingProxyType({})
     )
@@ -145,7 +146,7 @@ def compile_target(
         return target
     plain = {
         tool: MappingProxyType({risk: decide(target, tool, risk=risk) for risk in (None, *RISKS)})
-        for tool in tools
+        for tool in (*tools, *refused)
     }
     return dataclasses.replace(target, plain=MappingProxyType(plain))
 
@@ -234,8 +235,7 @@ def _decide(
         return _deny(target, None, [target.blocked])
     entry = target.tools.get(tool)
     if entry is None:
-        why = target.refused_tools.get(tool) or f"tool {tool!r} is not allowed by the policy"
-        return _deny(target, None, [f"{why} ({target.subject})"])
+        return refuse_tool(target, tool)
     if not (estimated_cost >= 0 and daily_tokens_used >= 0 and monthly_cost_used >= 0) or (
         math.isinf(estimated_cost) or math.isinf(monthly_cost_used)
     ):
@@ -274,6 +274,13 @@ def _decide(
         target.policy_digest,
         target.genome_digest,
     )
+
+
+def refuse_tool(target: Target, tool: str) -> Decision:
+    """The DENY for a tool ``target`` does not allow (when it is not blocked)."""
+    why = target.refused_tools.get(tool) or f"tool {tool!r} is not allowed by the policy"
+    reasons = (f"{why} ({target.subject})",)
+    return Decision(DENY, None, reasons, target.policy_digest, target.genome_digest)
 
 
 def _covered(target: Target, scope: str) -> bool:
