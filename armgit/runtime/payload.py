@@ -1,14 +1,15 @@
 """Reading the index payload from its signed bytes: strict JSON, canonical, every hash checked.
 
 The payload is RFC 8785 canonical JSON, so the canonical form of each genome (and of each
-interned policy) is a slice of the payload bytes: its hash is the sha256 of that slice, checked
-against ``genomeHash`` (the policy's key) for every entry at load. A slice counts only if it is
-canonical: it must equal the encoding of the value parsed from it (``json.dumps`` with sorted
-keys where that provably gives the JCS bytes, the reference implementation elsewhere), which also
-proves it has no duplicate key. The levels above (payload, tenants, versions, policies) are read
-by a small walker that needs canonical punctuation (no whitespace) and refuses duplicate keys;
-everything else is parsed by the C scanner with a duplicate-refusing hook. Nothing is
-re-serialized but genomes and policies, one by one.
+interned policy) is a slice of the payload bytes, and its hash is the sha256 of that slice,
+checked against ``genomeHash`` (the policy's key) for every entry at load. The ``versions`` and
+``policies`` tables are parsed by the C scanner in one call each and then checked entry by entry
+to be exactly the canonical text of what was parsed (``json.dumps`` with sorted keys where that
+provably gives the JCS bytes, the reference implementation elsewhere), which also proves they
+have no duplicate key; the slices' offsets come from that check, never from a search. The levels
+above (payload, tenants) are walked here with canonical punctuation (no whitespace) and duplicate
+keys refused; everything else is parsed by the C scanner with a duplicate-refusing hook. Nothing
+is re-serialized but genomes and policies, one by one.
 """
 
 from __future__ import annotations

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 from armgit.core.index.decide import Decision, Target, compile_target, decide
 from armgit.index.dsse import INDEX_PAYLOAD_TYPE
@@ -73,6 +74,7 @@ class VerifiedIndex:
 
     __slots__ = (
         "_deployments",
+        "_instance_targets",
         "_instances",
         "_targets",
         "digest",
@@ -89,13 +91,12 @@ class VerifiedIndex:
         self.version: int = payload["version"]
         self.expires: float = parse_time(payload["expires"])
         self.registry: str = payload["registry"]
-        self._deployments: dict[
-            tuple[str, str, str], tuple[dict[str, Any], dict[str, Any], dict[str, Any]]
-        ] = {}
-        # compiled on first use (a fleet's index has many targets, a runtime asks about few);
-        # a pending entry holds what compiling needs
-        self._targets: dict[tuple[str, str, str], Target | _Pending] = {}
-        self._instances: dict[tuple[str, str], tuple[str, Target | _Pending]] = {}
+        # what each target is made of, checked at load; compiled on first use (a fleet's index
+        # has many targets, a runtime asks about few)
+        self._deployments: dict[tuple[str, str, str], _Deployed] = {}
+        self._instances: dict[tuple[str, str], _Deployed] = {}
+        self._targets: dict[tuple[str, str, str], Target | str] = {}
+        self._instance_targets: dict[tuple[str, str], Target | str] = {}
         # (tenant, environment, template) -> each target compiled so far and its Target.plain as
         # plain dicts (never changed once here), for Runtime.evaluate's calls without usage
         # figures: three lookups, no call
@@ -110,33 +111,36 @@ class VerifiedIndex:
         policies = {d: _policy(d, body) for d, body in data["policies"].items()}
         approvals: Mapping[str, Any] = data["approvals"]
         for key, version in versions.items():
-            if f"{version['template']}@{version['label']}" != key:
+            if version["template"] + "@" + version["label"] != key:
                 raise ValueError(f"versions[{key!r}] names another version")
+        deployments = self._deployments
         for environment, by_template in data["deployments"].items():
             for template, deployment in by_template.items():
-                where = f"{tenant}/deployment/{environment}/{template}"
-                version = versions[f"{template}@{deployment['version']}"]
-                _same_hash(deployment, version, where)
+                version = versions[template + "@" + deployment["version"]]
+                policy = policies.get(deployment["policy"])
+                if deployment["genomeHash"] != version["genomeHash"] or policy is None:
+                    _refuse(f"{tenant}/deployment/{environment}/{template}", deployment, version)
                 for name in deployment["approvals"]:
                     if name not in approvals:
-                        raise ValueError(f"{where}: approval {name!r} is not in the tenant's table")
-                subject = f"{tenant}/{environment}/{template}@{deployment['version']}"
-                policy = _named(policies, deployment["policy"], where)
-                self._deployments[(tenant, environment, template)] = (deployment, version, policy)
-                self._targets[(tenant, environment, template)] = _Pending(
-                    subject, policy, version, None
+                        raise ValueError(
+                            f"{tenant}/deployment/{environment}/{template}: approval {name!r} "
+                            "is not in the tenant's table"
+                        )
+                deployments[(tenant, environment, template)] = _Deployed(
+                    environment, deployment, version, policy, None
                 )
         for name, instance in data["instances"].items():
-            where = f"{tenant}/instance/{name}"
-            version = versions[f"{instance['template']}@{instance['version']}"]
-            _same_hash(instance, version, where)
+            version = versions[instance["template"] + "@" + instance["version"]]
+            policy = policies.get(instance["policy"])
+            if instance["genomeHash"] != version["genomeHash"] or policy is None:
+                _refuse(f"{tenant}/instance/{name}", instance, version)
             state = instance["state"]
             blocked = None
             if state != "ACTIVE":
                 blocked = f"instance {name!r} is {state}: only ACTIVE instances act"
-            policy = _named(policies, instance["policy"], where)
-            target = _Pending(where, policy, version, blocked)
-            self._instances[(tenant, name)] = (instance["environment"], target)
+            self._instances[(tenant, name)] = _Deployed(
+                instance["environment"], instance, version, policy, blocked
+            )
 
     def resolve(self, tenant: str, environment: str, template: str) -> Resolution:
         """The version of ``template`` deployed (ACTIVE) in ``environment``; :class:`NotFound`
@@ -146,7 +150,7 @@ class VerifiedIndex:
             raise NotFound(
                 f"no active deployment of {tenant}/{template} in environment {environment!r}"
             )
-        deployment, version, policy = found
+        _, deployment, version, policy, _ = found
         return Resolution(
             tenant=tenant,
             environment=environment,
@@ -163,28 +167,31 @@ class VerifiedIndex:
     ) -> Target | str:
         """The compiled target of a deployed template or an instance, or why there is none."""
         if instance is not None:
-            found = self._instances.get((tenant, instance))
-            if found is None:
-                return f"no instance {tenant}/instance/{instance} in the index"
-            if found[0] != environment:
-                return f"instance {instance!r} runs in {found[0]!r}, not {environment!r}"
-            if isinstance(found[1], Target):
-                return found[1]
-            compiled = _compiled(found[1])
-            if isinstance(compiled, Target):
-                self._instances[(tenant, instance)] = (found[0], compiled)
+            place = (tenant, instance)
+            compiled = self._instance_targets.get(place)
+            if compiled is None:
+                found = self._instances.get(place)
+                if found is None:
+                    return f"no instance {tenant}/instance/{instance} in the index"
+                compiled = _compiled(f"{tenant}/instance/{instance}", found)
+                self._instance_targets[place] = compiled  # a benign race: the same either way
+            if self._instances[place].environment != environment:
+                where = self._instances[place].environment
+                return f"instance {instance!r} runs in {where!r}, not {environment!r}"
             return compiled
         key = (tenant, environment, template or "")
         target = self._targets.get(key)
-        if target is None:
-            return f"no active deployment of {tenant}/{template} in environment {environment!r}"
-        if isinstance(target, Target):
+        if target is not None:
             return target
-        compiled = _compiled(target)
+        found = self._deployments.get(key)
+        if found is None:
+            return f"no active deployment of {tenant}/{template} in environment {environment!r}"
+        subject = f"{tenant}/{environment}/{template}@{found.entry['version']}"
+        compiled = _compiled(subject, found)
         if isinstance(compiled, Target):  # a benign race: two threads may compile the same
             plain = {t: dict(r) for t, r in compiled.plain.items()}
             self.plain_decisions[key] = (compiled, plain)
-            self._targets[key] = compiled
+        self._targets[key] = compiled
         return compiled
 
     def evaluate(
@@ -216,11 +223,12 @@ class VerifiedIndex:
         )
 
 
-def _same_hash(entry: Mapping[str, Any], version: Mapping[str, Any], where: str) -> None:
+def _refuse(where: str, entry: Mapping[str, Any], version: Mapping[str, Any]) -> NoReturn:
     if entry["genomeHash"] != version["genomeHash"]:
         raise IndexRefused(
             "genome-hash-mismatch", f"{where}: genomeHash differs from its version's"
         )
+    raise ValueError(f"{where}: policy {entry['policy']!r} is not in the tenant's table")
 
 
 def _policy(digest: str, body: object) -> dict[str, Any]:
@@ -231,35 +239,29 @@ def _policy(digest: str, body: object) -> dict[str, Any]:
     return {**body, "digest": digest}
 
 
-def _named(policies: Mapping[str, dict[str, Any]], digest: object, where: str) -> dict[str, Any]:
-    policy = policies.get(digest) if isinstance(digest, str) else None
-    if policy is None:
-        raise ValueError(f"{where}: policy {digest!r} is not in the tenant's table")
-    return policy
+class _Deployed(NamedTuple):
+    """A deployment or instance as the index has it, with its version and effective policy."""
 
-
-class _Pending(NamedTuple):
-    subject: str
-    policy: Mapping[str, Any]
+    environment: str
+    entry: Mapping[str, Any]
     version: Mapping[str, Any]
-    blocked: str | None
+    policy: dict[str, Any]
+    blocked: str | None  # an instance that is not ACTIVE: why every call is denied
 
 
-def _compiled(entry: Target | _Pending) -> Target | str:
+def _compiled(subject: str, found: _Deployed) -> Target | str:
     """The compiled target, or why it cannot be compiled (every call to it is then DENY)."""
-    if isinstance(entry, Target):
-        return entry
     try:
         return compile_target(
-            entry.subject,
-            entry.policy,
-            entry.version["genome"],
-            policy_digest=entry.policy["digest"],
-            genome_digest=entry.version["genomeHash"],
-            blocked=entry.blocked,
+            subject,
+            found.policy,
+            found.version["genome"],
+            policy_digest=found.policy["digest"],
+            genome_digest=found.version["genomeHash"],
+            blocked=found.blocked,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        return f"{entry.subject}: its policy in the index is malformed ({exc}): failing closed"
+        return f"{subject}: its policy in the index is malformed ({exc}): failing closed"
 
 
 def verify_index(
@@ -287,8 +289,18 @@ def verify_index(
 def _verify(data: bytes, trust: TrustRoot, now: float, last: Accepted | None) -> VerifiedIndex:
     envelope = parse_envelope(data, INDEX_PAYLOAD_TYPE)
     trust.require(envelope, "the index")
-    payload = read_payload(envelope.payload)
-    digest = "sha256:" + hashlib.sha256(envelope.payload).hexdigest()
+    # hashlib lets go of the GIL: the payload's digest is computed on another core meanwhile
+    hashed: list[str] = []
+    hashing = threading.Thread(
+        target=lambda: hashed.append(hashlib.sha256(envelope.payload).hexdigest()),
+        name="armgit-index-digest",
+    )
+    hashing.start()
+    try:
+        payload = read_payload(envelope.payload)
+    finally:
+        hashing.join()
+    digest = "sha256:" + hashed[0]
     try:
         if not isinstance(payload, dict) or payload.get("kind") != "Index":
             raise ValueError("the payload is not an armgit index (kind: Index)")

@@ -83,3 +83,26 @@ def test_odd_arguments_fail_closed() -> None:
     for template, tool in ((None, "kb_lookup"), ("customer-support", 7), ("nope", "kb_lookup")):
         decision = rt.evaluate("arm-dev", "prod", template=template, tool=tool)  # type: ignore[arg-type]
         assert decision.decision == DENY
+
+
+def test_instances() -> None:
+    trust = TrustRoot.from_public_keys([public_key_line(KEY.public_key())])
+    payload = example_payload()
+    tenant = payload["tenants"]["arm-dev"]
+    name = next(iter(tenant["instances"]))
+    paused = dict(tenant["instances"][name], state="PAUSED")
+    tenant["instances"]["paused-1"] = paused
+    rt = Runtime(trust, clock=lambda: NOW)
+    rt.load_bytes(sign_envelope(to_canonical_json(payload), INDEX_PAYLOAD_TYPE, [KEY]))
+    environment = tenant["instances"][name]["environment"]
+    tool = tenant["policies"][tenant["instances"][name]["policy"]]["allowedTools"][0]
+    for _ in range(2):  # compiled on the first call, reused on the second
+        assert rt.evaluate("arm-dev", environment, instance=name, tool=tool).decision != DENY
+        elsewhere = rt.evaluate("arm-dev", "nowhere", instance=name, tool=tool)
+        assert elsewhere.decision == DENY
+        assert "runs in" in elsewhere.reasons[0]
+        blocked = rt.evaluate("arm-dev", environment, instance="paused-1", tool=tool)
+        assert blocked.decision == DENY
+        assert "only ACTIVE instances act" in blocked.reasons[0]
+        missing = rt.evaluate("arm-dev", environment, instance="ghost", tool=tool)
+        assert missing.decision == DENY
