@@ -51,7 +51,10 @@ def reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-STRICT = json.JSONDecoder(object_pairs_hook=strict_object, parse_constant=reject_constant)
+def strict_decoder() -> json.JSONDecoder:
+    """A decoder refusing duplicate keys and ``NaN``; one per parse (its C scanner keeps a memo
+    of keys that another thread's parse must not share)."""
+    return json.JSONDecoder(object_pairs_hook=strict_object, parse_constant=reject_constant)
 
 
 def parse_json(data: bytes, what: str) -> Any:
@@ -59,7 +62,7 @@ def parse_json(data: bytes, what: str) -> Any:
     malformed = "malformed-envelope" if what == "envelope" else "malformed-payload"
     try:
         text = data.decode("utf-8")
-        return STRICT.decode(text)
+        return strict_decoder().decode(text)
     except DuplicateKey as exc:
         raise IndexRefused("duplicate-key", f"{what}: key {exc} appears twice") from exc
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:

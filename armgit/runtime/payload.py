@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
 from armgit.core.canonical import CanonicalizationError, to_canonical_json
-from armgit.runtime.envelope import STRICT, DuplicateKey, reject_constant
+from armgit.runtime.envelope import DuplicateKey, reject_constant, strict_decoder
 from armgit.runtime.errors import IndexRefused
 
 _scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
@@ -57,7 +57,7 @@ class _Reader:
             parse_float=self._float, parse_int=self._int, parse_constant=reject_constant
         )
         # the C scanners: (text, offset) -> (value, end); plain builds dicts without a hook
-        self.strict: Scan = STRICT.scan_once  # type: ignore[attr-defined]
+        self.strict: Scan = strict_decoder().scan_once  # type: ignore[attr-defined]
         self.plain: Scan = plain.scan_once  # type: ignore[attr-defined]
 
     def _float(self, literal: str) -> float:

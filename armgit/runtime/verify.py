@@ -295,11 +295,15 @@ def _verify(data: bytes, trust: TrustRoot, now: float, last: Accepted | None) ->
         target=lambda: hashed.append(hashlib.sha256(envelope.payload).hexdigest()),
         name="armgit-index-digest",
     )
-    hashing.start()
+    try:
+        hashing.start()
+    except RuntimeError:  # no thread to be had: hash here
+        hashing.run()
     try:
         payload = read_payload(envelope.payload)
     finally:
-        hashing.join()
+        if hashing.ident is not None:
+            hashing.join()
     digest = "sha256:" + hashed[0]
     try:
         if not isinstance(payload, dict) or payload.get("kind") != "Index":

@@ -289,3 +289,25 @@ def test_version_entries_are_exactly_the_schema() -> None:
         : entry.index(b'"template":"customer-support"}') + len(b'"template":"customer-support"}')
     ]
     refused("duplicate-key", signed(data.replace(entry, entry + b"," + entry, 1)))
+
+
+def test_loads_on_many_threads_at_once() -> None:
+    import gc
+    import threading
+
+    data = signed(to_canonical_json(example_payload()))
+    digests: list[str] = []
+
+    def load() -> None:
+        for _ in range(20):
+            digests.append(verify_index(data, TRUST, now=NOW).digest)
+
+    assert gc.isenabled()
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(digests) == 80
+    assert digests == [sha(base64.b64decode(json.loads(data)["payload"]))] * 80
+    assert gc.isenabled()  # the collector is paused during a load, never left off
