@@ -311,7 +311,7 @@ def cedar_input(bench: Bench) -> dict[str, Any]:
         for environment, deployments in data["deployments"].items():
             for template, entry in deployments.items():
                 agent = f"{tenant}/{environment}/{template}"
-                policy = entry.get("policy") or {}
+                policy = data["policies"].get(entry.get("policy")) or {}
                 version = data["versions"][f"{template}@{entry['version']}"]
                 manifest = {t["toolId"]: t["risk"] for t in version["genome"]["toolManifest"]}
                 overrides = policy.get("toolRisk") or {}

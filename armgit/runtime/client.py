@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from armgit.core.index.decide import DENY, Decision
+from armgit.core.index.decide import DENY, Decision, refuse_tool
 from armgit.runtime.errors import IndexRefused, IndexUnavailable
 from armgit.runtime.trust import TrustRoot, parse_root
 from armgit.runtime.verify import (
@@ -31,6 +31,7 @@ from armgit.runtime.verify import (
 )
 from armgit.store.atomic import write_atomic
 
+_ZERO = 0  # the default usage: ``x is _ZERO`` is how evaluate() spots a call that gives none
 STATE_FILE = "state.json"
 INDEX_FILE = "index.json"
 ROOT_FILE = "root.json"
@@ -250,6 +251,25 @@ class Runtime:
         if index is None or self._clock() >= index.expires:
             why = "no index loaded" if index is None else "the index expired"
             return Decision(DENY, None, (f"{why}: failing closed",), None, None)
+        if (
+            instance is None
+            and estimated_cost is _ZERO
+            and daily_tokens_used is _ZERO
+            and monthly_cost_used is _ZERO
+            and data_scope is None
+        ):
+            try:  # precomputed: a compiled target, a tool its policy names, a known risk
+                known = index.plain_decisions.get((tenant, environment, template))  # type: ignore[arg-type]
+                if known is not None:
+                    risks = known[1].get(tool)
+                    if risks is not None:
+                        decision = risks.get(risk)
+                        if decision is not None:
+                            return decision
+                    elif type(tool) is str and known[0].blocked is None:
+                        return refuse_tool(known[0], tool)
+            except TypeError:  # an unhashable argument: the long way says what is wrong
+                pass
         return index.evaluate(
             tenant,
             environment,

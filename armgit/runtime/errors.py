@@ -10,7 +10,7 @@ class IndexRefused(ArmgitError):
 
     ``too-large``, ``malformed-envelope``, ``wrong-payload-type``, ``duplicate-key``,
     ``signature-threshold``, ``malformed-payload``, ``expired``, ``rollback``,
-    ``genome-hash-mismatch``; for roots also ``root-version``.
+    ``genome-hash-mismatch``, ``policy-digest-mismatch``; for roots also ``root-version``.
     """
 
     def __init__(self, reason: str, message: str) -> None:

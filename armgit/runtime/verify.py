@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
-from armgit.core.canonical import canonical_digest
 from armgit.core.index.decide import Decision, Target, compile_target, decide
 from armgit.index.dsse import INDEX_PAYLOAD_TYPE
-from armgit.runtime.envelope import parse_envelope, parse_json
+from armgit.runtime.envelope import parse_envelope
 from armgit.runtime.errors import IndexRefused, NotFound
+from armgit.runtime.payload import no_collection, read_payload
 from armgit.runtime.trust import TrustRoot
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -73,11 +74,13 @@ class VerifiedIndex:
 
     __slots__ = (
         "_deployments",
+        "_instance_targets",
         "_instances",
         "_targets",
         "digest",
         "expires",
         "payload",
+        "plain_decisions",
         "registry",
         "version",
     )
@@ -88,41 +91,56 @@ class VerifiedIndex:
         self.version: int = payload["version"]
         self.expires: float = parse_time(payload["expires"])
         self.registry: str = payload["registry"]
-        self._deployments: dict[tuple[str, str, str], tuple[dict[str, Any], dict[str, Any]]] = {}
-        # compiled on first use (a fleet's index has many targets, a runtime asks about few);
-        # a pending entry holds what compiling needs
-        self._targets: dict[tuple[str, str, str], Target | _Pending] = {}
-        self._instances: dict[tuple[str, str], tuple[str, Target | _Pending]] = {}
+        # what each target is made of, checked at load; compiled on first use (a fleet's index
+        # has many targets, a runtime asks about few)
+        self._deployments: dict[tuple[str, str, str], _Deployed] = {}
+        self._instances: dict[tuple[str, str], _Deployed] = {}
+        self._targets: dict[tuple[str, str, str], Target | str] = {}
+        self._instance_targets: dict[tuple[str, str], Target | str] = {}
+        # (tenant, environment, template) -> each target compiled so far and its Target.plain as
+        # plain dicts (never changed once here), for Runtime.evaluate's calls without usage
+        # figures: three lookups, no call
+        self.plain_decisions: dict[
+            tuple[str, str, str], tuple[Target, dict[str, dict[str | None, Decision]]]
+        ] = {}
         for tenant, data in payload["tenants"].items():
             self._compile_tenant(tenant, data)
 
     def _compile_tenant(self, tenant: str, data: Mapping[str, Any]) -> None:
         versions: Mapping[str, Any] = data["versions"]
+        policies = {d: _policy(d, body) for d, body in data["policies"].items()}
+        approvals: Mapping[str, Any] = data["approvals"]
         for key, version in versions.items():
-            if f"{version['template']}@{version['label']}" != key:
+            if version["template"] + "@" + version["label"] != key:
                 raise ValueError(f"versions[{key!r}] names another version")
-            if canonical_digest(version["genome"]) != version["genomeHash"]:
-                raise IndexRefused(
-                    "genome-hash-mismatch",
-                    f"{tenant}/{key}: the genome does not hash to {version['genomeHash']}",
-                )
+        deployments = self._deployments
         for environment, by_template in data["deployments"].items():
             for template, deployment in by_template.items():
-                version = versions[f"{template}@{deployment['version']}"]
-                _same_hash(deployment, version, f"{tenant}/deployment/{environment}/{template}")
-                subject = f"{tenant}/{environment}/{template}@{deployment['version']}"
-                where = (tenant, environment, template)
-                self._deployments[where] = (deployment, version)
-                self._targets[where] = _pending(subject, deployment["policy"], version)
+                version = versions[template + "@" + deployment["version"]]
+                policy = policies.get(deployment["policy"])
+                if deployment["genomeHash"] != version["genomeHash"] or policy is None:
+                    _refuse(f"{tenant}/deployment/{environment}/{template}", deployment, version)
+                for name in deployment["approvals"]:
+                    if name not in approvals:
+                        raise ValueError(
+                            f"{tenant}/deployment/{environment}/{template}: approval {name!r} "
+                            "is not in the tenant's table"
+                        )
+                deployments[(tenant, environment, template)] = _Deployed(
+                    environment, deployment, version, policy, None
+                )
         for name, instance in data["instances"].items():
-            version = versions[f"{instance['template']}@{instance['version']}"]
-            _same_hash(instance, version, f"{tenant}/instance/{name}")
+            version = versions[instance["template"] + "@" + instance["version"]]
+            policy = policies.get(instance["policy"])
+            if instance["genomeHash"] != version["genomeHash"] or policy is None:
+                _refuse(f"{tenant}/instance/{name}", instance, version)
             state = instance["state"]
             blocked = None
             if state != "ACTIVE":
                 blocked = f"instance {name!r} is {state}: only ACTIVE instances act"
-            target = _pending(f"{tenant}/instance/{name}", instance["policy"], version, blocked)
-            self._instances[(tenant, name)] = (instance["environment"], target)
+            self._instances[(tenant, name)] = _Deployed(
+                instance["environment"], instance, version, policy, blocked
+            )
 
     def resolve(self, tenant: str, environment: str, template: str) -> Resolution:
         """The version of ``template`` deployed (ACTIVE) in ``environment``; :class:`NotFound`
@@ -132,7 +150,7 @@ class VerifiedIndex:
             raise NotFound(
                 f"no active deployment of {tenant}/{template} in environment {environment!r}"
             )
-        deployment, version = found
+        _, deployment, version, policy, _ = found
         return Resolution(
             tenant=tenant,
             environment=environment,
@@ -141,7 +159,7 @@ class VerifiedIndex:
             lifecycle=version["lifecycle"],
             genome=copy.deepcopy(version["genome"]),
             genome_hash=version["genomeHash"],
-            policy=copy.deepcopy(deployment["policy"]),
+            policy=copy.deepcopy(policy),
         )
 
     def target(
@@ -149,22 +167,31 @@ class VerifiedIndex:
     ) -> Target | str:
         """The compiled target of a deployed template or an instance, or why there is none."""
         if instance is not None:
-            found = self._instances.get((tenant, instance))
-            if found is None:
-                return f"no instance {tenant}/instance/{instance} in the index"
-            if found[0] != environment:
-                return f"instance {instance!r} runs in {found[0]!r}, not {environment!r}"
-            compiled = _compiled(found[1])
-            if isinstance(compiled, Target):
-                self._instances[(tenant, instance)] = (found[0], compiled)
+            place = (tenant, instance)
+            compiled = self._instance_targets.get(place)
+            if compiled is None:
+                found = self._instances.get(place)
+                if found is None:
+                    return f"no instance {tenant}/instance/{instance} in the index"
+                compiled = _compiled(f"{tenant}/instance/{instance}", found)
+                self._instance_targets[place] = compiled  # a benign race: the same either way
+            if self._instances[place].environment != environment:
+                where = self._instances[place].environment
+                return f"instance {instance!r} runs in {where!r}, not {environment!r}"
             return compiled
         key = (tenant, environment, template or "")
         target = self._targets.get(key)
-        if target is None:
+        if target is not None:
+            return target
+        found = self._deployments.get(key)
+        if found is None:
             return f"no active deployment of {tenant}/{template} in environment {environment!r}"
-        compiled = _compiled(target)
-        if isinstance(compiled, Target):
-            self._targets[key] = compiled  # a benign race: both threads compile the same
+        subject = f"{tenant}/{environment}/{template}@{found.entry['version']}"
+        compiled = _compiled(subject, found)
+        if isinstance(compiled, Target):  # a benign race: two threads may compile the same
+            plain = {t: dict(r) for t, r in compiled.plain.items()}
+            self.plain_decisions[key] = (compiled, plain)
+        self._targets[key] = compiled
         return compiled
 
     def evaluate(
@@ -196,45 +223,45 @@ class VerifiedIndex:
         )
 
 
-def _same_hash(entry: Mapping[str, Any], version: Mapping[str, Any], where: str) -> None:
+def _refuse(where: str, entry: Mapping[str, Any], version: Mapping[str, Any]) -> NoReturn:
     if entry["genomeHash"] != version["genomeHash"]:
         raise IndexRefused(
             "genome-hash-mismatch", f"{where}: genomeHash differs from its version's"
         )
+    raise ValueError(f"{where}: policy {entry['policy']!r} is not in the tenant's table")
 
 
-class _Pending(NamedTuple):
-    subject: str
-    policy: Mapping[str, Any]
+def _policy(digest: str, body: object) -> dict[str, Any]:
+    """A table entry in the index JSON form of an effective policy, with its ``digest`` (the
+    entries were hashed when the payload was read)."""
+    if not isinstance(body, dict) or not isinstance(body.get("allowedTools", []), list):
+        raise ValueError(f"policies[{digest!r}] is not an object with allowedTools")
+    return {**body, "digest": digest}
+
+
+class _Deployed(NamedTuple):
+    """A deployment or instance as the index has it, with its version and effective policy."""
+
+    environment: str
+    entry: Mapping[str, Any]
     version: Mapping[str, Any]
-    blocked: str | None
+    policy: dict[str, Any]
+    blocked: str | None  # an instance that is not ACTIVE: why every call is denied
 
 
-def _pending(
-    subject: str, policy: Mapping[str, Any], version: Mapping[str, Any], blocked: str | None = None
-) -> _Pending:
-    if not isinstance(policy, Mapping) or not isinstance(policy["digest"], str):
-        raise ValueError(f"{subject}: the effective policy is not an object with a digest")
-    if not isinstance(policy.get("allowedTools", []), list):
-        raise ValueError(f"{subject}: allowedTools is not a list")
-    return _Pending(subject, policy, version, blocked)
-
-
-def _compiled(entry: Target | _Pending) -> Target | str:
+def _compiled(subject: str, found: _Deployed) -> Target | str:
     """The compiled target, or why it cannot be compiled (every call to it is then DENY)."""
-    if isinstance(entry, Target):
-        return entry
     try:
         return compile_target(
-            entry.subject,
-            entry.policy,
-            entry.version["genome"],
-            policy_digest=entry.policy["digest"],
-            genome_digest=entry.version["genomeHash"],
-            blocked=entry.blocked,
+            subject,
+            found.policy,
+            found.version["genome"],
+            policy_digest=found.policy["digest"],
+            genome_digest=found.version["genomeHash"],
+            blocked=found.blocked,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        return f"{entry.subject}: its policy in the index is malformed ({exc}): failing closed"
+        return f"{subject}: its policy in the index is malformed ({exc}): failing closed"
 
 
 def verify_index(
@@ -249,15 +276,35 @@ def verify_index(
 
     Checks, in order: size, envelope shape, exact payloadType, signatures from ``threshold``
     distinct trusted keys (key ids are hints only), the payload parsed from the signed bytes
-    with duplicate keys refused, ``expires`` after ``now``, ``version`` above ``last`` (or equal
-    with the same digest), and every genome hash. Raises :class:`IndexRefused` with the reason.
+    with duplicate keys refused and every genome hash and policy digest recomputed from its
+    canonical slice, ``expires`` after ``now``, ``version`` above ``last`` (or equal with the
+    same digest). Raises :class:`IndexRefused` with the reason.
     """
     if len(data) > max_bytes:
         raise IndexRefused("too-large", f"{len(data)} bytes is over the cap of {max_bytes}")
+    with no_collection():
+        return _verify(data, trust, now, last)
+
+
+def _verify(data: bytes, trust: TrustRoot, now: float, last: Accepted | None) -> VerifiedIndex:
     envelope = parse_envelope(data, INDEX_PAYLOAD_TYPE)
     trust.require(envelope, "the index")
-    payload = parse_json(envelope.payload, "payload")
-    digest = "sha256:" + hashlib.sha256(envelope.payload).hexdigest()
+    # hashlib lets go of the GIL: the payload's digest is computed on another core meanwhile
+    hashed: list[str] = []
+    hashing = threading.Thread(
+        target=lambda: hashed.append(hashlib.sha256(envelope.payload).hexdigest()),
+        name="armgit-index-digest",
+    )
+    try:
+        hashing.start()
+    except RuntimeError:  # no thread to be had: hash here
+        hashing.run()
+    try:
+        payload = read_payload(envelope.payload)
+    finally:
+        if hashing.ident is not None:
+            hashing.join()
+    digest = "sha256:" + hashed[0]
     try:
         if not isinstance(payload, dict) or payload.get("kind") != "Index":
             raise ValueError("the payload is not an armgit index (kind: Index)")

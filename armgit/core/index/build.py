@@ -2,8 +2,11 @@
 
 Per tenant: environments, providers, the deployed version of each template in each environment
 (ACTIVE deployments only) with its effective policy and the approvals that admitted it, instances
-with their desired state and effective policy, and a ``versions`` table holding each referenced
-genome once (deployments and instances name it by ``template@label`` and repeat its hash).
+with their desired state and effective policy, and tables that hold what would otherwise repeat,
+each entry once: ``versions`` (each referenced genome, named by ``template@label``; deployments
+and instances name it and repeat its hash), ``policies`` (each effective policy, named by its
+digest) and ``approvals`` (each approval, named by its id). A tenant's object is self-contained:
+it names only entries of its own tables.
 """
 
 from __future__ import annotations
@@ -65,6 +68,8 @@ class _TenantBuilder:
         self.snapshot = snapshot
         self.tenant = tenant
         self.versions: dict[str, JsonObject] = {}
+        self.policies: dict[str, JsonObject] = {}
+        self.used_approvals: dict[str, JsonObject] = {}
         self.approvals: dict[str, list[JsonObject]] = {}
         for entity in snapshot.of_kind("Approval"):
             model = entity.model
@@ -120,6 +125,8 @@ class _TenantBuilder:
             "environments": dict(sorted(environments.items())),
             "providers": dict(sorted(providers.items())),
             "versions": dict(sorted(self.versions.items())),
+            "policies": dict(sorted(self.policies.items())),
+            "approvals": dict(sorted(self.used_approvals.items())),
             "deployments": {
                 env: dict(sorted(by_template.items()))
                 for env, by_template in sorted(deployments.items())
@@ -177,16 +184,32 @@ class _TenantBuilder:
             for a in self.approvals.get(ref, [])
             if _names_version(a, version.genome_hash, deployment.version)
         ]
-        ordered: list[JsonValue] = [*sorted(approvals, key=lambda a: str(a["id"]))]
+        ids: list[JsonValue] = []
+        for approval in sorted(approvals, key=lambda a: str(a["id"])):
+            name = str(approval["id"])
+            if name not in ids:
+                ids.append(name)
+                self.used_approvals[name] = {
+                    "statement": approval["statement"],
+                    "signature": approval["signature"],
+                }
         data = _dump(deployment)
         data.pop("template", None)
         data.pop("environment", None)
         return {
             **data,
             "genomeHash": version.genome_hash,
-            "policy": resolve_policy(attached, ceilings).to_json(),
-            "approvals": ordered,
+            "policy": self.intern_policy(resolve_policy(attached, ceilings).to_json()),
+            "approvals": ids,
         }
+
+    def intern_policy(self, policy: JsonObject) -> str:
+        """Keep an effective policy once in the tenant's ``policies``; return its digest."""
+        body = dict(policy)
+        digest = body.pop("digest")
+        assert isinstance(digest, str)
+        self.policies.setdefault(digest, body)
+        return digest
 
     def instance(self, tenant: Tenant, instance: Instance) -> JsonObject | None:
         ref = parse_version_ref(instance.version, self.tenant)
@@ -200,7 +223,9 @@ class _TenantBuilder:
             "template": ref.template,
             "version": ref.label,
             "genomeHash": version.genome_hash,
-            "policy": resolve_policy([self.policy(instance.policy), *attached], ceilings).to_json(),
+            "policy": self.intern_policy(
+                resolve_policy([self.policy(instance.policy), *attached], ceilings).to_json()
+            ),
         }
 
 

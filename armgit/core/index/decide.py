@@ -7,9 +7,11 @@ raises: bad input, an unknown tier or any error is a DENY (fail closed), with th
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 ALLOW = "ALLOW"
@@ -71,6 +73,12 @@ class Target:
     policy_digest: str | None
     genome_digest: str | None
     blocked: str | None = None  # set: every call is denied with this reason
+    # tool (allowed, or allowed by the policy but not declared) -> caller's risk (None or a known
+    # risk) -> the decision when no usage, cost or data scope is given: what decide() returns
+    # then, computed once by decide() itself
+    plain: Mapping[str, Mapping[str | None, Decision]] = dataclasses.field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
 
 def compile_target(
@@ -120,7 +128,7 @@ def compile_target(
         tools[tool] = _Tool(rank, source, decision)
     limits = policy.get("costLimits") or {}
     scopes = tuple(policy.get("dataScopes") or ())
-    return Target(
+    target = Target(
         subject=subject,
         tier=tier if type(tier) is int else -1,
         threshold=threshold,
@@ -134,6 +142,13 @@ def compile_target(
         genome_digest=genome_digest,
         blocked=blocked,
     )
+    if blocked is not None:
+        return target
+    plain = {
+        tool: MappingProxyType({risk: decide(target, tool, risk=risk) for risk in (None, *RISKS)})
+        for tool in (*tools, *refused)
+    }
+    return dataclasses.replace(target, plain=MappingProxyType(plain))
 
 
 def _judge(
@@ -220,8 +235,7 @@ def _decide(
         return _deny(target, None, [target.blocked])
     entry = target.tools.get(tool)
     if entry is None:
-        why = target.refused_tools.get(tool) or f"tool {tool!r} is not allowed by the policy"
-        return _deny(target, None, [f"{why} ({target.subject})"])
+        return refuse_tool(target, tool)
     if not (estimated_cost >= 0 and daily_tokens_used >= 0 and monthly_cost_used >= 0) or (
         math.isinf(estimated_cost) or math.isinf(monthly_cost_used)
     ):
@@ -260,6 +274,13 @@ def _decide(
         target.policy_digest,
         target.genome_digest,
     )
+
+
+def refuse_tool(target: Target, tool: str) -> Decision:
+    """The DENY for a tool ``target`` does not allow (when it is not blocked)."""
+    why = target.refused_tools.get(tool) or f"tool {tool!r} is not allowed by the policy"
+    reasons = (f"{why} ({target.subject})",)
+    return Decision(DENY, None, reasons, target.policy_digest, target.genome_digest)
 
 
 def _covered(target: Target, scope: str) -> bool:

@@ -1,0 +1,247 @@
+"""Reading the index payload from its signed bytes: strict JSON, canonical, every hash checked.
+
+The payload is RFC 8785 canonical JSON, so the canonical form of each genome (and of each
+interned policy) is a slice of the payload bytes, and its hash is the sha256 of that slice,
+checked against ``genomeHash`` (the policy's key) for every entry at load. The ``versions`` and
+``policies`` tables are parsed by the C scanner in one call each and then checked entry by entry
+to be exactly the canonical text of what was parsed (``json.dumps`` with sorted keys where that
+provably gives the JCS bytes, the reference implementation elsewhere), which also proves they
+have no duplicate key; the slices' offsets come from that check, never from a search. The levels
+above (payload, tenants) are walked here with canonical punctuation (no whitespace) and duplicate
+keys refused; everything else is parsed by the C scanner with a duplicate-refusing hook. Nothing
+is re-serialized but genomes and policies, one by one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterator
+from typing import Any, NoReturn
+
+from armgit.core.canonical import CanonicalizationError, to_canonical_json
+from armgit.runtime.envelope import DuplicateKey, reject_constant, strict_decoder
+from armgit.runtime.errors import IndexRefused
+
+_scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # JCS orders such keys by UTF-16 units
+
+_VERSION_KEYS = ("genome", "genomeHash", "label", "lifecycle", "template")
+_encode_string: Callable[[str], str] = json.encoder.c_encode_basestring  # type: ignore[attr-defined]
+
+
+def _not_json(value: object) -> NoReturn:
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+# json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False) without its per-call set-up
+_C_ENCODE: Callable[[Any, int], list[str]] = json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+    None, _not_json, _encode_string, None, ":", ",", True, False, False
+)
+
+Member = Callable[[str, int], tuple[Any, int]]
+Scan = Callable[[str, int], tuple[Any, int]]
+
+
+class _Reader:
+    def __init__(self, payload: bytes, text: str) -> None:
+        self.text = text
+        self.view = memoryview(payload) if text.isascii() else None  # char offset == byte offset
+        self.odd_numbers: list[str] = []
+        self.exact = False  # the table being read needs the reference JCS encoder
+        self.table_start = 0
+        plain = json.JSONDecoder(
+            parse_float=self._float, parse_int=self._int, parse_constant=reject_constant
+        )
+        # the C scanners: (text, offset) -> (value, end); plain builds dicts without a hook
+        self.strict: Scan = strict_decoder().scan_once  # type: ignore[attr-defined]
+        self.plain: Scan = plain.scan_once  # type: ignore[attr-defined]
+
+    def _float(self, literal: str) -> float:
+        value = float(literal)
+        if value.is_integer() or not 1e-4 <= abs(value) < 1e16:
+            self.odd_numbers.append(literal)  # json.dumps and JCS may print it differently
+        return value
+
+    def _int(self, literal: str) -> int:
+        if len(literal) > 15:
+            self.odd_numbers.append(literal)  # may be beyond 2**53, where JCS differs
+        return int(literal)
+
+    def fail(self, pos: int, what: str) -> NoReturn:
+        raise IndexRefused("malformed-payload", f"not canonical JSON at offset {pos}: {what}")
+
+    def object(self, pos: int, member: Member) -> tuple[dict[str, Any], int]:
+        text = self.text
+        if text[pos] != "{":
+            self.fail(pos, "expected an object")
+        pos += 1
+        result: dict[str, Any] = {}
+        if text[pos] == "}":
+            return result, pos + 1
+        while True:
+            if text[pos] != '"':
+                self.fail(pos, "expected a key")
+            key, pos = _scanstring(text, pos + 1, True)
+            if key in result:
+                raise DuplicateKey(key)
+            if text[pos] != ":":
+                self.fail(pos, "expected ':'")
+            result[key], pos = member(key, pos + 1)
+            char = text[pos]
+            pos += 1
+            if char == "}":
+                return result, pos
+            if char != ",":
+                self.fail(pos - 1, "expected ',' or '}'")
+
+    def value(self, _key: str, pos: int) -> tuple[Any, int]:
+        return self.strict(self.text, pos)
+
+    def encode(self, value: Any, exact: bool) -> str:
+        """The canonical JSON text of ``value`` (JCS): ``json.dumps`` with sorted keys where
+        that provably gives the same text, else the reference implementation."""
+        if not exact:
+            return "".join(_C_ENCODE(value, 0))
+        try:
+            return to_canonical_json(value).decode("utf-8")
+        except CanonicalizationError:
+            return ""  # matches no slice: refused as not canonical
+
+    def digest(self, start: int, end: int, text: str) -> str:
+        raw = self.view[start:end] if self.view is not None else text.encode("utf-8")
+        return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+    def not_canonical(self, pos: int) -> NoReturn:
+        self.strict(self.text, self.table_start)  # a duplicate key is reported as such
+        self.fail(pos, "a genome or policy table is not in canonical form")
+
+    def table(self, pos: int, entry: Callable[[str, Any, int], int]) -> tuple[Any, int]:
+        """A ``versions`` or ``policies`` table: parsed by the C scanner at once, then checked
+        entry by entry to be exactly the canonical text of what was parsed (so it has no
+        duplicate key), each ``entry`` returning where its text ends."""
+        text = self.text
+        before = len(self.odd_numbers)
+        value, end = self.plain(text, pos)
+        if type(value) is not dict:
+            self.fail(pos, "expected an object")
+        self.table_start = pos
+        self.exact = len(self.odd_numbers) != before or (
+            self.view is None and _ASTRAL.search(text, pos, end) is not None
+        )
+        cursor = pos + 1
+        last = len(value) - 1
+        for i, (key, item) in enumerate(value.items()):
+            cursor = entry(key, item, cursor)
+            if i < last:
+                if text[cursor] != ",":
+                    self.not_canonical(cursor)
+                cursor += 1
+        if text[cursor] != "}" or cursor + 1 != end:
+            self.not_canonical(cursor)
+        return value, end
+
+    def _version(self, key: str, version: Any, pos: int) -> int:
+        text = self.text
+        if type(version) is not dict or tuple(version) != _VERSION_KEYS:
+            self.fail(pos, f"versions[{key!r}] is not {{{', '.join(_VERSION_KEYS)}}}")
+        head = _encode_string(key) + ':{"genome":'
+        if not text.startswith(head, pos):
+            self.not_canonical(pos)
+        start = pos + len(head)
+        genome = self.encode(version["genome"], self.exact)
+        if not genome or not text.startswith(genome, start):
+            self.not_canonical(start)
+        end = start + len(genome)
+        tail = (
+            f',"genomeHash":{_encode_string(version["genomeHash"])}'
+            f',"label":{_encode_string(version["label"])}'
+            f',"lifecycle":{_encode_string(version["lifecycle"])}'
+            f',"template":{_encode_string(version["template"])}}}'
+        )
+        if not text.startswith(tail, end):
+            self.not_canonical(end)
+        if self.digest(start, end, genome) != version["genomeHash"]:
+            raise IndexRefused(
+                "genome-hash-mismatch",
+                f"versions[{key!r}]: the genome does not hash to {version['genomeHash']}",
+            )
+        return end + len(tail)
+
+    def _policy(self, digest: str, policy: Any, pos: int) -> int:
+        head = _encode_string(digest) + ":"
+        if not self.text.startswith(head, pos):
+            self.not_canonical(pos)
+        start = pos + len(head)
+        body = self.encode(policy, self.exact)
+        if not body or not self.text.startswith(body, start):
+            self.not_canonical(start)
+        end = start + len(body)
+        if self.digest(start, end, body) != digest:
+            raise IndexRefused(
+                "policy-digest-mismatch", f"policies[{digest!r}] does not hash to its key"
+            )
+        return end
+
+    # -- the levels walked -------------------------------------------------------------------
+
+    def payload(self) -> dict[str, Any]:
+        value, end = self.object(0, self._top)
+        if end != len(self.text):
+            self.fail(end, "trailing data")
+        return value
+
+    def _top(self, key: str, pos: int) -> tuple[Any, int]:
+        if key == "tenants":
+            return self.object(pos, self._tenant)
+        return self.value(key, pos)
+
+    def _tenant(self, name: str, pos: int) -> tuple[Any, int]:
+        return self.object(pos, self._tenant_member)
+
+    def _tenant_member(self, key: str, pos: int) -> tuple[Any, int]:
+        if key == "versions":
+            return self.table(pos, self._version)
+        if key == "policies":
+            return self.table(pos, self._policy)
+        return self.value(key, pos)
+
+
+def read_payload(payload: bytes) -> dict[str, Any]:
+    """Parse the signed payload bytes; raises :class:`IndexRefused` (``duplicate-key``,
+    ``malformed-payload``, ``genome-hash-mismatch``, ``policy-digest-mismatch``)."""
+    with no_collection():
+        return _read(payload)
+
+
+@contextlib.contextmanager
+def no_collection() -> Iterator[None]:
+    """The cyclic garbage collector paused: an index is ~10^6 new objects and no cycle, and each
+    collection would walk them all again (it doubles the time of a load)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _read(payload: bytes) -> dict[str, Any]:
+    try:
+        text = payload.decode("utf-8")
+        return _Reader(payload, text).payload()
+    except DuplicateKey as exc:
+        raise IndexRefused("duplicate-key", f"payload: key {exc} appears twice") from exc
+    except (
+        UnicodeDecodeError,
+        ValueError,
+        TypeError,
+        RecursionError,
+        IndexError,
+        StopIteration,
+    ) as exc:
+        raise IndexRefused("malformed-payload", f"payload is not valid JSON ({exc!r})") from exc

@@ -1,0 +1,313 @@
+"""The payload reader: genome and policy hashes from canonical slices of the signed bytes,
+duplicate keys anywhere, canonical punctuation at the levels it walks, and the envelope's
+fast path giving the same answers as a whole parse."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from armgit.core.canonical import canonical_digest, to_canonical_json
+from armgit.index.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
+from armgit.index.keys import public_key_line
+from armgit.runtime import IndexRefused, TrustRoot, verify_index
+from armgit.runtime.envelope import parse_envelope
+from tests.index_helpers import NOW, example_payload
+
+KEY = Ed25519PrivateKey.generate()
+TRUST = TrustRoot.from_public_keys([public_key_line(KEY.public_key())])
+VERSION = "customer-support@2.0.0"
+
+
+def signed(payload: bytes) -> bytes:
+    return sign_envelope(payload, INDEX_PAYLOAD_TYPE, [KEY])
+
+
+def refused(reason: str, data: bytes) -> IndexRefused:
+    with pytest.raises(IndexRefused) as info:
+        verify_index(data, TRUST, now=NOW)
+    assert info.value.reason == reason, info.value
+    return info.value
+
+
+def tenant(payload: dict[str, Any]) -> dict[str, Any]:
+    return payload["tenants"]["arm-dev"]  # type: ignore[no-any-return]
+
+
+def with_genome_text(genome_text: bytes, genome_hash: str) -> bytes:
+    """The example payload's bytes with the genome of VERSION replaced by ``genome_text`` (any
+    bytes) and its genomeHash (and its deployments' and instances') set to ``genome_hash``."""
+    payload = example_payload()
+    old_hash = tenant(payload)["versions"][VERSION]["genomeHash"]
+    marker: dict[str, Any] = {"marker": True}
+    tenant(payload)["versions"][VERSION]["genome"] = marker
+    data = to_canonical_json(payload).replace(old_hash.encode(), genome_hash.encode())
+    return data.replace(to_canonical_json(marker), genome_text, 1)
+
+
+def sha(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def example_genome() -> dict[str, Any]:
+    return tenant(example_payload())["versions"][VERSION]["genome"]  # type: ignore[no-any-return]
+
+
+def test_the_slice_is_what_is_hashed() -> None:
+    genome = to_canonical_json(example_genome())
+    assert verify_index(signed(with_genome_text(genome, sha(genome))), TRUST, now=NOW)
+    refused("genome-hash-mismatch", signed(with_genome_text(genome, sha(genome + b" "))))
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda text: text.replace(b'":', b'": ', 1),  # whitespace
+        lambda text: text.replace(b"0.5", b"0.50", 1),  # a number not in shortest form
+        lambda text: text.replace(b"0.5", b"5e-1", 1),
+        lambda text: text.replace(b'"temperature":0.5', b'"temperature":1.0', 1),  # 1 in JCS
+        lambda text: text.replace(b"a", b"\\u0061", 1),  # an escape JCS does not use
+        lambda text: b'{"zzz":1,' + text[1:],  # keys out of order
+    ],
+    ids=["space", "trailing-zero", "exponent", "integral-float", "escape", "key-order"],
+)
+def test_a_genome_that_is_not_canonical_is_refused(edit: Callable[[bytes], bytes]) -> None:
+    canonical = to_canonical_json(example_genome())
+    assert b'"temperature":0.5' in canonical
+    text = edit(canonical)
+    assert text != canonical
+    # hashed as given (the slice) or as its canonical form: refused either way
+    for genome_hash in (sha(text), canonical_digest(json.loads(text))):
+        refused("malformed-payload", signed(with_genome_text(text, genome_hash)))
+
+
+def test_a_duplicate_key_inside_a_genome() -> None:
+    text = to_canonical_json(example_genome()).replace(
+        b'"modelConfig":', b'"modelConfig":{},"modelConfig":', 1
+    )
+    error = refused("duplicate-key", signed(with_genome_text(text, sha(text))))
+    assert "modelConfig" in str(error)
+
+
+def test_look_alike_genome_key_inside_the_genome() -> None:
+    payload = example_payload()
+    version = tenant(payload)["versions"][VERSION]
+    inner: dict[str, Any] = {"a": 1}
+    version["genome"]["modelConfig"]["genome"] = inner
+    version["genome"]["provenance"]["note"] = '"genome":{"a":1},"genomeHash":"x"'
+    good = canonical_digest(version["genome"])
+    for where in (tenant(payload)["deployments"]["prod"]["customer-support"],):
+        where["genomeHash"] = good
+    for instance in tenant(payload)["instances"].values():
+        instance["genomeHash"] = good
+    version["genomeHash"] = good
+    index = verify_index(signed(to_canonical_json(payload)), TRUST, now=NOW)
+    assert (
+        index.resolve("arm-dev", "prod", "customer-support").genome["modelConfig"]["genome"]
+        == inner
+    )
+    # the hash of the look-alike is not the genome's hash
+    data = to_canonical_json(payload).replace(good.encode(), canonical_digest(inner).encode())
+    refused("genome-hash-mismatch", signed(data))
+
+
+def test_policy_table_entries_are_hashed() -> None:
+    payload = example_payload()
+    policies = tenant(payload)["policies"]
+    digest = next(iter(policies))
+    policies[digest]["autonomyTier"] = 5
+    refused("policy-digest-mismatch", signed(to_canonical_json(payload)))
+
+
+def test_a_policy_not_in_the_table() -> None:
+    payload = example_payload()
+    tenant(payload)["deployments"]["prod"]["customer-support"]["policy"] = "sha256:" + "0" * 64
+    refused("malformed-payload", signed(to_canonical_json(payload)))
+
+
+def test_an_approval_not_in_the_table() -> None:
+    payload = example_payload()
+    tenant(payload)["deployments"]["prod"]["customer-support"]["approvals"] = ["nobody"]
+    refused("malformed-payload", signed(to_canonical_json(payload)))
+
+
+@pytest.mark.parametrize(
+    ("needle", "doubled"),
+    [
+        (b'"approvals":{', b'"approvals":{"x":{},"x":{}'),  # in a table the runtime never reads
+        (b'"previousVersion":', b'"previousVersion":"0","previousVersion":'),  # a deployment
+        (b'"arm-dev":{', b'"arm-dev":{"name":"a","name":"b",'),  # a tenant (walked)
+        (b'"tenants":{', b'"tenants":{"arm-dev":{},'),  # a tenant named twice
+    ],
+)
+def test_duplicate_keys_anywhere(needle: bytes, doubled: bytes) -> None:
+    data = to_canonical_json(example_payload())
+    assert needle in data
+    data = data.replace(needle, doubled, 1)
+    if needle == b'"approvals":{':
+        data = data.replace(b'"x":{}}', b'"x":{}', 1)
+    refused("duplicate-key", signed(data))
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda data: data + b"\n",
+        lambda data: data.replace(b'"tenants":{', b'"tenants": {', 1),
+        lambda data: data.replace(b'"versions":{', b'"versions" :{', 1),
+        lambda data: b" " + data,
+    ],
+)
+def test_the_walked_levels_are_canonical(edit: Callable[[bytes], bytes]) -> None:
+    data = edit(to_canonical_json(example_payload()))
+    json.loads(data)  # still JSON
+    refused("malformed-payload", signed(data))
+
+
+def test_truncated_payload() -> None:
+    data = to_canonical_json(example_payload())
+    for cut in (1, len(data) // 2, len(data) - 1):
+        refused("malformed-payload", signed(data[:cut]))
+
+
+def test_non_ascii_payload_hashes_bytes() -> None:
+    payload = example_payload()
+    version = tenant(payload)["versions"][VERSION]
+    version["genome"]["provenance"]["note"] = "café ☕ \U0001f600"
+    good = canonical_digest(version["genome"])
+    version["genomeHash"] = good
+    tenant(payload)["deployments"]["prod"]["customer-support"]["genomeHash"] = good
+    for instance in tenant(payload)["instances"].values():
+        instance["genomeHash"] = good
+    index = verify_index(signed(to_canonical_json(payload)), TRUST, now=NOW)
+    assert index.resolve("arm-dev", "prod", "customer-support").genome_hash == good
+
+
+# -- the envelope: the payload cut out, or the whole envelope parsed --------------------------
+
+
+def envelope_variants(data: bytes) -> list[bytes]:
+    envelope = json.loads(data)
+    b64 = envelope["payload"]
+    escaped = json.dumps(envelope).replace(b64[:4], "".join(f"\\u{ord(c):04x}" for c in b64[:4]))
+    return [
+        data,
+        json.dumps(envelope, indent=2).encode(),  # whitespace
+        json.dumps(dict(reversed(envelope.items()))).encode(),  # another key order
+        escaped.encode(),  # escapes inside the payload: parsed whole
+        json.dumps({"signatures": [dict(envelope["signatures"][0])], **envelope}).encode(),
+    ]
+
+
+def test_envelope_fast_path_and_whole_parse_agree() -> None:
+    data = signed(to_canonical_json(example_payload()))
+    expected = parse_envelope(data, INDEX_PAYLOAD_TYPE)
+    for variant in envelope_variants(data):
+        assert parse_envelope(variant, INDEX_PAYLOAD_TYPE) == expected
+
+
+@pytest.mark.parametrize(
+    ("edit", "reason"),
+    [
+        (lambda d: d.replace(b'"payload":', b'"payload":"AAAA","payload":', 1), "duplicate-key"),
+        (
+            lambda d: d.replace(b'{"payload":', b'{"x":{"payload":"AAAA"},"payload":', 1),
+            "malformed-envelope",
+        ),
+        (lambda d: d.replace(b'"payload":"', b'"payload":"\x01', 1), "malformed-envelope"),
+        (lambda d: d.replace(b'"payload":"', b'"payload":"\xff', 1), "malformed-envelope"),
+        (lambda d: d.replace(b'"payload":"', b'"payload":"=', 1), "malformed-envelope"),
+        (lambda d: d.replace(b'"payload":"', b'"payload": 12, "y":"', 1), "malformed-envelope"),
+        (lambda d: d.replace(b'"payload":"', b'"payload":["', 1), "malformed-envelope"),
+        (
+            lambda d: d.replace(b'"payloadType"', b'"payloadType\\u0000armgit-cut"', 1),
+            "malformed-envelope",
+        ),
+        (lambda d: d[: d.index(b'"payloadType"')], "malformed-envelope"),
+    ],
+)
+def test_envelope_refusals(edit: Callable[[bytes], bytes], reason: str) -> None:
+    data = edit(signed(to_canonical_json(example_payload())))
+    refused(reason, data)
+
+
+def test_a_nested_payload_key_is_not_taken_for_the_payload() -> None:
+    data = signed(to_canonical_json(example_payload()))
+    envelope = json.loads(data)
+    inner = base64.b64encode(b"{}").decode()
+    nested = {"payloadType": envelope["payloadType"], "signatures": envelope["signatures"]}
+    nested["signatures"] = [{**envelope["signatures"][0], "keyid": "k"}]
+    text = json.dumps(
+        {
+            "signatures": nested["signatures"],
+            "payload": envelope["payload"],
+            "payloadType": envelope["payloadType"],
+        }
+    )
+    assert verify_index(text.encode(), TRUST, now=NOW)
+    with_inner = text.replace('"keyid": "k"', f'"keyid": "k", "payload": "{inner}"')
+    refused("malformed-envelope", with_inner.encode())
+
+
+def test_a_version_entry_look_alike_inside_the_genome() -> None:
+    """A genome holding the text that follows a genome in its version entry, with a hash of
+    what precedes it: the genome's end is where its parse ends, not where that text is."""
+    payload = example_payload()
+    version = tenant(payload)["versions"][VERSION]
+    version["genome"] = {
+        "a": {
+            "b": 1,
+            "genomeHash": "",
+            **{k: version[k] for k in ("label", "lifecycle", "template")},
+        }
+    }
+    prefix = b'{"a":{"b":1'
+    fake = sha(prefix)
+    version["genome"]["a"]["genomeHash"] = fake
+    version["genomeHash"] = fake
+    tenant(payload)["deployments"]["prod"]["customer-support"]["genomeHash"] = fake
+    for instance in tenant(payload)["instances"].values():
+        instance["genomeHash"] = fake
+    data = to_canonical_json(payload)
+    assert prefix + b',"genomeHash":"' + fake.encode() in data
+    refused("genome-hash-mismatch", signed(data))
+
+
+def test_version_entries_are_exactly_the_schema() -> None:
+    payload = example_payload()
+    tenant(payload)["versions"][VERSION]["extra"] = 1
+    refused("malformed-payload", signed(to_canonical_json(payload)))
+    data = to_canonical_json(example_payload())
+    entry = data[data.index(b'"customer-support@2.0.0":{') :]
+    entry = entry[
+        : entry.index(b'"template":"customer-support"}') + len(b'"template":"customer-support"}')
+    ]
+    refused("duplicate-key", signed(data.replace(entry, entry + b"," + entry, 1)))
+
+
+def test_loads_on_many_threads_at_once() -> None:
+    import gc
+    import threading
+
+    data = signed(to_canonical_json(example_payload()))
+    digests: list[str] = []
+
+    def load() -> None:
+        for _ in range(20):
+            digests.append(verify_index(data, TRUST, now=NOW).digest)
+
+    assert gc.isenabled()
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(digests) == 80
+    assert digests == [sha(base64.b64decode(json.loads(data)["payload"]))] * 80
+    assert gc.isenabled()  # the collector is paused during a load, never left off
