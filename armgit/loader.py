@@ -5,11 +5,13 @@ Glue between the store (bytes by path and blob id) and the pure core (parse, ide
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import gc
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
 
-from armgit.core.content import Content, content_of
+from armgit.core.content import Content, ReadFile, content_of
 from armgit.core.findings import Finding, sort_findings
 from armgit.core.layout import REGISTRY_FILE, EntityId, PathProblem, identify, tenant_id
 from armgit.core.rules.state import check_identity, check_state
@@ -42,7 +44,25 @@ def load_registry(
 
     With ``check=False`` the state rules between entities are skipped (listing needs none).
     """
-    cache = cache if cache is not None else ContentCache(None)
+    with _collector_paused():
+        return _load(tree, cache if cache is not None else ContentCache(None), check)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Loading builds tens of thousands of long-lived objects (data, models) with no cycles
+    among them: the cyclic collector would walk the growing heap again and again for nothing
+    (seconds of a cold validation of 10,000 versions). Reference counting frees what is dropped."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load(tree: RegistryTree, cache: ContentCache, check: bool) -> Loaded:
     entities: list[Entity] = []
     findings: list[Finding] = []
     tenants: set[str] = set()
@@ -106,7 +126,7 @@ def _contents(
             contents[entry.oid] = content
     for entry, doc in read_documents(tree, list(missing.values())):
         content = content_of(doc, partial(tree.read_entry, entry))
-        cache.put(entry.oid, content)
+        cache.put(entry.oid, content, doc.data_json if isinstance(doc, ReadFile) else None)
         contents[entry.oid] = content
     return contents
 

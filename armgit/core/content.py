@@ -54,10 +54,12 @@ def parse_content(data: bytes) -> Content:
 @dataclass(frozen=True, slots=True)
 class ReadFile:
     """A file read as JSON data, with its genome's hash when it has one (costly, so computed
-    where the file is read, possibly in a worker process)."""
+    where the file is read, possibly in a worker process) and, when the reader made it, the
+    data as compact JSON text (what the content cache stores)."""
 
     doc: YamlDoc
     genome_hash: str | None = None
+    data_json: str | None = None
 
 
 def read_document(data: bytes) -> ReadFile | Problem:

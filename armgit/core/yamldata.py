@@ -48,6 +48,9 @@ _NAN = re.compile(r"\.(?:nan|NaN|NAN)\Z")
 _NULL = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
+# Plain scalars that are not strings start with one of these or are one of the words.
+_NUMERIC_START = frozenset("0123456789+-.")
+_WORDS = frozenset(_NULL | _TRUE | _FALSE)
 _TIMESTAMP = re.compile(
     r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
     r"(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?"
@@ -75,11 +78,10 @@ class YamlDoc:
 class _Composer(CParser):  # type: ignore[misc]
     """libyaml's composer with the resolver hooks reduced to 'plain or not'."""
 
-    def descend_resolver(self, *_: Any) -> None:
-        return None
-
-    def ascend_resolver(self, *_: Any) -> None:
-        return None
+    # Called around every node, for path-dependent tags we do not have: builtins that ignore
+    # their arguments cost less than a method call (``slice(parent, index)``, ``tuple()``).
+    descend_resolver = slice
+    ascend_resolver = tuple
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Tag:
         if kind is ScalarNode:
@@ -202,23 +204,55 @@ class _Builder:
             return self._mapping(node, path, depth)
         if ctag is not _COLLECTION and str(ctag) != _YAML + "seq":
             self._fail(node, path, f"tag {ctag} is not allowed: registry files hold JSON data")
-        return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        return self._sequence(node, path, depth)
+
+    # _mapping and _sequence take the commonest values, a quoted string or a plain scalar that
+    # can only be a string, without a call or a path of their own (a file has tens of them).
 
     def _mapping(
         self, node: MappingNode, path: tuple[str | int, ...], depth: int
     ) -> dict[str, JsonValue]:
         result: dict[str, JsonValue] = {}
+        inner = depth + 1
         for key_node, value_node in node.value:
             if type(key_node) is not ScalarNode:
                 self._fail(key_node, path, "keys must be strings, not mappings or lists")
-            key = self._scalar(key_node, path)
-            if not isinstance(key, str):
-                self._fail(key_node, path, f"key {key_node.value!r} is not a string: quote it")
-            if key == "<<" and key_node.ctag is _PLAIN:
+            ctag = key_node.ctag
+            key = key_node.value
+            if ctag is not _STRING and (
+                ctag is not _PLAIN or key in _WORDS or key[0] in _NUMERIC_START
+            ):
+                key = self._scalar(key_node, path)
+                if not isinstance(key, str):
+                    self._fail(key_node, path, f"key {key_node.value!r} is not a string: quote it")
+            if key == "<<" and ctag is _PLAIN:
                 self._fail(key_node, path, "merge keys (<<) are not allowed: write the keys out")
             if key in result:
                 self._fail(key_node, (*path, key), f"duplicate key {key!r}: keep one of them")
-            result[key] = self.build(value_node, (*path, key), depth + 1)
+            if type(value_node) is ScalarNode and inner <= MAX_DEPTH:
+                ctag = value_node.ctag
+                value = value_node.value
+                if ctag is _STRING or (
+                    ctag is _PLAIN and value not in _WORDS and value[0] not in _NUMERIC_START
+                ):
+                    result[key] = value
+                    continue
+            result[key] = self.build(value_node, (*path, key), inner)
+        return result
+
+    def _sequence(self, node: Node, path: tuple[str | int, ...], depth: int) -> list[JsonValue]:
+        result: list[JsonValue] = []
+        inner = depth + 1
+        for i, item in enumerate(node.value):
+            if type(item) is ScalarNode and inner <= MAX_DEPTH:
+                ctag = item.ctag
+                value = item.value
+                if ctag is _STRING or (
+                    ctag is _PLAIN and value not in _WORDS and value[0] not in _NUMERIC_START
+                ):
+                    result.append(value)
+                    continue
+            result.append(self.build(item, (*path, i), inner))
         return result
 
     def _scalar(self, node: ScalarNode, path: tuple[str | int, ...]) -> JsonValue:
@@ -248,8 +282,7 @@ class _Builder:
             return True
         if value in _FALSE:
             return False
-        first = value[0]
-        if first.isdigit() or first in "+-.":
+        if value[0] in _NUMERIC_START:  # a digit in any other script is no number either
             if _is_int(value):
                 return self._safe_int(node, value, path)
             if _FLOAT.match(value):

@@ -62,7 +62,8 @@ class ContentCache:
         self._db: sqlite3.Connection | None = None
         self._opened = False
         self._raw: dict[str, Entry] = {}
-        self._pending: dict[str, Entry] = {}
+        self._absent: set[str] = set()  # prefetched and not there: no query for each
+        self._pending: dict[str, str] = {}  # oid -> the entry as JSON text
         self._contents: dict[str, Content] = {}
 
     def _connection(self) -> sqlite3.Connection | None:
@@ -88,6 +89,7 @@ class ContentCache:
         wanted = [o for o in oids if o not in self._contents and o not in self._raw]
         if db is None or not wanted:
             return
+        found: set[str] = set()
         try:
             for i in range(0, len(wanted), _BATCH):
                 batch = wanted[i : i + _BATCH]
@@ -95,14 +97,17 @@ class ContentCache:
                 query = f"SELECT oid, entry FROM content WHERE oid IN ({marks})"
                 for oid, entry in db.execute(query, batch):
                     self._raw[oid] = json.loads(entry)
+                    found.add(oid)
         except (sqlite3.Error, ValueError):
             self._db = None
+            return
+        self._absent.update(o for o in wanted if o not in found)
 
     def get(self, oid: str) -> Content | None:
         content = self._contents.get(oid)
         if content is not None:
             return content
-        entry = self._raw.pop(oid, None) or self._pending.get(oid) or self._lookup(oid)
+        entry = self._raw.pop(oid, None) or self._lookup(oid)
         if entry is None:
             return None
         try:
@@ -127,7 +132,7 @@ class ContentCache:
 
     def _lookup(self, oid: str) -> Entry | None:
         db = self._connection()
-        if db is None:
+        if db is None or oid in self._absent:
             return None
         try:
             row = db.execute("SELECT entry FROM content WHERE oid = ?", (oid,)).fetchone()
@@ -136,17 +141,20 @@ class ContentCache:
             self._db = None
             return None
 
-    def put(self, oid: str, content: Content) -> None:
+    def put(self, oid: str, content: Content, data_json: str | None = None) -> None:
+        """Remember ``content`` (saved by :meth:`save`); ``data_json``, the compact JSON text
+        of ``content.data`` if the caller has it, spares encoding it again."""
         self._contents[oid] = content
+        self._absent.discard(oid)
         if self._path is not None:
-            self._pending[oid] = _to_entry(content)
+            self._pending[oid] = _entry_text(content, data_json)
 
     def save(self) -> None:
         """Write what was parsed; failing to write a cache is never an error."""
         db = self._connection()
         if db is None or not self._pending:
             return
-        rows = [(oid, json.dumps(e, separators=(",", ":"))) for oid, e in self._pending.items()]
+        rows = list(self._pending.items())
         try:
             _transaction(
                 db, lambda: db.executemany("INSERT OR REPLACE INTO content VALUES (?, ?)", rows)
@@ -190,6 +198,12 @@ def _to_entry(content: Content) -> Entry:
         return [content.kind, content.data]
     problems = [[p.rule, p.pointer, p.line, p.message] for p in content.problems]
     return [content.kind, None, problems]
+
+
+def _entry_text(content: Content, data_json: str | None) -> str:
+    if content.model is not None and data_json is not None:
+        return f"[{json.dumps(content.kind)},{data_json}]"
+    return json.dumps(_to_entry(content), separators=(",", ":"))
 
 
 def _from_entry(entry: Entry) -> Content:

@@ -4,11 +4,16 @@ Parsing dominates a cold validation (libyaml is fast, building Python objects fr
 and every file parses on its own, so with many files missing from the cache the work is split
 over forked workers, each reading the blobs itself from the object database (or the files from
 the work tree). With few files, or no ``fork``, it stays in this process.
+
+Each worker also prints the JSON text of every file it read (``ReadFile.data_json``), so the
+content cache stores it as it is instead of the parent encoding every file again.
 """
 
 from __future__ import annotations
 
+import gc
 import json
+import marshal
 import multiprocessing
 import os
 from collections.abc import Iterator
@@ -40,7 +45,7 @@ def read_documents(
         return
     chunks = [entries[i : i + _CHUNK] for i in range(0, len(entries), _CHUNK)]
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker) as pool:
         jobs = [(source, [(e.path, e.oid) for e in chunk]) for chunk in chunks]
         for chunk, packed in zip(chunks, pool.map(_read_chunk, jobs), strict=True):
             yield from zip(chunk, _unpack(packed), strict=True)
@@ -54,6 +59,12 @@ def _workers(files: int) -> int:
     return min(len(os.sched_getaffinity(0)), 4)
 
 
+def _start_worker() -> None:
+    # What a worker builds is acyclic and freed by reference counting; the collector would only
+    # walk the heap inherited from the parent again and again (and copy its pages).
+    gc.disable()
+
+
 def _source(tree: RegistryTree) -> Source | None:
     if isinstance(tree, GitTree):
         return ("git", str(tree.git_dir))
@@ -62,24 +73,27 @@ def _source(tree: RegistryTree) -> Source | None:
     return None
 
 
-def _read_chunk(job: tuple[Source, list[tuple[str, str]]]) -> tuple[str, list[Problem]]:
+def _read_chunk(job: tuple[Source, list[tuple[str, str]]]) -> tuple[bytes, list[Problem]]:
     (kind, where), items = job
     if kind == "git":
         repo = _repos.get(where)
         if repo is None:
             repo = _repos[where] = pygit2.Repository(where)
-        reads = [read_document(bytes(repo.odb.read(oid)[1])) for _, oid in items]
+        odb = repo.odb
+        reads = [read_document(odb.read(oid)[1]) for _, oid in items]
     else:
         root = Path(where)
         reads = [read_document((root / path).read_bytes()) for path, _ in items]
     return _pack(reads)
 
 
-# Results travel back as one JSON text (with problems beside it): json.loads rebuilds the data
-# several times faster than unpickling the same objects.
+# Results travel back as one marshal blob of plain data (with problems beside it): between
+# processes of the same interpreter, marshal rebuilds lists and dicts several times faster
+# than json.loads, and never runs code.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-def _pack(reads: list[ReadFile | Problem]) -> tuple[str, list[Problem]]:
+def _pack(reads: list[ReadFile | Problem]) -> tuple[bytes, list[Problem]]:
     rows: list[object] = []
     problems: list[Problem] = []
     for read in reads:
@@ -87,15 +101,16 @@ def _pack(reads: list[ReadFile | Problem]) -> tuple[str, list[Problem]]:
             rows.append(len(problems))
             problems.append(read)
         else:
-            rows.append([read.doc.data, list(read.doc.plain_timestamps), read.genome_hash])
-    return json.dumps(rows, ensure_ascii=False, separators=(",", ":")), problems
+            data = read.doc.data
+            rows.append((data, read.doc.plain_timestamps, read.genome_hash, _encode(data)))
+    return marshal.dumps(rows), problems
 
 
-def _unpack(packed: tuple[str, list[Problem]]) -> Iterator[ReadFile | Problem]:
-    text, problems = packed
-    for row in json.loads(text):
+def _unpack(packed: tuple[bytes, list[Problem]]) -> Iterator[ReadFile | Problem]:
+    blob, problems = packed
+    for row in marshal.loads(blob):
         if isinstance(row, int):
             yield problems[row]
         else:
-            data, timestamps, genome = row
-            yield ReadFile(YamlDoc(data, tuple(timestamps)), genome)
+            data, timestamps, genome, text = row
+            yield ReadFile(YamlDoc(data, timestamps), genome, text)
