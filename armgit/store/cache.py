@@ -123,7 +123,7 @@ class ContentCache:
         content = self._contents.get(oid)
         if content is not None:
             return content.data if content.model is not None else None
-        entry = self._raw.get(oid) or self._pending.get(oid)
+        entry = self._raw.get(oid)  # what put() holds is in _contents already
         if entry is None:
             entry = self._lookup(oid)
             if entry is not None:
