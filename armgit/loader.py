@@ -5,9 +5,7 @@ Glue between the store (bytes by path and blob id) and the pure core (parse, ide
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -17,6 +15,7 @@ from armgit.core.layout import REGISTRY_FILE, EntityId, PathProblem, identify, t
 from armgit.core.rules.state import check_identity, check_state
 from armgit.core.snapshot import Entity, Snapshot
 from armgit.core.yamldata import line_of
+from armgit.gcpause import collector_paused
 from armgit.store.cache import ContentCache
 from armgit.store.parallel import read_documents
 from armgit.store.tree import (
@@ -44,22 +43,8 @@ def load_registry(
 
     With ``check=False`` the state rules between entities are skipped (listing needs none).
     """
-    with _collector_paused():
+    with collector_paused():
         return _load(tree, cache if cache is not None else ContentCache(None), check)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Loading builds tens of thousands of long-lived objects (data, models) with no cycles
-    among them: the cyclic collector would walk the growing heap again and again for nothing
-    (seconds of a cold validation of 10,000 versions). Reference counting frees what is dropped."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _load(tree: RegistryTree, cache: ContentCache, check: bool) -> Loaded:

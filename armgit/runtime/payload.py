@@ -14,15 +14,14 @@ is re-serialized but genomes and policies, one by one.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from armgit.core.canonical import CanonicalizationError, to_canonical_json
+from armgit.gcpause import collector_paused
 from armgit.runtime.envelope import DuplicateKey, reject_constant, strict_decoder
 from armgit.runtime.errors import IndexRefused
 
@@ -213,21 +212,8 @@ class _Reader:
 def read_payload(payload: bytes) -> dict[str, Any]:
     """Parse the signed payload bytes; raises :class:`IndexRefused` (``duplicate-key``,
     ``malformed-payload``, ``genome-hash-mismatch``, ``policy-digest-mismatch``)."""
-    with no_collection():
+    with collector_paused():
         return _read(payload)
-
-
-@contextlib.contextmanager
-def no_collection() -> Iterator[None]:
-    """The cyclic garbage collector paused: an index is ~10^6 new objects and no cycle, and each
-    collection would walk them all again (it doubles the time of a load)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _read(payload: bytes) -> dict[str, Any]:

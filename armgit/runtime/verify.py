@@ -15,10 +15,11 @@ from datetime import datetime
 from typing import Any, NamedTuple, NoReturn
 
 from armgit.core.index.decide import Decision, Target, compile_target, decide
+from armgit.gcpause import collector_paused
 from armgit.index.dsse import INDEX_PAYLOAD_TYPE
 from armgit.runtime.envelope import parse_envelope
 from armgit.runtime.errors import IndexRefused, NotFound
-from armgit.runtime.payload import no_collection, read_payload
+from armgit.runtime.payload import read_payload
 from armgit.runtime.trust import TrustRoot
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -282,7 +283,7 @@ def verify_index(
     """
     if len(data) > max_bytes:
         raise IndexRefused("too-large", f"{len(data)} bytes is over the cap of {max_bytes}")
-    with no_collection():
+    with collector_paused():
         return _verify(data, trust, now, last)
 
 

@@ -185,3 +185,14 @@ def test_init_refuses_a_non_empty_directory(tmp_path: Path) -> None:
     assert "is not empty" in result.stderr
     assert "Traceback" not in result.stderr
     assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_validate_leaves_the_collector_as_it_found_it() -> None:
+    # Tests and library callers run in the same process after the command: pausing the cyclic
+    # collector for a load must not leave it off.
+    import gc
+
+    assert gc.isenabled()
+    code, out = armgit("validate", "--repo", str(EXAMPLE))
+    assert code == 0, out
+    assert gc.isenabled()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import sys
 
 import click
@@ -10,6 +9,7 @@ import click
 from armgit import api
 from armgit.cli.options import format_option, repo_option, rev_option
 from armgit.cli.output import emit_findings, plural
+from armgit.gcpause import collector_paused
 
 
 @click.command(name="validate")
@@ -32,10 +32,15 @@ def command(repo: str | None, rev: str | None, fmt: str) -> None:
       armgit validate --repo registry-example
       armgit validate --repo /srv/git/agents.git --rev main --format json
     """
-    # The process ends after the report: the cyclic collector would only walk the tens of
-    # thousands of objects a registry loads into (acyclic, all alive until exit).
-    gc.disable()
-    report = api.validate(repo, rev)
+    # The report holds what the registry loaded into (acyclic, alive until it is printed): the
+    # cyclic collector would only walk it again and again.
+    with collector_paused():
+        report = api.validate(repo, rev)
+        _print(report, rev, fmt)
+    sys.exit(0 if report.ok else 1)
+
+
+def _print(report: api.ValidationReport, rev: str | None, fmt: str) -> None:
     where = report.source.repo + (f" at {rev}" if rev else "")
     if report.ok:
         summary = (
@@ -45,4 +50,3 @@ def command(repo: str | None, rev: str | None, fmt: str) -> None:
         files = len({f.path for f in report.findings})
         summary = f"{plural(len(report.findings), 'finding')} in {plural(files, 'file')} ({where})"
     emit_findings(report.findings, fmt, summary=summary, prefix=report.source.prefix)
-    sys.exit(0 if report.ok else 1)
