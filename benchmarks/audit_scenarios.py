@@ -7,7 +7,6 @@ The history fixture (``Bench.history`` commits, bare) takes a couple of minutes 
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,8 +16,8 @@ from benchmarks.generate import commit_change, final_fleet
 from benchmarks.suite import MEASURED, Bench, Outcome, ScenarioError, run_checked
 
 
-def _argv(repo: Path) -> list[str]:
-    return [sys.executable, "-m", "armgit", "audit", "--repo", str(repo), "--format", "json"]
+def _argv(bench: Bench, repo: Path) -> list[str]:
+    return bench.armgit("audit", "--repo", str(repo), "--format", "json")
 
 
 def _cache(repo: Path) -> Path:
@@ -27,7 +26,7 @@ def _cache(repo: Path) -> Path:
 
 def _cold(bench: Bench, cache: Callable[[Path], Path], note: str) -> Outcome:
     repo = bench.fixture("history")
-    argv, env = _argv(repo), bench.env()
+    argv, env = _argv(bench, repo), bench.env()
     records = [0]
 
     def run() -> None:
@@ -70,7 +69,7 @@ def audit_one_commit(bench: Bench) -> Outcome:
     shutil.copytree(pristine, repo_path)
     repo = pygit2.Repository(str(repo_path))
     head = repo.revparse_single("refs/heads/main").peel(pygit2.Commit)
-    argv, env = _argv(repo_path), bench.env()
+    argv, env = _argv(bench, repo_path), bench.env()
     if not _cache(repo_path).is_dir():  # audit-cold did not run: fill the cache up to head
         run_checked(argv, env=env)
     fleet = final_fleet(bench.options)

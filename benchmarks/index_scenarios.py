@@ -15,7 +15,6 @@ import json
 import math
 import random
 import shutil
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -74,7 +73,7 @@ def _key(bench: Bench) -> tuple[Ed25519PrivateKey, Path]:
 def _compile_argv(bench: Bench, key: Path, out: Path) -> list[str]:
     repo = bench.fixture("repo")
     return [
-        *(sys.executable, "-m", "armgit", "compile", "--repo", str(repo), "--rev", "HEAD"),
+        *bench.armgit("compile", "--repo", str(repo), "--rev", "HEAD"),
         *("--key", str(key), "--out", str(out), "--expires-in", "30d"),
     ]
 
@@ -372,3 +371,23 @@ def cedarpy(bench: Bench) -> Outcome:
     )
     metrics = {k: float(result[k]) for k in ("p50_s", "p99_s", "per_s_1_thread", "per_s_2_threads")}
     return Outcome(MEASURED, stats, note, metrics)
+
+
+def index_load_compiled(bench: Bench) -> Outcome:
+    """The index a runtime of this registry really loads: only deployed versions are in it."""
+    from armgit.runtime import Runtime
+
+    done = compiled(bench)
+    data = done.path.read_bytes()
+    trust = big_index(bench).trust  # the same key signed both
+
+    def load() -> None:
+        Runtime(trust).load_bytes(data)
+
+    stats = bench.measure(load)
+    note = (
+        f"Runtime.load_bytes of the index compiled from the {bench.versions:,}-version registry: "
+        f"its {_versions(done.payload):,} deployed versions ({len(data) / 1e6:.1f} MB), the same "
+        "checks"
+    )
+    return Outcome(MEASURED, stats, note)

@@ -9,7 +9,6 @@ client copy; before every push each remote's ``main`` is reset to the old head w
 from __future__ import annotations
 
 import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,9 +61,7 @@ def push_rig(bench: Bench) -> PushRig:
         base.commit_time + 60,
     )
     env = bench.env(ARMGIT_PUSHER=PUSHER)
-    run_checked(
-        [sys.executable, "-m", "armgit", "hooks", "install", "--server", str(hooked)], env=env
-    )
+    run_checked(bench.armgit("hooks", "install", "--server", str(hooked)), env=env)
     rig = PushRig(plain, hooked, client_path, str(base.id), str(change))
     # a first push of each kind: the hook must accept the change, or the numbers mean nothing
     for remote in (plain, hooked):

@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the local armgit and benc
 
 from benchmarks.generate import Options  # noqa: E402
 from benchmarks.scenarios import GOALS, SCENARIOS  # noqa: E402
-from benchmarks.suite import Bench, Outcome, human_time, run_scenario  # noqa: E402
+from benchmarks.suite import Bench, Outcome, ScenarioError, human_time, run_scenario  # noqa: E402
 
 DEFAULT_OUT = ROOT / "benchmarks" / "out"
 
@@ -42,7 +42,9 @@ def parse_args(argv: list[str] | None) -> tuple[Bench, list[str]]:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where results go")
     parser.add_argument("--only", action="append", default=[], help="run only this scenario")
     parser.add_argument(
-        "--no-install", action="store_true", help="do not install peers (report them unavailable)"
+        "--no-install",
+        action="store_true",
+        help="install nothing: armgit runs from the checkout, peers are reported unavailable",
     )
     args = parser.parse_args(argv)
     size = (2, 10, 5) if args.quick else (10, 100, 10)
@@ -165,6 +167,15 @@ def main(argv: list[str] | None = None) -> int:
     bench, only = parse_args(argv)
     bench.out.mkdir(parents=True, exist_ok=True)
     compile_bytecode()
+    if bench.install_peers:
+        try:
+            bench.install_armgit()
+        except ScenarioError as exc:
+            print(f"run.py: {exc}", file=sys.stderr)
+            return 2
+        bench.notes.append(f"armgit installed from this checkout into {bench.python}'s venv")
+    else:
+        bench.notes.append("armgit run from the checkout (--no-install)")
     outcomes: dict[str, Outcome] = {}
     for scenario in SCENARIOS:
         if only and scenario.name not in only:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from benchmarks.index_scenarios import (
     compile_index,
     evaluate,
     index_load,
+    index_load_compiled,
     json_dumps,
 )
 from benchmarks.push_scenarios import hook_startup, hook_work, push_with_hook, push_without_hook
@@ -37,7 +37,7 @@ from benchmarks.suite import (
 def _validate(bench: Bench, *, cold: bool) -> Outcome:
     repo = bench.fixture("repo")
     cache = repo / ".git" / "armgit"
-    argv = [sys.executable, "-m", "armgit", "validate", "--repo", str(repo), "--rev", "HEAD"]
+    argv = bench.armgit("validate", "--repo", str(repo), "--rev", "HEAD")
     env = bench.env()
 
     def action() -> None:
@@ -175,6 +175,13 @@ SCENARIOS: tuple[Scenario, ...] = (
         peer_of="compile",
     ),
     Scenario("index-load", "runtime", "runtime: load + verify the index", index_load, ("compile",)),
+    Scenario(
+        "index-load-compiled",
+        "runtime",
+        "runtime: load + verify the registry's own index",
+        index_load_compiled,
+        ("compile",),
+    ),
     Scenario(
         "evaluate", "runtime", "runtime: evaluate, per decision (mean)", evaluate, ("compile",)
     ),
