@@ -4,6 +4,8 @@ A promotion CANDIDATE -> APPROVED of 2.1.0 is refused without an approval and ac
 bob's, made by ``armgit approve`` or by hand with ``ssh-keygen -Y sign``; forged, wrong-key,
 tampered, expired, over-long, self-approved, unauthorised, wrong-content and replayed approvals
 are refused with their reason in the push's output, and the server keeps exactly what it had.
+A version that widens its parent's tools and the reactivation of a quarantined instance are
+gated the same way, and accepted once ``armgit approve`` has signed for them.
 """
 
 from __future__ import annotations
@@ -245,3 +247,48 @@ def test_an_environment_rule_judges_approvals_added_for_that_environment(setup: 
 
 def _message_fields(statement: Statement) -> dict[str, object]:
     return dict(statement.model_dump(mode="json", by_alias=True, exclude_unset=True))
+
+
+def _armgit(setup: Setup, *args: str) -> str:
+    result = run_armgit(*args, "--repo", str(setup.root))
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_a_version_that_widens_its_parents_tools_needs_an_approval(setup: Setup) -> None:
+    _armgit(
+        setup,
+        "new", "version", "arm-dev/customer-support@2.2.0", "--parent", "2.0.0",
+        "--add-tool", "crm_lookup,low,crm:read",
+    )  # fmt: skip
+    setup.work.commit_all("2.2.0: 2.0.0 with crm_lookup")
+    assert_refused(
+        setup,
+        "alice",
+        "approval-required",
+        "PRIVILEGE_WIDENING of arm-dev/customer-support@2.2.0",
+        "who may approve: bob, ops",
+    )
+
+    _armgit(setup, "approve", "arm-dev/customer-support@2.2.0", "--key",
+            str(setup.keys["bob"].private))  # fmt: skip
+    setup.work.commit_all("bob approves 2.2.0's new tool")
+    assert_accepted(setup, "alice")
+
+
+def test_reactivating_a_quarantined_instance_needs_an_approval(setup: Setup) -> None:
+    instance = "arm-dev/instance/support-prod-1"
+    _armgit(setup, "instance", instance, "--to", "quarantine", "--commit")
+    assert_accepted(setup, "alice")  # quarantine is the safe direction: no approval
+
+    _armgit(setup, "instance", instance, "--to", "reactivate", "--commit")
+    assert_refused(
+        setup,
+        "alice",
+        "approval-required",
+        f"INSTANCE_REACTIVATION of {instance} (QUARANTINED -> ACTIVE)",
+    )
+
+    _armgit(setup, "approve", instance, "--key", str(setup.keys["bob"].private))
+    setup.work.commit_all("bob approves the reactivation")
+    assert_accepted(setup, "alice")
