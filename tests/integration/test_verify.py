@@ -75,6 +75,23 @@ def test_a_tampered_genome_restored_later_is_still_caught(tmp_path: Path) -> Non
     assert offences(r) == [("tamper", V2, "genome-hash-mismatch")]
 
 
+def test_a_tampered_genome_rehashed_later_is_caught_at_both_commits(tmp_path: Path) -> None:
+    r = new_registry(tmp_path)
+    r.edit(V2, "maxTokens: 8192", "maxTokens: 9000")
+    r.commit("tamper", "2026-02-02T10:00:00Z", ALICE_EMAIL)
+    r.edit(V2, r.read(V2).split("genomeHash: ")[1].strip(), r.genome_hash(V2))
+    r.commit("rehash", "2026-02-03T10:00:00Z", ALICE_EMAIL)
+    # the second commit leaves a valid file, but rewrites a hash that is written once
+    assert offences(r) == [
+        ("tamper", V2, "genome-hash-mismatch"),
+        ("rehash", V2, "genome-immutable"),
+    ]
+    check = run_armgit("check", "--repo", str(r.path), "--base", "HEAD~1", "--head", "HEAD")
+    assert check.returncode == 1
+    assert f"{V2}:28: genome-immutable at /genomeHash" in check.stdout
+    assert "the genomeHash of arm-dev/customer-support@2.0.0 changed from sha256:" in check.stdout
+
+
 def test_bypassed_change_rules_are_caught(tmp_path: Path) -> None:
     r = new_registry(tmp_path)
     (r.path / V1).unlink()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from armgit.core.canonical import canonical_digest
+from armgit.core.content import Problem, read_document
 from armgit.core.findings import Finding
 from armgit.core.layout import EntityId, named_id, version_id
 from armgit.core.lifecycle import INSTANCE_TRANSITIONS, VERSION_TRANSITIONS
@@ -102,12 +103,45 @@ def check_change(
         if (old is None and base.is_broken(entity_id)) or (
             new is None and head.is_broken(entity_id)
         ):
-            continue  # an invalid file: the state rules report it, and nothing can be compared
+            # an invalid file: the state rules report it, and models cannot be compared; but a
+            # genomeHash is written once even where its file is invalid (the fix for a tampered
+            # genome is to restore it, not to rehash it)
+            if entity_id.kind == "Version":
+                result.findings.extend(_rehashed(base, head, entity_id))
+            continue
         _Change(result, base, head, entity_id, old, new).check()
     for path in sorted(set(artifacts)):
         tenant = path.split("/")[1]
         result.actions.append(Action(tenant, "write:versions", path))
     return result
+
+
+def _rehashed(base: View, head: View, entity_id: EntityId) -> list[Finding]:
+    """``genome-immutable`` if the ``genomeHash`` written in the version's file changed."""
+    before, after = _written(base, entity_id, "genomeHash"), _written(head, entity_id, "genomeHash")
+    if before is None or after is None or before == after:
+        return []
+    return [
+        Finding(
+            "genome-immutable",
+            entity_id.path,
+            f"the genomeHash of {entity_id.ref} changed from {before} to {after}: a genome and "
+            "its hash are written once; restore them, and make a new version (armgit new "
+            "version --parent) for the new genome",
+            "/genomeHash",
+        )
+    ]
+
+
+def _written(view: View, entity_id: EntityId, key: str) -> object:
+    """A top-level field of an entity's file as written, valid or not (``None`` if unreadable)."""
+    data = view.files.read(entity_id.path)
+    if data is None:
+        return None
+    read = read_document(data)
+    if isinstance(read, Problem) or not isinstance(read.doc.data, dict):
+        return None
+    return read.doc.data.get(key)
 
 
 class _Change:
