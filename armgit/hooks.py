@@ -16,6 +16,7 @@ from armgit.core.access import actor_from_env
 from armgit.core.findings import Finding
 from armgit.core.layout import REGISTRY_ID
 from armgit.core.models import Registry
+from armgit.core.models.registry import DEFAULT_IDENTITY_ENV
 from armgit.core.refupdates import RefUpdate
 from armgit.core.rules.change import check_change
 from armgit.enforce import (
@@ -108,8 +109,19 @@ def pre_receive(
                 )
             )
             continue
-        variables = config.identity_env if config is not None else None
-        actor = actor_from_env(env, variables) if variables else actor_from_env(env)
+        variables = (config.identity_env if config is not None else ()) or DEFAULT_IDENTITY_ENV
+        actor = actor_from_env(env, variables)
+        if actor is None:  # fail closed, even for a push that changes no file
+            names = ", ".join(variables)
+            verdict.findings.append(
+                Finding(
+                    "permission-denied",
+                    update.ref,
+                    f"cannot tell who is pushing to protected branch {branch}: the server sets "
+                    f"one of {names} for every pusher (see docs/hooks.md)",
+                )
+            )
+            continue
         report = check_range(repo, base, update.new, actor=actor, now=now, cache=cache)
         verdict.findings = report.findings
         verdict.commits = report.commits

@@ -166,10 +166,20 @@ def test_permissions_come_from_roles_in_the_parent_commit(server: Server) -> Non
 
 def test_unknown_pusher_is_refused(server: Server) -> None:
     server.edit(V1, "lifecycle: DEPRECATED", "lifecycle: RETIRED")
-    commit = server.work.commit_all("retire")
+    retire = server.work.commit_all("retire")
+    _assert_no_pusher_refused(server, retire)
+    server.work("reset", "-q", "--hard", "HEAD~1")
+    empty = server.work.commit_all("a commit that changes nothing")
+    _assert_no_pusher_refused(server, empty)  # fail closed, whatever the push holds
+
+
+def _assert_no_pusher_refused(server: Server, commit: str) -> None:
     result = server.push(None)
     assert result.returncode != 0
-    assert "cannot tell who is making this change" in result.stderr
+    assert "permission-denied: cannot tell who is pushing to protected branch main" in (
+        result.stderr
+    )
+    assert "ARMGIT_PUSHER, GL_USERNAME" in result.stderr
     assert not server.has(commit)
 
 
