@@ -125,7 +125,11 @@ class Bench:
         return o.tenants * o.templates * o.versions_per_template
 
     def armgit(self, *args: str) -> list[str]:
-        """The command line of ``armgit ARGS``."""
+        """The command line of ``armgit ARGS``: installed, the venv's console script, as users
+        run it (``python -m`` would put the working directory, the checkout, first on the path
+        and import the package from there); from the checkout, ``python -m armgit``."""
+        if self.python != sys.executable:
+            return [str(Path(self.python).parent / "armgit"), *args]
         return [self.python, "-m", "armgit", *args]
 
     def env(self, **extra: str) -> dict[str, str]:
