@@ -79,7 +79,7 @@ class CommitDeriver:
                 names[draft.tenant] = self.operator(operators, tree, draft.tenant, author)
             approvals: tuple[str, ...] = ()
             if draft.binding is not None and after is not None:
-                approvals = self.approvals.admitting(after, draft.tenant, draft)
+                approvals = self.approvals.admitting(before, after, draft.tenant, draft)
             records.append(
                 ChangeRecord(
                     type=draft.type,
@@ -198,6 +198,17 @@ class Snapshots:
                 self.save(tenant, str(sub.id), approvals)
 
 
+def _approvals_dir(tree: GitTree | None, tenant: str) -> pygit2.Tree | None:
+    """The git tree of ``tenants/<tenant>/approvals`` in ``tree``, if there is one."""
+    if tree is None:
+        return None
+    try:
+        sub = tree.raw_tree[f"tenants/{tenant}/approvals"]
+    except KeyError:
+        return None
+    return sub if isinstance(sub, pygit2.Tree) else None
+
+
 @dataclass
 class _TenantApprovals:
     tree: pygit2.Tree | None
@@ -217,10 +228,15 @@ class ApprovalIndex:
         self.snapshots = snapshots
         self.tenants: dict[str, _TenantApprovals] = {}
 
-    def admitting(self, tree: GitTree, tenant: str, draft: Draft) -> tuple[str, ...]:
+    def admitting(
+        self, before: GitTree | None, tree: GitTree, tenant: str, draft: Draft
+    ) -> tuple[str, ...]:
+        """The APPROVE statements ``tree`` adds to ``before`` that admit ``draft``'s change
+        (one already in ``before`` was spent on an earlier change: docs/approvals.md, rule 8)."""
         binding = draft.binding
         assert binding is not None
         state = self._at(tree, tenant)
+        spent = _approvals_dir(before, tenant)
         return tuple(
             sorted(
                 name
@@ -228,15 +244,12 @@ class ApprovalIndex:
                 if subject == binding.subject
                 and digest == binding.digest
                 and binding.admits_change(to)
+                and (spent is None or f"{name}.yaml" not in spent)
             )
         )
 
     def _at(self, tree: GitTree, tenant: str) -> _TenantApprovals:
-        try:
-            sub = tree.raw_tree[f"tenants/{tenant}/approvals"]
-        except KeyError:
-            sub = None
-        current = sub if isinstance(sub, pygit2.Tree) else None
+        current = _approvals_dir(tree, tenant)
         state = self.tenants.get(tenant)
         if state is None:
             state = self.tenants[tenant] = self._remembered(tenant)

@@ -164,8 +164,6 @@ class _Walk:
         self._approvals_dir = f"tenants/{tenant}/approvals/"
         self._operators_dir = f"tenants/{tenant}/operators/"
         self._operators: dict[str, str | None] = {}  # email -> operator, at the current files
-        # (subject, digest) -> {approval id -> change.to}: self.approvals indexed
-        self._by_subject: dict[tuple[str, str], dict[str, str | None]] = {}
 
     def derive(self, meta: Meta, over: dict[str, FileEntry | None]) -> list[Keyed]:
         changed = [p for p, e in over.items() if e is not None]
@@ -222,12 +220,9 @@ class _Walk:
         return found
 
     def _admitting(self, binding: Binding, changes: dict[str, Approval | None]) -> tuple[str, ...]:
-        """The APPROVE statements after this commit that admit ``binding``'s change."""
-        names = [
-            name
-            for name, to in self._by_subject.get((binding.subject, binding.digest), {}).items()
-            if name not in changes and binding.admits_change(to)
-        ]
+        """The APPROVE statements this commit adds that admit ``binding``'s change (one that
+        was already on the branch was spent on an earlier change: docs/approvals.md, rule 8)."""
+        names = []
         for name, model in changes.items():
             if model is not None:
                 s = model.statement
@@ -248,13 +243,10 @@ class _Walk:
             if path.startswith(self._operators_dir):
                 self._operators.clear()
         for name, model in self._changes(over).items():
-            gone = self.approvals.pop(name, None)
-            if gone is not None:
-                del self._by_subject[gone[:2]][name]
+            self.approvals.pop(name, None)
             if model is not None:
                 s = model.statement
                 self.approvals[name] = (s.subject.ref, s.digest, s.change.to)
-                self._by_subject.setdefault((s.subject.ref, s.digest), {})[name] = s.change.to
 
     def _approve(self, entry: FileEntry | None) -> Approval | None:
         if entry is None or entry.mode not in _BLOB_MODES:

@@ -130,6 +130,13 @@ class _Judge:
                 found.append((approval_id_.name, approval))
         return found
 
+    def landed_before(self, tenant: str, name: str) -> bool:
+        """Whether approval ``name`` is already in ``base``: it landed with an earlier change
+        (approval files are never edited or deleted), so it cannot admit this one; without
+        this, an approval of 2.0.0 -> 2.1.0 would admit the same deployment again after a
+        rollback, for as long as it is unexpired."""
+        return self.base.files.read(named_id("Approval", tenant, name).path) is not None
+
     def refusal(self, approval: Approval, rule: ApprovalRule, tenant: str) -> str | None:
         """Why an approval does not count now (``None`` when it does), whatever it approves."""
         return self.defect(approval, rule, tenant) or self.untimely(approval, rule)
@@ -219,6 +226,11 @@ def evaluate_gates(
                 status.refused.append((name, "approves other content than proposed"))
                 continue
             why = judge.refusal(approval, rule, tenant)
+            if why is None and s.decision == "APPROVE" and judge.landed_before(tenant, name):
+                why = (
+                    "it was already on the branch before this change: an approval admits the "
+                    "change it lands with, once; ask for a new one"
+                )
             if why is not None:
                 status.refused.append((name, why))
                 continue

@@ -18,6 +18,7 @@ from tests.conftest import run_armgit
 from tests.integration.history import (
     ALICE_EMAIL,
     DEPLOYMENT,
+    INSTANCE,
     V1,
     V21,
     Registry,
@@ -365,6 +366,40 @@ def test_walk_per_tenant_gives_the_records_of_commit_by_commit(
     assert list(walked.lines()) == list(one_by_one.lines())
     assert {x.type for x in walked.records} >= {"APPROVAL_DECIDED", "REGISTRY_CREATED"}
     assert any(x.approvals for x in walked.records)
+
+
+def test_a_redeployment_lists_only_the_approval_it_lands_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r = scripted_history(tmp_path)
+    again = r.approve(
+        "Deployment",
+        PROD,
+        {"type": "DEPLOYMENT_ACTIVATION", "from": "2.0.0", "to": "2.1.0"},
+        r.genome_hash(V21),
+        "2026-02-13T09:00:00Z",
+        "2026-02-14T09:00:00Z",
+    )
+    r.edit(
+        DEPLOYMENT,
+        "version: 2.0.0\npreviousVersion: 2.1.0\nrollbackOf: 2.1.0\nreason: error rate",
+        "version: 2.1.0\npreviousVersion: 2.0.0",
+    )
+    r.edit(INSTANCE, "customer-support@2.0.0", "customer-support@2.1.0")
+    r.commit("deploy 2.1.0 to prod again", "2026-02-13T10:00:00Z", ALICE_EMAIL)
+    monkeypatch.setenv("ARMGIT_NO_CACHE", "1")
+    for walk in (False, True):  # commit by commit, and the per-tenant walk of a long history
+        monkeypatch.setattr("armgit.audit._WALK_COMMITS", 0 if walk else 200)
+        activations = [
+            (step_of(r, x), x.approvals)
+            for x in read_audit(r.path).records
+            if x.type == "DEPLOYMENT_ACTIVATED" and x.target == PROD and x.payload["from"]
+        ]
+        # the first rollout's approval matches the same change, but was spent on it
+        assert activations == [
+            ("deploy 2.1.0 to prod", (ACTIVATION,)),
+            ("deploy 2.1.0 to prod again", (again,)),
+        ]
 
 
 @pytest.mark.parametrize("damage", ["garble", "truncate", "delete", "stale"])

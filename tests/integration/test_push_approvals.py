@@ -292,3 +292,32 @@ def test_reactivating_a_quarantined_instance_needs_an_approval(setup: Setup) -> 
     _armgit(setup, "approve", instance, "--key", str(setup.keys["bob"].private))
     setup.work.commit_all("bob approves the reactivation")
     assert_accepted(setup, "alice")
+
+
+def test_an_approval_admits_its_change_once_not_again_after_a_rollback(setup: Setup) -> None:
+    bob = str(setup.keys["bob"].private)
+    deployment = "arm-dev/deployment/prod/customer-support"
+    setup.promote()
+    add_hand_approval(setup, statement_for(approver="bob", created=now()), "bob")
+    setup.work.commit_all("promote 2.1.0, approved by bob")
+    assert_accepted(setup, "alice")
+    _armgit(setup, "deploy", V21, "--env", "prod", "--commit")
+    _armgit(setup, "approve", deployment, "--key", bob, "--justification", "first rollout")
+    setup.work.commit_all("bob approves deploying 2.1.0")
+    assert_accepted(setup, "alice")
+    _armgit(setup, "rollback", "arm-dev/customer-support", "--env", "prod", "--commit")
+    assert_accepted(setup, "alice")  # back to 2.0.0: the emergency path needs no approval
+
+    # the same change again (2.0.0 -> 2.1.0, the same genome): bob's approval is still
+    # unexpired and binds exactly this, but it was spent on the first rollout
+    _armgit(setup, "deploy", V21, "--env", "prod", "--commit")
+    assert_refused(
+        setup,
+        "alice",
+        "approval-required",
+        "it was already on the branch before this change",
+        "has 0",
+    )
+    _armgit(setup, "approve", deployment, "--key", bob, "--justification", "fixed, try again")
+    setup.work.commit_all("bob approves deploying 2.1.0 again")
+    assert_accepted(setup, "alice")
