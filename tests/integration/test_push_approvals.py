@@ -276,6 +276,30 @@ def test_a_version_that_widens_its_parents_tools_needs_an_approval(setup: Setup)
     assert_accepted(setup, "alice")
 
 
+def test_a_version_that_lowers_a_tools_declared_risk_needs_an_approval(setup: Setup) -> None:
+    from armgit.api import hash_file
+
+    _armgit(setup, "new", "version", "arm-dev/customer-support@2.2.0", "--parent", "2.0.0")
+    path = setup.root / "tenants/arm-dev/templates/customer-support/versions/2.2.0.yaml"
+    text = path.read_text().replace(
+        '["billing:refund"], risk: high}', '["billing:refund"], risk: low}'
+    )
+    path.write_text(text)
+    old_hash = text.split("genomeHash: ")[1].split()[0]
+    new_hash = hash_file(path).genome_hash
+    assert new_hash is not None
+    assert new_hash != old_hash
+    path.write_text(text.replace(old_hash, new_hash))
+    setup.work.commit_all("2.2.0: refunds declared low risk")
+    assert_refused(
+        setup,
+        "alice",
+        "approval-required",
+        "PRIVILEGE_WIDENING of arm-dev/customer-support@2.2.0 (2.0.0 -> risk of refund_issue "
+        "high -> low)",
+    )
+
+
 def test_reactivating_a_quarantined_instance_needs_an_approval(setup: Setup) -> None:
     instance = "arm-dev/instance/support-prod-1"
     _armgit(setup, "instance", instance, "--to", "quarantine", "--commit")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TypeVar, get_args
 
 from armgit.core.canonical import canonical_digest
 from armgit.core.content import Problem, read_document
@@ -28,10 +28,12 @@ from armgit.core.models import (
     Policy,
     Version,
 )
+from armgit.core.models.base import Risk
 from armgit.core.rules.state import parse_version_ref
 from armgit.core.snapshot import View
 
 D = TypeVar("D", bound=Document)
+_RISKS: tuple[str, ...] = get_args(Risk)  # lowest first
 
 # kind -> permission for writing it (adding, editing, deleting)
 WRITE_PERMISSION = {
@@ -257,7 +259,8 @@ class _Change:
             )
 
     def _privileges(self, new: Version) -> None:
-        """A new version that may do more than its parent (new tools, new permissions)."""
+        """A new version that may do more than its parent (new tools, new permissions, tools
+        declared at a lower risk)."""
         if new.parent is None:
             return
         ref = parse_version_ref(new.parent, self.id.tenant, new.template)
@@ -265,7 +268,7 @@ class _Change:
         if parent is None:
             return
         before = _privileges_of(parent)
-        gained = sorted(set(_privileges_of(new)) - set(before))
+        gained = sorted(set(_privileges_of(new)) - set(before)) + _lowered_risks(parent, new)
         if gained and new.genome.tool_manifest is not None:
             self.gate(
                 "PRIVILEGE_WIDENING",
@@ -388,4 +391,16 @@ def _privileges_of(version: Version) -> list[str]:
     manifest = version.genome.tool_manifest or ()
     return [f"tool {t.tool_id}" for t in manifest] + [
         f"permission {p}" for t in manifest for p in t.required_permissions
+    ]
+
+
+def _lowered_risks(parent: Version, new: Version) -> list[str]:
+    """Tools the new version declares at a lower risk than its parent did: the runtime asks a
+    human for fewer of their calls (a tool's risk is the higher of the manifest's and the
+    policy's), so that is a privilege gained too."""
+    before = {t.tool_id: t.risk for t in parent.genome.tool_manifest or ()}
+    return [
+        f"risk of {t.tool_id} {before[t.tool_id]} -> {t.risk}"
+        for t in new.genome.tool_manifest or ()
+        if t.tool_id in before and _RISKS.index(t.risk) < _RISKS.index(before[t.tool_id])
     ]
