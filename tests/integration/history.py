@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 import pygit2
@@ -155,21 +156,7 @@ def scripted_history(root: Path) -> Registry:
     r.edit(V21, "lifecycle: CANDIDATE", "lifecycle: APPROVED")
     r.commit("promote 2.1.0", "2026-02-06T10:00:00Z", ALICE_EMAIL)
 
-    r.approve(
-        "Deployment",
-        "arm-dev/deployment/prod/customer-support",
-        {"type": "DEPLOYMENT_ACTIVATION", "from": "2.0.0", "to": "2.1.0"},
-        digest,
-        "2026-02-07T09:00:00Z",
-        "2026-02-08T09:00:00Z",
-    )
-    r.edit(
-        DEPLOYMENT,
-        "version: 2.0.0\npreviousVersion: 1.0.0",
-        "version: 2.1.0\npreviousVersion: 2.0.0",
-    )
-    r.edit(INSTANCE, "customer-support@2.0.0", "customer-support@2.1.0")
-    r.commit("deploy 2.1.0 to prod", "2026-02-07T10:00:00Z", ALICE_EMAIL)
+    deploy_21(r, "version: 2.0.0\npreviousVersion: 1.0.0", "2026-02-07", "deploy 2.1.0 to prod")
 
     r.edit(
         DEPLOYMENT,
@@ -191,6 +178,23 @@ def scripted_history(root: Path) -> Registry:
     r.edit(V1, "lifecycle: DEPRECATED", "lifecycle: RETIRED")
     r.commit("retire 1.0.0", "2026-02-12T10:00:00Z", "nobody@elsewhere.example")
     return r
+
+
+def deploy_21(r: Registry, deployed: str, day: str, step: str) -> str:
+    """Commit ``step`` on ``day``: prod moves from 2.0.0 (``deployed``: the deployment's lines as
+    they are) to 2.1.0 with bob's approval, signed an hour before; returns the approval's id."""
+    name = r.approve(
+        "Deployment",
+        "arm-dev/deployment/prod/customer-support",
+        {"type": "DEPLOYMENT_ACTIVATION", "from": "2.0.0", "to": "2.1.0"},
+        r.genome_hash(V21),
+        f"{day}T09:00:00Z",
+        f"{date.fromisoformat(day) + timedelta(days=1)}T09:00:00Z",
+    )
+    r.edit(DEPLOYMENT, deployed, "version: 2.1.0\npreviousVersion: 2.0.0")
+    r.edit(INSTANCE, "customer-support@2.0.0", "customer-support@2.1.0")
+    r.commit(step, f"{day}T10:00:00Z", ALICE_EMAIL)
+    return name
 
 
 def long_history(path: Path, commits: int, *, start: int = 0) -> None:

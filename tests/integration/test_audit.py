@@ -18,10 +18,10 @@ from tests.conftest import run_armgit
 from tests.integration.history import (
     ALICE_EMAIL,
     DEPLOYMENT,
-    INSTANCE,
     V1,
     V21,
     Registry,
+    deploy_21,
     long_history,
     new_registry,
     scripted_history,
@@ -372,21 +372,8 @@ def test_a_redeployment_lists_only_the_approval_it_lands_with(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     r = scripted_history(tmp_path)
-    again = r.approve(
-        "Deployment",
-        PROD,
-        {"type": "DEPLOYMENT_ACTIVATION", "from": "2.0.0", "to": "2.1.0"},
-        r.genome_hash(V21),
-        "2026-02-13T09:00:00Z",
-        "2026-02-14T09:00:00Z",
-    )
-    r.edit(
-        DEPLOYMENT,
-        "version: 2.0.0\npreviousVersion: 2.1.0\nrollbackOf: 2.1.0\nreason: error rate",
-        "version: 2.1.0\npreviousVersion: 2.0.0",
-    )
-    r.edit(INSTANCE, "customer-support@2.0.0", "customer-support@2.1.0")
-    r.commit("deploy 2.1.0 to prod again", "2026-02-13T10:00:00Z", ALICE_EMAIL)
+    rolled_back = "version: 2.0.0\npreviousVersion: 2.1.0\nrollbackOf: 2.1.0\nreason: error rate"
+    again = deploy_21(r, rolled_back, "2026-02-13", "deploy 2.1.0 to prod again")
     monkeypatch.setenv("ARMGIT_NO_CACHE", "1")
     for walk in (False, True):  # commit by commit, and the per-tenant walk of a long history
         monkeypatch.setattr("armgit.audit._WALK_COMMITS", 0 if walk else 200)
