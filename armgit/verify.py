@@ -7,11 +7,16 @@ valid at the commit's time, or else at a later commit that landed within the app
 (review adds approvals after the change, and git does not record which commits were pushed
 together). Permissions are not replayed: git does not record who pushed a
 commit (the author is not the pusher), so ``access=False``. Every version file ever written is
-parsed afresh (no cache is trusted), which recomputes its genome hash.
+parsed afresh (no cache is trusted), which recomputes its genome hash. A long history is checked
+in runs of consecutive commits spread over forked workers.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -67,13 +72,65 @@ def verify_repository(repo: str | Path | None = None, rev: str | None = None) ->
 
 
 def verify_history(repo: pygit2.Repository, head: pygit2.Commit, prefix: str = "") -> VerifyReport:
-    """Replay the rules for every commit of ``head``'s first-parent history, from the root."""
+    """Replay the rules for every commit of ``head``'s first-parent history, from the root.
+
+    Commits are checked independently, so a long history is split into runs of consecutive
+    commits checked in forked worker processes (each with its own repository handle and
+    in-memory parse cache); the findings come back in history order either way."""
     report = VerifyReport(str(head.id))
-    content = ContentCache(None)  # proving integrity: recompute, trust no cache on disk
+    chain = [str(c.id) for c in first_parent_chain(repo, head)]
+    report.commits = len(chain)
+    workers = _workers(len(chain))
+    if workers < 2:
+        parts = [_verify_run(repo, chain, 0, len(chain), prefix)]
+    else:
+        size = -(-len(chain) // (workers * _RUNS_PER_WORKER))
+        jobs = [
+            (repo.path, chain, i, min(i + size, len(chain)), prefix)
+            for i in range(0, len(chain), size)
+        ]
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker) as pool:
+            parts = list(pool.map(_verify_job, jobs))
     versions: set[str] = set()
-    chain = list(first_parent_chain(repo, head))
-    for position, commit in enumerate(chain):
-        report.commits += 1
+    for findings, oids in parts:
+        report.findings += findings
+        versions |= oids
+    report.genomes = len(versions)
+    return report
+
+
+PARALLEL_MIN_COMMITS = 200
+_RUNS_PER_WORKER = 4  # smaller runs even out commits of very different cost
+
+
+def _workers(commits: int) -> int:
+    if commits < PARALLEL_MIN_COMMITS or os.environ.get("ARMGIT_NO_PARALLEL"):
+        return 1
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return min(len(os.sched_getaffinity(0)), 4)
+
+
+def _start_worker() -> None:
+    os.environ["ARMGIT_NO_PARALLEL"] = "1"  # a worker reads its files itself
+
+
+def _verify_job(job: tuple[str, list[str], int, int, str]) -> tuple[list[CommitFinding], set[str]]:
+    path, chain, start, stop, prefix = job
+    return _verify_run(pygit2.Repository(path), chain, start, stop, prefix)
+
+
+def _verify_run(
+    repo: pygit2.Repository, ids: list[str], start: int, stop: int, prefix: str
+) -> tuple[list[CommitFinding], set[str]]:
+    """The findings of the commits ``ids[start:stop]`` and the version blobs they wrote."""
+    content = ContentCache(None)  # proving integrity: recompute, trust no cache on disk
+    chain = _Chain(repo, ids)
+    found: list[CommitFinding] = []
+    versions: set[str] = set()
+    for position in range(start, stop):
+        commit = chain[position]
         parent = commit.parents[0] if commit.parents else None
         checked = check_range(
             repo,
@@ -89,7 +146,7 @@ def verify_history(repo: pygit2.Repository, head: pygit2.Commit, prefix: str = "
         pending = [s.gate for s in checked.statuses if not s.satisfied]
         if pending:
             findings += _approved_later(repo, chain, position, pending, prefix, content)
-        report.findings += [CommitFinding(str(commit.id), f) for f in sort_findings(findings)]
+        found += [CommitFinding(str(commit.id), f) for f in sort_findings(findings)]
         after = registry_tree(repo, commit, prefix)
         changed, _ = changed_paths(registry_tree(repo, parent, prefix), after)
         for path in changed:
@@ -98,13 +155,31 @@ def verify_history(repo: pygit2.Repository, head: pygit2.Commit, prefix: str = "
                 entry = after.entry(path)
                 if entry is not None:
                     versions.add(entry.oid)
-    report.genomes = len(versions)
-    return report
+    return found, versions
+
+
+class _Chain:
+    """The first-parent chain by position, commits looked up when first asked for."""
+
+    def __init__(self, repo: pygit2.Repository, ids: list[str]) -> None:
+        self._repo = repo
+        self._ids = ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __getitem__(self, position: int) -> pygit2.Commit:
+        return self._repo[self._ids[position]].peel(pygit2.Commit)
+
+    def after(self, position: int, count: int) -> Iterator[pygit2.Commit]:
+        """Up to ``count`` commits after ``position``, in order."""
+        for i in range(position + 1, min(position + 1 + count, len(self._ids))):
+            yield self[i]
 
 
 def _approved_later(
     repo: pygit2.Repository,
-    chain: list[pygit2.Commit],
+    chain: _Chain,
     position: int,
     gates: list[Gate],
     prefix: str,
@@ -122,7 +197,7 @@ def _approved_later(
     statuses = evaluate_gates(
         gates, base, view_of(registry_tree(repo, commit, prefix), content), None, start
     )
-    for later in chain[position + 1 : position + 1 + LOOKAHEAD_COMMITS]:
+    for later in chain.after(position, LOOKAHEAD_COMMITS):
         when = commit_time(later)
         if when - start > LOOKAHEAD_WINDOW:
             break

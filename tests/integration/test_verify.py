@@ -41,6 +41,25 @@ def test_scripted_history_verifies(tmp_path: Path) -> None:
     assert result.stdout.startswith("INTEGRITY_VERIFIED: 12 commits, 8 genome hashes recomputed")
 
 
+def test_workers_find_what_one_process_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r = scripted_history(tmp_path)
+    r.edit(V2, "maxTokens: 8192", "maxTokens: 9000")
+    r.commit("tamper", "2026-02-13T10:00:00Z", ALICE_EMAIL)
+    r.edit(V2, r.read(V2).split("genomeHash: ")[1].strip(), r.genome_hash(V2))
+    r.commit("rehash", "2026-02-14T10:00:00Z", ALICE_EMAIL)
+    alone = verify_repository(r.path)
+    monkeypatch.setattr("armgit.verify.PARALLEL_MIN_COMMITS", 2)
+    spread = verify_repository(r.path)  # 14 commits in runs of 2 over the workers
+    assert spread.findings == alone.findings
+    assert (spread.commits, spread.genomes) == (alone.commits, alone.genomes) == (14, 10)
+    assert [f.finding.rule for f in spread.findings] == [
+        "genome-hash-mismatch",
+        "genome-immutable",
+    ]
+
+
 def test_a_rewritten_genome_is_caught(tmp_path: Path) -> None:
     r = new_registry(tmp_path)
     r.edit(V2, "maxTokens: 8192", "maxTokens: 9000")
