@@ -160,11 +160,12 @@ def _grows_from(repo: pygit2.Repository, new: str, protected: tuple[str, ...]) -
     return None
 
 
-def check_staged(repo: pygit2.Repository) -> tuple[list[Finding], list[str]]:
-    """The client's pre-commit check: state and change rules for the staged change, without
-    permissions or approvals (those come in review); returns (findings, notes on approvals)."""
+def check_staged(repo: pygit2.Repository, index: pygit2.Index) -> tuple[list[Finding], list[str]]:
+    """The client's pre-commit check: state and change rules for the change staged in
+    ``index``, without permissions or approvals (those come in review); returns (findings,
+    notes on approvals)."""
     head = None if repo.head_is_unborn else repo.head.peel(pygit2.Commit)
-    staged = repo.get(repo.index.write_tree())
+    staged = repo.get(index.write_tree(repo))
     assert isinstance(staged, pygit2.Tree)
     before = registry_tree(repo, head, "")
     from armgit.store.tree import GitTree, SourceInfo
@@ -183,6 +184,14 @@ def check_staged(repo: pygit2.Repository) -> tuple[list[Finding], list[str]]:
             for g in result.gates
         ]
     return findings, notes
+
+
+def commit_index(repo: pygit2.Repository, env: Mapping[str, str]) -> pygit2.Index:
+    """The index a commit is being made from: ``git commit -a`` and ``git commit PATH`` stage
+    into a temporary index and name it in ``GIT_INDEX_FILE`` (relative to the work tree's top,
+    where hooks run, or absolute), leaving ``.git/index`` as it was until the commit is made."""
+    path = env.get("GIT_INDEX_FILE")
+    return pygit2.Index(os.path.abspath(path)) if path else repo.index
 
 
 def hook_script(name: str, python: str | None = None) -> str:

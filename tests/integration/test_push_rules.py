@@ -268,6 +268,26 @@ def test_the_client_hook_refuses_a_bad_commit(server: Server) -> None:
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.parametrize(
+    "commit", [["commit", "-qam", "demote"], ["commit", "-qm", "demote", V2]], ids=["-a", "PATH"]
+)
+def test_the_client_hook_sees_what_commit_a_and_commit_path_stage(
+    server: Server, commit: list[str]
+) -> None:
+    # git stages these into a temporary index named in GIT_INDEX_FILE, not .git/index
+    installed = run_armgit("hooks", "install", "--client", "--repo", str(server.work.path))
+    assert installed.returncode == 0, installed.stderr
+    env = {**os.environ, **GIT_ENV, "PYTHONPATH": str(REPO_ROOT)}
+    head = server.work("rev-parse", "HEAD")
+    server.edit(V2, "lifecycle: APPROVED", "lifecycle: DRAFT")
+    result = subprocess.run(
+        ["git", *commit], cwd=server.work.path, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    assert "illegal-transition" in result.stderr
+    assert server.work("rev-parse", "HEAD") == head
+
+
 def test_hooks_install_refuses_to_replace_a_foreign_hook(tmp_path: Path) -> None:
     Git(tmp_path)("init", "-q", "--bare", "srv.git")
     (tmp_path / "srv.git/hooks/pre-receive").write_text("#!/bin/sh\nexit 0\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,10 +84,11 @@ def post_receive() -> None:
 def pre_commit() -> None:
     """Client side: check the staged change with the rules the server will apply (approvals
     and permissions are checked in review, so their absence is a note, not a refusal)."""
-    from armgit.hooks import check_staged
+    from armgit.hooks import check_staged, commit_index
     from armgit.store.tree import open_repository
 
-    findings, notes = check_staged(open_repository("."))
+    repo = open_repository(".")
+    findings, notes = check_staged(repo, commit_index(repo, os.environ))
     for f in findings:
         where = f"{f.path}:{f.line}" if f.line else f.path
         click.echo(f"armgit: {where}: {f.rule}: {f.message}", err=True)
