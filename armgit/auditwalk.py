@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from armgit.enforce import classify
 from armgit.lazyview import LazyView
 from armgit.store.cache import ContentCache
 from armgit.store.gitcli import RawChange
+from armgit.store.parallel import fork_workers
 from armgit.store.tree import FileEntry, RegistryTree, SourceInfo
 
 # (target, entity id as a tuple, position among the entity's records): sorting a commit's
@@ -73,7 +73,7 @@ def to_line(record: ChangeRecord) -> bytes:
 
 def walk_tenants(jobs: list[TenantJob]) -> Iterator[TenantResult]:
     """Each job's records, walks spread over worker processes when there are several."""
-    workers = _workers(len(jobs))
+    workers = fork_workers(len(jobs), 2)
     if workers < 2:
         for job in jobs:
             yield walk_tenant(job)
@@ -83,14 +83,6 @@ def walk_tenants(jobs: list[TenantJob]) -> Iterator[TenantResult]:
     ordered = sorted(jobs, key=lambda j: -sum(len(c) for _, c in j.changes))
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         yield from pool.map(walk_tenant, ordered)
-
-
-def _workers(jobs: int) -> int:
-    if jobs < 2 or os.environ.get("ARMGIT_NO_PARALLEL"):
-        return 1
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    return min(len(os.sched_getaffinity(0)), 4, jobs)
 
 
 class _StateTree(RegistryTree):

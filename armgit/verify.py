@@ -30,6 +30,7 @@ from armgit.core.rules.change import Gate
 from armgit.enforce import changed_paths, check_range, registry_tree, view_of
 from armgit.history import commit_time, first_parent_chain, head_commit, locate_registry
 from armgit.store.cache import ContentCache
+from armgit.store.parallel import fork_workers
 
 # how far ahead a gated change's approvals may land (the seed's longest default is 72 h)
 LOOKAHEAD_WINDOW = timedelta(days=7)
@@ -80,7 +81,7 @@ def verify_history(repo: pygit2.Repository, head: pygit2.Commit, prefix: str = "
     report = VerifyReport(str(head.id))
     chain = [str(c.id) for c in first_parent_chain(repo, head)]
     report.commits = len(chain)
-    workers = _workers(len(chain))
+    workers = fork_workers(len(chain), PARALLEL_MIN_COMMITS)
     if workers < 2:
         parts = [_verify_run(repo, chain, 0, len(chain), prefix)]
     else:
@@ -102,14 +103,6 @@ def verify_history(repo: pygit2.Repository, head: pygit2.Commit, prefix: str = "
 
 PARALLEL_MIN_COMMITS = 200
 _RUNS_PER_WORKER = 4  # smaller runs even out commits of very different cost
-
-
-def _workers(commits: int) -> int:
-    if commits < PARALLEL_MIN_COMMITS or os.environ.get("ARMGIT_NO_PARALLEL"):
-        return 1
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    return min(len(os.sched_getaffinity(0)), 4)
 
 
 def _start_worker() -> None:

@@ -37,7 +37,7 @@ def read_documents(
     tree: RegistryTree, entries: list[FileEntry]
 ) -> Iterator[tuple[FileEntry, ReadFile | Problem]]:
     """Each entry with what :func:`read_document` makes of its bytes, in order."""
-    workers = _workers(len(entries))
+    workers = fork_workers(len(entries), PARALLEL_MIN_FILES)
     source = _source(tree)
     if workers < 2 or source is None:
         for entry in entries:
@@ -51,12 +51,15 @@ def read_documents(
             yield from zip(chunk, _unpack(packed), strict=True)
 
 
-def _workers(files: int) -> int:
-    if files < PARALLEL_MIN_FILES or os.environ.get("ARMGIT_NO_PARALLEL"):
+def fork_workers(items: int, minimum: int) -> int:
+    """How many forked worker processes to spread ``items`` pieces of work over: 1 (stay in
+    this process) below ``minimum`` items, with ``ARMGIT_NO_PARALLEL`` set or without ``fork``;
+    else the CPUs this process may use, at most four and at most ``items``."""
+    if items < minimum or os.environ.get("ARMGIT_NO_PARALLEL"):
         return 1
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
-    return min(len(os.sched_getaffinity(0)), 4)
+    return min(len(os.sched_getaffinity(0)), 4, items)
 
 
 def _start_worker() -> None:
