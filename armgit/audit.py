@@ -20,14 +20,13 @@ from typing import cast
 
 import pygit2
 
-from armgit.auditderive import CommitDeriver, Snapshots
+from armgit.auditderive import CommitDeriver
 from armgit.auditlog import Block, RecordLog, cache_file
-from armgit.auditwalk import Approvals, Keyed, Meta, TenantJob, merge_commit, to_line, walk_tenants
+from armgit.auditwalk import Keyed, Meta, TenantJob, merge_commit, to_line, walk_tenants
 from armgit.core.audit import ChangeRecord
 from armgit.core.jsondata import JsonObject
 from armgit.core.layout import REGISTRY_FILE
 from armgit.core.timeutil import format_time
-from armgit.enforce import registry_tree
 from armgit.history import head_commit, locate_registry
 from armgit.store.cache import ContentCache, cache_path
 from armgit.store.gitcli import LoggedCommit, RawChange, first_parent_diffs, first_parent_log
@@ -98,10 +97,9 @@ def audit_history(
     newest_first, complete = _uncached(log, git_dir, head_id)
     missing = [c for c in newest_first if c.id not in log.blocks]
     missing.reverse()
-    approvals = Snapshots(cache_dir, prefix)
     if complete and len(missing) <= _WALK_COMMITS:
         cache = content(len(missing)) if content else ContentCache(None)
-        deriver = CommitDeriver(repo, prefix, cache, approvals)
+        deriver = CommitDeriver(repo, prefix, cache)
         diffs = first_parent_diffs(git_dir, missing, prefix)  # one git process for them all
         for logged in missing:
             commit = repo[logged.id].peel(pygit2.Commit)
@@ -110,11 +108,10 @@ def audit_history(
             log.add(
                 logged.id, logged.parent, records[0].time if records else "", lines, len(records)
             )
-        deriver.approvals.save()
     else:
         if complete:  # the walk needs the whole history from the root
             newest_first = list(first_parent_log(git_dir, head_id))
-        _walk(repo, prefix, newest_first[::-1], log, content, approvals)
+        _walk(repo, prefix, newest_first[::-1], log, content)
     log.save()
     blocks = log.chain(head_id)
     assert blocks is not None
@@ -148,7 +145,6 @@ def _walk(
     chain: list[LoggedCommit],
     log: RecordLog,
     content: Callable[[int], ContentCache] | None,
-    snapshots: Snapshots,
 ) -> None:
     """Derive the uncached commits of ``chain`` (root first) with one walk per tenant."""
     git_dir = Path(repo.path)
@@ -177,12 +173,10 @@ def _walk(
         for tenant, changes in sorted(by_tenant.items())
     ]
     parts: dict[int, list[list[Keyed]]] = {}
-    final: dict[str, Approvals] = {}
     for result in walk_tenants(jobs):
         for index, keyed in result.records.items():
             parts.setdefault(index, []).append(keyed)
-        final[result.tenant] = result.approvals
-    deriver = CommitDeriver(repo, prefix, cache, snapshots)
+    deriver = CommitDeriver(repo, prefix, cache)
     for index in registry:
         parts.setdefault(index, []).append(
             deriver.registry(repo[chain[index].id].peel(pygit2.Commit))
@@ -193,10 +187,6 @@ def _walk(
         lines = merge_commit(keyed_parts)
         count = sum(len(k) for k in keyed_parts)
         log.add(meta.commit, meta.parent, meta.time if count else "", lines, count)
-    head = repo[chain[-1].id].peel(pygit2.Commit) if chain else None
-    after = registry_tree(repo, head, prefix)
-    if after is not None:
-        snapshots.save_walk(after, final)
 
 
 def read_audit(

@@ -20,7 +20,7 @@ from pathlib import Path
 import pygit2
 
 from armgit.core.access import Actor, find_operator
-from armgit.core.audit import Binding, ChangeRecord, Draft, derive_changes
+from armgit.core.audit import ChangeRecord, Draft, admitting, derive_changes
 from armgit.core.content import parse_content
 from armgit.core.layout import EntityId
 from armgit.core.models import Approval
@@ -35,7 +35,6 @@ from armgit.store.tree import FileEntry, RegistryTree, SourceInfo
 # records of every tenant by this key gives the order of a derivation over the whole registry
 SortKey = tuple[str, tuple[str, str, str, str], int]
 Keyed = tuple[SortKey, bytes]
-Approvals = dict[str, tuple[str, str, str | None]]  # approval id -> (subject, digest, change.to)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +61,6 @@ class TenantJob:
 class TenantResult:
     tenant: str
     records: dict[int, list[Keyed]] = field(default_factory=dict)
-    approvals: Approvals = field(default_factory=dict)  # at the last commit
 
 
 def to_line(record: ChangeRecord) -> bytes:
@@ -142,7 +140,6 @@ def walk_tenant(job: TenantJob) -> TenantResult:
                 result.records[index] = keyed
         walk.apply(over)
     cache.save()
-    result.approvals = walk.approvals
     return result
 
 
@@ -152,8 +149,6 @@ class _Walk:
         self.tenant = tenant
         self.cache = cache
         self.files: dict[str, FileEntry] = {}
-        self.approvals: Approvals = {}
-        self._approvals_dir = f"tenants/{tenant}/approvals/"
         self._operators_dir = f"tenants/{tenant}/operators/"
         self._operators: dict[str, str | None] = {}  # email -> operator, at the current files
 
@@ -169,12 +164,12 @@ class _Walk:
                 keyed.append((entity_id, i, draft))
         if not keyed:
             return []
-        changes = self._changes(over) if any(d.binding for _, _, d in keyed) else {}
+        added = self._added(over) if any(d.binding for _, _, d in keyed) else {}
         operator = self._operator(base if meta.parent else head, meta.author, not meta.parent)
         out = []
         for entity_id, i, draft in keyed:
             binding = draft.binding
-            names = self._admitting(binding, changes) if binding is not None else ()
+            names = admitting(binding, added) if binding is not None else ()
             record = ChangeRecord(
                 type=draft.type,
                 tenant=draft.tenant,
@@ -201,30 +196,16 @@ class _Walk:
             self._operators[email] = name
         return self._operators[email]
 
-    def _changes(self, over: dict[str, FileEntry | None]) -> dict[str, Approval | None]:
-        """This commit's approval files: name -> the APPROVE statement (``None``: gone)."""
-        found: dict[str, Approval | None] = {}
+    def _added(self, over: dict[str, FileEntry | None]) -> dict[str, Approval]:
+        """The APPROVE statements this commit adds, by id (approval files new at their path)."""
+        found: dict[str, Approval] = {}
         for path, entry in over.items():
-            if path.startswith(self._approvals_dir):
-                name = path[len(self._approvals_dir) :]
-                if "/" not in name and name.endswith(".yaml"):
-                    found[name[: -len(".yaml")]] = self._approve(entry)
+            named = approval_name(path)
+            if named is not None and named[0] == self.tenant and path not in self.files:
+                approval = read_approval(self.repo, self.cache, entry)
+                if approval is not None:
+                    found[named[1]] = approval
         return found
-
-    def _admitting(self, binding: Binding, changes: dict[str, Approval | None]) -> tuple[str, ...]:
-        """The APPROVE statements this commit adds that admit ``binding``'s change (one that
-        was already on the branch was spent on an earlier change: docs/approvals.md, rule 8)."""
-        names = []
-        for name, model in changes.items():
-            if model is not None:
-                s = model.statement
-                if (
-                    s.subject.ref == binding.subject
-                    and s.digest == binding.digest
-                    and binding.admits_change(s.change.to)
-                ):
-                    names.append(name)
-        return tuple(sorted(names))
 
     def apply(self, over: dict[str, FileEntry | None]) -> None:
         for path, entry in over.items():
@@ -234,23 +215,36 @@ class _Walk:
                 self.files[path] = entry
             if path.startswith(self._operators_dir):
                 self._operators.clear()
-        for name, model in self._changes(over).items():
-            self.approvals.pop(name, None)
-            if model is not None:
-                s = model.statement
-                self.approvals[name] = (s.subject.ref, s.digest, s.change.to)
 
-    def _approve(self, entry: FileEntry | None) -> Approval | None:
-        if entry is None or entry.mode not in _BLOB_MODES:
-            return None
-        parsed = self.cache.get(entry.oid)
-        if parsed is None:
-            parsed = parse_content(bytes(self.repo.odb.read(entry.oid)[1]))
-            self.cache.put(entry.oid, parsed)
-        model = parsed.model
-        if isinstance(model, Approval) and model.statement.decision == "APPROVE":
-            return model
+
+def approval_name(path: str) -> tuple[str, str] | None:
+    """(tenant, approval id) if ``path`` is a file directly in a tenant's ``approvals/`` that
+    ends in ``.yaml`` (a nested file is not an approval)."""
+    steps = path.split("/")
+    if (
+        len(steps) == 4
+        and steps[0] == "tenants"
+        and steps[2] == "approvals"
+        and steps[3].endswith(".yaml")
+    ):
+        return steps[1], steps[3][: -len(".yaml")]
+    return None
+
+
+def read_approval(
+    repo: pygit2.Repository, cache: ContentCache, entry: FileEntry | None
+) -> Approval | None:
+    """The APPROVE statement in ``entry``'s blob, parsed through ``cache`` (else ``None``)."""
+    if entry is None or entry.mode not in _BLOB_MODES:
         return None
+    parsed = cache.get(entry.oid)
+    if parsed is None:
+        parsed = parse_content(bytes(repo.odb.read(entry.oid)[1]))
+        cache.put(entry.oid, parsed)
+    model = parsed.model
+    if isinstance(model, Approval) and model.statement.decision == "APPROVE":
+        return model
+    return None
 
 
 _BLOB_MODES = frozenset({0o100644, 0o100755, 0o120000})

@@ -9,6 +9,7 @@ change). The history walk that attaches commit, time, author, operator and appro
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from armgit.core.canonical import genome_hash
@@ -59,6 +60,21 @@ class Binding:
     def admits_change(self, to: str | None) -> bool:
         """Whether an approval of this subject and digest moving to ``to`` is about this change."""
         return self.to is None or to is None or to == self.to
+
+
+def admitting(binding: Binding, added: Mapping[str, Approval]) -> tuple[str, ...]:
+    """The ids, sorted, of the APPROVE statements among ``added`` (what one commit adds, by id)
+    that admitted ``binding``'s change. Only a commit's own approvals count: one that was on the
+    branch before was spent on an earlier change (docs/approvals.md, rule 8)."""
+    return tuple(
+        sorted(
+            name
+            for name, approval in added.items()
+            if approval.statement.subject.ref == binding.subject
+            and approval.statement.digest == binding.digest
+            and binding.admits_change(approval.statement.change.to)
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
