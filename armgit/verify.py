@@ -158,9 +158,6 @@ class _Chain:
         self._repo = repo
         self._ids = ids
 
-    def __len__(self) -> int:
-        return len(self._ids)
-
     def __getitem__(self, position: int) -> pygit2.Commit:
         return self._repo[self._ids[position]].peel(pygit2.Commit)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar, get_args
 
 from armgit.core.canonical import canonical_digest
-from armgit.core.content import Problem, read_document
+from armgit.core.content import ReadFile, read_document
 from armgit.core.findings import Finding
 from armgit.core.layout import EntityId, named_id, version_id
 from armgit.core.lifecycle import INSTANCE_TRANSITIONS, VERSION_TRANSITIONS
@@ -120,7 +120,7 @@ def check_change(
 
 def _rehashed(base: View, head: View, entity_id: EntityId) -> list[Finding]:
     """``genome-immutable`` if the ``genomeHash`` written in the version's file changed."""
-    before, after = _written(base, entity_id, "genomeHash"), _written(head, entity_id, "genomeHash")
+    before, after = _written_hash(base, entity_id), _written_hash(head, entity_id)
     if before is None or after is None or before == after:
         return []
     return [
@@ -135,15 +135,13 @@ def _rehashed(base: View, head: View, entity_id: EntityId) -> list[Finding]:
     ]
 
 
-def _written(view: View, entity_id: EntityId, key: str) -> object:
-    """A top-level field of an entity's file as written, valid or not (``None`` if unreadable)."""
+def _written_hash(view: View, entity_id: EntityId) -> object:
+    """The ``genomeHash`` of a version's file as written, valid or not (``None`` if none)."""
     data = view.files.read(entity_id.path)
-    if data is None:
+    read = read_document(data) if data is not None else None
+    if not isinstance(read, ReadFile) or not isinstance(read.doc.data, dict):
         return None
-    read = read_document(data)
-    if isinstance(read, Problem) or not isinstance(read.doc.data, dict):
-        return None
-    return read.doc.data.get(key)
+    return read.doc.data.get("genomeHash")
 
 
 class _Change:
