@@ -79,6 +79,12 @@ def test_the_tutorial_runs(tmp_path: Path) -> None:
     assert "promote arm-dev/customer-support@2.1.0 TESTING -> CANDIDATE" in out
     assert "rollback arm-dev/customer-support in prod: 2.0.0 -> 1.0.0" in out
     assert "Reason: refunds issued twice" in out
+    # the review before bob signs, and after
+    assert out.count("MISSING 1") == 3, out
+    assert "VERSION_PROMOTION of arm-dev/customer-support@2.1.0" in out
+    reviewed = out.split("$ armgit review main..support-2.1.0")[2]
+    assert "MISSING" not in reviewed.split("$ ")[0], reviewed
+    assert reviewed.split("$ ")[0].count(": APPROVED") == 3, reviewed
     log = subprocess.run(
         ["git", "log", "--format=%s", "support-2.1.0"],
         cwd=work / "agents",
@@ -87,7 +93,10 @@ def test_the_tutorial_runs(tmp_path: Path) -> None:
         text=True,
         check=True,
     ).stdout.splitlines()
-    assert log[:5] == [
+    assert log[:8] == [
+        "bob approves 2.1.0 and its rollout to prod",
+        "deploy arm-dev/customer-support@2.1.0 to prod (replaces 2.0.0)",
+        "promote arm-dev/customer-support@2.1.0 CANDIDATE -> APPROVED",
         "deploy arm-dev/customer-support@2.1.0 to staging",
         "promote arm-dev/customer-support@2.1.0 TESTING -> CANDIDATE (evaluation PASS)",
         "deploy arm-dev/customer-support@2.1.0 to dev",
