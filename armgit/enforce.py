@@ -83,15 +83,7 @@ def changed_paths(before: GitTree | None, after: GitTree | None) -> tuple[list[s
         return [], [e.path for e in before.entries()] if before is not None else []
     if before is None:
         return [e.path for e in after.entries()], []
-    diff = before.raw_tree.diff_to_tree(after.raw_tree)
-    changed, deleted = [], []
-    for delta in diff.deltas:
-        if delta.status == pygit2.enums.DeltaStatus.DELETED:
-            deleted.append(delta.old_file.path)
-        else:
-            changed.append(delta.new_file.path)
-            if delta.old_file.path != delta.new_file.path:
-                deleted.append(delta.old_file.path)
+    changed, deleted = after.changes_from(before)
     return [p for p in changed if _governed(p)], [p for p in deleted if _governed(p)]
 
 

@@ -134,6 +134,19 @@ class GitTree(RegistryTree):
             return []
         return sorted(child.name for child in obj if child.name is not None)
 
+    def changes_from(self, before: GitTree) -> tuple[list[str], list[str]]:
+        """(added or modified, deleted) file paths from ``before`` to this tree, sorted.
+
+        Subtrees with the same id are skipped, so a small change in a large registry costs the
+        directories on its path only (libgit2's tree diff visits every entry: ~17 ms against
+        ~0.5 ms at 10,000 versions). A file replaced by a directory, or the reverse, is a
+        deletion plus additions, as in ``git diff --no-renames``.
+        """
+        changed: list[str] = []
+        deleted: list[str] = []
+        _diff(before._tree, self._tree, "", changed, deleted)
+        return sorted(changed), sorted(deleted)
+
 
 class WorkTree(RegistryTree):
     """Registry files in a directory on disk; symlinks are reported, never followed."""
@@ -206,6 +219,43 @@ class WorkTree(RegistryTree):
             return sorted(os.listdir(self._root / directory))
         except OSError:
             return []
+
+
+_MODE_TREE = 0o040000
+
+
+def _diff(
+    old: pygit2.Tree | None,
+    new: pygit2.Tree | None,
+    path: str,
+    changed: list[str],
+    deleted: list[str],
+) -> None:
+    olds = {entry.name: entry for entry in old} if old is not None else {}
+    for entry in new if new is not None else ():
+        was = olds.pop(entry.name, None)
+        if was is not None and was.id == entry.id and was.filemode == entry.filemode:
+            continue
+        full = f"{path}{entry.name}"
+        if was is not None and (was.filemode == _MODE_TREE) != (entry.filemode == _MODE_TREE):
+            _gone(was, full, deleted)
+            was = None
+        if entry.filemode == _MODE_TREE:
+            assert isinstance(entry, pygit2.Tree)
+            assert was is None or isinstance(was, pygit2.Tree)
+            _diff(was, entry, f"{full}/", changed, deleted)
+        else:
+            changed.append(full)
+    for was in olds.values():
+        _gone(was, f"{path}{was.name}", deleted)
+
+
+def _gone(entry: pygit2.Object, full: str, deleted: list[str]) -> None:
+    if entry.filemode == _MODE_TREE:
+        assert isinstance(entry, pygit2.Tree)
+        _diff(entry, None, f"{full}/", [], deleted)
+    else:
+        deleted.append(full)
 
 
 def blob_id(data: bytes) -> str:
