@@ -48,6 +48,7 @@ class Policy(Document):
     autonomy_tier: Annotated[int, Field(strict=True, ge=0, le=5)]
     allowed_tools: tuple[ToolId, ...] = ()
     tool_risk: dict[ToolId, Risk] = Field(default_factory=dict)
-    cost_limits: CostLimits = CostLimits()
+    # a default built without validation: importing the models builds no validator
+    cost_limits: CostLimits = CostLimits.model_construct()
     data_scopes: tuple[DataScope, ...] = ()
     ceiling: Bool = False

@@ -103,5 +103,6 @@ class Registry(Document):
     protected_branches: tuple[Text, ...] = ("main",)
     identity_env: tuple[EnvVar, ...] = DEFAULT_IDENTITY_ENV
     approval_rules: tuple[ApprovalRule, ...] = Field(default_factory=_default_rules)
-    index_signers: IndexSigners = IndexSigners()
+    # a default built without validation: importing the models builds no validator
+    index_signers: IndexSigners = IndexSigners.model_construct()
     attestors: tuple[TrustedKey, ...] = ()

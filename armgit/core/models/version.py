@@ -141,7 +141,8 @@ class Version(Document):
     tenant: Name | None = None
     parent: ParentRef | None = None
     lifecycle: Lifecycle = "DRAFT"
-    evaluation: Evaluation = Evaluation()
+    # a default built without validation: importing the models builds no validator
+    evaluation: Evaluation = Evaluation.model_construct()
     policy: Name | None = None
     description: Text | None = None
     artifacts: Artifacts | None = None
