@@ -17,7 +17,6 @@ from armgit.core.snapshot import Entity, Snapshot
 from armgit.core.yamldata import line_of
 from armgit.gcpause import collector_paused
 from armgit.store.cache import ContentCache
-from armgit.store.parallel import read_documents
 from armgit.store.tree import (
     MODE_SUBMODULE,
     MODE_SYMLINK,
@@ -100,6 +99,10 @@ def _contents(
     tree: RegistryTree, cache: ContentCache, entries: list[FileEntry]
 ) -> dict[str, Content]:
     """The parsed content of every entry: from the cache, else read (in parallel if many)."""
+    # imported here: multiprocessing costs ~8 ms of start-up that the hook, which only uses
+    # locate(), never needs
+    from armgit.store.parallel import read_documents
+
     contents: dict[str, Content] = {}
     missing: dict[str, FileEntry] = {}
     cache.prefetch(e.oid for e in entries)
