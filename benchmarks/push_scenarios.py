@@ -1,9 +1,11 @@
 """Push scenarios: a real ``git push`` of a three-file change, with and without armgit's hook.
 
-Both remotes are bare copies of the same generated registry. The change (a new DRAFT version
-whose parent exists, its prompt file, the dev deployment moved to it) is committed once in a
-client copy; before every push each remote's ``main`` is reset to the old head with
-``git update-ref``, so every run sends the same commit and the hook judges the same range.
+Both remotes are bare copies of the same generated registry. A change is a new DRAFT version
+whose parent exists, its prompt file and the dev deployment moved to it; the client holds one
+per push, each on top of the same head and each for another template. Before every push the
+remote's ``main`` is reset to that head with ``git update-ref``, and the push sends a change the
+remote has never seen: its objects are new to it and its files new to the hook's content cache,
+as on a real push.
 """
 
 from __future__ import annotations
@@ -26,8 +28,17 @@ class PushRig:
     plain: Path  # bare remote, no hook
     hooked: Path  # bare remote with ``armgit hooks install --server``
     client: Path
-    base: str  # main before the change
-    change: str  # the commit that adds the three files
+    base: str  # main before the changes
+    changes: tuple[str, ...]  # one commit per push, each adding three files on top of base
+    used: list[int]  # how many changes each remote was sent so far: [plain, hooked]
+
+    def next_change(self, remote: Path) -> str:
+        """A change ``remote`` has not been sent yet."""
+        slot = 0 if remote == self.plain else 1
+        if self.used[slot] >= len(self.changes):
+            raise ScenarioError(f"only {len(self.changes)} distinct changes were made")
+        self.used[slot] += 1
+        return self.changes[self.used[slot] - 1]
 
 
 def _git() -> str:
@@ -49,20 +60,23 @@ def push_rig(bench: Bench) -> PushRig:
     client = pygit2.Repository(str(client_path))
     base = client.revparse_single("refs/heads/main").peel(pygit2.Commit)
     fleet = final_fleet(bench.options)
-    paths = fleet.new_draft(7)
-    if len(paths) != 3:
-        raise ScenarioError(f"expected a three-file change, got {paths}")
-    files = {p: fleet.files[p] for p in paths}
-    change = commit_change(
-        client,
-        "refs/heads/main",
-        files,
-        "new draft for the push benchmark\n",
-        base.commit_time + 60,
-    )
+    # per remote: the first push below, then warm-up and timed runs (and hook-work's runs)
+    count = 2 * (bench.warmup + bench.repeat + 1)
+    if count > len(fleet.templates):
+        raise ScenarioError(f"{count} pushes need as many templates, the fleet has fewer")
+    changes = []
+    for i in range(count):
+        paths = fleet.new_draft(i)
+        if len(paths) != 3:
+            raise ScenarioError(f"expected a three-file change, got {paths}")
+        ref = f"refs/bench/change-{i}"
+        client.references.create(ref, base.id, force=True)
+        files = {p: fleet.files[p] for p in paths}
+        message = "new draft for the push benchmark\n"
+        changes.append(str(commit_change(client, ref, files, message, base.commit_time + 60)))
     env = bench.env(ARMGIT_PUSHER=PUSHER)
     run_checked(bench.armgit("hooks", "install", "--server", str(hooked)), env=env)
-    rig = PushRig(plain, hooked, client_path, str(base.id), str(change))
+    rig = PushRig(plain, hooked, client_path, str(base.id), tuple(changes), [0, 0])
     # a first push of each kind: the hook must accept the change, or the numbers mean nothing
     for remote in (plain, hooked):
         _push(bench, rig, remote)
@@ -74,37 +88,30 @@ def _reset(rig: PushRig, remote: Path) -> None:
     run_checked([_git(), "-C", str(remote), "update-ref", "refs/heads/main", rig.base])
 
 
+def _push_argv(rig: PushRig, remote: Path, change: str, ref: str = "refs/heads/main") -> list[str]:
+    force = "" if ref == "refs/heads/main" else "+"  # main only ever moves forward
+    return [_git(), "-C", str(rig.client), "push", "-q", str(remote), f"{force}{change}:{ref}"]
+
+
 def _push(bench: Bench, rig: PushRig, remote: Path) -> None:
     _reset(rig, remote)
-    argv = [
-        _git(),
-        "-C",
-        str(rig.client),
-        "push",
-        "-q",
-        str(remote),
-        f"{rig.change}:refs/heads/main",
-    ]
+    argv = _push_argv(rig, remote, rig.next_change(remote))
     run_checked(argv, env=bench.env(ARMGIT_PUSHER=PUSHER))
 
 
 def _measure_push(bench: Bench, remote: Path) -> Stats:
     rig = push_rig(bench)
-    argv = [
-        _git(),
-        "-C",
-        str(rig.client),
-        "push",
-        "-q",
-        str(remote),
-        f"{rig.change}:refs/heads/main",
-    ]
     env = bench.env(ARMGIT_PUSHER=PUSHER)
+    argv: list[str] = []
+
+    def setup() -> None:
+        _reset(rig, remote)
+        argv[:] = _push_argv(rig, remote, rig.next_change(remote))
 
     def push() -> None:
         run_checked(argv, env=env)
 
-    return bench.measure(push, setup=lambda: _reset(rig, remote))
+    return bench.measure(push, setup=setup)
 
 
 def push_without_hook(bench: Bench) -> Outcome:
@@ -147,17 +154,25 @@ def hook_startup(bench: Bench) -> Outcome:
 
 
 def hook_work(bench: Bench) -> Outcome:
-    """The hook run by hand on the pushed update (objects already in the remote), minus the
-    median start-up: what the hook does for the three files."""
+    """The hook run by hand on a pushed update, minus the median start-up: what the hook does
+    for the three files. Each run's change is first pushed to a branch the hook does not
+    check, so its objects are in the remote and its files still new to the hook."""
     rig = push_rig(bench)
     startup = _startup(bench).median
     env = bench.env(GIT_DIR=str(rig.hooked), ARMGIT_PUSHER=PUSHER)
-    update = f"{rig.base} {rig.change} refs/heads/main\n".encode()
-    _reset(rig, rig.hooked)
-    whole = bench.measure(lambda: _run_hook(rig, env, update))
+    update = [b""]
+
+    def setup() -> None:
+        _reset(rig, rig.hooked)
+        change = rig.next_change(rig.hooked)
+        argv = _push_argv(rig, rig.hooked, change, "refs/heads/bench-objects")
+        run_checked(argv, env=bench.env(ARMGIT_PUSHER=PUSHER))
+        update[0] = f"{rig.base} {change} refs/heads/main\n".encode()
+
+    whole = bench.measure(lambda: _run_hook(rig, env, update[0]), setup=setup)
     work = Stats(tuple(max(s - startup, 0.0) for s in whole.samples))
     note = (
-        f"the hook on the real update ({whole.median * 1000:.0f} ms median, worst "
+        f"the hook on a pushed update of new files ({whole.median * 1000:.0f} ms median, worst "
         f"{whole.high * 1000:.0f} ms) minus the start-up median ({startup * 1000:.0f} ms)"
     )
     return Outcome(
