@@ -11,9 +11,7 @@ is left to the caller.
 from __future__ import annotations
 
 import json
-import multiprocessing
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +26,7 @@ from armgit.enforce import classify
 from armgit.lazyview import LazyView
 from armgit.store.cache import ContentCache
 from armgit.store.gitcli import RawChange
-from armgit.store.parallel import fork_workers
+from armgit.store.parallel import fork_pool, fork_workers
 from armgit.store.tree import FileEntry, RegistryTree, SourceInfo
 
 # (target, entity id as a tuple, position among the entity's records): sorting a commit's
@@ -76,10 +74,9 @@ def walk_tenants(jobs: list[TenantJob]) -> Iterator[TenantResult]:
         for job in jobs:
             yield walk_tenant(job)
         return
-    context = multiprocessing.get_context("fork")
     # the biggest walks first, so that no worker is left with one long walk at the end
     ordered = sorted(jobs, key=lambda j: -sum(len(c) for _, c in j.changes))
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    with fork_pool(workers) as pool:
         yield from pool.map(walk_tenant, ordered)
 
 

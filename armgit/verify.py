@@ -13,10 +13,8 @@ in runs of consecutive commits spread over forked workers.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -30,7 +28,7 @@ from armgit.core.rules.change import Gate
 from armgit.enforce import changed_paths, check_range, registry_tree, view_of
 from armgit.history import commit_time, first_parent_chain, head_commit, locate_registry
 from armgit.store.cache import ContentCache
-from armgit.store.parallel import fork_workers
+from armgit.store.parallel import fork_pool, fork_workers
 
 # how far ahead a gated change's approvals may land (the seed's longest default is 72 h)
 LOOKAHEAD_WINDOW = timedelta(days=7)
@@ -90,8 +88,7 @@ def verify_history(repo: pygit2.Repository, head: pygit2.Commit, prefix: str = "
             (repo.path, chain, i, min(i + size, len(chain)), prefix)
             for i in range(0, len(chain), size)
         ]
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker) as pool:
+        with fork_pool(workers, initializer=_start_worker) as pool:
             parts = list(pool.map(_verify_job, jobs))
     versions: set[str] = set()
     for findings, oids in parts:

@@ -14,10 +14,9 @@ from __future__ import annotations
 import gc
 import json
 import marshal
-import multiprocessing
 import os
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from pathlib import Path
 
 import pygit2
@@ -44,8 +43,7 @@ def read_documents(
             yield entry, read_document(tree.read_entry(entry))
         return
     chunks = [entries[i : i + _CHUNK] for i in range(0, len(entries), _CHUNK)]
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker) as pool:
+    with fork_pool(workers, initializer=_start_worker) as pool:
         jobs = [(source, [(e.path, e.oid) for e in chunk]) for chunk in chunks]
         for chunk, packed in zip(chunks, pool.map(_read_chunk, jobs), strict=True):
             yield from zip(chunk, _unpack(packed), strict=True)
@@ -57,9 +55,20 @@ def fork_workers(items: int, minimum: int) -> int:
     else the CPUs this process may use, at most four and at most ``items``."""
     if items < minimum or os.environ.get("ARMGIT_NO_PARALLEL"):
         return 1
+    import multiprocessing  # here, not at the top: a small command never starts workers
+
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
     return min(len(os.sched_getaffinity(0)), 4, items)
+
+
+def fork_pool(workers: int, initializer: Callable[[], None] | None = None) -> Executor:
+    """A pool of ``workers`` forked processes (see :func:`fork_workers` for how many)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork")
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=initializer)
 
 
 def _start_worker() -> None:
