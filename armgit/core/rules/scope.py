@@ -43,6 +43,7 @@ def affected(
     """
     gone = set(deleted)
     scope = set(changed) | gone
+    naming: dict[tuple[str, str], list[EntityId]] = {}  # (tenant, template) -> its instances
     for entity_id in list(scope):
         tenant = entity_id.tenant
         kind = entity_id.kind
@@ -58,12 +59,17 @@ def affected(
         elif kind == "Tenant":
             scope.add(REGISTRY_ID)
         for referrer in _LISTED_REFERRERS.get(kind, ()):
-            ids = view.ids(referrer, tenant)
             if referrer == "Instance" and kind in _BY_TEMPLATE and peek is not None:
                 named = entity_id.template if kind == "Version" else entity_id.name
                 named = named.split("/")[-1]
-                ids = [i for i in ids if _may_name(peek(i), tenant, named)]
-            scope.update(ids)
+                if (tenant, named) not in naming:  # a version and its deployment: read once
+                    instances = view.ids(referrer, tenant)
+                    naming[tenant, named] = [
+                        i for i in instances if _may_name(peek(i), tenant, named)
+                    ]
+                scope.update(naming[tenant, named])
+            else:
+                scope.update(view.ids(referrer, tenant))
         if kind == "Policy" and entity_id in gone:
             for template in view.ids("Template", tenant):
                 scope.update(view.ids("Version", tenant, template.name))
