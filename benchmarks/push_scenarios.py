@@ -11,6 +11,8 @@ as on a real push.
 from __future__ import annotations
 
 import shutil
+import statistics
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,13 +156,15 @@ def hook_startup(bench: Bench) -> Outcome:
 
 
 def hook_work(bench: Bench) -> Outcome:
-    """The hook run by hand on a pushed update, minus the median start-up: what the hook does
-    for the three files. Each run's change is first pushed to a branch the hook does not
-    check, so its objects are in the remote and its files still new to the hook."""
+    """The hook run by hand on a pushed update, minus a start-up run (empty stdin) made just
+    before it: what the hook does for the three files. Each pair is taken back to back, so a
+    slow spell of the machine shows in both halves, not in the difference. Each run's change is
+    first pushed to a branch the hook does not check, so its objects are in the remote and its
+    files still new to the hook."""
     rig = push_rig(bench)
-    startup = _startup(bench).median
     env = bench.env(GIT_DIR=str(rig.hooked), ARMGIT_PUSHER=PUSHER)
     update = [b""]
+    startups: list[float] = []
 
     def setup() -> None:
         _reset(rig, rig.hooked)
@@ -168,12 +172,17 @@ def hook_work(bench: Bench) -> Outcome:
         argv = _push_argv(rig, rig.hooked, change, "refs/heads/bench-objects")
         run_checked(argv, env=bench.env(ARMGIT_PUSHER=PUSHER))
         update[0] = f"{rig.base} {change} refs/heads/main\n".encode()
+        started = time.perf_counter()
+        _run_hook(rig, env, b"")
+        startups.append(time.perf_counter() - started)
 
     whole = bench.measure(lambda: _run_hook(rig, env, update[0]), setup=setup)
-    work = Stats(tuple(max(s - startup, 0.0) for s in whole.samples))
+    paired = startups[len(startups) - len(whole.samples) :]
+    work = Stats(tuple(w - s for w, s in zip(whole.samples, paired, strict=True)))
     note = (
         f"the hook on a pushed update of new files ({whole.median * 1000:.0f} ms median, worst "
-        f"{whole.high * 1000:.0f} ms) minus the start-up median ({startup * 1000:.0f} ms)"
+        f"{whole.high * 1000:.0f} ms) minus a start-up run just before each "
+        f"({statistics.median(paired) * 1000:.0f} ms median)"
     )
     return Outcome(
         MEASURED, work, note, {"hook_total_median_s": whole.median, "hook_total_max_s": whole.high}

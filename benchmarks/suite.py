@@ -28,7 +28,10 @@ FAILED = "failed"
 
 
 def human_time(seconds: float) -> str:
-    """``1.23 s``, ``45 ms``, ``3.2 us``: a duration in the unit that reads best."""
+    """``1.23 s``, ``45 ms``, ``3.2 us``: a duration in the unit that reads best (a difference
+    of two timings may be below zero)."""
+    if seconds < 0:
+        return "-" + human_time(-seconds)
     if seconds >= 1:
         return f"{seconds:.2f} s"
     if seconds >= 1e-3:
