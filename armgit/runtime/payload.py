@@ -45,6 +45,27 @@ Member = Callable[[str, int], tuple[Any, int]]
 Scan = Callable[[str, int], tuple[Any, int]]
 
 
+def _number_parsers(odd: list[str]) -> tuple[Callable[[str], float], Callable[[str], int]]:
+    """``parse_float`` and ``parse_int`` that note in ``odd`` the literals whose canonical
+    form ``json.dumps`` may not give. Closures over the list, not methods of the reader: a
+    scanner holding the reader's bound methods would make a reference cycle, and the reader
+    (the payload's text and bytes, tens of MB) would outlive the load until the cyclic
+    collector next ran, or for ever in a process that froze or disabled it."""
+
+    def parse_float(literal: str) -> float:
+        value = float(literal)
+        if value.is_integer() or not 1e-4 <= abs(value) < 1e16:
+            odd.append(literal)  # json.dumps and JCS may print it differently
+        return value
+
+    def parse_int(literal: str) -> int:
+        if len(literal) > 15:
+            odd.append(literal)  # may be beyond 2**53, where JCS differs
+        return int(literal)
+
+    return parse_float, parse_int
+
+
 class _Reader:
     def __init__(self, payload: bytes, text: str) -> None:
         self.text = text
@@ -52,23 +73,13 @@ class _Reader:
         self.odd_numbers: list[str] = []
         self.exact = False  # the table being read needs the reference JCS encoder
         self.table_start = 0
+        parse_float, parse_int = _number_parsers(self.odd_numbers)
         plain = json.JSONDecoder(
-            parse_float=self._float, parse_int=self._int, parse_constant=reject_constant
+            parse_float=parse_float, parse_int=parse_int, parse_constant=reject_constant
         )
         # the C scanners: (text, offset) -> (value, end); plain builds dicts without a hook
         self.strict: Scan = strict_decoder().scan_once  # type: ignore[attr-defined]
         self.plain: Scan = plain.scan_once  # type: ignore[attr-defined]
-
-    def _float(self, literal: str) -> float:
-        value = float(literal)
-        if value.is_integer() or not 1e-4 <= abs(value) < 1e16:
-            self.odd_numbers.append(literal)  # json.dumps and JCS may print it differently
-        return value
-
-    def _int(self, literal: str) -> int:
-        if len(literal) > 15:
-            self.odd_numbers.append(literal)  # may be beyond 2**53, where JCS differs
-        return int(literal)
 
     def fail(self, pos: int, what: str) -> NoReturn:
         raise IndexRefused("malformed-payload", f"not canonical JSON at offset {pos}: {what}")

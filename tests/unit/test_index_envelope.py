@@ -4,6 +4,7 @@ its JSON Schema, determinism, and trust root rotation."""
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import json
 from pathlib import Path
@@ -102,3 +103,20 @@ def test_root_must_meet_its_own_threshold(tmp_path: Path) -> None:
     _, _, b_line = ssh_keygen(tmp_path, "b")
     with pytest.raises(IndexRefused):
         parse_root(_root([a_line, b_line], 2, 1, [a]))
+
+
+def test_loading_leaves_no_reference_cycle(tmp_path: Path) -> None:
+    """A cycle through the payload reader would keep the payload's text and bytes (tens of MB
+    for a fleet) alive until the cyclic collector next ran, or for ever where it is off."""
+    _, key, line = ssh_keygen(tmp_path, "k")
+    data = sign(example_payload(), [key])
+    trust = TrustRoot.from_public_keys([line])
+    enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        verify_index(data, trust, now=NOW)
+        assert gc.collect() == 0
+    finally:
+        if enabled:
+            gc.enable()
