@@ -134,23 +134,14 @@ def _hook_argv(rig: PushRig) -> list[str]:
     return [str(rig.hooked / "hooks" / "pre-receive")]  # what git runs: the installed script
 
 
-def _startup(bench: Bench) -> Stats:
-    known = bench.shared.get("hook-startup")
-    if isinstance(known, Stats):
-        return known
-    rig = push_rig(bench)
-    env = bench.env(GIT_DIR=str(rig.hooked), ARMGIT_PUSHER=PUSHER)
-    stats = bench.measure(lambda: _run_hook(rig, env, b""))
-    bench.shared["hook-startup"] = stats
-    return stats
-
-
 def _run_hook(rig: PushRig, env: dict[str, str], stdin: bytes) -> None:
     run_checked(_hook_argv(rig), env=env, stdin=stdin, cwd=rig.hooked)
 
 
 def hook_startup(bench: Bench) -> Outcome:
-    stats = _startup(bench)
+    rig = push_rig(bench)
+    env = bench.env(GIT_DIR=str(rig.hooked), ARMGIT_PUSHER=PUSHER)
+    stats = bench.measure(lambda: _run_hook(rig, env, b""))
     note = "the installed pre-receive script with empty stdin, in the bare repository: imports"
     return Outcome(MEASURED, stats, note)
 

@@ -23,7 +23,6 @@ def _in_generation(obj: object, generation: int) -> bool:
 def _collector_restored() -> Iterator[None]:
     enabled = gc.isenabled()
     yield
-    gc.unfreeze()
     if enabled:
         gc.enable()
 
@@ -71,8 +70,11 @@ def test_the_process_own_frozen_objects_stay_frozen() -> None:
     gc.enable()
     kept = Node()
     gc.freeze()
-    frozen = gc.get_freeze_count()
-    with collector_paused():
-        Node()
-    assert gc.get_freeze_count() == frozen
-    assert not _in_generation(kept, 2)
+    try:
+        frozen = gc.get_freeze_count()
+        with collector_paused():
+            Node()
+        assert gc.get_freeze_count() == frozen
+        assert not _in_generation(kept, 2)
+    finally:
+        gc.unfreeze()
