@@ -78,8 +78,11 @@ def ask_server(stdin: bytes) -> tuple[int, bytes] | None:
     """Have the repository's hook server judge this push: (exit code, what the pusher is
     told), or ``None`` when no server judged it."""
     path = socket_path(os.environ.get("GIT_DIR", "."))
+    unix = getattr(_socket, "AF_UNIX", None)
+    if unix is None:  # no Unix sockets here: no server either
+        return None
     try:
-        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        sock = _socket.socket(unix, _socket.SOCK_STREAM)
     except OSError:
         return None
     try:

@@ -86,7 +86,9 @@ def serve(git_dir: Path, *, idle_timeout: float | None, log: Log) -> str:
     fingerprint = code_fingerprint()
     with _listening(SOCKET_NAME) as listener:
         log(f"armgit: serving pre-receive for {home} on {os.path.join(home, SOCKET_NAME)}")
-        gc.freeze()  # children share the warm objects' pages; no collection walks them
+        # the warm objects go to the permanent generation: no collection, here or in a child,
+        # walks them, so children keep sharing their pages with this process
+        gc.freeze()
         listener.settimeout(idle_timeout)
         while True:
             try:
@@ -137,7 +139,6 @@ def _child(conn: socket.socket, listener: socket.socket, home: str, log: Log) ->
         listener.close()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, signal.SIG_DFL)
-        gc.unfreeze()
         started = time.monotonic()
         conn.settimeout(_REQUEST_TIMEOUT)
         try:
