@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import UTC, datetime
 
 
 def pre_receive(stdin: bytes) -> tuple[int, list[str]]:
     """Judge a push's ref updates (``<old> <new> <ref>`` lines): (exit code, lines for the
     pusher). Exit 1 refuses the push; 2 is a failure of the hook itself, which refuses too."""
-    from datetime import UTC, datetime
-
     from armgit.core.refupdates import parse_ref_updates
     from armgit.hooks import open_hook_repository, refusal_lines
     from armgit.hooks import pre_receive as judge
@@ -30,22 +29,6 @@ def pre_receive(stdin: bytes) -> tuple[int, list[str]]:
     return (1 if lines else 0), lines
 
 
-def judge_here(stdin: bytes) -> tuple[int, list[str]]:
-    """:func:`pre_receive`, failing closed: any error refuses the push, with a one-line
-    message and no traceback. The hook server's children run this too."""
-    # pydantic looks for plugins in every installed distribution's entry points when the
-    # first model is built (tens of ms); the hook's validation uses none (set it to "" to scan)
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    from armgit.errors import ArmgitError
-
-    try:
-        return pre_receive(stdin)
-    except ArmgitError as exc:
-        return 2, [f"armgit: {exc}; the push is refused"]
-    except Exception as exc:  # fail closed, and say so without a traceback
-        return 2, [f"armgit: internal error ({type(exc).__name__}: {exc}); refused"]
-
-
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args != ["pre-receive"]:  # the other hooks are not on a push's critical path
@@ -53,16 +36,17 @@ def main(argv: list[str] | None = None) -> int:
 
         cli(["hook", *args])
         return 0
-    stdin = sys.stdin.buffer.read()
-    from armgit.hookclient import ask_server
+    # pydantic looks for plugins in every installed distribution's entry points when the
+    # first model is built (tens of ms); the hook's validation uses none (set it to "" to scan)
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    from armgit.errors import ArmgitError
 
-    served = ask_server(stdin)
-    if served is not None:  # the repository's hook server judged it (docs/hooks.md)
-        code, told = served
-        sys.stderr.buffer.write(told)
-        sys.stderr.flush()
-        return code
-    code, lines = judge_here(stdin)
+    try:
+        code, lines = pre_receive(sys.stdin.buffer.read())
+    except ArmgitError as exc:
+        code, lines = 2, [f"armgit: {exc}; the push is refused"]
+    except Exception as exc:  # fail closed, and say so without a traceback
+        code, lines = 2, [f"armgit: internal error ({type(exc).__name__}: {exc}); refused"]
     for line in lines:
         print(line, file=sys.stderr)
     return code

@@ -1,22 +1,18 @@
 """Push scenarios: a real ``git push`` of a three-file change, with and without armgit's hook.
 
-The remotes are bare copies of the same generated registry: one without a hook, one with it,
-and one with it and a hook server (``armgit hooks serve``) running for the served row. A change
-is a new DRAFT version whose parent exists, its prompt file and the dev deployment moved to it;
-the client holds one per push, each on top of the same head and each for another template.
-Before every push the remote's ``main`` is reset to that head with ``git update-ref``, and the
-push sends a change the remote has never seen: its objects are new to it and its files new to
-the hook's content cache, as on a real push.
+Both remotes are bare copies of the same generated registry. A change is a new DRAFT version
+whose parent exists, its prompt file and the dev deployment moved to it; the client holds one
+per push, each on top of the same head and each for another template. Before every push the
+remote's ``main`` is reset to that head with ``git update-ref``, and the push sends a change the
+remote has never seen: its objects are new to it and its files new to the hook's content cache,
+as on a real push.
 """
 
 from __future__ import annotations
 
 import shutil
 import statistics
-import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,18 +29,18 @@ PUSHER = "dave"
 class PushRig:
     plain: Path  # bare remote, no hook
     hooked: Path  # bare remote with ``armgit hooks install --server``
-    served: Path  # the same, with a hook server running while its row is measured
     client: Path
     base: str  # main before the changes
     changes: tuple[str, ...]  # one commit per push, each adding three files on top of base
-    used: dict[Path, int]  # how many changes each remote was sent so far
+    used: list[int]  # how many changes each remote was sent so far: [plain, hooked]
 
     def next_change(self, remote: Path) -> str:
         """A change ``remote`` has not been sent yet."""
-        if self.used[remote] >= len(self.changes):
+        slot = 0 if remote == self.plain else 1
+        if self.used[slot] >= len(self.changes):
             raise ScenarioError(f"only {len(self.changes)} distinct changes were made")
-        self.used[remote] += 1
-        return self.changes[self.used[remote] - 1]
+        self.used[slot] += 1
+        return self.changes[self.used[slot] - 1]
 
 
 def _git() -> str:
@@ -60,9 +56,8 @@ def push_rig(bench: Bench) -> PushRig:
     work = bench.out / "work" / "push"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    plain, hooked, served = work / "plain.git", work / "hooked.git", work / "served.git"
-    client_path = work / "client.git"
-    for target in (plain, hooked, served, client_path):
+    plain, hooked, client_path = work / "plain.git", work / "hooked.git", work / "client.git"
+    for target in (plain, hooked, client_path):
         shutil.copytree(pristine, target)
     client = pygit2.Repository(str(client_path))
     base = client.revparse_single("refs/heads/main").peel(pygit2.Commit)
@@ -82,15 +77,11 @@ def push_rig(bench: Bench) -> PushRig:
         message = "new draft for the push benchmark\n"
         changes.append(str(commit_change(client, ref, files, message, base.commit_time + 60)))
     env = bench.env(ARMGIT_PUSHER=PUSHER)
-    for remote in (hooked, served):
-        run_checked(bench.armgit("hooks", "install", "--server", str(remote)), env=env)
-    used = dict.fromkeys((plain, hooked, served), 0)
-    rig = PushRig(plain, hooked, served, client_path, str(base.id), tuple(changes), used)
+    run_checked(bench.armgit("hooks", "install", "--server", str(hooked)), env=env)
+    rig = PushRig(plain, hooked, client_path, str(base.id), tuple(changes), [0, 0])
     # a first push of each kind: the hook must accept the change, or the numbers mean nothing
     for remote in (plain, hooked):
         _push(bench, rig, remote)
-    with hook_server(bench, served):
-        _push(bench, rig, served)
     bench.shared["push-rig"] = rig
     return rig
 
@@ -137,42 +128,6 @@ def push_with_hook(bench: Bench) -> Outcome:
         f"accepted every time; worst {stats.high * 1000:.0f} ms"
     )
     return Outcome(MEASURED, stats, note)
-
-
-def push_with_served_hook(bench: Bench) -> Outcome:
-    rig = push_rig(bench)
-    with hook_server(bench, rig.served) as log:
-        stats = _measure_push(bench, rig.served)
-    judged = log.read_text().count("pre-receive judged")
-    if judged < len(stats.samples):
-        raise ScenarioError(f"the hook server judged {judged} of {len(stats.samples)} pushes")
-    note = (
-        f"the same push, with `armgit hooks serve` running for the remote: each push judged in "
-        f"a child forked from it; worst {stats.high * 1000:.0f} ms"
-    )
-    return Outcome(MEASURED, stats, note)
-
-
-@contextmanager
-def hook_server(bench: Bench, remote: Path) -> Iterator[Path]:
-    """``armgit hooks serve REMOTE`` running, ready to answer; yields its log file."""
-    log = remote.parent / f"{remote.name}.serve.log"
-    socket = remote / "armgit" / "hookd.sock"
-    with log.open("wb") as sink:
-        server = subprocess.Popen(
-            bench.armgit("hooks", "serve", str(remote)), stderr=sink, env=bench.env()
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while b"serving pre-receive" not in log.read_bytes() or not socket.exists():
-                if server.poll() is not None or time.monotonic() > deadline:
-                    output = log.read_text(errors="replace")[-2000:]
-                    raise ScenarioError(f"armgit hooks serve did not start:\n{output}")
-                time.sleep(0.05)
-            yield log
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
 
 
 def _hook_argv(rig: PushRig) -> list[str]:

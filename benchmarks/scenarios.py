@@ -18,13 +18,7 @@ from benchmarks.index_scenarios import (
     index_load_compiled,
     json_dumps,
 )
-from benchmarks.push_scenarios import (
-    hook_startup,
-    hook_work,
-    push_with_hook,
-    push_with_served_hook,
-    push_without_hook,
-)
+from benchmarks.push_scenarios import hook_startup, hook_work, push_with_hook, push_without_hook
 from benchmarks.suite import (
     MEASURED,
     NOT_YET,
@@ -160,14 +154,6 @@ SCENARIOS: tuple[Scenario, ...] = (
         ("hooks",),
         peer_of="push-no-hook",
     ),
-    Scenario(
-        "push-hook-served",
-        "push",
-        "git push, 3 files, with the hook and its server",
-        push_with_served_hook,
-        ("hooks",),
-        peer_of="push-no-hook",
-    ),
     Scenario("hook-startup", "push", "pre-receive hook: start-up", hook_startup, ("hook",)),
     Scenario("hook-work", "push", "pre-receive hook: work", hook_work, ("hook",)),
     Scenario(
@@ -285,11 +271,9 @@ def _ratio_at_most(
     return check
 
 
-def _hook_overhead(
-    limit: float, *, worst: bool, row: str = "push-hook"
-) -> Callable[[dict[str, Outcome]], tuple[str, str]]:
+def _hook_overhead(limit: float, *, worst: bool) -> Callable[[dict[str, Outcome]], tuple[str, str]]:
     def check(outcomes: dict[str, Outcome]) -> tuple[str, str]:
-        hook, base = outcomes.get(row), outcomes.get("push-no-hook")
+        hook, base = outcomes.get("push-hook"), outcomes.get("push-no-hook")
         if hook is None or hook.stats is None or base is None or base.stats is None:
             return (hook.status if hook is not None else NOT_YET), "-"
         added = (hook.stats.high if worst else hook.stats.median) - base.stats.median
@@ -305,14 +289,6 @@ def _seconds(value: float) -> str:
 GOALS: tuple[Goal, ...] = (
     Goal("hook adds <= 150 ms median to a 3-file push", _hook_overhead(0.150, worst=False)),
     Goal("hook adds <= 1 s to a 3-file push, worst case", _hook_overhead(1.0, worst=True)),
-    Goal(
-        "the same, with the hook server: <= 150 ms median",
-        _hook_overhead(0.150, worst=False, row="push-hook-served"),
-    ),
-    Goal(
-        "the same, with the hook server: <= 1 s worst case",
-        _hook_overhead(1.0, worst=True, row="push-hook-served"),
-    ),
     Goal("full validation, cold <= 6 s", _within("validate-cold", 6.0)),
     Goal(
         "full validation, cold >= 3x faster than check-jsonschema",

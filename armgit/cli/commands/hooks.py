@@ -78,37 +78,3 @@ def install(
         repository = open_repository(repo)
         target = install_hook(Path(repository.path) / "hooks", "pre-commit", force=force)
     click.echo(f"installed {target}")
-
-
-@command.command(name="serve")
-@click.argument("bare_repo", type=click.Path(file_okay=False, path_type=Path))
-@click.option(
-    "--idle-timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    metavar="SECONDS",
-    help="Stop after this long without a push (default: serve until stopped).",
-)
-def serve(bare_repo: Path, idle_timeout: float | None) -> None:
-    """Judge pushes to BARE_REPO faster: a server that has loaded armgit once forks a fresh
-    process for each push, so the pre-receive hook skips its start-up (most of what it costs
-    on a small push). The installed hook uses the server when it runs and judges pushes
-    itself when not, with the same rules either way. Runs in the foreground (for systemd or a
-    supervisor) as the user git runs hooks as; SIGTERM or Ctrl-C stops it.
-
-    \b
-    Example:
-      armgit hooks serve /srv/git/agents.git
-    """
-    from armgit.hookserve import serve as run
-    from armgit.store.tree import open_repository
-
-    repository = open_repository(bare_repo)
-    if not repository.is_bare:
-        raise click.UsageError(f"{bare_repo} is not a bare repository (the server's copy)")
-    git_dir = Path(repository.path)
-    del repository  # nothing of libgit2's is held open across the forks
-    try:
-        why = run(git_dir, idle_timeout=idle_timeout, log=lambda line: click.echo(line, err=True))
-    except KeyboardInterrupt:
-        why = "stopped"
-    click.echo(f"armgit: the hook server for {git_dir} stopped: {why}", err=True)
