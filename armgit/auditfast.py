@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from armgit.auditlog import Block, RecordLog, cache_file
@@ -35,28 +36,34 @@ _FIELDS = re.compile(
 )
 
 
-def cached_blocks(
-    repo: str | None, rev: str | None, opened: list[RecordLog] | None = None
-) -> list[Block] | None:
-    """The cached records of the branch, root first, or ``None`` if not all are cached (the
-    cache file read, if any, is appended to ``opened`` for the caller to reuse)."""
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """What the lean path found: the branch's records, root first (``None`` if not all are
+    cached), the cache file it read (for the full path to reuse), and the branch's head commit
+    when it could tell which one that is (so the full path need not parse ``armgit.yaml``)."""
+
+    blocks: list[Block] | None = None
+    log: RecordLog | None = None
+    head: str | None = None
+
+
+def cached_blocks(repo: str | None, rev: str | None) -> Lookup:
+    """The cached records of the branch ``rev`` (default: the protected branch), if all are."""
     if os.environ.get("ARMGIT_NO_CACHE") or any(name in os.environ for name in _GIT_ENV):
-        return None
+        return Lookup()
     root = Path(repo if repo is not None else ".").absolute()
     if not root.is_dir():
-        return None
+        return Lookup()
     found = _git(root, "rev-parse", "--absolute-git-dir", "--is-bare-repository", "--show-prefix")
     if found is None or len(found) != 3:
-        return None
+        return Lookup()
     git_dir = Path(found[0])
     prefix = "" if found[1] == "true" else found[2].rstrip("/")
     head = _head(git_dir, prefix, rev)
     if head is None:
-        return None
+        return Lookup()
     log = RecordLog(cache_file(git_dir / "armgit" / "audit", prefix))
-    if opened is not None:
-        opened.append(log)
-    return log.chain(head)
+    return Lookup(log.chain(head), log, head)
 
 
 def _head(git_dir: Path, prefix: str, rev: str | None) -> str | None:

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -68,9 +69,12 @@ def example_repo(tmp_path: Path) -> Git:
     return git
 
 
-def run_armgit(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the real ``armgit`` entry point in a subprocess (for hooks, exit codes, start-up)."""
-    env = {**os.environ, **GIT_ENV, "PYTHONPATH": str(REPO_ROOT)}
+def run_armgit(
+    *args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the real ``armgit`` entry point in a subprocess (for hooks, exit codes, start-up);
+    ``env``: variables set on top of the test environment."""
+    env = {**os.environ, **GIT_ENV, "PYTHONPATH": str(REPO_ROOT), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "armgit", *args],
         cwd=cwd,

@@ -258,6 +258,35 @@ def test_incremental_second_run_computes_only_new_commits(tmp_path: Path) -> Non
     ]
 
 
+def test_cli_one_new_commit_on_the_protected_branch_while_head_is_elsewhere(
+    tmp_path: Path,
+) -> None:
+    """The lean path resolves the protected branch and finds its new commit uncached; the
+    full path derives just that commit, on that branch (not HEAD's), as a fresh run would."""
+    r = fresh(tmp_path, commits=3)
+    first = run_armgit("audit", "--repo", str(r.path), "--format", "json")
+    assert first.returncode == 0, first.stderr
+    r.git("checkout", "-q", "-b", "side")
+    r.edit(V1, "lifecycle: DEPRECATED", "lifecycle: RETIRED")
+    r.commit("retire 1.0.0 on a side branch", "2026-03-01T10:00:00Z", ALICE_EMAIL)
+    r.git("checkout", "-q", "main")
+    long_history(r.path, 1, start=3)
+    r.git("checkout", "-q", "side")  # HEAD is not the protected branch
+
+    again = run_armgit("audit", "--repo", str(r.path), "--format", "json")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith(first.stdout)
+    added = [json.loads(line) for line in again.stdout[len(first.stdout) :].splitlines()]
+    assert [(d["type"], d["target"]) for d in added] == [
+        ("VERSION_CREATED", "arm-dev/customer-support@3.3.0")
+    ]
+    assert read_audit(r.path).computed == 0  # the CLI cached it
+    uncached = run_armgit(
+        "audit", "--repo", str(r.path), "--format", "json", env={"ARMGIT_NO_CACHE": "1"}
+    )
+    assert again.stdout == uncached.stdout
+
+
 @pytest.mark.parametrize(
     "damage",
     ["truncate-mid-line", "garble-middle", "garble-header", "junk", "empty", "directory"],

@@ -16,7 +16,8 @@ from armgit.cli.options import format_option, repo_option
 from armgit.core.record_types import RECORD_TYPES
 
 if TYPE_CHECKING:
-    from armgit.auditlog import Block, RecordLog
+    from armgit.auditfast import Lookup
+    from armgit.auditlog import Block
 
 
 @click.command(name="audit")
@@ -84,10 +85,8 @@ def command(
         from armgit.cli.refs import entity_ref
 
         target = entity_ref(target).ref
-    opened: list[RecordLog] = []
-    blocks = cached_blocks(repo, rev, opened)
-    if blocks is None:
-        blocks = _derive(repo, rev, opened[0] if opened else None)
+    found = cached_blocks(repo, rev)
+    blocks = found.blocks if found.blocks is not None else _derive(repo, rev, found)
     lines = select(
         blocks,
         tenant=tenant,
@@ -138,9 +137,9 @@ def command(
     sys.exit(0)
 
 
-def _derive(repo: str | None, rev: str | None, log: RecordLog | None) -> list[Block]:
-    """Derive what the cache lacks (and remember the default branch for the lean path);
-    ``log`` is the cache file as the lean path read it, if it did."""
+def _derive(repo: str | None, rev: str | None, found: Lookup) -> list[Block]:
+    """Derive what the cache lacks, from the head and cache file the lean path ``found`` (when
+    it did not know the default branch, find it, and remember it for the lean path)."""
     import os
 
     # pydantic's plugin scan reads every installed distribution's metadata: none is used here
@@ -149,12 +148,14 @@ def _derive(repo: str | None, rev: str | None, log: RecordLog | None) -> list[Bl
     from armgit.auditfast import remember_branches
     from armgit.history import locate_registry, protected_branches
 
-    run = read_audit(repo, rev, log)
+    if found.head is not None:  # the lean path resolved the branch: the same commit
+        return read_audit(repo, found.head, found.log).blocks
+    run = read_audit(repo, rev, found.log)
     if rev is None:
         located = locate_registry(repo)
-        found = protected_branches(located)
-        if found is not None:
-            remember_branches(Path(located.repo.path), *found)
+        branches = protected_branches(located)
+        if branches is not None:
+            remember_branches(Path(located.repo.path), *branches)
     return run.blocks
 
 
