@@ -259,11 +259,27 @@ def run_checked(
     ok: Sequence[int] = (0,),
     stdin: bytes | None = None,
     cwd: Path | None = None,
+    stdout: Path | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run a command, raising :class:`ScenarioError` with its output if it fails."""
-    result = subprocess.run(
-        list(argv), env=env, input=stdin, cwd=cwd, capture_output=True, check=False
-    )
+    """Run a command, raising :class:`ScenarioError` with its output if it fails; ``stdout``:
+    a file its output is written to (as a user's ``> file``) instead of a pipe into this
+    process, whose reading would be timed too."""
+    if stdout is None:
+        result = subprocess.run(
+            list(argv), env=env, input=stdin, cwd=cwd, capture_output=True, check=False
+        )
+    else:
+        with stdout.open("wb") as sink:
+            result = subprocess.run(
+                list(argv),
+                env=env,
+                input=stdin,
+                cwd=cwd,
+                stdout=sink,
+                stderr=subprocess.PIPE,
+                check=False,
+            )
+        result.stdout = b""
     if result.returncode not in ok:
         output = (result.stdout + result.stderr).decode(errors="replace")[-2000:]
         raise ScenarioError(f"{' '.join(argv[:4])} ... exited {result.returncode}:\n{output}")
