@@ -17,6 +17,11 @@ def init_repository(
     ``main``. The author is the user's git identity, or ``fallback`` (name, email)."""
     if directory.exists() and any(directory.iterdir()):
         raise StoreError(f"{directory} is not empty: armgit init needs a new or empty directory")
+    existing = next(p for p in (directory, *directory.parents) if p.exists())
+    if not existing.is_dir():  # libgit2 would say "directory exists" of it
+        raise StoreError(
+            f"cannot create a repository in {directory}: {existing} is not a directory"
+        )
     try:
         repo = pygit2.init_repository(str(directory), initial_head="main")
     except pygit2.GitError as exc:

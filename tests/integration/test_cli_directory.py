@@ -187,6 +187,16 @@ def test_init_refuses_a_non_empty_directory(tmp_path: Path) -> None:
     assert (tmp_path / "keep.txt").read_text() == "mine"
 
 
+def test_init_under_a_file_says_the_file_is_not_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "notes").write_text("mine")
+    target = tmp_path / "notes" / "registry"
+    result = run_armgit("init", str(target), "--admin-email", "a@b.example")
+    assert result.returncode == 2
+    assert f"{tmp_path / 'notes'} is not a directory" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (tmp_path / "notes").read_text() == "mine"
+
+
 def test_validate_leaves_the_collector_as_it_found_it() -> None:
     # Tests and library callers run in the same process after the command: pausing the cyclic
     # collector for a load must not leave it off.
