@@ -74,11 +74,10 @@ def run_armgit(
 ) -> subprocess.CompletedProcess[str]:
     """Run the real ``armgit`` entry point in a subprocess (for hooks, exit codes, start-up);
     ``env``: variables set on top of the test environment."""
-    env = {**os.environ, **GIT_ENV, "PYTHONPATH": str(REPO_ROOT), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "armgit", *args],
         cwd=cwd,
-        env=env,
+        env={**os.environ, **GIT_ENV, "PYTHONPATH": str(REPO_ROOT), **(env or {})},
         capture_output=True,
         text=True,
         check=False,

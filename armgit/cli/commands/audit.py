@@ -148,10 +148,9 @@ def _derive(repo: str | None, rev: str | None, found: Lookup) -> list[Block]:
     from armgit.auditfast import remember_branches
     from armgit.history import locate_registry, protected_branches
 
-    if found.head is not None:  # the lean path resolved the branch: the same commit
-        return read_audit(repo, found.head, found.log).blocks
-    run = read_audit(repo, rev, found.log)
-    if rev is None:
+    # the head the lean path resolved is the commit ``rev`` names (or the default branch's)
+    run = read_audit(repo, found.head or rev, found.log)
+    if found.head is None and rev is None:
         located = locate_registry(repo)
         branches = protected_branches(located)
         if branches is not None:
