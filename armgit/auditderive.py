@@ -51,7 +51,7 @@ class CommitDeriver:
         base, head = view_of(before, self.content), view_of(after, self.content)
         drafts: list[Draft] = []
         for entity_id in sorted(set(touched.ids) | set(touched.deleted)):
-            drafts += derive_changes(base, head, entity_id)
+            drafts += derive_changes(base, head, entity_id, genesis=parent is None)
         if not drafts:
             return []
         author = commit.author.email or ""

@@ -157,7 +157,9 @@ class _Walk:
         head = LazyView(_StateTree(self.repo, self.files, over), self.cache)
         keyed: list[tuple[EntityId, int, Draft]] = []
         for entity_id in sorted(set(touched.ids) | set(touched.deleted)):
-            for i, draft in enumerate(derive_changes(base, head, entity_id)):
+            for i, draft in enumerate(
+                derive_changes(base, head, entity_id, genesis=not meta.parent)
+            ):
                 keyed.append((entity_id, i, draft))
         if not keyed:
             return []

@@ -156,14 +156,20 @@ def check_range(
     gates: dict[Gate, None] = {}
     added_approvals: list[EntityId] = []
     last: LazyView = range_base
+    roots = 0 if base is None else 1  # a range may hold a root only as the registry's genesis
     for commit in commits_between(repo, base, head):
         report.commits += 1
         parent = commit.parents[0] if commit.parents else None
+        if parent is None:
+            roots += 1
+            if roots > 1:
+                report.findings.append(_unrelated(commit))
+                continue
         parent_view = views.get(str(parent.id)) if parent is not None else None
         if parent_view is None:
-            parent_view = view_of(registry_tree(repo, parent, prefix), cache)
+            parent_view = view_of(registry_tree(repo, parent, prefix), cache, range_base)
         tree = registry_tree(repo, commit, prefix)
-        view = view_of(tree, cache)
+        view = view_of(tree, cache, range_base)
         views[str(commit.id)] = view
         before = parent_view.tree if isinstance(parent_view.tree, GitTree) else None
         changed, deleted = changed_paths(before, tree)
@@ -192,5 +198,18 @@ def check_range(
     return report
 
 
-def view_of(tree: GitTree | None, cache: ContentCache | None) -> LazyView:
-    return LazyView(tree if tree is not None else _EMPTY, cache)
+def view_of(
+    tree: GitTree | None, cache: ContentCache | None, settings: LazyView | None = None
+) -> LazyView:
+    """A lazy view of ``tree`` (empty for ``None``), judged by ``settings``' gate settings."""
+    return LazyView(tree if tree is not None else _EMPTY, cache, settings)
+
+
+def _unrelated(commit: pygit2.Commit) -> Finding:
+    return Finding(
+        "unrelated-history",
+        "",
+        f"commit {str(commit.id)[:12]} has no parent: a protected branch has one root, its "
+        "genesis, and history that does not grow from it would replace the registry unjudged; "
+        "rebase the change onto the branch (git rebase) or merge it into the branch's history",
+    )

@@ -14,8 +14,6 @@ import pygit2
 
 from armgit.core.access import actor_from_env
 from armgit.core.findings import Finding
-from armgit.core.layout import REGISTRY_ID
-from armgit.core.models import Registry
 from armgit.core.models.registry import DEFAULT_IDENTITY_ENV
 from armgit.core.refupdates import RefUpdate
 from armgit.core.rules.change import check_change
@@ -29,6 +27,7 @@ from armgit.enforce import (
 )
 from armgit.errors import StoreError
 from armgit.loader import locate
+from armgit.protection import Protection, protected_at_base, registry_at, tips_before
 from armgit.store.atomic import write_atomic
 from armgit.store.cache import ContentCache, cache_path
 
@@ -55,78 +54,84 @@ def open_hook_repository(path: str | None = None) -> pygit2.Repository:
         raise StoreError(f"not a git repository: {exc}") from exc
 
 
-def _registry_at(repo: pygit2.Repository, oid: str) -> Registry | None:
-    commit = repo.get(oid)
-    if not isinstance(commit, pygit2.Commit):
-        return None
-    return view_of(registry_tree(repo, commit, ""), None).get(REGISTRY_ID, Registry)
-
-
 def pre_receive(
     repo: pygit2.Repository, updates: list[RefUpdate], env: Mapping[str, str], now: datetime
 ) -> list[RefVerdict]:
-    """Judge every ref update of a push; a verdict with findings refuses the push."""
+    """Judge every ref update of a push; a verdict with findings refuses the push.
+
+    Which branches are protected, and every setting the rules read, come from the server as it
+    was before the push (:mod:`armgit.protection`, SPEC 4a)."""
     verdicts = []
     cache = ContentCache(cache_path(Path(repo.path)))
+    protection = protected_at_base(repo, updates)
+    tips = tips_before(repo, updates)
     for update in updates:
         verdict = RefVerdict(update)
         verdicts.append(verdict)
         branch = update.branch
-        if branch is None:
-            continue
-        config = _registry_at(repo, update.new if update.created else update.old)
-        protected = config.protected_branches if config is not None else ("main",)
-        if branch not in protected:
+        if branch is None or not protection.covers(branch):
             continue
         verdict.checked = True
-        if update.deleted:
-            verdict.findings.append(
-                Finding(
-                    "history-rewrite", update.ref, f"{branch} is protected: it is never deleted"
-                )
-            )
-            continue
-        base: str | None = update.old
-        if update.created:
-            base = _grows_from(repo, update.new, protected)
-            if base is None and any(True for _ in repo.references):
-                verdict.findings.append(
-                    Finding(
-                        "history-rewrite",
-                        update.ref,
-                        f"new protected branch {branch} must grow from an existing protected "
-                        "branch",
-                    )
-                )
-                continue
-        elif not _fast_forward(repo, update.old, update.new):
+        _judge_update(repo, verdict, branch, protection, tips, env, now, cache)
+    cache.save()
+    return verdicts
+
+
+def _judge_update(
+    repo: pygit2.Repository,
+    verdict: RefVerdict,
+    branch: str,
+    protection: Protection,
+    tips: Mapping[str, str],
+    env: Mapping[str, str],
+    now: datetime,
+    cache: ContentCache,
+) -> None:
+    update = verdict.update
+    if update.deleted:
+        verdict.findings.append(
+            Finding("history-rewrite", update.ref, f"{branch} is protected: it is never deleted")
+        )
+        return
+    base: str | None = update.old
+    if update.created:
+        base = _grows_from(repo, update.new, protection, tips)
+        if base is None and not protection.genesis:
             verdict.findings.append(
                 Finding(
                     "history-rewrite",
                     update.ref,
-                    f"{branch} is protected: its history is append-only, and {update.new[:12]} "
-                    f"does not contain {update.old[:12]}; push new commits on top instead",
+                    f"new protected branch {branch} must grow from an existing protected branch",
                 )
             )
-            continue
-        variables = (config.identity_env if config is not None else ()) or DEFAULT_IDENTITY_ENV
-        actor = actor_from_env(env, variables)
-        if actor is None:  # fail closed, even for a push that changes no file
-            names = ", ".join(variables)
-            verdict.findings.append(
-                Finding(
-                    "permission-denied",
-                    update.ref,
-                    f"cannot tell who is pushing to protected branch {branch}: the server sets "
-                    f"one of {names} for every pusher (see docs/hooks.md)",
-                )
+            return
+    elif not _fast_forward(repo, update.old, update.new):
+        verdict.findings.append(
+            Finding(
+                "history-rewrite",
+                update.ref,
+                f"{branch} is protected: its history is append-only, and {update.new[:12]} "
+                f"does not contain {update.old[:12]}; push new commits on top instead",
             )
-            continue
-        report = check_range(repo, base, update.new, actor=actor, now=now, cache=cache)
-        verdict.findings = report.findings
-        verdict.commits = report.commits
-    cache.save()
-    return verdicts
+        )
+        return
+    config = registry_at(repo, base) if base is not None else None
+    variables = (config.identity_env if config is not None else ()) or DEFAULT_IDENTITY_ENV
+    actor = actor_from_env(env, variables)
+    if actor is None:  # fail closed, even for a push that changes no file
+        names = ", ".join(variables)
+        verdict.findings.append(
+            Finding(
+                "permission-denied",
+                update.ref,
+                f"cannot tell who is pushing to protected branch {branch}: the server sets "
+                f"one of {names} for every pusher (see docs/hooks.md)",
+            )
+        )
+        return
+    report = check_range(repo, base, update.new, actor=actor, now=now, cache=cache)
+    verdict.findings = report.findings
+    verdict.commits = report.commits
 
 
 def refusal_lines(verdicts: list[RefVerdict]) -> list[str]:
@@ -150,13 +155,16 @@ def _fast_forward(repo: pygit2.Repository, old: str, new: str) -> bool:
     return bool(repo.descendant_of(new, old))
 
 
-def _grows_from(repo: pygit2.Repository, new: str, protected: tuple[str, ...]) -> str | None:
-    for name in protected:
-        ref = repo.references.get(f"refs/heads/{name}")
-        if ref is not None:
-            tip = str(ref.resolve().target)
-            if tip == new or repo.descendant_of(new, tip):
-                return tip
+def _grows_from(
+    repo: pygit2.Repository, new: str, protection: Protection, tips: Mapping[str, str]
+) -> str | None:
+    """The tip (before the push) of a protected branch that ``new`` contains, the settings
+    branch first: a new protected branch is judged as a change from it."""
+    names = [protection.settings_branch, *protection.branches]
+    for name in dict.fromkeys(names):
+        tip = tips.get(f"refs/heads/{name}")
+        if tip is not None and (tip == new or repo.descendant_of(new, tip)):
+            return tip
     return None
 
 

@@ -18,7 +18,8 @@ from armgit.core.layout import (
     named_id,
     version_id,
 )
-from armgit.core.models import Document
+from armgit.core.models import Document, Environment
+from armgit.core.models.environment import with_gate_settings
 from armgit.core.rules.state import check_identity
 from armgit.core.snapshot import Entity, FileReader
 from armgit.store.cache import ContentCache
@@ -30,8 +31,16 @@ D = TypeVar("D", bound=Document)
 class LazyView:
     """A :class:`~armgit.core.snapshot.View` over a tree, loading entities on first use."""
 
-    def __init__(self, tree: RegistryTree, cache: ContentCache | None = None) -> None:
+    def __init__(
+        self,
+        tree: RegistryTree,
+        cache: ContentCache | None = None,
+        settings: LazyView | None = None,
+    ) -> None:
+        """``settings``: the view whose environments' gate settings this one is judged by
+        (the base of a push, SPEC 4a); ``None``: its own."""
         self.tree = tree
+        self._settings = settings
         self._cache = cache if cache is not None else ContentCache(None)
         self._entities: dict[EntityId, Entity | None] = {}
         self._broken: set[EntityId] = set()
@@ -93,7 +102,12 @@ class LazyView:
         if findings or content is None or content.model is None:
             self._broken.add(entity_id)
             return None
-        return Entity(entity_id, path, content.model)
+        model = content.model
+        if self._settings is not None and isinstance(model, Environment):
+            base = self._settings.get(entity_id, Environment)
+            if base is not None:
+                model = with_gate_settings(model, base)
+        return Entity(entity_id, path, model)
 
     def get(self, entity_id: EntityId, model_type: type[D]) -> D | None:
         entity = self.entity(entity_id)

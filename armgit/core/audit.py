@@ -15,6 +15,13 @@ from dataclasses import dataclass
 from armgit.core.canonical import genome_hash
 from armgit.core.jsondata import JsonObject, JsonValue
 from armgit.core.layout import EntityId, version_id
+from armgit.core.lifecycle import (
+    INSTANCE_START,
+    VERSION_START,
+    instance_path,
+    steps,
+    version_path,
+)
 from armgit.core.models import (
     Approval,
     Deployment,
@@ -123,8 +130,14 @@ class ChangeRecord:
         }
 
 
-def derive_changes(base: View, head: View, entity_id: EntityId) -> list[Draft]:
+def derive_changes(
+    base: View, head: View, entity_id: EntityId, *, genesis: bool = False
+) -> list[Draft]:
     """The records for ``entity_id`` between ``base`` (the parent) and ``head``.
+
+    An entity created past its starting state (a squash that creates a version and takes it to
+    CANDIDATE) gets a TRANSITIONED record per step of its path, except in the ``genesis``
+    commit, which states the registry as it begins and moved nothing.
 
     An entity whose file is invalid on either side yields nothing (the rules report it)."""
     before, after = base.entity(entity_id), head.entity(entity_id)
@@ -136,14 +149,20 @@ def derive_changes(base: View, head: View, entity_id: EntityId) -> list[Draft]:
         return []
     if old is not None and new is not None and _dump(old) == _dump(new):
         return []  # formatting or comments only
-    return _Deriver(head, entity_id, old, new).derive()
+    return _Deriver(head, entity_id, old, new, genesis).derive()
 
 
 class _Deriver:
     def __init__(
-        self, head: View, entity_id: EntityId, old: Document | None, new: Document | None
+        self,
+        head: View,
+        entity_id: EntityId,
+        old: Document | None,
+        new: Document | None,
+        genesis: bool = False,
     ) -> None:
         self.head = head
+        self.genesis = genesis
         self.id = entity_id
         self.old = old
         self.new = new
@@ -179,6 +198,10 @@ class _Deriver:
 
     def created(self, new: Document) -> None:
         self.add("CREATED", _summary(new), self.binding(new, None))
+        if isinstance(new, Version) and new.lifecycle != VERSION_START and not self.genesis:
+            self.transitions(VERSION_START, new.lifecycle)
+        if isinstance(new, Instance) and new.state != INSTANCE_START and not self.genesis:
+            self.transitions(INSTANCE_START, new.state)
         if isinstance(new, Deployment) and new.status == "ACTIVE":
             self.add(
                 "ACTIVATED",
@@ -235,9 +258,19 @@ class _Deriver:
     ) -> dict[str, JsonObject]:
         if before != after:
             del changed[field]
-            assert self.new is not None
-            self.add("TRANSITIONED", {"from": before, "to": after}, self.binding(self.new, after))
+            self.transitions(before, after)
         return changed
+
+    def transitions(self, before: str, after: str) -> None:
+        """One TRANSITIONED record per step of the path the move took (a squash may move a
+        version DRAFT -> TESTING -> CANDIDATE in one commit), each bound to its own step."""
+        assert self.new is not None
+        if isinstance(self.new, Version):
+            path = version_path(before, after, self.new.evaluation.status)
+        else:
+            path = instance_path(before, after)
+        for start, end in steps(path) if path is not None else [(before, after)]:
+            self.add("TRANSITIONED", {"from": start, "to": end}, self.binding(self.new, end))
 
     def deployment(
         self, old: Deployment, new: Deployment, changed: dict[str, JsonObject]

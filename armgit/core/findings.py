@@ -32,6 +32,8 @@ RULES: dict[str, str] = {
     # between two commits
     "genome-immutable": "a version's genome or genomeHash changed",
     "version-deleted": "a version file was deleted",
+    "instance-deleted": "an instance file was deleted",
+    "previous-version": "a deployment's previousVersion is not the version that ran before",
     "illegal-transition": "a lifecycle or instance state moved along no legal edge",
     "transition-guard": "a legal transition whose guard does not hold",
     "approval-required": "a gated change without enough valid approvals",
@@ -39,6 +41,7 @@ RULES: dict[str, str] = {
     "approval-immutable": "an approval file was changed or deleted",
     "permission-denied": "the author of a change lacks a permission it needs",
     "history-rewrite": "a protected branch was rewritten or deleted",
+    "unrelated-history": "a pushed range holds a root commit that does not grow from the branch",
 }
 
 

@@ -453,12 +453,25 @@ def test_commit_needs_a_repository(tmp_path: Path) -> None:
 
 
 def test_a_commit_the_server_would_refuse_is_refused(repo: Git) -> None:
+    # the work tree says 2.0.0 is DRAFT, so DRAFT -> TESTING looks legal; the commit would
+    # take it from APPROVED (HEAD) to TESTING, which the server refuses
+    path = repo.path / "tenants/arm-dev/templates/customer-support/versions/2.0.0.yaml"
+    path.write_text(path.read_text().replace("lifecycle: APPROVED", "lifecycle: DRAFT"))
+    result = armgit(
+        repo, "promote", "arm-dev/customer-support@2.0.0", "--to", "TESTING", "--commit"
+    )
+    assert result.exit_code == 1
+    assert "cannot go from APPROVED to TESTING" in result.output
+    assert repo("log", "-1", "--format=%s") == "the example registry"
+
+
+def test_a_new_version_may_be_committed_past_draft(repo: Git) -> None:
+    # the commit creates 2.1.0 and moves it DRAFT -> TESTING: one legal path (SPEC 4a)
     ref = "arm-dev/customer-support@2.1.0"
     assert armgit(repo, "new", "version", ref, "--parent", "2.0.0").exit_code == 0
     result = armgit(repo, "promote", ref, "--to", "TESTING", "--commit")
-    assert result.exit_code == 1
-    assert "a new version starts in DRAFT, not TESTING" in result.output
-    assert repo("log", "-1", "--format=%s") == "the example registry"
+    assert result.exit_code == 0, result.output
+    assert repo("log", "-1", "--format=%s") == f"promote {ref} DRAFT -> TESTING"
 
 
 def test_not_a_registry(tmp_path: Path) -> None:

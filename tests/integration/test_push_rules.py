@@ -129,9 +129,22 @@ def new_version(
     (server.work.path / f"{T}/templates/customer-support/versions/{label}.yaml").write_text(text)
 
 
+def test_new_versions_take_a_guarded_path_from_draft(server: Server) -> None:
+    # a new version may arrive past DRAFT (a squashed pull request) when every guard along
+    # DRAFT -> TESTING -> CANDIDATE -> APPROVED holds at that commit
+    new_version(server, "2.1.0", lifecycle="CANDIDATE", evaluation="NOT_RUN")
+    assert "passes TESTING -> CANDIDATE" in server.refused(ALICE, "transition-guard")
+    new_version(server, "2.1.0", lifecycle="APPROVED")
+    assert "VERSION_PROMOTION" in server.refused(ALICE, "approval-required")
+    new_version(server, "2.1.0", lifecycle="CANDIDATE")
+    server.accepted(ALICE)
+    (server.work.path / f"{T}/templates/customer-support/versions/2.1.0.yaml").unlink()
+    server.refused(ALICE, "version-deleted")
+
+
 def test_versions_are_born_draft_and_guarded(server: Server) -> None:
-    new_version(server, "2.1.0", lifecycle="TESTING")
-    server.refused(ALICE, "illegal-transition")
+    new_version(server, "2.1.0", lifecycle="RETIRED")
+    server.refused(ALICE, "approval-required")  # the path passes CANDIDATE -> APPROVED
     new_version(server, "2.1.0", evaluation="NOT_RUN")
     server.accepted(ALICE)
     path = f"{T}/templates/customer-support/versions/2.1.0.yaml"

@@ -39,11 +39,9 @@ def post_receive() -> None:
     pusher and never undoes the push."""
     import pygit2
 
-    from armgit.core.layout import REGISTRY_ID
-    from armgit.core.models import Registry
     from armgit.core.refupdates import parse_ref_updates
-    from armgit.enforce import registry_tree, view_of
     from armgit.hooks import open_hook_repository
+    from armgit.protection import protected_at_base
     from armgit.publish import publish
 
     repo = open_hook_repository()
@@ -58,14 +56,12 @@ def post_receive() -> None:
     except ValueError as exc:
         click.echo(f"armgit: {exc}", err=True)
         return
+    # exactly the pushes the pre-receive hook judged: branches protected before the push
+    protection = protected_at_base(repo, updates)
     for update in updates:
-        if update.deleted or update.branch is None:
+        if update.deleted or update.branch is None or not protection.covers(update.branch):
             continue
-        commit = repo.get(update.new)
-        if not isinstance(commit, pygit2.Commit):
-            continue
-        registry = view_of(registry_tree(repo, commit, ""), None).get(REGISTRY_ID, Registry)
-        if registry is None or update.branch not in registry.protected_branches:
+        if not isinstance(repo.get(update.new), pygit2.Commit):
             continue
         try:
             result = publish(

@@ -23,3 +23,17 @@ class Environment(Document):
     require_active_deployment: Bool = False
     min_lifecycle: Lifecycle = "DRAFT"
     policy: Name | None = None
+
+
+# The fields that decide how guarded an environment is: read from the base of a push (SPEC 4a),
+# so a change cannot lower the gate it must pass through.
+GATE_SETTINGS = ("protected", "required_approvals", "require_active_deployment", "min_lifecycle")
+
+
+def with_gate_settings(environment: Environment, base: Environment) -> Environment:
+    """``environment`` with its gate settings as ``base`` has them (the branch before the
+    change); the rest as written. The new settings take effect for the changes after it."""
+    update = {name: getattr(base, name) for name in GATE_SETTINGS}
+    if all(getattr(environment, name) == value for name, value in update.items()):
+        return environment
+    return environment.model_copy(update=update)

@@ -17,7 +17,18 @@ from armgit.core.canonical import canonical_digest
 from armgit.core.content import ReadFile, read_document
 from armgit.core.findings import Finding
 from armgit.core.layout import EntityId, named_id, version_id
-from armgit.core.lifecycle import INSTANCE_TRANSITIONS, VERSION_TRANSITIONS
+from armgit.core.lifecycle import (
+    INSTANCE_GATES,
+    INSTANCE_START,
+    INSTANCE_TRANSITIONS,
+    VERSION_GATES,
+    VERSION_START,
+    VERSION_TRANSITIONS,
+    instance_path,
+    shortest_paths,
+    steps,
+    version_path,
+)
 from armgit.core.models import (
     Approval,
     Deployment,
@@ -205,13 +216,8 @@ class _Change:
             return
         if old is None:
             self.action("write:versions")
-            if new.lifecycle != "DRAFT":
-                self.finding(
-                    "illegal-transition",
-                    "/lifecycle",
-                    f"a new version starts in DRAFT, not {new.lifecycle}: create it as DRAFT "
-                    "and promote it (armgit promote)",
-                )
+            if new.lifecycle != VERSION_START:
+                self._lifecycle(VERSION_START, new)
             self._privileges(new)
             return
         if old.genome != new.genome or old.genome_hash != new.genome_hash:
@@ -223,38 +229,43 @@ class _Change:
             )
         if old.lifecycle != new.lifecycle:
             self.action("transition:versions")
-            self._lifecycle(old, new)
+            self._lifecycle(old.lifecycle, new)
         if _fields(old, "lifecycle") != _fields(new, "lifecycle"):
             self.action("write:versions")
 
-    def _lifecycle(self, old: Version, new: Version) -> None:
-        legal = VERSION_TRANSITIONS[old.lifecycle]
-        if new.lifecycle not in legal:
+    def _lifecycle(self, before: str, new: Version) -> None:
+        """A move of several legal steps is one move when every guard along it holds."""
+        after = new.lifecycle
+        if not shortest_paths(VERSION_TRANSITIONS, before, after):
+            legal = VERSION_TRANSITIONS[before]
             options = ", ".join(sorted(legal)) or "none (RETIRED is final)"
+            start = "" if before != VERSION_START else " (a new version starts in DRAFT)"
             self.finding(
                 "illegal-transition",
                 "/lifecycle",
-                f"{self.id.ref} cannot go from {old.lifecycle} to {new.lifecycle}; "
-                f"from {old.lifecycle} it may go to: {options}",
+                f"{self.id.ref} cannot go from {before}{start} to {after}; from {before} it "
+                f"may go to: {options}",
             )
             return
-        if (old.lifecycle, new.lifecycle) == ("TESTING", "CANDIDATE") and (
-            new.evaluation.status != "PASS"
-        ):
+        path = version_path(before, after, new.evaluation.status)
+        if path is None:
             self.finding(
                 "transition-guard",
                 "/evaluation/status",
-                f"TESTING -> CANDIDATE needs evaluation status PASS, and {self.id.ref} has "
-                f"{new.evaluation.status}: record a passing evaluation first",
+                f"{' -> '.join(shortest_paths(VERSION_TRANSITIONS, before, after)[0])} passes "
+                f"TESTING -> CANDIDATE, which needs evaluation status PASS, and {self.id.ref} "
+                f"has {new.evaluation.status}: record a passing evaluation first",
             )
-        if (old.lifecycle, new.lifecycle) == ("CANDIDATE", "APPROVED"):
-            self.gate(
-                "VERSION_PROMOTION",
-                "/lifecycle",
-                change_from="CANDIDATE",
-                change_to="APPROVED",
-                digest=new.genome_hash,
-            )
+            return
+        for step in steps(path):
+            if step in VERSION_GATES:
+                self.gate(
+                    VERSION_GATES[step],
+                    "/lifecycle",
+                    change_from=step[0],
+                    change_to=step[1],
+                    digest=new.genome_hash,
+                )
 
     def _privileges(self, new: Version) -> None:
         """A new version that may do more than its parent (new tools, new permissions, tools
@@ -279,43 +290,58 @@ class _Change:
     # -- instances --------------------------------------------------------------------------
 
     def instance(self, old: Instance | None, new: Instance | None) -> None:
-        if old is None or new is None:
+        if new is None:
             self.action("write:instances")
-            if new is not None and new.state != "PROVISIONING":
+            if old is not None:
                 self.finding(
-                    "illegal-transition",
-                    "/state",
-                    f"a new instance starts in PROVISIONING, not {new.state}",
+                    "instance-deleted",
+                    "",
+                    f"{self.id.ref} was deleted: an instance's name is written once, so that "
+                    "its audit stays whole and a quarantined instance cannot come back as new; "
+                    "move it to RETIRED instead (armgit instance REF --to RETIRED)",
                 )
             return
-        if old.state != new.state:
+        before = old.state if old is not None else INSTANCE_START
+        if old is None:
+            self.action("write:instances")
+        elif old.state != new.state:
             self.action("transition:instances")
-            legal = INSTANCE_TRANSITIONS[old.state]
-            if new.state not in legal:
-                options = ", ".join(sorted(legal)) or "none (RETIRED is final)"
-                self.finding(
-                    "illegal-transition",
-                    "/state",
-                    f"{self.id.ref} cannot go from {old.state} to {new.state}; from "
-                    f"{old.state} it may go to: {options}",
-                )
-            elif (old.state, new.state) == ("QUARANTINED", "ACTIVE"):
+        if before != new.state:
+            self._state(before, new, created=old is None)
+        if old is not None and _fields(old, "state") != _fields(new, "state"):
+            self.action("write:instances")
+
+    def _state(self, before: str, new: Instance, *, created: bool) -> None:
+        path = instance_path(before, new.state)
+        if path is None:
+            options = ", ".join(sorted(INSTANCE_TRANSITIONS[before])) or "none (RETIRED is final)"
+            start = " (a new instance starts in PROVISIONING)" if created else ""
+            self.finding(
+                "illegal-transition",
+                "/state",
+                f"{self.id.ref} cannot go from {before}{start} to {new.state}; from {before} it "
+                f"may go to: {options}",
+            )
+            return
+        for step in steps(path):
+            if step in INSTANCE_GATES:
                 self.gate(
-                    "INSTANCE_REACTIVATION",
+                    INSTANCE_GATES[step],
                     "/state",
-                    change_from="QUARANTINED",
-                    change_to="ACTIVE",
+                    change_from=step[0],
+                    change_to=step[1],
                     digest=entity_digest(new),
                     environment=new.environment,
                 )
-        if _fields(old, "state") != _fields(new, "state"):
-            self.action("write:instances")
 
     # -- deployments ------------------------------------------------------------------------
 
     def deployment(self, new: Deployment | None, old: Deployment | None) -> None:
         self.action("write:deployments")
-        if new is None or new.status != "ACTIVE":
+        if new is None:
+            return
+        self._previous(new, old)
+        if new.status != "ACTIVE":
             return
         if old is not None and old.status == "ACTIVE" and old.version == new.version:
             return
@@ -340,6 +366,27 @@ class _Change:
             digest=version.genome_hash if version is not None else "",
             environment=new.environment,
             required=environment.required_approvals or None,
+        )
+
+    def _previous(self, new: Deployment, old: Deployment | None) -> None:
+        """``previousVersion`` says what ran before: the version active at the parent when the
+        version changes, unchanged otherwise. It is what a rollback returns to without
+        approval, so rewriting it would make any version a free "rollback"."""
+        if old is None:
+            expected = None
+        elif new.version != old.version:
+            expected = old.version if old.status == "ACTIVE" else old.previous_version
+        else:
+            expected = old.previous_version
+        if new.previous_version == expected:
+            return
+        said = "none" if expected is None else expected
+        self.finding(
+            "previous-version",
+            "/previousVersion",
+            f"previousVersion of {self.id.ref} is {new.previous_version}, but the version that "
+            f"ran before this change is {said}: previousVersion records what was active and is "
+            "never edited by hand (armgit deploy and armgit rollback write it)",
         )
 
     # -- policies, approvals, operators -------------------------------------------------------

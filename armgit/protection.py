@@ -1,0 +1,109 @@
+"""Which branches a push must be judged on, decided from the server as it was before the push.
+
+SPEC 4a: everything that judges comes from the base. Which branches are protected is itself a
+setting, so it cannot come from the branch being pushed (a branch would protect itself with its
+own ``armgit.yaml`` and have the post-receive hook publish an index from history nobody
+judged). It comes from one place: ``armgit.yaml`` at the tip, before the push, of the
+*settings branch* -- the server's ``git config armgit.settingsBranch``, else the branch the bare
+repository's ``HEAD`` names when it exists, else ``main``. The settings branch is always
+protected. The pre-receive hook and the post-receive hook both ask :func:`protected_at_base`
+with the same ref updates, so the index is published for exactly the pushes that were judged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pygit2
+
+from armgit.core.layout import REGISTRY_ID
+from armgit.core.models import Registry
+from armgit.core.refupdates import ZERO_OID, RefUpdate
+from armgit.enforce import registry_tree, view_of
+
+DEFAULT_SETTINGS_BRANCH = "main"
+
+
+@dataclass(frozen=True, slots=True)
+class Protection:
+    """The protected branches before a push, and where that was read."""
+
+    branches: tuple[str, ...]
+    settings_branch: str
+    settings_tip: str | None  # the settings branch's tip before the push (None: none yet)
+    genesis: bool  # the repository had no branch at all before the push
+
+    def covers(self, branch: str) -> bool:
+        return branch in self.branches
+
+
+def settings_branch(repo: pygit2.Repository, created: Iterable[str] = ()) -> str:
+    """The branch whose ``armgit.yaml`` says which branches are protected (``created``: refs
+    this push creates, so that ``HEAD``'s branch counts from the push that makes it)."""
+    config = repo.config
+    if "armgit.settingsBranch" in config:
+        return str(config["armgit.settingsBranch"])
+    try:
+        head = repo.references.get("HEAD")
+        target = head.target if head is not None else None
+    except pygit2.GitError:
+        target = None
+    if isinstance(target, str) and target.startswith("refs/heads/"):
+        name = target[len("refs/heads/") :]
+        if repo.references.get(target) is not None or target in created:
+            return name
+    return DEFAULT_SETTINGS_BRANCH
+
+
+def tips_before(repo: pygit2.Repository, updates: Iterable[RefUpdate]) -> dict[str, str]:
+    """Every branch's tip before the push: the refs as they are, with the pushed refs' old
+    values (the post-receive hook runs after git moved them; the pre-receive hook before)."""
+    tips: dict[str, str] = {}
+    for name in repo.references:
+        if not name.startswith("refs/heads/"):
+            continue
+        ref = repo.references.get(name)
+        if ref is None:
+            continue
+        try:
+            tips[name] = str(ref.resolve().target)
+        except (pygit2.GitError, KeyError):
+            continue
+    for update in updates:
+        if update.ref.startswith("refs/heads/"):
+            if update.old == ZERO_OID:
+                tips.pop(update.ref, None)
+            else:
+                tips[update.ref] = update.old
+    return tips
+
+
+def protected_at_base(repo: pygit2.Repository, updates: list[RefUpdate]) -> Protection:
+    """The protected branches as the server had them before ``updates``.
+
+    With no branch at all before the push (the first push into an empty repository), the
+    settings branch's own pushed ``armgit.yaml`` is the registry's genesis and says. When
+    branches exist but the settings branch does not, the model's default (``main``) holds.
+    """
+    name = settings_branch(repo, [u.ref for u in updates if u.created])
+    tips = tips_before(repo, updates)
+    tip = tips.get(f"refs/heads/{name}")
+    genesis = not tips
+    source = tip
+    if source is None and genesis:
+        source = next(
+            (u.new for u in updates if u.ref == f"refs/heads/{name}" and not u.deleted), None
+        )
+    registry = registry_at(repo, source) if source is not None else None
+    listed = registry.protected_branches if registry is not None else ("main",)
+    branches = tuple(dict.fromkeys([name, *listed]))
+    return Protection(branches, name, tip, genesis)
+
+
+def registry_at(repo: pygit2.Repository, oid: str) -> Registry | None:
+    """``armgit.yaml`` at commit ``oid`` (``None``: absent, invalid, or not a commit)."""
+    commit = repo.get(oid)
+    if not isinstance(commit, pygit2.Commit):
+        return None
+    return view_of(registry_tree(repo, commit, ""), None).get(REGISTRY_ID, Registry)
