@@ -26,7 +26,7 @@ from armgit.lazyview import LazyView
 from armgit.loader import locate
 from armgit.store.cache import ContentCache
 from armgit.store.memory import MemoryTree
-from armgit.store.tree import GitTree, SourceInfo
+from armgit.store.tree import FileEntry, GitTree, SourceInfo
 
 _EMPTY = MemoryTree({})
 
@@ -173,6 +173,8 @@ def check_range(
         views[str(commit.id)] = view
         before = parent_view.tree if isinstance(parent_view.tree, GitTree) else None
         changed, deleted = changed_paths(before, tree)
+        if len(commit.parents) > 1 and base is not None:
+            changed, deleted = _unjudged(repo, commit, base, prefix, changed, deleted)
         if not changed and not deleted:
             last = view
             continue
@@ -196,6 +198,42 @@ def check_range(
     report.findings += check_new_approvals(dict.fromkeys(added_approvals), range_base, last, now)
     report.findings = sort_findings(list(dict.fromkeys(report.findings)))
     return report
+
+
+def _unjudged(
+    repo: pygit2.Repository,
+    merge: pygit2.Commit,
+    base: str,
+    prefix: str,
+    changed: list[str],
+    deleted: list[str],
+) -> tuple[list[str], list[str]]:
+    """The paths a merge changes from its first parent, less those it takes as they are from
+    another parent already on the branch (the base or its ancestor): "update branch" merges a
+    pull request's branch with the protected branch, and what it takes from there was judged
+    when it landed. The pull request's own change is judged in full by the commit that lands
+    it (its diff from the branch's tip)."""
+    judged = [
+        tree
+        for p in merge.parents[1:]
+        if str(p.id) == base or repo.descendant_of(base, p.id)
+        for tree in [registry_tree(repo, p, prefix)]
+        if tree is not None
+    ]
+    if not judged:
+        return changed, deleted
+
+    def same(path: str, entry: object) -> bool:
+        return any(_entry_key(t.entry(path)) == entry for t in judged)
+
+    after = registry_tree(repo, merge, prefix)
+    kept = [p for p in changed if after is None or not same(p, _entry_key(after.entry(p)))]
+    gone = [p for p in deleted if not same(p, None)]
+    return kept, gone
+
+
+def _entry_key(entry: FileEntry | None) -> tuple[str, int] | None:
+    return None if entry is None else (entry.oid, entry.mode)
 
 
 def view_of(

@@ -246,3 +246,33 @@ def test_previous_version_rewritten_to_fake_a_rollback_is_refused(server: Server
     )  # fmt: skip
     server.work.commit_all("'roll back' to 2.1.0")
     refused_push(server, "previous-version")
+
+
+def test_pull_request_updated_from_main_then_merged_is_accepted(server: Server) -> None:
+    # GitHub's "Update branch" merges main into the pull request; what that merge takes from
+    # main was judged when it landed there (here: an admin's edit alice could not make)
+    pull_request(server)
+    server.edit(PROD, "type: prod", "type: prod\ndescription: production")
+    server.accepted(OPS)
+    before = server.tip()
+    server.work("checkout", "-q", "pr")
+    server.work("merge", "-q", "--no-ff", "main", "-m", "Merge branch 'main' into pr")
+    server.work("checkout", "-q", "main")
+    server.work("merge", "-q", "--no-ff", "pr", "-m", "Merge pull request #1")
+    result = server.push(ALICE)
+    assert result.returncode == 0, result.stderr
+    assert check(server, before, server.tip(), ALICE).returncode == 0
+
+
+def test_update_branch_merge_cannot_smuggle_a_change_in(server: Server) -> None:
+    # a merge with main that also edits a released genome is judged for that edit
+    pull_request(server)
+    server.edit(V1, "lifecycle: DEPRECATED", "lifecycle: RETIRED")
+    server.accepted(ALICE)
+    server.work("checkout", "-q", "pr")
+    server.work("merge", "-q", "--no-ff", "--no-commit", "main")
+    server.edit(V2, "maxTokens: 8192", "maxTokens: 9000")
+    server.work.commit_all("Merge branch 'main' into pr")
+    server.work("checkout", "-q", "main")
+    server.work("merge", "-q", "--no-ff", "pr", "-m", "Merge pull request #1")
+    refused_push(server, "genome-hash-mismatch", pusher=ALICE)
