@@ -27,7 +27,7 @@ from armgit.enforce import (
 )
 from armgit.errors import StoreError
 from armgit.loader import locate
-from armgit.protection import Protection, protected_at_base, registry_at, tips_before
+from armgit.protection import Protection, protected_at_base, registry_at, tip_before
 from armgit.store.atomic import write_atomic
 from armgit.store.cache import ContentCache, cache_path
 
@@ -63,8 +63,7 @@ def pre_receive(
     was before the push (:mod:`armgit.protection`, SPEC 4a)."""
     verdicts = []
     cache = ContentCache(cache_path(Path(repo.path)))
-    protection = protected_at_base(repo, updates)
-    tips = tips_before(repo, updates)
+    protection = protected_at_base(repo, updates, cache)
     for update in updates:
         verdict = RefVerdict(update)
         verdicts.append(verdict)
@@ -72,7 +71,7 @@ def pre_receive(
         if branch is None or not protection.covers(branch):
             continue
         verdict.checked = True
-        _judge_update(repo, verdict, branch, protection, tips, env, now, cache)
+        _judge_update(repo, verdict, branch, protection, updates, env, now, cache)
     cache.save()
     return verdicts
 
@@ -82,7 +81,7 @@ def _judge_update(
     verdict: RefVerdict,
     branch: str,
     protection: Protection,
-    tips: Mapping[str, str],
+    updates: list[RefUpdate],
     env: Mapping[str, str],
     now: datetime,
     cache: ContentCache,
@@ -95,7 +94,7 @@ def _judge_update(
         return
     base: str | None = update.old
     if update.created:
-        base = _grows_from(repo, update.new, protection, tips)
+        base = _grows_from(repo, update.new, protection, updates)
         if base is None and not protection.genesis:
             verdict.findings.append(
                 Finding(
@@ -115,7 +114,7 @@ def _judge_update(
             )
         )
         return
-    config = registry_at(repo, base) if base is not None else None
+    config = registry_at(repo, base, cache) if base is not None else None
     variables = (config.identity_env if config is not None else ()) or DEFAULT_IDENTITY_ENV
     actor = actor_from_env(env, variables)
     if actor is None:  # fail closed, even for a push that changes no file
@@ -156,13 +155,13 @@ def _fast_forward(repo: pygit2.Repository, old: str, new: str) -> bool:
 
 
 def _grows_from(
-    repo: pygit2.Repository, new: str, protection: Protection, tips: Mapping[str, str]
+    repo: pygit2.Repository, new: str, protection: Protection, updates: list[RefUpdate]
 ) -> str | None:
     """The tip (before the push) of a protected branch that ``new`` contains, the settings
     branch first: a new protected branch is judged as a change from it."""
     names = [protection.settings_branch, *protection.branches]
     for name in dict.fromkeys(names):
-        tip = tips.get(f"refs/heads/{name}")
+        tip = tip_before(repo, updates, name)
         if tip is not None and (tip == new or repo.descendant_of(new, tip)):
             return tip
     return None

@@ -21,6 +21,7 @@ from armgit.core.layout import REGISTRY_ID
 from armgit.core.models import Registry
 from armgit.core.refupdates import ZERO_OID, RefUpdate
 from armgit.enforce import registry_tree, view_of
+from armgit.store.cache import ContentCache
 
 DEFAULT_SETTINGS_BRANCH = "main"
 
@@ -56,30 +57,33 @@ def settings_branch(repo: pygit2.Repository, created: Iterable[str] = ()) -> str
     return DEFAULT_SETTINGS_BRANCH
 
 
-def tips_before(repo: pygit2.Repository, updates: Iterable[RefUpdate]) -> dict[str, str]:
-    """Every branch's tip before the push: the refs as they are, with the pushed refs' old
-    values (the post-receive hook runs after git moved them; the pre-receive hook before)."""
-    tips: dict[str, str] = {}
-    for name in repo.references:
-        if not name.startswith("refs/heads/"):
-            continue
-        ref = repo.references.get(name)
-        if ref is None:
-            continue
-        try:
-            tips[name] = str(ref.resolve().target)
-        except (pygit2.GitError, KeyError):
-            continue
+def tip_before(repo: pygit2.Repository, updates: Iterable[RefUpdate], branch: str) -> str | None:
+    """``branch``'s tip before the push: the pushed ref's old value (post-receive runs after git
+    moved it), else the ref as it is (``None``: the branch did not exist)."""
+    ref = f"refs/heads/{branch}"
     for update in updates:
-        if update.ref.startswith("refs/heads/"):
-            if update.old == ZERO_OID:
-                tips.pop(update.ref, None)
-            else:
-                tips[update.ref] = update.old
-    return tips
+        if update.ref == ref:
+            return None if update.old == ZERO_OID else update.old
+    found = repo.references.get(ref)
+    if found is None:
+        return None
+    try:
+        return str(found.resolve().target)
+    except (pygit2.GitError, KeyError):
+        return None
 
 
-def protected_at_base(repo: pygit2.Repository, updates: list[RefUpdate]) -> Protection:
+def _had_branches(repo: pygit2.Repository, updates: Iterable[RefUpdate]) -> bool:
+    """Whether any branch existed before the push."""
+    created = {u.ref for u in updates if u.created}
+    if any(not u.created and u.ref.startswith("refs/heads/") for u in updates):
+        return True
+    return any(n.startswith("refs/heads/") and n not in created for n in repo.references)
+
+
+def protected_at_base(
+    repo: pygit2.Repository, updates: list[RefUpdate], cache: ContentCache | None = None
+) -> Protection:
     """The protected branches as the server had them before ``updates``.
 
     With no branch at all before the push (the first push into an empty repository), the
@@ -87,23 +91,24 @@ def protected_at_base(repo: pygit2.Repository, updates: list[RefUpdate]) -> Prot
     branches exist but the settings branch does not, the model's default (``main``) holds.
     """
     name = settings_branch(repo, [u.ref for u in updates if u.created])
-    tips = tips_before(repo, updates)
-    tip = tips.get(f"refs/heads/{name}")
-    genesis = not tips
+    tip = tip_before(repo, updates, name)
+    genesis = tip is None and not _had_branches(repo, updates)
     source = tip
     if source is None and genesis:
         source = next(
             (u.new for u in updates if u.ref == f"refs/heads/{name}" and not u.deleted), None
         )
-    registry = registry_at(repo, source) if source is not None else None
+    registry = registry_at(repo, source, cache) if source is not None else None
     listed = registry.protected_branches if registry is not None else ("main",)
     branches = tuple(dict.fromkeys([name, *listed]))
     return Protection(branches, name, tip, genesis)
 
 
-def registry_at(repo: pygit2.Repository, oid: str) -> Registry | None:
+def registry_at(
+    repo: pygit2.Repository, oid: str, cache: ContentCache | None = None
+) -> Registry | None:
     """``armgit.yaml`` at commit ``oid`` (``None``: absent, invalid, or not a commit)."""
     commit = repo.get(oid)
     if not isinstance(commit, pygit2.Commit):
         return None
-    return view_of(registry_tree(repo, commit, ""), None).get(REGISTRY_ID, Registry)
+    return view_of(registry_tree(repo, commit, ""), cache).get(REGISTRY_ID, Registry)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_armgit
+from tests.conftest import Git, run_armgit
 from tests.integration.test_publish import keypair
 from tests.integration.test_push_rules import ALICE, OPS, V1, V2, Server, T
 
@@ -276,3 +276,16 @@ def test_update_branch_merge_cannot_smuggle_a_change_in(server: Server) -> None:
     server.work("checkout", "-q", "main")
     server.work("merge", "-q", "--no-ff", "pr", "-m", "Merge pull request #1")
     refused_push(server, "genome-hash-mismatch", pusher=ALICE)
+
+
+def test_the_server_may_name_its_settings_branch(server: Server) -> None:
+    Git(server.bare)("config", "armgit.settingsBranch", "release")
+    server.work("checkout", "-q", "-b", "release")
+    assert server.push(ALICE, "release").returncode == 0  # grows from main: judged, accepted
+    server.edit(V2, "maxTokens: 8192", "maxTokens: 9000")
+    server.work.commit_all("tampered")
+    before = Git(server.bare)("rev-parse", "release")
+    result = server.push(ALICE, "release")
+    assert result.returncode != 0
+    assert ": genome-hash-mismatch: " in result.stderr
+    assert Git(server.bare)("rev-parse", "release") == before
