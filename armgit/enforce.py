@@ -145,19 +145,24 @@ def check_range(
     prefix: str = "",
     cache: ContentCache | None = None,
     access: bool = True,
+    first_parent_line: bool = False,
 ) -> RangeReport:
-    """Every rule for every commit of ``base..head`` (``base=None``: from the root)."""
+    """Every rule for every commit of ``base..head`` (``base=None``: from the root).
+
+    ``first_parent_line`` (the server hook): ``head`` must reach ``base`` through first parents,
+    since a protected branch's first-parent history is its audit trail and only grows.
+    Otherwise (a pull request checked in CI), a ``head`` that does not is also judged as one
+    change from ``base``: its net change passes through no judged first-parent step."""
     report = RangeReport()
     base_commit = repo.get(base) if base is not None else None
     assert base_commit is None or isinstance(base_commit, pygit2.Commit)
     range_base = view_of(registry_tree(repo, base_commit, prefix), cache)
     views: dict[str, LazyView] = {}
-    actions: list[Action] = []
-    gates: dict[Gate, None] = {}
-    added_approvals: list[EntityId] = []
+    judged = _Changes()
     last: LazyView = range_base
     roots = 0 if base is None else 1  # a range may hold a root only as the registry's genesis
-    for commit in commits_between(repo, base, head):
+    commits = commits_between(repo, base, head)
+    for commit in commits:
         report.commits += 1
         parent = commit.parents[0] if commit.parents else None
         if parent is None:
@@ -171,33 +176,69 @@ def check_range(
         tree = registry_tree(repo, commit, prefix)
         view = view_of(tree, cache, range_base)
         views[str(commit.id)] = view
+        last = view
         before = parent_view.tree if isinstance(parent_view.tree, GitTree) else None
         changed, deleted = changed_paths(before, tree)
-        if len(commit.parents) > 1 and base is not None:
-            changed, deleted = _unjudged(repo, commit, base, prefix, changed, deleted)
         if not changed and not deleted:
-            last = view
             continue
         report.findings += check_touched(view, changed, deleted)
         if parent is None:
-            last = view
             continue  # the root commit is the registry's genesis: state rules only
-        touched = classify(changed, deleted)
-        result = check_change(
-            parent_view, view, [*touched.ids, *touched.deleted], touched.artifacts
-        )
-        report.findings += locate(result.findings, view.tree)
-        actions += result.actions
-        gates.update(dict.fromkeys(result.gates))
-        added_approvals += [i for i in touched.ids if i.kind == "Approval"]
-        last = view
+        if len(commit.parents) > 1 and base is not None:
+            changed, deleted = _unjudged(repo, commit, base, prefix, changed, deleted)
+        judged.change(parent_view, view, changed, deleted)
+    if base is not None and commits and not _on_first_parent_line(commits, base):
+        if first_parent_line:
+            report.findings.append(_off_line(commits[-1], base))
+        before = range_base.tree if isinstance(range_base.tree, GitTree) else None
+        changed, deleted = changed_paths(before, registry_tree(repo, commits[-1], prefix))
+        report.findings += check_touched(last, changed, deleted)
+        judged.change(range_base, last, changed, deleted)
+    report.findings += judged.findings
+    actions, gates, added_approvals = judged.actions, judged.gates, judged.approvals
     if access:
         report.findings += check_access(actions, range_base, actor, now)
     report.statuses = evaluate_gates(list(gates), range_base, last, actor, now)
     report.findings += locate(gate_findings(report.statuses), last.tree)
-    report.findings += check_new_approvals(dict.fromkeys(added_approvals), range_base, last, now)
+    report.findings += check_new_approvals(added_approvals, range_base, last, now)
     report.findings = sort_findings(list(dict.fromkeys(report.findings)))
     return report
+
+
+@dataclass
+class _Changes:
+    """What the change rules found over a range: findings, the permissions and gates needed,
+    and the approval files added."""
+
+    findings: list[Finding] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+    gates: dict[Gate, None] = field(default_factory=dict)
+    approvals: dict[EntityId, None] = field(default_factory=dict)
+
+    def change(
+        self, before: LazyView, after: LazyView, changed: list[str], deleted: list[str]
+    ) -> None:
+        touched = classify(changed, deleted)
+        result = check_change(before, after, [*touched.ids, *touched.deleted], touched.artifacts)
+        self.findings += locate(result.findings, after.tree)
+        self.actions += result.actions
+        self.gates.update(dict.fromkeys(result.gates))
+        self.approvals.update(dict.fromkeys(i for i in touched.ids if i.kind == "Approval"))
+
+
+def _on_first_parent_line(commits: list[pygit2.Commit], base: str) -> bool:
+    """Whether the range's tip (its last commit) reaches ``base`` by first parents only."""
+    inside = {str(c.id): c for c in commits}
+    commit = commits[-1]
+    while True:
+        if not commit.parents:
+            return False
+        first = str(commit.parent_ids[0])
+        if first == base:
+            return True
+        if first not in inside:
+            return False
+        commit = inside[first]
 
 
 def _unjudged(
@@ -241,6 +282,17 @@ def view_of(
 ) -> LazyView:
     """A lazy view of ``tree`` (empty for ``None``), judged by ``settings``' gate settings."""
     return LazyView(tree if tree is not None else _EMPTY, cache, settings)
+
+
+def _off_line(head: pygit2.Commit, base: str) -> Finding:
+    return Finding(
+        "history-rewrite",
+        "",
+        f"{str(head.id)[:12]} does not reach the branch's tip {base[:12]} through its first "
+        "parents (a merge made on a stale clone, with the branch as its second parent): the "
+        "branch's first-parent history is its audit trail and only grows; rebase instead "
+        "(git pull --rebase), or merge your branch into the protected one",
+    )
 
 
 def _unrelated(commit: pygit2.Commit) -> Finding:

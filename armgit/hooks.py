@@ -128,7 +128,9 @@ def _judge_update(
             )
         )
         return
-    report = check_range(repo, base, update.new, actor=actor, now=now, cache=cache)
+    report = check_range(
+        repo, base, update.new, actor=actor, now=now, cache=cache, first_parent_line=True
+    )
     verdict.findings = report.findings
     verdict.commits = report.commits
 

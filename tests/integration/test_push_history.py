@@ -289,3 +289,36 @@ def test_the_server_may_name_its_settings_branch(server: Server) -> None:
     assert result.returncode != 0
     assert ": genome-hash-mismatch: " in result.stderr
     assert Git(server.bare)("rev-parse", "release") == before
+
+
+POLICY = f"{T}/policies/support-default.yaml"
+
+
+def stale_merge(server: Server) -> tuple[str, str]:
+    """A stale clone: alice edits a policy's description while main lowers its tier; she
+    merges main in, resolves the conflict to her file (tier 2 again). Returns (base, merge)."""
+    fork = server.tip()
+    server.edit(POLICY, "autonomyTier: 2", "autonomyTier: 1")
+    server.accepted(OPS)
+    base = server.tip()
+    server.work("checkout", "-q", "-b", "stale", fork)
+    server.edit(POLICY, "Support agents outside prod.", "Support agents outside production.")
+    server.work.commit_all("reword")
+    server.work("merge", "-q", "-s", "ours", "main", "-m", "Merge branch 'main'")
+    return base, server.work("rev-parse", "HEAD")
+
+
+def test_merge_with_the_branch_as_second_parent_is_refused_by_the_hook(server: Server) -> None:
+    # the protected branch's first-parent history is its audit trail: it only grows
+    stale_merge(server)
+    stderr = refused_push(server, "history-rewrite", "stale:main", pusher=OPS)
+    assert "git pull --rebase" in stderr
+
+
+def test_pull_request_whose_head_merged_main_is_checked_as_its_net_change(server: Server) -> None:
+    # no first-parent step shows the tier going 1 -> 2 again (her commit saw 2 -> 2, the merge
+    # no change of the file), so CI judges the pull request's net change from the base too
+    base, head = stale_merge(server)
+    checked = check(server, base, head, OPS)
+    assert checked.returncode == 1
+    assert "POLICY_AUTONOMY_INCREASE" in checked.stdout
