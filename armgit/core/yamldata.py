@@ -123,7 +123,7 @@ def parse_yaml(data: bytes) -> YamlDoc | YamlProblem:
     problem = _check_text(data)
     if problem is not None:
         return problem
-    if _may_nest_deeply(data) or _MAY_ANCHOR.search(data):
+    if _may_nest_deeply(data) or _may_anchor(data):
         problem = _scan_events(data)
         if problem is not None:
             return problem
@@ -162,6 +162,10 @@ def _check_text(data: bytes) -> YamlProblem | None:
         line = data.count(b"\n", 0, exc.start) + 1
         return YamlProblem(f"not UTF-8 text (byte {exc.start}): save the file as UTF-8", line)
     return None
+
+
+def _may_anchor(data: bytes) -> bool:
+    return (b"&" in data or b"*" in data) and _MAY_ANCHOR.search(data) is not None
 
 
 def _may_nest_deeply(data: bytes) -> bool:
