@@ -25,8 +25,16 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from armgit.core.canonical import CanonicalizationError, to_canonical_json
-from armgit.index.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
-from armgit.runtime import IndexRefused, NotFound, TrustRoot, VerifiedIndex, verify_index
+from armgit.index.dsse import INDEX_PAYLOAD_TYPE, ROOT_PAYLOAD_TYPE, sign_envelope
+from armgit.runtime import (
+    IndexRefused,
+    NotFound,
+    TrustRoot,
+    VerifiedIndex,
+    parse_root,
+    verify_index,
+)
+from armgit.runtime.trust import root_payload_bytes
 from tests.index_helpers import NOW, example_payload, ssh_keygen
 
 FUZZ = settings(
@@ -45,9 +53,12 @@ class Signer:
         self.payload: dict[str, Any] = example_payload()
         self.payload_bytes = to_canonical_json(self.payload)
         self.envelope = self.sign(self.payload_bytes)
+        root = TrustRoot.from_public_keys([line], version=1)
+        self.root: dict[str, Any] = root.to_payload()
+        self.root_bytes = root_payload_bytes(root)
 
-    def sign(self, payload: bytes) -> bytes:
-        return sign_envelope(payload, INDEX_PAYLOAD_TYPE, [self.key])
+    def sign(self, payload: bytes, payload_type: str = INDEX_PAYLOAD_TYPE) -> bytes:
+        return sign_envelope(payload, payload_type, [self.key])
 
 
 @pytest.fixture(scope="module")
@@ -112,28 +123,27 @@ def json_edits(draw: st.DrawFn, payload: dict[str, Any]) -> bytes:
     """The payload with a few values replaced, removed or added, as JSON text (canonical when
     it can be), now and then with a key written twice."""
     data = json.loads(json.dumps(payload))
-    places = _places(data)
     for _ in range(draw(st.integers(1, 3))):
+        places = _places(data)  # again after each edit, so every path leads somewhere
+        if not places:
+            break
         place = draw(st.sampled_from(places))
         parent = data
-        try:
-            for part in place[:-1]:
-                parent = parent[part]
-            field = place[-1]
-            what = draw(st.sampled_from(["replace", "replace", "delete", "add", "copy"]))
-            if what == "replace":
-                parent[field] = draw(json_values)
-            elif what == "delete":
-                del parent[field]
-            elif what == "add" and isinstance(parent, dict):
-                parent[draw(st.text(max_size=8))] = draw(json_values)
-            elif what == "copy":  # a value from elsewhere in the index, of the right shape
-                other = data
-                for part in draw(st.sampled_from(places)):
-                    other = other[part]
-                parent[field] = json.loads(json.dumps(other))
-        except (KeyError, IndexError, TypeError):
-            pass  # an earlier edit removed or replaced the way there
+        for part in place[:-1]:
+            parent = parent[part]
+        field = place[-1]
+        what = draw(st.sampled_from(["replace", "replace", "delete", "add", "copy"]))
+        if what == "replace":
+            parent[field] = draw(json_values)
+        elif what == "delete":
+            del parent[field]
+        elif what == "add" and isinstance(parent, dict):
+            parent[draw(st.text(max_size=8))] = draw(json_values)
+        elif what == "copy":  # a value from elsewhere in the index, of the right shape
+            other = data
+            for part in draw(st.sampled_from(places)):
+                other = other[part]
+            parent[field] = json.loads(json.dumps(other))
     try:
         text = to_canonical_json(data)
     except CanonicalizationError:
@@ -203,3 +213,19 @@ def test_payload_byte_mutants_signed_again(signer: Signer, data: st.DataObject) 
 @given(st.data())
 def test_payload_json_mutants_signed_again(signer: Signer, data: st.DataObject) -> None:
     judge(signer.sign(data.draw(json_edits(signer.payload))), signer)
+
+
+@FUZZ
+@given(st.data())
+def test_root_mutants_signed_again_are_refused_or_trusted(
+    signer: Signer, data: st.DataObject
+) -> None:
+    payload = data.draw(byte_edits(signer.root_bytes) | json_edits(signer.root))
+    try:
+        root = parse_root(signer.sign(payload, ROOT_PAYLOAD_TYPE))
+    except IndexRefused as exc:
+        event(f"refused {exc.reason}")
+        return
+    event("trusted")
+    assert root.threshold >= 1
+    assert len(root.keys) >= root.threshold

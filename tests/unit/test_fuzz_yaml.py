@@ -214,6 +214,14 @@ _KEYS = [
 
 scalars = st.sampled_from([*_NUMBERS, *_TAGGED, *_ANCHORS, *_OTHER]).map(Raw)
 tame = st.sampled_from(KNOWN).map(Raw)
+# numbers at the edges of what JSON holds, for the fields that hold numbers (the largest first:
+# hypothesis draws the first elements of a list more often)
+_EDGES = ["1.7e308", "1.7976931348623157e308", "9007199254740991", "5e-324", "0.1", "-0.0", "0"]
+NUMBER_FIELDS = sorted(
+    (k for k, v in BY_KEY.items() if any(x[0] in "-0123456789" for x in v)),
+    key=lambda k: k not in ("monthlyCost", "dailyTokens"),  # the costs, bounded by ceilings
+)
+TAME_BY_KEY = {k: sorted({*v, *_EDGES}) if k in NUMBER_FIELDS else v for k, v in BY_KEY.items()}
 json_values: st.SearchStrategy[JsonValue] = st.recursive(
     st.none()
     | st.booleans()
@@ -287,16 +295,42 @@ def _parent(root: Any, path: tuple[str | int, ...]) -> Any:
     return node
 
 
+def _set_everywhere(value: Any, field: str, new: Raw) -> bool:
+    """Set ``field`` to ``new`` in every mapping of ``value`` that has it; whether any had."""
+    found = False
+    if isinstance(value, dict):
+        if field in value:
+            value[field] = new
+            found = True
+        for v in value.values():
+            found = _set_everywhere(v, field, new) or found
+    elif isinstance(value, list):
+        for v in value:
+            found = _set_everywhere(v, field, new) or found
+    return found
+
+
 @st.composite
 def structure_mutants(draw: st.DrawFn) -> dict[str, bytes]:
-    """The example with one to four files changed value by value, written back as YAML."""
-    files = dict(FILES)
-    # a tame mutant swaps values for ones the registry holds (and often stays valid, so the
-    # rules between files and the compiler run on it); an odd one writes odd YAML too
+    """The example with files changed value by value, written back as YAML."""
+    trees: dict[str, Any] = {}
+    # a tame mutant swaps values for ones the registry holds or edge numbers (and often stays
+    # valid, so the rules between files and the compiler run on it); an odd one writes odd YAML
     values = draw(st.sampled_from([tame, tame, scalars]))
     names = keys if values is scalars else tame
-    for path in draw(st.lists(st.sampled_from(YAML_FILES), min_size=1, max_size=4, unique=True)):
-        data: Any = json.loads(json.dumps(DATA[path]))  # a deep copy
+    edited = 1
+    if values is tame and draw(st.booleans()):  # a number set alike in every file (all costs)
+        name = draw(st.sampled_from(NUMBER_FIELDS))
+        new = Raw(draw(st.sampled_from(_EDGES)))
+        edited = 0
+        for path in YAML_FILES:
+            tree = json.loads(json.dumps(DATA[path]))
+            if _set_everywhere(tree, name, new):
+                trees[path] = tree
+    for path in draw(
+        st.lists(st.sampled_from(YAML_FILES), min_size=edited, max_size=3, unique=True)
+    ):
+        data = trees.setdefault(path, json.loads(json.dumps(DATA[path])))  # a deep copy
         for _ in range(draw(st.integers(1, 3))):
             places = _places(data)
             if not places:
@@ -306,7 +340,7 @@ def structure_mutants(draw: st.DrawFn) -> dict[str, bytes]:
             what = draw(st.sampled_from(["replace", "replace", "json", "add", "delete", "rekey"]))
             field = place[-1]
             if what == "replace" and values is tame and isinstance(field, str) and field in BY_KEY:
-                parent[field] = Raw(draw(st.sampled_from(BY_KEY[field])))
+                parent[field] = Raw(draw(st.sampled_from(TAME_BY_KEY[field])))
             elif what == "replace":
                 parent[field] = draw(values)
             elif what == "json" and values is scalars:
@@ -318,8 +352,9 @@ def structure_mutants(draw: st.DrawFn) -> dict[str, bytes]:
             elif what == "rekey" and isinstance(parent, dict):
                 value = parent.pop(field)
                 parent[draw(names)] = value
-        text = to_yaml(data, flow=draw(st.booleans()))
-        files[path] = text.encode("utf-8", "surrogatepass")
+    files = dict(FILES)
+    for path, data in trees.items():
+        files[path] = to_yaml(data, flow=draw(st.booleans())).encode("utf-8", "surrogatepass")
     if draw(st.integers(0, 9)) == 0:  # now and then, a file goes or appears elsewhere
         gone = draw(st.sampled_from(sorted(FILES)))
         copy = draw(st.sampled_from(YAML_FILES))
