@@ -36,10 +36,11 @@ _SAFE_COLLECTIONS = 5_000
 # An anchor (&a) or alias (*a) starts a node: at the start of the text or after a space, a flow
 # indicator, or the ':' that follows a JSON-like key. Text with none of these holds none, so
 # only the rest is scanned event by event (a scope such as "tickets:*" is not a candidate).
-_MAY_ANCHOR = re.compile(rb"(?:\A(?:\xef\xbb\xbf)?|[\s\[{,]|[\"'\]}][ \t]*:)[&*]")
+_MAY_ANCHOR = re.compile(rb"(?:\A(?:\xef\xbb\xbf)?|[\s\[{,]|[\s\"'\]}]:)[&*]")
 # The digits a number may have before it is surely beyond MAX_SAFE_INTEGER, so that a longer
 # literal is refused without converting it (Python refuses to convert more than 4,300 digits).
 _SAFE_DIGITS = 20
+NON_FINITE = "non-finite-number"  # the rule of a number JSON cannot hold; every other is "yaml"
 
 _YAML = "tag:yaml.org,2002:"
 # Our resolver hands libyaml these three tags, so a node's tag is checked by identity.
@@ -64,9 +65,6 @@ _TIMESTAMP = re.compile(
     r"(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?"
     r"(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?\Z"
 )
-
-
-NON_FINITE = "non-finite-number"
 
 
 @dataclass(frozen=True, slots=True)
