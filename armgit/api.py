@@ -88,7 +88,7 @@ def hash_file(path: Path) -> HashResult:
     name = str(path)
     doc = parse_yaml(data)
     if isinstance(doc, YamlProblem):
-        return HashResult(None, None, [Finding("yaml", name, doc.message, doc.pointer, doc.line)])
+        return HashResult(None, None, [Finding(doc.rule, name, doc.message, doc.pointer, doc.line)])
     value = doc.data
     genome = value.get("genome") if isinstance(value, dict) else None
     if genome is None:
@@ -126,7 +126,7 @@ def read_detail(tree: RegistryTree, entity_id: EntityId) -> Detail | None:
         return None
     doc = parse_yaml(data)
     if isinstance(doc, YamlProblem):
-        finding = Finding("yaml", entity_id.path, doc.message, doc.pointer, doc.line)
+        finding = Finding(doc.rule, entity_id.path, doc.message, doc.pointer, doc.line)
         return Detail(entity_id, entity_id.path, None, [finding], None)
     content = parse_content(data)
     findings = [

@@ -76,7 +76,7 @@ def read_document(data: bytes) -> ReadFile | Problem:
         )
     doc = parse_yaml(data)
     if isinstance(doc, YamlProblem):
-        return Problem("yaml", doc.pointer, doc.line, doc.message)
+        return Problem(doc.rule, doc.pointer, doc.line, doc.message)
     value = doc.data
     if isinstance(value, dict) and value.get("kind") == "Version" and "genome" in value:
         try:
@@ -108,7 +108,7 @@ def content_of(read: ReadFile | Problem, raw: bytes | Callable[[], bytes]) -> Co
     try:
         model = MODELS[kind].model_validate(value)
     except ValidationError as exc:
-        problems.extend(_schema_problems(exc, data))
+        problems.extend(_schema_problems(exc, value, data))
         model = None
     if kind == "Version":
         problems.extend(
@@ -137,17 +137,45 @@ def _fail(rule: str, message: str, ptr: str = "", line: int | None = None) -> Co
     return Content(None, None, (Problem(rule, ptr, line, message),))
 
 
-def _schema_problems(exc: ValidationError, data: _Lazy) -> list[Problem]:
+def _schema_problems(exc: ValidationError, value: JsonObject, data: _Lazy) -> list[Problem]:
     problems = []
     for error in exc.errors(include_url=False):
-        loc = [part for part in error["loc"] if isinstance(part, int) or not _is_internal(part)]
+        loc = _file_location(error["loc"], value)
         ptr = pointer(*loc)
         problems.append(Problem("schema", ptr, line_of(data.get(), ptr), _explain(error, loc)))
     return problems
 
 
+def _file_location(loc: tuple[str | int, ...], value: JsonValue) -> list[str | int]:
+    """The parts of a pydantic ``loc`` that are keys and indexes of the file.
+
+    pydantic also names the validator or union branch it was in (``function-after[...]``,
+    ``[key]``); such a part is dropped, unless the file has that very key where the walk is: a
+    user's key ``a[`` is a key like any other.
+    """
+    kept: list[str | int] = []
+    node: object = value
+    for part in loc:
+        child = _child(node, part)
+        if child is _ABSENT and isinstance(part, str) and _is_internal(part):
+            continue
+        kept.append(part)
+        node = child  # past the data (a missing field), the rest is kept as pydantic says
+    return kept
+
+
+_ABSENT = object()
+
+
+def _child(node: object, part: str | int) -> object:
+    if isinstance(node, dict) and isinstance(part, str):
+        return node.get(part, _ABSENT)
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return _ABSENT
+
+
 def _is_internal(part: str) -> bool:
-    # pydantic names the branch of a union or validator in ``loc``; a file has no such key
     return "[" in part or part.startswith(("function-", "constrained-"))
 
 
@@ -155,9 +183,9 @@ def _explain(error: object, loc: list[str | int]) -> str:
     assert isinstance(error, dict)
     kind = error["type"]
     field = _label(loc)
-    if kind == "missing":
+    if kind == "missing" and loc:
         return f"missing required field {str(loc[-1])!r}: add it"
-    if kind == "extra_forbidden":
+    if kind == "extra_forbidden" and loc:
         return f"unknown field {str(loc[-1])!r}: remove it or check its spelling"
     if kind == "string_pattern_mismatch":
         hint = PATTERN_HINTS.get(error.get("ctx", {}).get("pattern", ""))

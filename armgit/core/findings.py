@@ -11,6 +11,7 @@ from dataclasses import dataclass
 RULES: dict[str, str] = {
     # reading files
     "yaml": "the file is not a single YAML document of plain JSON data",
+    "non-finite-number": "a number JSON cannot hold: infinite, NaN, or beyond its range",
     "file-too-large": "the file is larger than the registry accepts",
     "unsafe-file": "a symlink, submodule or other non-regular file inside the registry",
     "unexpected-file": "a file where the registry layout expects none",

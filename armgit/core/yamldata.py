@@ -12,6 +12,7 @@ is reported so that callers can refuse it where a hash depends on the exact valu
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -32,6 +33,14 @@ MAX_NODES = 200_000
 # libyaml's composer recurses in C; far below the depth that would exhaust the stack, a document
 # that could nest this deep is first measured event by event.
 _SAFE_COLLECTIONS = 5_000
+# An anchor (&a) or alias (*a) starts a node: at the start of the text or after a space, a flow
+# indicator, or the ':' that follows a JSON-like key. Text with none of these holds none, so
+# only the rest is scanned event by event (a scope such as "tickets:*" is not a candidate).
+_MAY_ANCHOR = re.compile(rb"(?:\A(?:\xef\xbb\xbf)?|[\s\[{,]|[\s\"'\]}]:)[&*]")
+# The digits a number may have before it is surely beyond MAX_SAFE_INTEGER, so that a longer
+# literal is refused without converting it (Python refuses to convert more than 4,300 digits).
+_SAFE_DIGITS = 20
+NON_FINITE = "non-finite-number"  # the rule of a number JSON cannot hold; every other is "yaml"
 
 _YAML = "tag:yaml.org,2002:"
 # Our resolver hands libyaml these three tags, so a node's tag is checked by identity.
@@ -60,11 +69,13 @@ _TIMESTAMP = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class YamlProblem:
-    """Why a document is not plain JSON data, and where (1-based line, JSON pointer)."""
+    """Why a document is not plain JSON data, and where (1-based line, JSON pointer); ``rule``
+    is ``yaml``, or ``non-finite-number`` for a number JSON cannot hold."""
 
     message: str
     line: int | None = None
     pointer: str = ""
+    rule: str = "yaml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +121,10 @@ def parse_yaml(data: bytes) -> YamlDoc | YamlProblem:
     problem = _check_text(data)
     if problem is not None:
         return problem
-    if _may_nest_deeply(data) and _depth(data) > MAX_DEPTH:
-        return YamlProblem(f"the document nests deeper than {MAX_DEPTH} levels")
+    if _may_nest_deeply(data) or _may_anchor(data):
+        problem = _scan_events(data)
+        if problem is not None:
+            return problem
     try:
         node = compose(data)
     except MarkedYAMLError as exc:
@@ -149,15 +162,21 @@ def _check_text(data: bytes) -> YamlProblem | None:
     return None
 
 
+def _may_anchor(data: bytes) -> bool:
+    return (b"&" in data or b"*" in data) and _MAY_ANCHOR.search(data) is not None
+
+
 def _may_nest_deeply(data: bytes) -> bool:
     """An upper bound on the number of collections, counted in C: every one needs an indicator."""
     indicators = sum(data.count(c) for c in (b"[", b"{", b"-", b":", b"?"))
     return indicators > _SAFE_COLLECTIONS
 
 
-def _depth(data: bytes) -> int:
-    """The deepest collection nesting, measured from libyaml's events without composing."""
+def _scan_events(data: bytes) -> YamlProblem | None:
+    """Nesting deeper than MAX_DEPTH, or an anchor or alias, found from libyaml's events
+    without composing (the composer recurses, and it shares an aliased scalar silently)."""
     from ruamel.yaml.events import (
+        AliasEvent,
         MappingEndEvent,
         MappingStartEvent,
         SequenceEndEvent,
@@ -165,21 +184,27 @@ def _depth(data: bytes) -> int:
     )
 
     parser = _Composer(data)
-    depth = deepest = 0
+    depth = 0
     try:
         while (event := parser.get_event()) is not None:
             if isinstance(event, MappingStartEvent | SequenceStartEvent):
                 depth += 1
-                deepest = max(deepest, depth)
-                if deepest > MAX_DEPTH:
-                    break
+                if depth > MAX_DEPTH:
+                    return YamlProblem(f"the document nests deeper than {MAX_DEPTH} levels")
             elif isinstance(event, MappingEndEvent | SequenceEndEvent):
                 depth -= 1
+            if getattr(event, "anchor", None) is not None:
+                what = "alias *" if isinstance(event, AliasEvent) else "anchor &"
+                return YamlProblem(
+                    f"{what}{_shown(str(event.anchor))}: anchors and aliases are not allowed: "
+                    "write the value out",
+                    event.start_mark.line + 1,
+                )
     except YAMLError:
         pass  # the composer will report the syntax error with its position
     finally:
         parser.dispose()
-    return deepest
+    return None
 
 
 class _Builder:
@@ -268,7 +293,7 @@ class _Builder:
         if tag == _YAML + "int" and _is_int(value):
             return self._safe_int(node, value, path)
         if tag == _YAML + "float" and (_FLOAT.match(value) or _INT.match(value)):
-            return float(value)
+            return self._finite(node, value, path)
         if tag == _YAML + "bool" and value in _TRUE | _FALSE:
             return value in _TRUE
         if tag == _YAML + "null" and value in _NULL:
@@ -286,37 +311,68 @@ class _Builder:
             if _is_int(value):
                 return self._safe_int(node, value, path)
             if _FLOAT.match(value):
-                return float(value)
+                return self._finite(node, value, path)
             if _INF.match(value) or _NAN.match(value):
-                self._fail(node, path, f"{value} is not a finite number: JSON has no such value")
+                self._fail(
+                    node,
+                    path,
+                    f"{value} is not a finite number: JSON has no such value",
+                    NON_FINITE,
+                )
             if _TIMESTAMP.match(value):
                 self.timestamps.append(pointer(*path))
         return value
 
     def _safe_int(self, node: ScalarNode, value: str, path: tuple[str | int, ...]) -> int:
         number = _to_int(value)
-        if abs(number) > MAX_SAFE_INTEGER:
+        if number is None or abs(number) > MAX_SAFE_INTEGER:
             self._fail(
                 node,
                 path,
-                f"{value} is beyond the integers JSON holds exactly (±2^53-1): quote it",
+                f"{_shown(value)} is beyond the integers JSON holds exactly (±2^53-1): "
+                "quote it if it is a string",
+                NON_FINITE,
             )
         return number
 
-    def _fail(self, node: Node, path: tuple[str | int, ...], message: str) -> NoReturn:
-        raise _Invalid(YamlProblem(message, node.start_mark.line + 1, pointer(*path)))
+    def _finite(self, node: ScalarNode, value: str, path: tuple[str | int, ...]) -> float:
+        number = float(value)
+        if not math.isfinite(number):
+            self._fail(
+                node,
+                path,
+                f"{_shown(value)} is beyond the largest number JSON holds (about 1.8e308): "
+                "quote it if it is a string",
+                NON_FINITE,
+            )
+        return number
+
+    def _fail(
+        self, node: Node, path: tuple[str | int, ...], message: str, rule: str = "yaml"
+    ) -> NoReturn:
+        raise _Invalid(YamlProblem(message, node.start_mark.line + 1, pointer(*path), rule))
 
 
 def _is_int(value: str) -> bool:
     return bool(_INT.match(value) or _OCT.match(value) or _HEX.match(value))
 
 
-def _to_int(value: str) -> int:
-    if value.startswith("0o"):
-        return int(value[2:], 8)
-    if value.startswith("0x"):
-        return int(value[2:], 16)
-    return int(value)
+def _to_int(value: str) -> int | None:
+    """The integer ``value`` writes, or ``None`` when it has too many digits to be a safe one."""
+    base = 10
+    digits = value.lstrip("+-")
+    if value.startswith(("0o", "0x")):
+        base, digits = (8 if value[1] == "o" else 16), value[2:]
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > _SAFE_DIGITS:
+        return None
+    number = int(digits, base)
+    return -number if value.startswith("-") else number
+
+
+def _shown(value: str) -> str:
+    """``value`` for a message: a literal of thousands of digits is cut short."""
+    return value if len(value) <= 40 else f"{value[:20]}...({len(value)} characters)"
 
 
 def line_of(data: bytes, ptr: str) -> int | None:

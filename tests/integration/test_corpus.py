@@ -128,6 +128,31 @@ CORPUS: list[tuple[str, Callable[[Path], None], str]] = [
         replace(f"{T}/policies/support-prod.yaml", "autonomyTier: 2", "autonomyTier: 4"),
         "ceiling-exceeded",
     ),
+    # found by fuzzing (issue 16): each was an internal error, or passed
+    ("key like pydantic's own", replace(f"{T}/tenant.yaml", "slug:", "a[: 1\nslug:"), "schema"),
+    (
+        "scalar alias",
+        replace(f"{T}/tenant.yaml", "slug: arm-dev", "slug: &s arm-dev\nb: *s"),
+        "yaml",
+    ),
+    (
+        "cost of 1e400",
+        replace(f"{T}/policies/support-prod.yaml", "monthlyCost: 1500", "monthlyCost: 1e400"),
+        "non-finite-number",
+    ),
+    (
+        "4,301-digit integer",
+        replace(
+            f"{T}/policies/support-prod.yaml", "dailyTokens: 1000000", "dailyTokens: " + "9" * 4301
+        ),
+        "non-finite-number",
+    ),
+    ("NaN temperature", replace(V2, "temperature: 0.5", "temperature: .nan"), "non-finite-number"),
+    (
+        "approval rule of count 0",
+        replace("armgit.yaml", "VERSION_PROMOTION, count: 1", "VERSION_PROMOTION, count: 0"),
+        "schema",
+    ),
 ]
 
 

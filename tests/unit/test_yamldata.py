@@ -23,6 +23,14 @@ GOOD: list[tuple[bytes, JsonValue]] = [
     (b"", None),
     (b"a: caf\xc3\xa9", {"a": "caf\u00e9"}),
     (b"\xef\xbb\xbfa: 1", {"a": 1}),
+    # '&' and '*' that start no anchor or alias
+    (
+        b'a: ["tickets:*", "*:*"]\nb: R&D\nc: 5 * 3 & more\n',
+        {"a": ["tickets:*", "*:*"], "b": "R&D", "c": "5 * 3 & more"},
+    ),
+    (b"a: |\n  * a bullet\n  & more\n", {"a": "* a bullet\n& more\n"}),
+    (b"a: -" + b"0" * 5000 + b"7", {"a": -7}),
+    (b"a: [1e308, -1e-400]", {"a": [1e308, -0.0]}),
 ]
 
 
@@ -42,9 +50,22 @@ BAD: list[tuple[bytes, str, int | None]] = [
     (b"true: a\n", "key 'true' is not a string", 1),
     (b"? [a]\n: b\n", "keys must be strings", 1),
     (b"a: &x [1]\nb: *x\n", "anchors and aliases are not allowed", 1),
-    (b"base: &b {x: 1}\nc:\n  <<: *b\n", "merge keys", 3),
+    (b"base: &b {x: 1}\nc:\n  <<: *b\n", "anchors and aliases are not allowed", 1),
+    (b"c:\n  <<: {x: 1}\n", "merge keys", 2),
+    (b"a: 1\nb: &x 1\nc: *x\n", "anchor &x: anchors and aliases are not allowed", 2),
+    (b"a: &x 1\n", "anchors and aliases are not allowed", 1),
+    (b"&x {a: 1}", "anchors and aliases are not allowed", 1),
+    (b"\xef\xbb\xbf&x {a: 1}", "anchors and aliases are not allowed", 1),
+    (b"a:\t&x [1]\n", "anchors and aliases are not allowed", 1),
+    (b'{"a":&x 1, "b":*x}', "anchors and aliases are not allowed", 1),
+    (b"a: [x, *y]\n", "alias *y: anchors and aliases are not allowed", 1),
     (b"a: 9007199254740992", "beyond the integers JSON holds exactly", 1),
     (b"a: !!int '-9007199254740992'", "beyond the integers JSON holds exactly", 1),
+    (b"a: " + b"9" * 5000, "beyond the integers JSON holds exactly", 1),
+    (b"a: 0x" + b"f" * 5000, "beyond the integers JSON holds exactly", 1),
+    (b"a: [1e400]", "beyond the largest number JSON holds", 1),
+    (b"a: -1e400", "beyond the largest number JSON holds", 1),
+    (b"a: !!float 1e400", "beyond the largest number JSON holds", 1),
     (b"<<: {a: 1}", "merge keys", 1),
     (b"a: !!binary aGVsbG8=", "tag tag:yaml.org,2002:binary is not allowed", 1),
     (b"a: !!python/object:os.system ls", "is not allowed", 1),
@@ -68,6 +89,25 @@ def test_not_plain_json_data(data: bytes, message: str, line: int | None) -> Non
     assert message in problem.message
     if line is not None:
         assert problem.line == line
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"a: .inf",
+        b"a: .NaN",
+        b"a: 1e400",
+        b"a: [-1e999]",
+        b"a: 9007199254740992",
+        b"a: " + b"1" * 4301,
+    ],
+)
+def test_numbers_json_cannot_hold_are_their_own_rule(data: bytes) -> None:
+    problem = parse_yaml(b"x: 1\n" + data)
+    assert isinstance(problem, YamlProblem)
+    assert problem.rule == "non-finite-number"
+    assert (problem.line, problem.pointer) == (2, "/a" if b"[" not in data else "/a/0")
+    assert len(problem.message) < 200, "a huge literal is cut short in the message"
 
 
 def test_billion_laughs_is_refused_without_expanding() -> None:

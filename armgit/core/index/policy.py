@@ -53,7 +53,8 @@ NO_POLICY = EffectivePolicy(0, frozenset(), {}, None, None, frozenset(), ())
 
 
 def _number(value: float) -> JsonValue:
-    return int(value) if float(value).is_integer() else value
+    # an integral float beyond 2^53 stays a float: as an integer JCS could not encode it
+    return int(value) if float(value).is_integer() and abs(value) < 2**53 else value
 
 
 def from_policy(name: str, policy: Policy) -> EffectivePolicy:

@@ -57,6 +57,7 @@ Tag = Annotated[
     ),
 ]
 Count = Annotated[int, Field(strict=True, ge=0)]
+PositiveCount = Annotated[int, Field(strict=True, ge=1)]
 Bool = Annotated[bool, Field(strict=True)]
 
 Lifecycle = Literal["DRAFT", "TESTING", "CANDIDATE", "APPROVED", "DEPRECATED", "RETIRED"]
@@ -81,6 +82,7 @@ class Model(BaseModel):
         validate_by_name=False,
         serialize_by_alias=True,
         hide_input_in_errors=True,
+        allow_inf_nan=False,  # numbers are finite everywhere (the YAML reader refuses them first)
         defer_build=True,
     )
 

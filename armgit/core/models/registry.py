@@ -6,7 +6,15 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from armgit.core.models.base import Count, Document, Duration, Model, Name, RequestType, Text
+from armgit.core.models.base import (
+    Document,
+    Duration,
+    Model,
+    Name,
+    PositiveCount,
+    RequestType,
+    Text,
+)
 from armgit.core.patterns import described
 
 Permission = Annotated[
@@ -57,7 +65,7 @@ class ApprovalRule(Model):
     """
 
     request_type: RequestType
-    count: Count = 1
+    count: PositiveCount = 1
     permission: Permission
     expires_in: Duration
     tenant: Name | None = None
