@@ -15,18 +15,26 @@ from datetime import datetime
 
 import pygit2
 
-from armgit.core.access import Actor, check_access
+from armgit.core.access import REPOSITORY_PERMISSION, Actor, check_access
 from armgit.core.approvals import GateStatus, check_new_approvals, evaluate_gates, gate_findings
 from armgit.core.findings import Finding, sort_findings
-from armgit.core.layout import REGISTRY_FILE, EntityId, PathProblem, identify, tenant_id
+from armgit.core.layout import (
+    REGISTRY_FILE,
+    TENANTS_DIR,
+    EntityId,
+    PathProblem,
+    identify,
+    is_valid_name,
+    tenant_id,
+)
 from armgit.core.rules.change import Action, Gate, check_change
 from armgit.core.rules.scope import affected
 from armgit.core.rules.state import check_state
 from armgit.lazyview import LazyView
-from armgit.loader import locate
+from armgit.loader import locate, unsafe_file
 from armgit.store.cache import ContentCache
 from armgit.store.memory import MemoryTree
-from armgit.store.tree import GitTree, SourceInfo
+from armgit.store.tree import GitTree, SourceInfo, changes_outside
 
 _EMPTY = MemoryTree({})
 
@@ -88,7 +96,38 @@ def changed_paths(before: GitTree | None, after: GitTree | None) -> tuple[list[s
 
 
 def _governed(path: str) -> bool:
-    return path == REGISTRY_FILE or path.startswith("tenants/")
+    # at or under armgit.yaml or tenants: everything else is outside the layout (outside_paths)
+    return path.split("/", 1)[0] in (REGISTRY_FILE, TENANTS_DIR)
+
+
+def outside_paths(parent: pygit2.Commit, commit: pygit2.Commit, prefix: str) -> list[str]:
+    """The paths ``commit`` added, modified or deleted outside the registry's layout (anything
+    but ``armgit.yaml`` and ``tenants/`` in the registry's directory ``prefix``: workflows,
+    scripts, a README, symlinks, submodules), relative to the registry's directory."""
+    base = f"{prefix}/" if prefix else ""
+    inside = (base + REGISTRY_FILE, base + TENANTS_DIR)
+    return [_relative(path, prefix) for path in changes_outside(parent.tree, commit.tree, inside)]
+
+
+def _relative(path: str, prefix: str) -> str:
+    """``path`` (from the repository's top) from the registry's directory ``prefix``."""
+    if not prefix:
+        return path
+    parts, up = path.split("/"), prefix.split("/")
+    common = 0
+    while common < min(len(parts) - 1, len(up)) and parts[common] == up[common]:
+        common += 1
+    return "/".join([".."] * (len(up) - common) + parts[common:])
+
+
+def stray_action(path: str) -> Action:
+    """The permission a registry path that holds no entity and no artifact needs (a
+    ``.gitkeep``, a file deleted from where no entity belongs): ``write:tenants`` in its
+    tenant, or ``write:repository`` when it is in no tenant."""
+    parts = path.split("/")
+    if parts[0] == TENANTS_DIR and len(parts) >= 3 and is_valid_name(parts[1]):
+        return Action(parts[1], "write:tenants", path)
+    return Action("", REPOSITORY_PERMISSION, path)
 
 
 @dataclass
@@ -97,6 +136,7 @@ class _Touched:
     deleted: list[EntityId] = field(default_factory=list)
     artifacts: list[str] = field(default_factory=list)
     templates: list[tuple[str, str]] = field(default_factory=list)
+    stray: list[str] = field(default_factory=list)  # neither an entity nor an artifact
     findings: list[Finding] = field(default_factory=list)
 
 
@@ -105,7 +145,9 @@ def classify(changed: Iterable[str], deleted: Iterable[str]) -> _Touched:
     for path, gone in [(p, False) for p in changed] + [(p, True) for p in deleted]:
         ident = identify(path)
         if isinstance(ident, PathProblem):
-            if not gone:
+            if gone:
+                touched.stray.append(path)
+            else:
                 touched.findings.append(Finding(ident.rule, path, ident.message))
         elif isinstance(ident, EntityId):
             (touched.deleted if gone else touched.ids).append(ident)
@@ -113,6 +155,8 @@ def classify(changed: Iterable[str], deleted: Iterable[str]) -> _Touched:
             touched.artifacts.append(path)
             parts = path.split("/")
             touched.templates.append((parts[1], parts[3]))
+        else:
+            touched.stray.append(path)
     return touched
 
 
@@ -120,6 +164,11 @@ def check_touched(view: LazyView, changed: list[str], deleted: list[str]) -> lis
     """The state rules at one commit for what it touched (and what refers to that)."""
     touched = classify(changed, deleted)
     findings = list(touched.findings)
+    for path in [*touched.artifacts, *touched.stray]:
+        entry = view.tree.entry(path)
+        unsafe = unsafe_file(entry) if entry is not None else None
+        if unsafe is not None:
+            findings.append(unsafe)
     for entity_id in touched.ids:
         view.entity(entity_id)
         findings += view.file_findings.get(entity_id.path, [])
@@ -167,6 +216,9 @@ def check_range(
         views[str(commit.id)] = view
         before = parent_view.tree if isinstance(parent_view.tree, GitTree) else None
         changed, deleted = changed_paths(before, tree)
+        if access and parent is not None:
+            outside = outside_paths(parent, commit, prefix)
+            actions += [Action("", REPOSITORY_PERMISSION, path) for path in outside]
         if not changed and not deleted:
             last = view
             continue
@@ -180,6 +232,7 @@ def check_range(
         )
         report.findings += locate(result.findings, view.tree)
         actions += result.actions
+        actions += [stray_action(path) for path in touched.stray]
         gates.update(dict.fromkeys(result.gates))
         added_approvals += [i for i in touched.ids if i.kind == "Approval"]
         last = view
