@@ -3,8 +3,9 @@
 Each commit is compared with its parent (a merge with its first parent): the state rules for
 what it touched, and the change rules. Gates (changes needing approvals) are judged once, at the
 range's last commit, since approvals are gathered in review; permissions and approvers' keys are
-judged by the range's base. Everything is read through lazy views, so the work grows with the
-size of the change, not of the registry.
+judged by the range's base. A path outside the registry's layout (anything but ``armgit.yaml``
+and ``tenants/`` in the registry's directory) needs ``write:repository``. Everything is read
+through lazy views, so the work grows with the size of the change, not of the registry.
 """
 
 from __future__ import annotations
