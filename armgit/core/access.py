@@ -4,8 +4,9 @@ Always judged against the *base* (the branch before the change), so a change can
 the permission it needs to itself.
 
 Two permissions are the registry's, not a tenant's, and no role grants them: ``admin:registry``
-(``armgit.yaml``, creating or removing a tenant, the files of a tenant that does not exist yet)
-and ``write:repository`` (files outside the registry's layout: workflows, scripts, a README).
+(``armgit.yaml``, creating or removing a tenant, the files of a tenant that does not exist yet,
+the operator file of a registry admin) and ``write:repository`` (files outside the registry's
+layout: workflows, scripts, a README).
 Only the operators listed in ``armgit.yaml`` ``registryAdmins`` hold them.
 """
 
@@ -162,26 +163,42 @@ def check_access(
     actions: Iterable[Action], base: View, actor: Actor | None, now: datetime
 ) -> list[Finding]:
     """One ``permission-denied`` finding per path whose permissions the actor lacks."""
+    admin_files = _admin_files(base)
     missing: dict[str, tuple[str, list[str]]] = {}  # path -> (tenant, permissions)
-    for action in (_as_needed(a, base) for a in actions):
+    for action in (judged for a in actions for judged in _as_needed(a, base, admin_files)):
         if not _allowed(action, base, actor, now):
             _, needed = missing.setdefault(action.path, (action.tenant, []))
             if action.permission not in needed:
                 needed.append(action.permission)
     return [
-        Finding("permission-denied", path, _denial(tenant, permissions, base, actor))
+        Finding(
+            "permission-denied",
+            path,
+            _denial(tenant, permissions, base, actor, path in admin_files),
+        )
         for path, (tenant, permissions) in sorted(missing.items())
     ]
 
 
-def _as_needed(action: Action, base: View) -> Action:
+def _admin_files(view: View) -> frozenset[str]:
+    """The operator files ``registryAdmins`` names, whether they exist or not: whoever writes
+    one decides who a registry admin is."""
+    registry = view.get(REGISTRY_ID, Registry)
+    refs = registry.registry_admins if registry is not None else ()
+    return frozenset(named_id("Operator", *ref.split("/", 1)).path for ref in refs)
+
+
+def _as_needed(action: Action, base: View, admin_files: frozenset[str]) -> list[Action]:
     """The action as it is judged: in a tenant that does not exist at the base, creating it is
-    a registry-wide change."""
+    a registry-wide change; writing a registry admin's operator file (identities, keys,
+    disabled) needs ``admin:registry`` too."""
     if action.permission in _REGISTRY_WIDE or not action.tenant:
-        return action
+        return [action]
     if tenant_id(action.tenant) not in base:
-        return Action("", REGISTRY_PERMISSION, action.path)
-    return action
+        return [Action("", REGISTRY_PERMISSION, action.path)]
+    if action.path in admin_files:
+        return [action, Action("", REGISTRY_PERMISSION, action.path)]
+    return [action]
 
 
 def _allowed(action: Action, base: View, actor: Actor | None, now: datetime) -> bool:
@@ -193,7 +210,9 @@ def _allowed(action: Action, base: View, actor: Actor | None, now: datetime) -> 
     return operator is not None and holds(base, action.tenant, operator, action.permission, now)
 
 
-def _denial(tenant: str, permissions: list[str], base: View, actor: Actor | None) -> str:
+def _denial(
+    tenant: str, permissions: list[str], base: View, actor: Actor | None, admin_file: bool
+) -> str:
     if actor is None:
         return (
             "cannot tell who is making this change: the server sets ARMGIT_PUSHER (or "
@@ -202,12 +221,15 @@ def _denial(tenant: str, permissions: list[str], base: View, actor: Actor | None
     who = f"{actor} ({actor.source})"
     if any(p in _REGISTRY_WIDE for p in permissions):
         admins = ", ".join(f"{t}/{o.name}" for t, o in registry_admins(base)) or "none yet"
-        what = (
-            "this file is outside the registry's layout (armgit.yaml and tenants/), so only a "
-            "registry admin may change it on a protected branch"
-            if REPOSITORY_PERMISSION in permissions
-            else "this is a registry-wide change (armgit.yaml, or creating or removing a tenant)"
-        )
+        if REPOSITORY_PERMISSION in permissions:
+            what = (
+                "this file is outside the registry's layout (armgit.yaml and tenants/), so "
+                "only a registry admin may change it on a protected branch"
+            )
+        elif admin_file:
+            what = "this operator is named in registryAdmins, so who they are is registry-wide"
+        else:
+            what = "this is a registry-wide change (armgit.yaml, or creating or removing a tenant)"
         return (
             f"{who} lacks {', '.join(permissions)}: {what}; only the registryAdmins of "
             f"armgit.yaml hold it, no tenant role grants it (registry admins: {admins}). Ask one "

@@ -126,6 +126,18 @@ def test_a_tenant_admin_cannot_create_a_tenant(server: TrustServer) -> None:
     server.accepted(OPS)
 
 
+def test_a_tenant_admin_cannot_take_over_the_registry_admins_operator(
+    server: TrustServer,
+) -> None:
+    make_bob_tenant_admin(server)
+    ops = f"{T}/operators/ops.yaml"
+    server.edit(ops, '"email:ops@arm-dev.com"', '"email:ops@arm-dev.com", "github:bob-okafor"')
+    stderr = server.refused(BOB, "permission-denied")
+    assert "lacks admin:registry: this operator is named in registryAdmins" in stderr
+    server.edit(ops, '"email:ops@arm-dev.com"', '"email:ops@arm-dev.com", "github:arm-ops"')
+    server.accepted(OPS)
+
+
 def test_a_disabled_registry_admin_holds_nothing(server: TrustServer) -> None:
     server.edit(f"{T}/operators/ops.yaml", "name: ops\n", "name: ops\ndisabled: true\n")
     server.accepted(OPS)

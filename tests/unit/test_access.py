@@ -245,3 +245,27 @@ def test_the_registry_admin_is_judged_at_the_base() -> None:
     after = edit(before, "armgit.yaml", "[arm-dev/ops]", "[arm-dev/ops, arm-dev/alice]")
     refusal = denied(before, after, login("GITHUB_USER_LOGIN", "alice-chen"))
     assert "lacks admin:registry" in refusal["armgit.yaml"]
+
+
+def test_a_tenant_admin_cannot_take_over_the_registry_admins_operator() -> None:
+    # bob holds *:* in arm-dev, so write:operators there; ops is arm-dev/ops, the registry admin
+    before = with_admin_role(example_files(), "bob")
+    after = edit(
+        before, OPS, '"email:ops@arm-dev.com"', '"email:ops@arm-dev.com", "github:bob-okafor"'
+    )
+    refusal = denied(before, after, login("GITHUB_USER_LOGIN", "bob-okafor"))
+    assert "lacks admin:registry" in refusal[OPS]
+    assert "named in registryAdmins" in refusal[OPS]
+    assert denied(before, after, login("ARMGIT_PUSHER", "ops")) == {}
+    # nor create the operator file a registryAdmins entry names before it exists
+    waiting = edit(before, "armgit.yaml", "[arm-dev/ops]", "[arm-dev/ops, arm-dev/carol]")
+    carol = {**waiting, f"{T}/operators/carol.yaml": (
+        b"apiVersion: armgit/v1\nkind: Operator\nname: carol\nemail: carol@x.example\n"
+        b'identities: ["github:bob-okafor"]\n'
+    )}  # fmt: skip
+    assert (
+        "lacks admin:registry"
+        in denied(waiting, carol, login("GITHUB_USER_LOGIN", "bob-okafor"))[
+            f"{T}/operators/carol.yaml"
+        ]
+    )
