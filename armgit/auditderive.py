@@ -9,7 +9,7 @@ from __future__ import annotations
 import pygit2
 
 from armgit.auditwalk import Keyed, approval_name, read_approval
-from armgit.core.access import Actor, find_operator
+from armgit.core.access import actor_from_email, find_operator
 from armgit.core.audit import ChangeRecord, Draft, admitting, derive_changes
 from armgit.core.layout import REGISTRY_FILE, REGISTRY_ID
 from armgit.core.models import Approval
@@ -130,7 +130,7 @@ def operator_of(view: View, tenant: str, email: str) -> str | None:
     """The operator an author's email names (identities ``email:...``, or ``email``)."""
     if not email:
         return None
-    actor = Actor((f"email:{email}", email), "commit author")
+    actor = actor_from_email(email, "commit author")
     tenants = [tenant] if tenant else [t.tenant for t in view.ids("Tenant", "")]
     for name in tenants:
         operator = find_operator(view, name, actor)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pygit2
 
-from armgit.core.access import Actor, find_operator
+from armgit.core.access import actor_from_email, find_operator
 from armgit.core.audit import ChangeRecord, Draft, admitting, derive_changes
 from armgit.core.content import parse_content
 from armgit.core.layout import EntityId
@@ -188,7 +188,7 @@ class _Walk:
         if not email:
             return None
         if fresh or email not in self._operators:
-            operator = find_operator(view, self.tenant, Actor((f"email:{email}", email), ""))
+            operator = find_operator(view, self.tenant, actor_from_email(email, "commit author"))
             name = operator.name if operator is not None else None
             if fresh:
                 return name

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pygit2
 
-from armgit.core.access import Actor, find_operator
+from armgit.core.access import Actor, actor_from_email, find_operator
 from armgit.core.approvals import GateStatus, evaluate_gates
 from armgit.core.authoring import Plan, Refusal
 from armgit.core.findings import Finding
@@ -75,7 +75,7 @@ def actor_of(ws: Workspace) -> Actor | None:
     email = gitcli.user_email(ws.root)
     if email is None:
         return None
-    return Actor((email, f"email:{email}"), "git user.email")
+    return actor_from_email(email, "git user.email")
 
 
 def operator_name(view: View, tenant: str, actor: Actor | None) -> str | None:

@@ -3,8 +3,9 @@
 Each commit is compared with its parent (a merge with its first parent): the state rules for
 what it touched, and the change rules. Gates (changes needing approvals) are judged once, at the
 range's last commit, since approvals are gathered in review; permissions and approvers' keys are
-judged by the range's base. Everything is read through lazy views, so the work grows with the
-size of the change, not of the registry.
+judged by the range's base. A path outside the registry's layout (anything but ``armgit.yaml``
+and ``tenants/`` in the registry's directory) needs ``write:repository``. Everything is read
+through lazy views, so the work grows with the size of the change, not of the registry.
 """
 
 from __future__ import annotations
@@ -15,18 +16,26 @@ from datetime import datetime
 
 import pygit2
 
-from armgit.core.access import Actor, check_access
+from armgit.core.access import REPOSITORY_PERMISSION, Actor, check_access
 from armgit.core.approvals import GateStatus, check_new_approvals, evaluate_gates, gate_findings
 from armgit.core.findings import Finding, sort_findings
-from armgit.core.layout import REGISTRY_FILE, EntityId, PathProblem, identify, tenant_id
+from armgit.core.layout import (
+    REGISTRY_FILE,
+    TENANTS_DIR,
+    EntityId,
+    PathProblem,
+    identify,
+    is_valid_name,
+    tenant_id,
+)
 from armgit.core.rules.change import Action, Gate, check_change
 from armgit.core.rules.scope import affected
 from armgit.core.rules.state import check_state
 from armgit.lazyview import LazyView
-from armgit.loader import locate
+from armgit.loader import locate, unsafe_file
 from armgit.store.cache import ContentCache
 from armgit.store.memory import MemoryTree
-from armgit.store.tree import FileEntry, GitTree, SourceInfo
+from armgit.store.tree import FileEntry, GitTree, SourceInfo, changes_outside
 
 _EMPTY = MemoryTree({})
 
@@ -88,7 +97,38 @@ def changed_paths(before: GitTree | None, after: GitTree | None) -> tuple[list[s
 
 
 def _governed(path: str) -> bool:
-    return path == REGISTRY_FILE or path.startswith("tenants/")
+    # at or under armgit.yaml or tenants: everything else is outside the layout (outside_paths)
+    return path.split("/", 1)[0] in (REGISTRY_FILE, TENANTS_DIR)
+
+
+def outside_paths(parent: pygit2.Commit, commit: pygit2.Commit, prefix: str) -> list[str]:
+    """The paths ``commit`` added, modified or deleted outside the registry's layout (anything
+    but ``armgit.yaml`` and ``tenants/`` in the registry's directory ``prefix``: workflows,
+    scripts, a README, symlinks, submodules), relative to the registry's directory."""
+    base = f"{prefix}/" if prefix else ""
+    inside = (base + REGISTRY_FILE, base + TENANTS_DIR)
+    return [_relative(path, prefix) for path in changes_outside(parent.tree, commit.tree, inside)]
+
+
+def _relative(path: str, prefix: str) -> str:
+    """``path`` (from the repository's top) from the registry's directory ``prefix``."""
+    if not prefix:
+        return path
+    parts, up = path.split("/"), prefix.split("/")
+    common = 0
+    while common < min(len(parts) - 1, len(up)) and parts[common] == up[common]:
+        common += 1
+    return "/".join([".."] * (len(up) - common) + parts[common:])
+
+
+def stray_action(path: str) -> Action:
+    """The permission a registry path that holds no entity and no artifact needs (a
+    ``.gitkeep``, a file deleted from where no entity belongs): ``write:tenants`` in its
+    tenant, or ``write:repository`` when it is in no tenant."""
+    parts = path.split("/")
+    if parts[0] == TENANTS_DIR and len(parts) >= 3 and is_valid_name(parts[1]):
+        return Action(parts[1], "write:tenants", path)
+    return Action("", REPOSITORY_PERMISSION, path)
 
 
 @dataclass
@@ -97,6 +137,7 @@ class _Touched:
     deleted: list[EntityId] = field(default_factory=list)
     artifacts: list[str] = field(default_factory=list)
     templates: list[tuple[str, str]] = field(default_factory=list)
+    stray: list[str] = field(default_factory=list)  # neither an entity nor an artifact
     findings: list[Finding] = field(default_factory=list)
 
 
@@ -105,7 +146,9 @@ def classify(changed: Iterable[str], deleted: Iterable[str]) -> _Touched:
     for path, gone in [(p, False) for p in changed] + [(p, True) for p in deleted]:
         ident = identify(path)
         if isinstance(ident, PathProblem):
-            if not gone:
+            if gone:
+                touched.stray.append(path)
+            else:
                 touched.findings.append(Finding(ident.rule, path, ident.message))
         elif isinstance(ident, EntityId):
             (touched.deleted if gone else touched.ids).append(ident)
@@ -113,6 +156,8 @@ def classify(changed: Iterable[str], deleted: Iterable[str]) -> _Touched:
             touched.artifacts.append(path)
             parts = path.split("/")
             touched.templates.append((parts[1], parts[3]))
+        else:
+            touched.stray.append(path)
     return touched
 
 
@@ -120,6 +165,11 @@ def check_touched(view: LazyView, changed: list[str], deleted: list[str]) -> lis
     """The state rules at one commit for what it touched (and what refers to that)."""
     touched = classify(changed, deleted)
     findings = list(touched.findings)
+    for path in [*touched.artifacts, *touched.stray]:
+        entry = view.tree.entry(path)
+        unsafe = unsafe_file(entry) if entry is not None else None
+        if unsafe is not None:
+            findings.append(unsafe)
     for entity_id in touched.ids:
         view.entity(entity_id)
         findings += view.file_findings.get(entity_id.path, [])
@@ -179,6 +229,13 @@ def check_range(
         last = view
         before = parent_view.tree if isinstance(parent_view.tree, GitTree) else None
         changed, deleted = changed_paths(before, tree)
+        if access and parent is not None:
+            outside = outside_paths(parent, commit, prefix)
+            if outside and len(commit.parents) > 1 and base is not None:
+                for judged_parent in _judged_parents(repo, commit, base):
+                    kept = set(outside_paths(judged_parent, commit, prefix))
+                    outside = [path for path in outside if path in kept]
+            judged.actions += [Action("", REPOSITORY_PERMISSION, path) for path in outside]
         if not changed and not deleted:
             continue
         report.findings += check_touched(view, changed, deleted)
@@ -194,6 +251,9 @@ def check_range(
         changed, deleted = changed_paths(before, registry_tree(repo, commits[-1], prefix))
         report.findings += check_touched(last, changed, deleted)
         judged.change(range_base, last, changed, deleted)
+        if access and isinstance(base_commit, pygit2.Commit):
+            outside = outside_paths(base_commit, commits[-1], prefix)
+            judged.actions += [Action("", REPOSITORY_PERMISSION, path) for path in outside]
     report.findings += judged.findings
     actions, gates, added_approvals = judged.actions, judged.gates, judged.approvals
     if access:
@@ -222,6 +282,7 @@ class _Changes:
         result = check_change(before, after, [*touched.ids, *touched.deleted], touched.artifacts)
         self.findings += locate(result.findings, after.tree)
         self.actions += result.actions
+        self.actions += [stray_action(path) for path in touched.stray]
         self.gates.update(dict.fromkeys(result.gates))
         self.approvals.update(dict.fromkeys(i for i in touched.ids if i.kind == "Approval"))
 
@@ -256,8 +317,7 @@ def _unjudged(
     it (its diff from the branch's tip)."""
     judged = [
         tree
-        for p in merge.parents[1:]
-        if str(p.id) == base or repo.descendant_of(base, p.id)
+        for p in _judged_parents(repo, merge, base)
         for tree in [registry_tree(repo, p, prefix)]
         if tree is not None
     ]
@@ -271,6 +331,13 @@ def _unjudged(
     kept = [p for p in changed if after is None or not same(p, _entry_key(after.entry(p)))]
     gone = [p for p in deleted if not same(p, None)]
     return kept, gone
+
+
+def _judged_parents(
+    repo: pygit2.Repository, merge: pygit2.Commit, base: str
+) -> list[pygit2.Commit]:
+    """The parents of ``merge`` after the first that are already on the protected branch."""
+    return [p for p in merge.parents[1:] if str(p.id) == base or repo.descendant_of(base, p.id)]
 
 
 def _entry_key(entry: FileEntry | None) -> tuple[str, int] | None:

@@ -56,7 +56,10 @@ def _load(tree: RegistryTree, cache: ContentCache, check: bool) -> Loaded:
     files: list[tuple[FileEntry, EntityId]] = []
     for entry in tree.entries():
         ident = identify(entry.path)
-        if ident is None:
+        if ident is None:  # an artifact beside a template, or a .gitkeep
+            unsafe = unsafe_file(entry)
+            if unsafe is not None:
+                findings.append(unsafe)
             continue
         paths.add(entry.path)
         if isinstance(ident, PathProblem):
@@ -64,7 +67,7 @@ def _load(tree: RegistryTree, cache: ContentCache, check: bool) -> Loaded:
             continue
         if ident.tenant:
             tenants.add(ident.tenant)
-        unsafe = _unsafe(entry)
+        unsafe = unsafe_file(entry)
         if unsafe is not None:
             findings.append(unsafe)
             broken.append(ident)
@@ -119,7 +122,8 @@ def _contents(
     return contents
 
 
-def _unsafe(entry: FileEntry) -> Finding | None:
+def unsafe_file(entry: FileEntry) -> Finding | None:
+    """``unsafe-file`` for a symlink, a submodule or anything but a regular file."""
     if entry.mode in REGULAR_MODES:
         return None
     what = {MODE_SYMLINK: "a symbolic link", MODE_SUBMODULE: "a submodule"}.get(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import posixpath
 from collections.abc import Sequence
 
 import click
@@ -20,7 +21,8 @@ def emit_findings(
         return
     if fmt == "github":
         for f in findings:
-            path = f"{prefix}/{f.path}" if prefix else f.path
+            # a file outside the registry's directory is named from it (../.github/...)
+            path = posixpath.normpath(f"{prefix}/{f.path}") if prefix else f.path
             line = f",line={f.line}" if f.line else ""
             click.echo(f"::error file={path}{line},title={f.rule}::{_escape(f.message)}")
         if summary:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from armgit.core.access import Actor, holds
+from armgit.core.access import Actor, holds, is_actor
 from armgit.core.canonical import to_canonical_json
 from armgit.core.findings import Finding
 from armgit.core.jsondata import JsonValue
@@ -174,8 +174,7 @@ class _Judge:
 
     def _is_author(self, operator: Operator) -> bool:
         assert self.author is not None
-        known = {operator.name, operator.email, f"email:{operator.email}", *operator.identities}
-        return any(name in known for name in self.author.names)
+        return is_actor(operator, self.author)
 
     def _signature(self, approval: Approval, operator: Operator) -> str | None:
         # imported here: most pushes verify no signature, and cryptography is slow to import

@@ -26,6 +26,8 @@ SEMVER_PATTERN = (
     r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$"
 )
 DIGEST_PATTERN = r"^sha256:[0-9a-f]{64}$"
+IDENTITY_PATTERN = r"^[a-z][a-z0-9-]*:\S+$"
+IDENTITY_MAX = 256
 TIME_PATTERN = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
     r"(?:Z|[+-][0-9]{2}:[0-9]{2})$"
@@ -37,6 +39,7 @@ VERSION_REF_PATTERN = (
 
 described(NAME_PATTERN, "a name: lowercase ASCII letters, digits and '-', at most 63 characters")
 described(SEMVER_PATTERN, "a SemVer label such as 1.2.0")
+described(IDENTITY_PATTERN, "an identity SCHEME:ID such as github:alice")
 described(DIGEST_PATTERN, "'sha256:' followed by 64 lowercase hex digits")
 described(TIME_PATTERN, "an RFC 3339 time with a zone, such as 2026-02-01T10:00:00Z")
 described(VERSION_REF_PATTERN, "a version reference TEMPLATE@LABEL, such as support@1.2.0")

@@ -45,6 +45,9 @@ def registry_files(opts: InitOptions) -> dict[str, str]:
             "apiVersion: armgit/v1\nkind: Registry\n"
             f"name: {opts.registry}\n"
             "protectedBranches: [main]\n"
+            "# who may change this file, create or remove tenants, and change files outside\n"
+            "# armgit.yaml and tenants/ on a protected branch (TENANT/OPERATOR)\n"
+            f"registryAdmins: [{opts.tenant}/{opts.admin}]\n"
             "approvalRules:\n"
             '  - {requestType: VERSION_PROMOTION, count: 1, permission: "approve:versions", '
             "expiresIn: 48h}\n"

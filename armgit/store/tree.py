@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -230,6 +230,7 @@ def _diff(
     path: str,
     changed: list[str],
     deleted: list[str],
+    skip: frozenset[str] = frozenset(),
 ) -> None:
     olds = {entry.name: entry for entry in old} if old is not None else {}
     for entry in new if new is not None else ():
@@ -237,25 +238,42 @@ def _diff(
         if was is not None and was.id == entry.id and was.filemode == entry.filemode:
             continue
         full = f"{path}{entry.name}"
+        if full in skip:
+            continue
         if was is not None and (was.filemode == _MODE_TREE) != (entry.filemode == _MODE_TREE):
-            _gone(was, full, deleted)
+            _gone(was, full, deleted, skip)
             was = None
         if entry.filemode == _MODE_TREE:
             assert isinstance(entry, pygit2.Tree)
             assert was is None or isinstance(was, pygit2.Tree)
-            _diff(was, entry, f"{full}/", changed, deleted)
+            _diff(was, entry, f"{full}/", changed, deleted, skip)
         else:
             changed.append(full)
     for was in olds.values():
-        _gone(was, f"{path}{was.name}", deleted)
+        full = f"{path}{was.name}"
+        if full not in skip:
+            _gone(was, full, deleted, skip)
 
 
-def _gone(entry: pygit2.Object, full: str, deleted: list[str]) -> None:
+def _gone(entry: pygit2.Object, full: str, deleted: list[str], skip: frozenset[str]) -> None:
     if entry.filemode == _MODE_TREE:
         assert isinstance(entry, pygit2.Tree)
-        _diff(entry, None, f"{full}/", [], deleted)
+        _diff(entry, None, f"{full}/", [], deleted, skip)
     else:
         deleted.append(full)
+
+
+def changes_outside(
+    before: pygit2.Tree | None, after: pygit2.Tree, inside: Iterable[str]
+) -> list[str]:
+    """Every path added, modified or deleted from ``before`` to ``after`` (whole commit trees),
+    except those at or under the paths ``inside``, sorted. Symlinks and submodules (gitlinks)
+    are paths like any other; unchanged subtrees are skipped, as in :meth:`GitTree.changes_from`.
+    """
+    changed: list[str] = []
+    deleted: list[str] = []
+    _diff(before, after, "", changed, deleted, frozenset(inside))
+    return sorted(changed + deleted)
 
 
 def blob_id(data: bytes) -> str:

@@ -248,7 +248,7 @@ def test_the_whole_flow_validates_after_each_step(repo: Git) -> None:
         validate(repo)
     check = CliRunner().invoke(
         cli,
-        ["check", "--base", "HEAD~3", "--head", "HEAD", "--author", "alice@arm-dev.example",
+        ["check", "--base", "HEAD~3", "--head", "HEAD", "--author", "email:alice@arm-dev.example",
          "--repo", str(repo.path)],
     )  # fmt: skip
     assert check.exit_code == 0, check.output

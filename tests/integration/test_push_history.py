@@ -37,7 +37,7 @@ def refused_push(server: Server, rule: str, *args: str, pusher: str = OPS) -> st
 
 
 def check(
-    server: Server, base: str, head: str, author: str = OPS
+    server: Server, base: str, head: str, author: str = "email:ops@arm-dev.com"
 ) -> subprocess.CompletedProcess[str]:
     return run_armgit(
         "check", "--repo", str(server.work.path), "--base", base, "--head", head,
@@ -319,6 +319,6 @@ def test_pull_request_whose_head_merged_main_is_checked_as_its_net_change(server
     # no first-parent step shows the tier going 1 -> 2 again (her commit saw 2 -> 2, the merge
     # no change of the file), so CI judges the pull request's net change from the base too
     base, head = stale_merge(server)
-    checked = check(server, base, head, OPS)
+    checked = check(server, base, head)
     assert checked.returncode == 1
     assert "POLICY_AUTONOMY_INCREASE" in checked.stdout

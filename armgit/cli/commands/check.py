@@ -18,8 +18,9 @@ from armgit.cli.output import emit_findings, plural
 @click.option(
     "--author",
     metavar="IDENTITY",
-    help="Who makes the change (e.g. github:alice): permissions are checked for them and "
-    "their own approvals do not count. Without it, permissions are not checked.",
+    help="Who makes the change, an identity (e.g. github:alice) matched exactly against the "
+    "operators' identities: permissions are checked for them and their own approvals do not "
+    "count. Without it, permissions are not checked.",
 )
 @repo_option
 @format_option("text", "json", "github")
@@ -45,7 +46,10 @@ def command(base: str, head: str, author: str | None, repo: str | None, fmt: str
     prefix = registry_prefix(repository, root)
     base_id = str(resolve_commit(repository, base).id)
     head_id = str(resolve_commit(repository, head).id)
-    actor = actor_from_identity(author) if author else None
+    try:
+        actor = actor_from_identity(author) if author else None
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
     report = check_range(
         repository,
         base_id,

@@ -52,12 +52,16 @@ def command(range_: str, author: str | None, repo: str | None, fmt: str) -> None
     prefix = registry_prefix(repository, root)
     base_id = str(resolve_commit(repository, base).id)
     head_id = str(resolve_commit(repository, head).id)
+    try:
+        actor = actor_from_identity(author) if author else None
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
     review = review_range(
         repository,
         base_id,
         head_id,
         prefix=prefix,
-        actor=actor_from_identity(author) if author else None,
+        actor=actor,
         now=datetime.now(UTC),
     )
     from armgit.cli.review_output import emit_review_json, emit_review_text

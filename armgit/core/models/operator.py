@@ -8,14 +8,14 @@ from pydantic import StringConstraints
 
 from armgit.core.models.base import Bool, Document, Email, Model, Name, Text, Timestamp
 from armgit.core.models.registry import PublicKey
-from armgit.core.patterns import described
+from armgit.core.patterns import IDENTITY_MAX, IDENTITY_PATTERN
 
 Identity = Annotated[
     str,
     StringConstraints(
         strict=True,
-        pattern=described(r"^[a-z][a-z0-9-]*:\S+$", "an identity SCHEME:ID such as github:alice"),
-        max_length=256,
+        pattern=IDENTITY_PATTERN,
+        max_length=IDENTITY_MAX,
     ),
 ]
 

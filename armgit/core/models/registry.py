@@ -42,6 +42,17 @@ PublicKey = Annotated[
         max_length=16384,
     ),
 ]
+AdminRef = Annotated[
+    str,
+    StringConstraints(
+        strict=True,
+        pattern=described(
+            r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?/[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$",
+            "an operator reference TENANT/OPERATOR such as arm-dev/ops",
+        ),
+        max_length=127,
+    ),
+]
 EnvVar = Annotated[
     str,
     StringConstraints(
@@ -114,3 +125,5 @@ class Registry(Document):
     # a default built without validation: importing the models builds no validator
     index_signers: IndexSigners = IndexSigners.model_construct()
     attestors: tuple[TrustedKey, ...] = ()
+    # the only holders of admin:registry (TENANT/OPERATOR, read at the branch before a change)
+    registry_admins: tuple[AdminRef, ...] = ()

@@ -46,9 +46,10 @@ from armgit.core.snapshot import View
 D = TypeVar("D", bound=Document)
 _RISKS: tuple[str, ...] = get_args(Risk)  # lowest first
 
-# kind -> permission for writing it (adding, editing, deleting)
+# kind -> permission for writing it (adding, editing, deleting); creating or removing a tenant
+# needs admin:registry too, which only the registry's admins hold (armgit.core.access)
 WRITE_PERMISSION = {
-    "Registry": "write:registry",
+    "Registry": "admin:registry",
     "Tenant": "write:tenants",
     "Environment": "write:environments",
     "Provider": "write:providers",
@@ -121,6 +122,11 @@ def check_change(
             # genome is to restore it, not to rehash it)
             if entity_id.kind == "Version":
                 result.findings.extend(_rehashed(base, head, entity_id))
+            # writing it still needs its permission (deleting an invalid file, too); an invalid
+            # tenant.yaml is the registry's to mend
+            tenant = entity_id.tenant if entity_id.kind != "Tenant" else ""
+            permission = WRITE_PERMISSION[entity_id.kind] if tenant else "admin:registry"
+            result.actions.append(Action(tenant, permission, entity_id.path))
             continue
         _Change(result, base, head, entity_id, old, new).check()
     for path in sorted(set(artifacts)):
@@ -198,6 +204,9 @@ class _Change:
             self.approval()
         elif isinstance(old, Operator) or isinstance(new, Operator):
             self.operator(_as(old, Operator), _as(new, Operator))
+        elif self.id.kind == "Tenant" and (old is None or new is None):
+            # a tenant created or removed: registry-wide
+            self.result.actions.append(Action("", "admin:registry", self.path))
         else:
             self.action(WRITE_PERMISSION[self.id.kind])
 
