@@ -5,6 +5,11 @@ commit (or, for an attested platform review, against a trusted attestor key); th
 holds the rule's permission there; the approver is not the change's author; it names the gated
 subject and change and binds the exact content proposed; it is within its validity window, which
 is no longer than the rule allows; and the same approver did not reject it afterwards.
+
+A change to what the registry trusts (REGISTRY_TRUST_CHANGE, subject ``registry``) belongs to no
+tenant: its approvals live in their approvers' tenants, and count only from the registry admins
+of the parent commit (``registryAdmins``, ``TENANT/OPERATOR``), by their own SSH signature.
+``admin:registry`` is held exactly by the registry admins, whatever the tenants' roles say.
 """
 
 from __future__ import annotations
@@ -33,7 +38,9 @@ SUBJECT_KINDS = {
     "DEPLOYMENT_ACTIVATION": "Deployment",
     "INSTANCE_REACTIVATION": "Instance",
     "POLICY_AUTONOMY_INCREASE": "Policy",
+    "REGISTRY_TRUST_CHANGE": "Registry",
 }
+REGISTRY_ADMIN = "admin:registry"
 
 
 def statement_data(statement: Statement) -> JsonValue:
@@ -79,13 +86,33 @@ def effective_rule(
     registry: Registry | None, request_type: str, tenant: str, environment: str | None
 ) -> ApprovalRule:
     """The rule that applies (:func:`approval_rule`), or the strictest default: one approval
-    with ``approve:versions``, valid 48 hours."""
+    with ``approve:versions`` (``admin:registry`` for the registry's trust), valid 48 hours."""
     rule = approval_rule(registry, request_type, tenant, environment)
     if rule is None:
+        permission = (
+            REGISTRY_ADMIN if request_type == "REGISTRY_TRUST_CHANGE" else "approve:versions"
+        )
         return ApprovalRule.model_validate(
-            {"requestType": request_type, "permission": "approve:versions", "expiresIn": "48h"}
+            {"requestType": request_type, "permission": permission, "expiresIn": "48h"}
         )
     return rule
+
+
+def registry_admins(registry: Registry | None) -> list[tuple[str, str]]:
+    """The registry admins ``(tenant, operator)`` that ``registry`` lists."""
+    admins = registry.registry_admins if registry is not None else ()
+    return [(ref.partition("/")[0], ref.partition("/")[2]) for ref in admins]
+
+
+def may_approve(
+    view: View, tenant: str, operator: Operator, permission: str, now: datetime
+) -> bool:
+    """Whether ``operator`` of ``tenant`` holds ``permission`` at ``view``: ``admin:registry``
+    exactly when listed in ``registryAdmins`` (and not disabled), others through its roles."""
+    if permission == REGISTRY_ADMIN:
+        registry = view.get(EntityId("Registry"), Registry)
+        return not operator.disabled and (tenant, operator.name) in registry_admins(registry)
+    return holds(view, tenant, operator, permission, now)
 
 
 @dataclass
@@ -113,6 +140,7 @@ class _Judge:
         self.author = author
         self.now = now
         self.registry = base.get(EntityId("Registry"), Registry)
+        self.admins = registry_admins(self.registry)
 
     def rule_for(self, request_type: str, tenant: str, environment: str | None) -> ApprovalRule:
         return effective_rule(self.registry, request_type, tenant, environment)
@@ -149,10 +177,20 @@ class _Judge:
             return f"approver {s.approver!r} is not an operator of {tenant!r} in the parent commit"
         if self.author is not None and self._is_author(operator):
             return f"{s.approver} is the author of the change: four eyes, another must approve"
+        if s.subject.kind == "Registry" and s.review is not None:
+            return (
+                "a change to what the registry trusts needs a registry admin's own SSH "
+                "signature (armgit approve registry), not an attested review"
+            )
         why = self._signature(approval, operator)
         if why is not None:
             return why
-        if not holds(self.base, tenant, operator, rule.permission, self.now):
+        if s.subject.kind == "Registry" and not self.is_admin(tenant, operator):
+            return (
+                f"{tenant}/{s.approver} is not a registry admin (registryAdmins in armgit.yaml) "
+                "in the parent commit"
+            )
+        if not may_approve(self.base, tenant, operator, rule.permission, self.now):
             return f"{s.approver} does not hold {rule.permission} in {tenant!r}"
         try:
             created, expires = parse_time(s.created_at), parse_time(s.expires_at)
@@ -161,6 +199,16 @@ class _Judge:
         if expires - created > parse_duration(rule.expires_in) + CLOCK_SKEW:
             return f"valid for longer than the rule's {rule.expires_in}"
         return None
+
+    def is_admin(self, tenant: str, operator: Operator) -> bool:
+        return not operator.disabled and (tenant, operator.name) in self.admins
+
+    def tenants_of(self, gate: Gate) -> list[str]:
+        """Where the approvals of ``gate`` live: its tenant's folder, or for the registry's
+        trust, the folders of the tenants that hold a registry admin."""
+        if gate.subject.tenant:
+            return [gate.subject.tenant]
+        return sorted({tenant for tenant, _ in self.admins})
 
     def untimely(self, approval: Approval, rule: ApprovalRule) -> str | None:
         """Why an approval is not valid now: not yet, or no longer (``None`` when it is).
@@ -209,12 +257,18 @@ def evaluate_gates(
     judge = _Judge(base, head, author, now)
     statuses = []
     for gate in gates:
-        tenant = gate.subject.tenant
-        rule = judge.rule_for(gate.request_type, tenant, gate.environment)
+        rule = judge.rule_for(gate.request_type, gate.subject.tenant, gate.environment)
         required = gate.required if gate.required is not None else rule.count
+        if gate.subject.kind == "Registry" and not judge.admins:
+            required = 0  # no registry admin yet to ask: the registry's first (docs/approvals.md)
         status = GateStatus(gate, required, rule.permission, rule.expires_in)
         latest: dict[str, tuple[str, str]] = {}  # approver -> (createdAt, decision)
-        for name, approval in judge.approvals(tenant, parse_duration(rule.expires_in)):
+        found = [
+            (tenant, name, approval)
+            for tenant in judge.tenants_of(gate)
+            for name, approval in judge.approvals(tenant, parse_duration(rule.expires_in))
+        ]
+        for tenant, name, approval in found:
             s = approval.statement
             if (
                 s.subject.kind != SUBJECT_KINDS[gate.request_type]
@@ -234,24 +288,29 @@ def evaluate_gates(
             if why is not None:
                 status.refused.append((name, why))
                 continue
-            previous = latest.get(s.approver)
+            approver = s.approver if gate.subject.tenant else f"{tenant}/{s.approver}"
+            previous = latest.get(approver)
             if previous is None or s.created_at >= previous[0]:
-                latest[s.approver] = (s.created_at, s.decision)
+                latest[approver] = (s.created_at, s.decision)
         status.approved_by = sorted(a for a, (_, d) in latest.items() if d == "APPROVE")
         status.rejected_by = sorted(a for a, (_, d) in latest.items() if d == "REJECT")
-        status.eligible = _eligible(judge, tenant, rule.permission)
+        status.eligible = _eligible(judge, gate, rule.permission)
         statuses.append(status)
     return statuses
 
 
-def _eligible(judge: _Judge, tenant: str, permission: str) -> list[str]:
+def _eligible(judge: _Judge, gate: Gate, permission: str) -> list[str]:
+    own = gate.subject.tenant  # "" for the registry: its admins, named TENANT/OPERATOR
+    candidates = [(own, i.name) for i in judge.base.ids("Operator", own)] if own else judge.admins
     names = []
-    for operator_id in judge.base.ids("Operator", tenant):
-        operator = judge.base.get(operator_id, Operator)
+    for tenant, name in candidates:
+        operator = judge.base.get(named_id("Operator", tenant, name), Operator)
         if operator is None or (judge.author is not None and judge._is_author(operator)):
             continue
-        if holds(judge.base, tenant, operator, permission, judge.now):
-            names.append(operator.name)
+        if not own and not judge.is_admin(tenant, operator):
+            continue
+        if may_approve(judge.base, tenant, operator, permission, judge.now):
+            names.append(name if own else f"{tenant}/{name}")
     return names
 
 
@@ -301,7 +360,8 @@ def check_new_approvals(
             )
             continue
         environment = _environment_of(s, entity_id.tenant, head)
-        rule = judge.rule_for(s.change.type, entity_id.tenant, environment)
+        scope = "" if s.subject.kind == "Registry" else entity_id.tenant  # registry-wide rules
+        rule = judge.rule_for(s.change.type, scope, environment)
         why = judge.defect(approval, rule, entity_id.tenant)  # timeliness is the gate's concern
         if why is not None:
             findings.append(Finding("approval-invalid", entity_id.path, why, "/signature"))

@@ -34,6 +34,17 @@ PublicKey = Annotated[
         max_length=16384,
     ),
 ]
+AdminRef = Annotated[
+    str,
+    StringConstraints(
+        strict=True,
+        pattern=described(
+            r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?/[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$",
+            "an operator reference TENANT/OPERATOR such as arm-dev/ops",
+        ),
+        max_length=127,
+    ),
+]
 EnvVar = Annotated[
     str,
     StringConstraints(
@@ -90,6 +101,7 @@ def _default_rules() -> tuple[ApprovalRule, ...]:
             ("INSTANCE_REACTIVATION", "approve:instances", "12h"),
             ("POLICY_AUTONOMY_INCREASE", "approve:policies", "72h"),
             ("PRIVILEGE_WIDENING", "approve:versions", "48h"),
+            ("REGISTRY_TRUST_CHANGE", "admin:registry", "48h"),
         )
     )
 
@@ -106,3 +118,5 @@ class Registry(Document):
     # a default built without validation: importing the models builds no validator
     index_signers: IndexSigners = IndexSigners.model_construct()
     attestors: tuple[TrustedKey, ...] = ()
+    # the only holders of admin:registry (TENANT/OPERATOR, read at the branch before a change)
+    registry_admins: tuple[AdminRef, ...] = ()
