@@ -10,6 +10,7 @@ registry admin, and an attested review do not count; a change to ``description``
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -152,12 +153,19 @@ def test_a_trust_setting_needs_a_registry_admins_approval(setup: Setup, setting:
 
 def test_a_registry_admin_of_another_tenant_approves_from_their_own_folder(setup: Setup) -> None:
     edit_config(setup, PROTECTED, "protectedBranches: [main, release]\n")
-    setup.work.commit_all("protect release")
-    path = approve(setup, "carol")
+    path = approve(setup, "carol")  # the change, uncommitted yet
     assert path.startswith("tenants/platform/approvals/")
     # ops may write it there (no role in platform): it is part of the registry change
-    setup.work.commit_all("carol approves")
+    setup.work.commit_all("protect release, approved by carol")
     assert_accepted(setup, "ops")
+
+    # the audit files the approval under the registry, in carol's tenant
+    audit = run_armgit(
+        "audit", "--repo", str(setup.root), "--type", "APPROVAL_DECIDED", "--format", "json"
+    )
+    assert audit.returncode == 0, audit.stderr
+    [record] = [json.loads(line) for line in audit.stdout.splitlines() if line.strip()]
+    assert (record["tenant"], record["target"]) == ("platform", "registry")
 
 
 def test_the_authors_own_approval_does_not_count(setup: Setup) -> None:
