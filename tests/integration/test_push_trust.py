@@ -249,3 +249,21 @@ def _hand_approval(
     statement = Statement.model_validate(data)
     signature = sign_with_ssh_keygen(statement, setup.keys[approver], setup.root.parent)
     setup.write(approval_path(statement), render_approval(statement, signature).decode())
+
+
+def test_an_attested_review_leaves_the_trust_change_to_a_registry_admin(
+    tmp_path: Path, keyed_registry: RegistryFactory
+) -> None:
+    from tests.integration.test_attest_review import attest, event
+
+    setup = keyed_registry(tmp_path, attestor=True)
+    setup.work("checkout", "-q", "-b", "promote-and-protect")
+    setup.promote()
+    edit_config(setup, PROTECTED, "protectedBranches: [main, release]\n")
+    setup.work.commit_all("promote 2.1.0 and protect release")
+    code, out = attest(setup, event(setup))
+    assert code == 0, out
+    assert "APPROVES VERSION_PROMOTION" in out
+    assert "REGISTRY_TRUST_CHANGE" not in out
+    assert "the change to what armgit.yaml trusts is not attested" in out
+    assert len(list((setup.root / "tenants/arm-dev/approvals").iterdir())) == 1
