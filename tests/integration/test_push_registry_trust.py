@@ -39,7 +39,7 @@ def setup(tmp_path: Path, keyed_registry: RegistryFactory) -> Setup:
     server administrator would (git fetch in the server runs no hook)."""
     setup = keyed_registry(tmp_path)
     config = setup.root / "armgit.yaml"
-    config.write_text(config.read_text().replace(PROTECTED, PROTECTED + ADMINS))
+    config.write_text(with_admins(config.read_text()))
     setup.write(
         "tenants/platform/tenant.yaml",
         "apiVersion: armgit/v1\nkind: Tenant\nname: Platform\nslug: platform\n",
@@ -55,6 +55,14 @@ def setup(tmp_path: Path, keyed_registry: RegistryFactory) -> Setup:
     setup.work("fetch", "-q", "origin")
     assert setup.server_main() == setup.work("rev-parse", "HEAD")
     return setup
+
+
+def with_admins(config: str) -> str:
+    """``config`` with exactly this test's registry admins (whatever the example lists)."""
+    lines = [
+        line for line in config.splitlines(keepends=True) if not line.startswith("registryAdmins:")
+    ]
+    return "".join(lines).replace(PROTECTED, PROTECTED + ADMINS)
 
 
 def edit_config(setup: Setup, old: str, new: str) -> None:
