@@ -22,8 +22,8 @@ from armgit.core.models import Approval, Registry
 from armgit.core.models.approval import Statement
 from armgit.core.rules.change import entity_digest
 from armgit.core.timeutil import format_time
-from tests.approval_helpers import Setup, needs_ssh_keygen, sign_with_ssh_keygen
-from tests.conftest import Git, run_armgit
+from tests.approval_helpers import Setup, amend_genesis, needs_ssh_keygen, sign_with_ssh_keygen
+from tests.conftest import run_armgit
 from tests.integration.conftest import Registry as RegistryFactory
 
 pytestmark = needs_ssh_keygen
@@ -49,11 +49,7 @@ def setup(tmp_path: Path, keyed_registry: RegistryFactory) -> Setup:
         "apiVersion: armgit/v1\nkind: Operator\nname: carol\nemail: carol@platform.example\n"
         f'sshKeys:\n  - "{setup.keys["carol"].public_line}"\n',
     )
-    setup.work("add", "-A")
-    setup.work("commit", "-q", "--amend", "--no-edit")
-    Git(setup.server)("fetch", "-q", "--force", str(setup.root), "main:main")
-    setup.work("fetch", "-q", "origin")
-    assert setup.server_main() == setup.work("rev-parse", "HEAD")
+    amend_genesis(setup)
     return setup
 
 
@@ -228,7 +224,14 @@ def test_review_shows_the_trust_change_and_who_may_approve_it(setup: Setup) -> N
     config = setup.root / "armgit.yaml"
     config.write_text(config.read_text().replace("KEY", setup.keys["alice"].public_line))
     setup.work.commit_all("trust a bot")
-    shown = run_armgit("review", "origin/main..HEAD", "--author", "ops", "--repo", str(setup.root))
+    shown = run_armgit(
+        "review",
+        "origin/main..HEAD",
+        "--author",
+        "email:ops@arm-dev.com",
+        "--repo",
+        str(setup.root),
+    )
     assert "REGISTRY_TRUST_CHANGE of registry (attestors): 0 of 1 with admin:registry" in (
         shown.stdout
     ), shown.stdout

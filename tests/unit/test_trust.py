@@ -12,7 +12,7 @@ from armgit.core.access import Actor
 from armgit.core.approvals import evaluate_gates
 from armgit.core.layout import REGISTRY_ID, named_id
 from armgit.core.models import Registry
-from armgit.core.rules.change import Action, check_change, entity_digest
+from armgit.core.rules.change import WRITE_PERMISSION, Action, check_change, entity_digest
 from armgit.core.rules.trust import trust_changes
 from armgit.lazyview import LazyView
 from armgit.store.memory import MemoryTree
@@ -166,6 +166,7 @@ def _fingerprinted(name: str) -> str:
 # -- the gate ------------------------------------------------------------------------------------
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+OPS = Actor(("email:ops@arm-dev.com",), "--author")  # one of ops's identities
 ADMINS = "registryAdmins: [arm-dev/ops, arm-dev/bob]\n"
 PROTECTED = "protectedBranches: [main]\n"
 
@@ -197,20 +198,20 @@ def test_a_trust_edit_raises_the_gate_bound_to_the_proposed_armgit_yaml() -> Non
     proposed = head.get(REGISTRY_ID, Registry)
     assert proposed is not None
     assert gate.digest == entity_digest(proposed)
-    assert result.actions == [Action("", "write:registry", "armgit.yaml")]
+    assert result.actions == [Action("", WRITE_PERMISSION["Registry"], "armgit.yaml")]
 
 
 def test_a_description_edit_raises_no_gate() -> None:
     base, head = _views(True, "description: The ARM", "description: Our")
     result = check_change(base, head, [REGISTRY_ID])
     assert result.gates == []
-    assert result.actions == [Action("", "write:registry", "armgit.yaml")]
+    assert result.actions == [Action("", WRITE_PERMISSION["Registry"], "armgit.yaml")]
 
 
 def test_only_registry_admins_at_the_base_other_than_the_author_may_approve() -> None:
     base, head = _views(True, ADMINS, "registryAdmins: [arm-dev/ops]\n")
     gates = check_change(base, head, [REGISTRY_ID]).gates
-    [status] = evaluate_gates(gates, base, head, Actor(("ops",), "ARMGIT_PUSHER"), NOW)
+    [status] = evaluate_gates(gates, base, head, OPS, NOW)
     # alice is no registry admin; ops is the author; tenant roles (ops: *:*) grant nothing here
     assert (status.required, status.permission, status.expires_in) == (1, "admin:registry", "48h")
     assert status.eligible == ["arm-dev/bob"]
@@ -220,7 +221,7 @@ def test_only_registry_admins_at_the_base_other_than_the_author_may_approve() ->
 def test_without_any_registry_admin_at_the_base_the_first_ones_need_no_approval() -> None:
     base, head = _views(False, PROTECTED, PROTECTED + "registryAdmins: [arm-dev/ops]\n")
     gates = check_change(base, head, [REGISTRY_ID]).gates
-    [status] = evaluate_gates(gates, base, head, Actor(("ops",), "ARMGIT_PUSHER"), NOW)
+    [status] = evaluate_gates(gates, base, head, OPS, NOW)
     assert (status.required, status.eligible, status.satisfied) == (0, [], True)
 
 
@@ -240,4 +241,4 @@ def test_an_approval_of_the_registry_is_written_with_the_registry_permission() -
     head = LazyView(MemoryTree({**files, path: approval.encode()}))
     approval_id = named_id("Approval", "arm-dev", "20260301-bob-0123456789")
     result = check_change(LazyView(MemoryTree(files)), head, [approval_id])
-    assert result.actions == [Action("", "write:registry", path)]
+    assert result.actions == [Action("", WRITE_PERMISSION["Registry"], path)]
