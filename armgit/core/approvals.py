@@ -28,6 +28,7 @@ from armgit.core.models import Approval, Instance, Operator, Registry
 from armgit.core.models.approval import Statement
 from armgit.core.models.registry import ApprovalRule
 from armgit.core.rules.change import Gate
+from armgit.core.rules.trust import trust_changes
 from armgit.core.snapshot import View
 from armgit.core.timeutil import parse_duration, parse_time
 
@@ -259,8 +260,9 @@ def evaluate_gates(
     for gate in gates:
         rule = judge.rule_for(gate.request_type, gate.subject.tenant, gate.environment)
         required = gate.required if gate.required is not None else rule.count
-        if gate.subject.kind == "Registry" and not judge.admins:
-            required = 0  # no registry admin yet to ask: the registry's first (docs/approvals.md)
+        eligible = _eligible(judge, gate, rule.permission)
+        if gate.subject.kind == "Registry" and not eligible and _adds_admins_only(judge, head):
+            required = 0  # nobody else to ask yet: the way to four eyes (docs/approvals.md)
         status = GateStatus(gate, required, rule.permission, rule.expires_in)
         latest: dict[str, tuple[str, str]] = {}  # approver -> (createdAt, decision)
         found = [
@@ -294,7 +296,7 @@ def evaluate_gates(
                 latest[approver] = (s.created_at, s.decision)
         status.approved_by = sorted(a for a, (_, d) in latest.items() if d == "APPROVE")
         status.rejected_by = sorted(a for a, (_, d) in latest.items() if d == "REJECT")
-        status.eligible = _eligible(judge, gate, rule.permission)
+        status.eligible = eligible
         statuses.append(status)
     return statuses
 
@@ -314,6 +316,17 @@ def _eligible(judge: _Judge, gate: Gate, permission: str) -> list[str]:
     return names
 
 
+def _adds_admins_only(judge: _Judge, head: View) -> bool:
+    """Whether the only change to what the registry trusts, from the base to ``head``, is
+    registry admins added."""
+    new = head.get(EntityId("Registry"), Registry)
+    if judge.registry is None or new is None:
+        return False
+    changed = {c.field for c in trust_changes(judge.registry, new)}
+    grown = set(judge.registry.registry_admins) <= set(new.registry_admins)
+    return changed <= {"registryAdmins"} and grown
+
+
 def gate_findings(statuses: Iterable[GateStatus]) -> list[Finding]:
     """An ``approval-required`` finding for every gate without enough valid approvals."""
     findings = []
@@ -331,7 +344,12 @@ def gate_findings(statuses: Iterable[GateStatus]) -> list[Finding]:
         if status.rejected_by:
             parts.append(f"REJECTED by {', '.join(status.rejected_by)}")
         parts += [f"{name} does not count: {why}" for name, why in status.refused]
-        who = ", ".join(status.eligible) or "nobody yet (assign a role with the permission)"
+        nobody = (
+            "nobody yet (add a second registry admin first)"
+            if gate.subject.kind == "Registry"
+            else "nobody yet (assign a role with the permission)"
+        )
+        who = ", ".join(status.eligible) or nobody
         parts.append(f"who may approve: {who} (armgit approve {gate.subject.ref} --key KEY)")
         findings.append(Finding("approval-required", gate.path, "; ".join(parts), gate.pointer))
     return findings

@@ -53,12 +53,12 @@ def setup(tmp_path: Path, keyed_registry: RegistryFactory) -> Setup:
     return setup
 
 
-def with_admins(config: str) -> str:
-    """``config`` with exactly this test's registry admins (whatever the example lists)."""
+def with_admins(config: str, admins: str = ADMINS) -> str:
+    """``config`` with exactly these registry admins (whatever the example lists)."""
     lines = [
         line for line in config.splitlines(keepends=True) if not line.startswith("registryAdmins:")
     ]
-    return "".join(lines).replace(PROTECTED, PROTECTED + ADMINS)
+    return "".join(lines).replace(PROTECTED, PROTECTED + admins)
 
 
 def edit_config(setup: Setup, old: str, new: str) -> None:
@@ -278,3 +278,37 @@ def test_an_attested_review_leaves_the_trust_change_to_a_registry_admin(
     assert "REGISTRY_TRUST_CHANGE" not in out
     assert "the change to what armgit.yaml trusts is not attested" in out
     assert len(list((setup.root / "tenants/arm-dev/approvals").iterdir())) == 1
+
+
+def test_a_lone_registry_admin_adds_a_second_one_and_then_needs_their_approval(
+    tmp_path: Path, keyed_registry: RegistryFactory
+) -> None:
+    # armgit init writes one admin: nobody else could approve, so adding admins is the one
+    # trust change that needs no approval then; every other waits for a second pair of eyes
+    setup = keyed_registry(tmp_path)
+    config = setup.root / "armgit.yaml"
+    config.write_text(with_admins(config.read_text(), "registryAdmins: [arm-dev/ops]\n"))
+    amend_genesis(setup)
+
+    edit_config(setup, PROTECTED, "protectedBranches: [main, release]\n")
+    setup.work.commit_all("protect release")
+    assert_refused(
+        setup,
+        "ops",
+        "REGISTRY_TRUST_CHANGE of registry (protectedBranches)",
+        "who may approve: nobody yet (add a second registry admin first)",
+    )
+    setup.work("reset", "-q", "--hard", "origin/main")
+
+    edit_config(
+        setup, "registryAdmins: [arm-dev/ops]", "registryAdmins: [arm-dev/ops, arm-dev/bob]"
+    )
+    setup.work.commit_all("bob becomes a registry admin")
+    assert_accepted(setup, "ops")
+
+    edit_config(setup, PROTECTED, "protectedBranches: [main, release]\n")
+    setup.work.commit_all("protect release")
+    assert_refused(setup, "ops", "who may approve: arm-dev/bob (armgit approve registry")
+    approve(setup, "bob")
+    setup.work.commit_all("bob approves")
+    assert_accepted(setup, "ops")

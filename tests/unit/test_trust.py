@@ -218,11 +218,31 @@ def test_only_registry_admins_at_the_base_other_than_the_author_may_approve() ->
     assert not status.satisfied
 
 
-def test_without_any_registry_admin_at_the_base_the_first_ones_need_no_approval() -> None:
-    base, head = _views(False, PROTECTED, PROTECTED + "registryAdmins: [arm-dev/ops]\n")
-    gates = check_change(base, head, [REGISTRY_ID]).gates
-    [status] = evaluate_gates(gates, base, head, OPS, NOW)
-    assert (status.required, status.eligible, status.satisfied) == (0, [], True)
+@pytest.mark.parametrize(
+    ("admins", "new", "required"),
+    [
+        ("", "registryAdmins: [arm-dev/ops]\n", 0),  # a registry made before registryAdmins
+        ("registryAdmins: [arm-dev/ops]\n", "registryAdmins: [arm-dev/ops, arm-dev/bob]\n", 0),
+        ("registryAdmins: [arm-dev/ops]\n", "registryAdmins: [arm-dev/bob]\n", 1),  # replaced
+        ("", f"registryAdmins: [arm-dev/ops]\nattestors: [{{name: a, publicKey: '{KEY_A}'}}]\n", 1),
+        ("registryAdmins: [arm-dev/bob]\n", "registryAdmins: [arm-dev/bob, arm-dev/ops]\n", 1),
+    ],
+    ids=["first-admin", "second-admin", "admin-replaced", "admin-and-more", "another-may-approve"],
+)
+def test_with_nobody_else_to_ask_adding_registry_admins_needs_no_approval(
+    admins: str, new: str, required: int
+) -> None:
+    # a lone admin (ops, the author) cannot have four eyes; adding admins is the way to them
+    files = example_files()
+    config = files["armgit.yaml"].decode().splitlines(keepends=True)
+    text = "".join(line for line in config if not line.startswith("registryAdmins:"))
+    files["armgit.yaml"] = text.replace(PROTECTED, PROTECTED + admins).encode()
+    head = edit(files, "armgit.yaml", PROTECTED + admins, PROTECTED + new)
+    base_view, head_view = LazyView(MemoryTree(files)), LazyView(MemoryTree(head))
+    gates = check_change(base_view, head_view, [REGISTRY_ID]).gates
+    [status] = evaluate_gates(gates, base_view, head_view, OPS, NOW)
+    assert status.required == required
+    assert status.satisfied == (required == 0)
 
 
 def test_an_approval_of_the_registry_is_written_with_the_registry_permission() -> None:
