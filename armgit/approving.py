@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pygit2
 
+from armgit.core.access import registry_admins
 from armgit.core.approval_file import Decision, approval_path, new_statement, render_approval
 from armgit.core.approvals import effective_rule, statement_message
 from armgit.core.github_review import ReviewEvent
@@ -168,15 +169,28 @@ def key_holder(base: LazyView, tenant: str, key: PublicKey) -> Operator | None:
     """The operator of ``tenant`` (at the base commit) with ``key`` among its ``sshKeys``."""
     for operator_id in base.ids("Operator", tenant):
         operator = base.get(operator_id, Operator)
-        if operator is None:
-            continue
-        for line in operator.ssh_keys:
-            try:
-                if parse_public_key(line).blob == key.blob:
-                    return operator
-            except SshKeyError:
-                continue
+        if operator is not None and _has_key(operator, key):
+            return operator
     return None
+
+
+def admin_holder(base: LazyView, key: PublicKey) -> tuple[str, Operator] | None:
+    """The registry admin (at the base commit) with ``key`` among its ``sshKeys``, and its
+    tenant: who approves a change to what the registry trusts."""
+    for tenant, operator in registry_admins(base):
+        if _has_key(operator, key):
+            return tenant, operator
+    return None
+
+
+def _has_key(operator: Operator, key: PublicKey) -> bool:
+    for line in operator.ssh_keys:
+        try:
+            if parse_public_key(line).blob == key.blob:
+                return True
+        except SshKeyError:
+            continue
+    return False
 
 
 def rule_of(base: LazyView, gate: Gate) -> ApprovalRule:
@@ -245,7 +259,8 @@ def gates_of(pending: Pending, subject: EntityId, request_type: str | None) -> l
     raise Refused(
         f"{subject.ref} has no gated change, and nothing else is gated against "
         f"{pending.base_commit[:12]}: only promotions, protected deployments, reactivations, "
-        "autonomy increases and wider privileges need approvals"
+        "autonomy increases, wider privileges and changes to what armgit.yaml trusts need "
+        "approvals"
     )
 
 
@@ -304,7 +319,8 @@ def attest_review(
     name = attestor_name(pending.base, public_key_of(key))
     identity = f"github:{event.reviewer}"
     approvers: list[tuple[Gate, Operator]] = []
-    for gate in pending.gates:
+    # a change to what the registry trusts counts only with a registry admin's own signature
+    for gate in (g for g in pending.gates if g.subject.tenant):
         operator = operator_by_identity(pending.base, gate.subject.tenant, identity)
         if operator is None:
             raise Refused(

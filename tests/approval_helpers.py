@@ -268,3 +268,15 @@ def verify_with_ssh_keygen(
         sig,
         stdin=message,
     )
+
+
+def amend_genesis(setup: Setup) -> None:
+    """Fold the work tree's edits into the registry's first commit and make that the server's
+    main, as a server administrator would (``git fetch`` in the server runs no hook): for
+    settings a test needs from the start, such as registry admins or approval rules, whose
+    change would itself need a registry admin's approval."""
+    setup.work("add", "-A")
+    setup.work("commit", "-q", "--amend", "--no-edit")
+    Git(setup.server)("fetch", "-q", "--force", str(setup.root), "main:main")
+    setup.work("fetch", "-q", "origin")
+    assert setup.server_main() == setup.work("rev-parse", "HEAD")

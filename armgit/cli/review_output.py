@@ -66,7 +66,11 @@ def emit_review_text(review: Review, label: str) -> None:
         for name, why in status.refused:
             click.echo(f"      does not count: {name}: {why}")
         if short or status.rejected_by:
-            who = ", ".join(status.eligible) or "nobody (assign a role with the permission)"
+            who = ", ".join(status.eligible) or (
+                "nobody (add a second registry admin first)"
+                if status.gate.subject.kind == "Registry"
+                else "nobody (assign a role with the permission)"
+            )
             click.echo(f"      who may approve: {who}")
             click.echo(
                 f"      armgit approve {status.gate.subject.ref} --key KEY "

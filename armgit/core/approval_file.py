@@ -31,6 +31,7 @@ class Decision:
     rollback_plan: str | None = None
     escalation_level: int | None = None
     review: dict[str, str] | None = None  # platform, reviewId, login, url, attestor
+    tenant: str | None = None  # the approver's, for a subject of no tenant (the registry)
 
 
 def new_statement(gate: Gate, decision: Decision, now: datetime, valid_for: timedelta) -> Statement:
@@ -44,7 +45,7 @@ def new_statement(gate: Gate, decision: Decision, now: datetime, valid_for: time
     if gate.change_to is not None:
         change["to"] = gate.change_to
     data: dict[str, JsonValue] = {
-        "tenant": gate.subject.tenant,
+        "tenant": gate.subject.tenant or decision.tenant,
         "subject": {"kind": SUBJECT_KINDS[gate.request_type], "ref": gate.subject.ref},
         "change": change,
         "digest": gate.digest,

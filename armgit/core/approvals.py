@@ -5,6 +5,11 @@ commit (or, for an attested platform review, against a trusted attestor key); th
 holds the rule's permission there; the approver is not the change's author; it names the gated
 subject and change and binds the exact content proposed; it is within its validity window, which
 is no longer than the rule allows; and the same approver did not reject it afterwards.
+
+A change to what the registry trusts (REGISTRY_TRUST_CHANGE, subject ``registry``) belongs to no
+tenant: its approvals live in their approvers' tenants, and count only from the registry admins
+of the parent commit (``registryAdmins``, ``TENANT/OPERATOR``), by their own SSH signature.
+``admin:registry`` is held exactly by the registry admins, whatever the tenants' roles say.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from armgit.core.access import Actor, holds, is_actor
+from armgit.core.access import REGISTRY_PERMISSION, Actor, holds, is_actor, registry_admins
 from armgit.core.canonical import to_canonical_json
 from armgit.core.findings import Finding
 from armgit.core.jsondata import JsonValue
@@ -23,6 +28,7 @@ from armgit.core.models import Approval, Instance, Operator, Registry
 from armgit.core.models.approval import Statement
 from armgit.core.models.registry import ApprovalRule
 from armgit.core.rules.change import Gate
+from armgit.core.rules.trust import trust_changes
 from armgit.core.snapshot import View
 from armgit.core.timeutil import parse_duration, parse_time
 
@@ -33,6 +39,7 @@ SUBJECT_KINDS = {
     "DEPLOYMENT_ACTIVATION": "Deployment",
     "INSTANCE_REACTIVATION": "Instance",
     "POLICY_AUTONOMY_INCREASE": "Policy",
+    "REGISTRY_TRUST_CHANGE": "Registry",
 }
 
 
@@ -79,13 +86,26 @@ def effective_rule(
     registry: Registry | None, request_type: str, tenant: str, environment: str | None
 ) -> ApprovalRule:
     """The rule that applies (:func:`approval_rule`), or the strictest default: one approval
-    with ``approve:versions``, valid 48 hours."""
+    with ``approve:versions`` (``admin:registry`` for the registry's trust), valid 48 hours."""
     rule = approval_rule(registry, request_type, tenant, environment)
     if rule is None:
+        permission = (
+            REGISTRY_PERMISSION if request_type == "REGISTRY_TRUST_CHANGE" else "approve:versions"
+        )
         return ApprovalRule.model_validate(
-            {"requestType": request_type, "permission": "approve:versions", "expiresIn": "48h"}
+            {"requestType": request_type, "permission": permission, "expiresIn": "48h"}
         )
     return rule
+
+
+def may_approve(
+    view: View, tenant: str, operator: Operator, permission: str, now: datetime
+) -> bool:
+    """Whether ``operator`` of ``tenant`` holds ``permission`` at ``view``: ``admin:registry``
+    exactly when listed in ``registryAdmins`` (and not disabled), others through its roles."""
+    if permission == REGISTRY_PERMISSION:
+        return (tenant, operator.name) in _admin_names(view)
+    return holds(view, tenant, operator, permission, now)
 
 
 @dataclass
@@ -113,6 +133,7 @@ class _Judge:
         self.author = author
         self.now = now
         self.registry = base.get(EntityId("Registry"), Registry)
+        self.admins = _admin_names(base)
 
     def rule_for(self, request_type: str, tenant: str, environment: str | None) -> ApprovalRule:
         return effective_rule(self.registry, request_type, tenant, environment)
@@ -149,10 +170,20 @@ class _Judge:
             return f"approver {s.approver!r} is not an operator of {tenant!r} in the parent commit"
         if self.author is not None and self._is_author(operator):
             return f"{s.approver} is the author of the change: four eyes, another must approve"
+        if s.subject.kind == "Registry" and s.review is not None:
+            return (
+                "a change to what the registry trusts needs a registry admin's own SSH "
+                "signature (armgit approve registry), not an attested review"
+            )
         why = self._signature(approval, operator)
         if why is not None:
             return why
-        if not holds(self.base, tenant, operator, rule.permission, self.now):
+        if s.subject.kind == "Registry" and not self.is_admin(tenant, operator):
+            return (
+                f"{tenant}/{s.approver} is not a registry admin (registryAdmins in armgit.yaml) "
+                "in the parent commit"
+            )
+        if not may_approve(self.base, tenant, operator, rule.permission, self.now):
             return f"{s.approver} does not hold {rule.permission} in {tenant!r}"
         try:
             created, expires = parse_time(s.created_at), parse_time(s.expires_at)
@@ -161,6 +192,16 @@ class _Judge:
         if expires - created > parse_duration(rule.expires_in) + CLOCK_SKEW:
             return f"valid for longer than the rule's {rule.expires_in}"
         return None
+
+    def is_admin(self, tenant: str, operator: Operator) -> bool:
+        return (tenant, operator.name) in self.admins
+
+    def tenants_of(self, gate: Gate) -> list[str]:
+        """Where the approvals of ``gate`` live: its tenant's folder, or for the registry's
+        trust, the folders of the tenants that hold a registry admin."""
+        if gate.subject.tenant:
+            return [gate.subject.tenant]
+        return sorted({tenant for tenant, _ in self.admins})
 
     def untimely(self, approval: Approval, rule: ApprovalRule) -> str | None:
         """Why an approval is not valid now: not yet, or no longer (``None`` when it is).
@@ -208,12 +249,19 @@ def evaluate_gates(
     judge = _Judge(base, head, author, now)
     statuses = []
     for gate in gates:
-        tenant = gate.subject.tenant
-        rule = judge.rule_for(gate.request_type, tenant, gate.environment)
+        rule = judge.rule_for(gate.request_type, gate.subject.tenant, gate.environment)
         required = gate.required if gate.required is not None else rule.count
+        eligible = _eligible(judge, gate, rule.permission)
+        if gate.subject.kind == "Registry" and not eligible and _adds_admins_only(judge, head):
+            required = 0  # nobody else to ask yet: the way to four eyes (docs/approvals.md)
         status = GateStatus(gate, required, rule.permission, rule.expires_in)
         latest: dict[str, tuple[str, str]] = {}  # approver -> (createdAt, decision)
-        for name, approval in judge.approvals(tenant, parse_duration(rule.expires_in)):
+        found = [
+            (tenant, name, approval)
+            for tenant in judge.tenants_of(gate)
+            for name, approval in judge.approvals(tenant, parse_duration(rule.expires_in))
+        ]
+        for tenant, name, approval in found:
             s = approval.statement
             if (
                 s.subject.kind != SUBJECT_KINDS[gate.request_type]
@@ -233,25 +281,46 @@ def evaluate_gates(
             if why is not None:
                 status.refused.append((name, why))
                 continue
-            previous = latest.get(s.approver)
+            approver = s.approver if gate.subject.tenant else f"{tenant}/{s.approver}"
+            previous = latest.get(approver)
             if previous is None or s.created_at >= previous[0]:
-                latest[s.approver] = (s.created_at, s.decision)
+                latest[approver] = (s.created_at, s.decision)
         status.approved_by = sorted(a for a, (_, d) in latest.items() if d == "APPROVE")
         status.rejected_by = sorted(a for a, (_, d) in latest.items() if d == "REJECT")
-        status.eligible = _eligible(judge, tenant, rule.permission)
+        status.eligible = eligible
         statuses.append(status)
     return statuses
 
 
-def _eligible(judge: _Judge, tenant: str, permission: str) -> list[str]:
+def _eligible(judge: _Judge, gate: Gate, permission: str) -> list[str]:
+    own = gate.subject.tenant  # "" for the registry: its admins, named TENANT/OPERATOR
+    candidates = [(own, i.name) for i in judge.base.ids("Operator", own)] if own else judge.admins
     names = []
-    for operator_id in judge.base.ids("Operator", tenant):
-        operator = judge.base.get(operator_id, Operator)
+    for tenant, name in candidates:
+        operator = judge.base.get(named_id("Operator", tenant, name), Operator)
         if operator is None or (judge.author is not None and judge._is_author(operator)):
             continue
-        if holds(judge.base, tenant, operator, permission, judge.now):
-            names.append(operator.name)
+        if not own and not judge.is_admin(tenant, operator):
+            continue
+        if may_approve(judge.base, tenant, operator, permission, judge.now):
+            names.append(name if own else f"{tenant}/{name}")
     return names
+
+
+def _admin_names(view: View) -> list[tuple[str, str]]:
+    """The registry admins of ``view`` as ``(tenant, operator name)``."""
+    return [(tenant, operator.name) for tenant, operator in registry_admins(view)]
+
+
+def _adds_admins_only(judge: _Judge, head: View) -> bool:
+    """Whether the only change to what the registry trusts, from the base to ``head``, is
+    registry admins added."""
+    new = head.get(EntityId("Registry"), Registry)
+    if judge.registry is None or new is None:
+        return False
+    changed = {c.field for c in trust_changes(judge.registry, new)}
+    grown = set(judge.registry.registry_admins) <= set(new.registry_admins)
+    return changed <= {"registryAdmins"} and grown
 
 
 def gate_findings(statuses: Iterable[GateStatus]) -> list[Finding]:
@@ -271,7 +340,12 @@ def gate_findings(statuses: Iterable[GateStatus]) -> list[Finding]:
         if status.rejected_by:
             parts.append(f"REJECTED by {', '.join(status.rejected_by)}")
         parts += [f"{name} does not count: {why}" for name, why in status.refused]
-        who = ", ".join(status.eligible) or "nobody yet (assign a role with the permission)"
+        nobody = (
+            "nobody yet (add a second registry admin first)"
+            if gate.subject.kind == "Registry"
+            else "nobody yet (assign a role with the permission)"
+        )
+        who = ", ".join(status.eligible) or nobody
         parts.append(f"who may approve: {who} (armgit approve {gate.subject.ref} --key KEY)")
         findings.append(Finding("approval-required", gate.path, "; ".join(parts), gate.pointer))
     return findings
@@ -300,7 +374,8 @@ def check_new_approvals(
             )
             continue
         environment = _environment_of(s, entity_id.tenant, head)
-        rule = judge.rule_for(s.change.type, entity_id.tenant, environment)
+        scope = "" if s.subject.kind == "Registry" else entity_id.tenant  # registry-wide rules
+        rule = judge.rule_for(s.change.type, scope, environment)
         why = judge.defect(approval, rule, entity_id.tenant)  # timeliness is the gate's concern
         if why is not None:
             findings.append(Finding("approval-invalid", entity_id.path, why, "/signature"))

@@ -19,11 +19,13 @@ from armgit.core.models import (
     Instance,
     Operator,
     Policy,
+    Registry,
     Role,
     Version,
 )
 from armgit.core.models.version import Genome
 from armgit.core.rules.state import parse_version_ref
+from armgit.core.rules.trust import trust_changes
 from armgit.core.snapshot import View
 
 ARROW = "->"
@@ -483,6 +485,19 @@ def _role(
     return [_meaning(entity_id, "ROLE_UPDATED", "role changed", notes)]
 
 
+def _registry(
+    entity_id: EntityId, old: Document | None, new: Document | None, head: View
+) -> list[Meaning]:
+    if not isinstance(old, Registry) or not isinstance(new, Registry):
+        return [_generic(entity_id, old, new)]
+    meaning = _generic(entity_id, old, new)
+    notes = _Notes()
+    for change in trust_changes(old, new):
+        notes.details.append(f"{change.field}: {change.summary}")
+        notes.risk.append(f"what the registry trusts: {change.field} (needs a registry admin)")
+    return [_meaning(entity_id, meaning.type, meaning.summary, notes)]
+
+
 _Describer = Callable[[EntityId, Document | None, Document | None, View], list[Meaning]]
 _DESCRIBERS: dict[type[Document], _Describer] = {
     Version: _version,
@@ -492,4 +507,5 @@ _DESCRIBERS: dict[type[Document], _Describer] = {
     Approval: _approval,
     Operator: _operator,
     Role: _role,
+    Registry: _registry,
 }

@@ -25,6 +25,7 @@ from tests.approval_helpers import (
     V21,
     Setup,
     add_hand_approval,
+    amend_genesis,
     approval_yaml,
     needs_ssh_keygen,
     sign_with_ssh_keygen,
@@ -210,7 +211,8 @@ def test_an_approval_edited_after_landing_is_refused(setup: Setup) -> None:
 
 
 def test_an_environment_rule_judges_approvals_added_for_that_environment(setup: Setup) -> None:
-    # prod deployments may be approved for 5 days; the tenant-wide rule says 48 hours
+    # prod deployments may be approved for 5 days; the tenant-wide rule says 48 hours (set from
+    # the start: changing a rule is itself a REGISTRY_TRUST_CHANGE, approved by a registry admin)
     config = setup.root / "armgit.yaml"
     config.write_text(
         config.read_text().replace(
@@ -219,9 +221,10 @@ def test_an_environment_rule_judges_approvals_added_for_that_environment(setup: 
             'count: 1, permission: "approve:deployments", expiresIn: 5d}\n',
         )
     )
+    amend_genesis(setup)
     setup.promote()
     add_hand_approval(setup, statement_for(approver="bob", created=now()), "bob")
-    setup.work.commit_all("a 5-day rule for prod; promote 2.1.0")
+    setup.work.commit_all("promote 2.1.0")
     assert_accepted(setup, "ops")
 
     deployment = setup.root / "tenants/arm-dev/deployments/prod/customer-support.yaml"

@@ -212,8 +212,10 @@ def test_a_branch_that_protects_itself_is_not_judged_or_published(tmp_path: Path
 
 
 def test_new_protected_branch_is_judged_from_the_branch_it_grows_from(server: Server) -> None:
+    # a setting from the start, as the server's administrator writes it (git fetch runs no hook)
     server.edit("armgit.yaml", "protectedBranches: [main]", "protectedBranches: [main, release]")
-    server.accepted(OPS)
+    server.work("commit", "-q", "-a", "--amend", "--no-edit")
+    Git(server.bare)("fetch", "-q", "--force", str(server.work.path), "main:main")
     server.work("checkout", "-q", "-b", "release")
     server.edit(V2, "maxTokens: 8192", "maxTokens: 9000")
     server.work.commit_all("tampered release")

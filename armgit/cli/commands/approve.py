@@ -16,6 +16,7 @@ REQUEST_TYPES = (
     "INSTANCE_REACTIVATION",
     "POLICY_AUTONOMY_INCREASE",
     "PRIVILEGE_WIDENING",
+    "REGISTRY_TRUST_CHANGE",
 )
 
 
@@ -81,11 +82,13 @@ def command(
     """Sign an approval (or a rejection) of a gated change and write it into the registry.
 
     REF is the change's subject: a version (TENANT/TEMPLATE@LABEL), a deployment
-    (TENANT/deployment/ENV/TEMPLATE), an instance or a policy (TENANT/KIND/NAME). The change is
+    (TENANT/deployment/ENV/TEMPLATE), an instance or a policy (TENANT/KIND/NAME), or
+    `registry` (also `armgit.yaml`) for a change to what the registry trusts. The change is
     REF as it stands in this work tree (commits and uncommitted files) against the protected
     branch; the approval binds its content digest (the genome hash, or the file's), so it counts
-    only for exactly that content. You are the operator holding --key's public key. The file
-    goes to tenants/TENANT/approvals/; commit and push it with the change.
+    only for exactly that content. You are the operator holding --key's public key (for
+    `registry`: a registry admin). The file goes to tenants/TENANT/approvals/ (TENANT: the
+    subject's, or for `registry` your own); commit and push it with the change.
 
     Exit codes: 0 written, 1 refused (nothing gated, unknown key, ...), 2 usage error.
 
@@ -95,6 +98,7 @@ def command(
           --justification "eval suite green, prompt diff reviewed"
       armgit approve arm-dev/deployment/prod/customer-support --key ~/.ssh/id_ed25519 \\
           --rollback-plan "armgit rollback arm-dev/customer-support --env prod"
+      armgit approve registry --key ~/.ssh/id_ed25519   # a change to armgit.yaml's trust
       armgit approve --attest-review "$GITHUB_EVENT_PATH" --key bot_key   # CI
     """
     from armgit.approving import Refused
@@ -149,6 +153,7 @@ def _approve(
 ) -> None:
     from armgit.approving import (
         Refused,
+        admin_holder,
         default_against,
         describe_gate,
         gates_of,
@@ -161,24 +166,31 @@ def _approve(
         write_approval,
     )
     from armgit.cli.refs import entity_ref
-    from armgit.core.access import holds
     from armgit.core.approval_file import Decision
+    from armgit.core.approvals import may_approve
+    from armgit.core.layout import REGISTRY_FILE, REGISTRY_ID
     from armgit.crypto.sshkeys import public_key_of
 
-    subject = entity_ref(ref)
-    if subject.kind not in ("Version", "Deployment", "Instance", "Policy"):
+    subject = REGISTRY_ID if ref == REGISTRY_FILE else entity_ref(ref)
+    if subject.kind not in ("Version", "Deployment", "Instance", "Policy", "Registry"):
         raise click.UsageError(
-            f"{ref}: approvals are for versions, deployments, instances and policies"
+            f"{ref}: approvals are for versions, deployments, instances, policies and the "
+            "registry (registry)"
         )
     private = read_private_key(key)
     ws = open_workspace(repo)
     pending = pending_gates(ws, against or default_against(ws), now=now)
     gates = gates_of(pending, subject, request_type)
     public = public_key_of(private)
-    operator = key_holder(pending.base, subject.tenant, public)
+    if subject.tenant:
+        tenant, operator = subject.tenant, key_holder(pending.base, subject.tenant, public)
+        where = f"operator of {subject.tenant!r}"
+    else:
+        tenant, operator = admin_holder(pending.base, public) or ("", None)
+        where = "registry admin (registryAdmins in armgit.yaml)"
     if operator is None:
         raise Refused(
-            f"no operator of {subject.tenant!r} holds the key {public.fingerprint} at "
+            f"no {where} holds the key {public.fingerprint} at "
             f"{pending.base_commit[:12]}: add its public line ({key}.pub) to your operator "
             "file's sshKeys on the protected branch first"
         )
@@ -194,6 +206,7 @@ def _approve(
             justification=text,
             rollback_plan=rollback_plan,
             escalation_level=escalation_level,
+            tenant=tenant,
         )
         written = write_approval(ws, gate, decision, private, now, valid_for)
         s = written.statement
@@ -202,10 +215,10 @@ def _approve(
             f"  {s.approver} {'APPROVES' if not reject else 'REJECTS'} {describe_gate(gate)}"
         )
         click.echo(f"  content {s.digest}, valid until {s.expires_at}")
-        if not holds(pending.base, subject.tenant, operator, rule.permission, now):
+        if not may_approve(pending.base, tenant, operator, rule.permission, now):
             click.echo(
                 f"  note: {operator.name} does not hold {rule.permission} in "
-                f"{subject.tenant!r}: this approval will not count",
+                f"{tenant!r}: this approval will not count",
                 err=True,
             )
     click.echo("commit it with the change: git add tenants && git commit")
@@ -226,6 +239,12 @@ def _attest(
     private = read_private_key(key)
     ws = open_workspace(repo)
     pending, written = attest_review(ws, event, private, now, against)
+    if any(not gate.subject.tenant for gate in pending.gates):
+        click.echo(
+            "note: the change to what armgit.yaml trusts is not attested: a registry admin "
+            "approves it with their own key (armgit approve registry --key KEY)",
+            err=True,
+        )
     if not written:
         click.echo(
             f"nothing gated between {pending.base_commit[:12]} and {pending.head_commit[:12]}: "

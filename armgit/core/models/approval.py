@@ -25,7 +25,7 @@ ArmoredSignature = Annotated[
 class Subject(Model):
     """What the approval is about: an entity kind and its reference."""
 
-    kind: Literal["Version", "Deployment", "Instance", "Policy"]
+    kind: Literal["Version", "Deployment", "Instance", "Policy", "Registry"]
     ref: Text
 
 

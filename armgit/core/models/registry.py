@@ -109,6 +109,7 @@ def _default_rules() -> tuple[ApprovalRule, ...]:
             ("INSTANCE_REACTIVATION", "approve:instances", "12h"),
             ("POLICY_AUTONOMY_INCREASE", "approve:policies", "72h"),
             ("PRIVILEGE_WIDENING", "approve:versions", "48h"),
+            ("REGISTRY_TRUST_CHANGE", "admin:registry", "48h"),
         )
     )
 

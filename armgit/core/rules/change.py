@@ -37,10 +37,12 @@ from armgit.core.models import (
     Instance,
     Operator,
     Policy,
+    Registry,
     Version,
 )
 from armgit.core.models.base import Risk
 from armgit.core.rules.state import parse_version_ref
+from armgit.core.rules.trust import trust_changes
 from armgit.core.snapshot import View
 
 D = TypeVar("D", bound=Document)
@@ -209,6 +211,20 @@ class _Change:
             self.result.actions.append(Action("", "admin:registry", self.path))
         else:
             self.action(WRITE_PERMISSION[self.id.kind])
+            if isinstance(old, Registry) and isinstance(new, Registry):
+                self.trust(old, new)
+
+    def trust(self, old: Registry, new: Registry) -> None:
+        """A change to what the registry trusts needs a registry admin's approval."""
+        changed = trust_changes(old, new)
+        if changed:
+            self.gate(
+                "REGISTRY_TRUST_CHANGE",
+                changed[0].pointer,
+                change_from=None,
+                change_to=", ".join(c.field for c in changed),
+                digest=entity_digest(new),
+            )
 
     # -- versions ---------------------------------------------------------------------------
 
@@ -412,7 +428,11 @@ class _Change:
             )
 
     def approval(self) -> None:
-        self.action("write:approvals")
+        if isinstance(self.new, Approval) and self.new.statement.subject.kind == "Registry":
+            # part of a registry change, whichever tenant its approver is in (docs/approvals.md)
+            self.result.actions.append(Action("", WRITE_PERMISSION["Registry"], self.path))
+        else:
+            self.action("write:approvals")
         if self.old is not None:
             what = "deleted" if self.new is None else "changed"
             self.finding(
