@@ -27,13 +27,6 @@ from armgit.core.snapshot import View
 from armgit.core.timeutil import parse_duration, parse_time
 
 CLOCK_SKEW = timedelta(minutes=5)
-SUBJECT_KINDS = {
-    "VERSION_PROMOTION": "Version",
-    "PRIVILEGE_WIDENING": "Version",
-    "DEPLOYMENT_ACTIVATION": "Deployment",
-    "INSTANCE_REACTIVATION": "Instance",
-    "POLICY_AUTONOMY_INCREASE": "Policy",
-}
 
 
 def statement_data(statement: Statement) -> JsonValue:
@@ -217,7 +210,7 @@ def evaluate_gates(
         for name, approval in judge.approvals(tenant, parse_duration(rule.expires_in)):
             s = approval.statement
             if (
-                s.subject.kind != SUBJECT_KINDS[gate.request_type]
+                s.subject.kind != gate.subject.kind
                 or s.subject.ref != gate.subject.ref
                 or s.change.type != gate.request_type
             ):

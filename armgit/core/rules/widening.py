@@ -1,0 +1,223 @@
+"""Effective policy, not files (SPEC section 4a): widening what a deployed version or an instance
+may do needs a ``POLICY_AUTONOMY_INCREASE`` approval, whichever file the change edits.
+
+For one commit (``base`` its parent, ``head`` the commit) and the entities it changed, find the
+targets whose effective policy the change can reach, resolve each at both sides with the index's
+own resolution (:func:`armgit.core.index.policy.target_policy`) and gate every target whose
+policy got wider: a higher autonomy tier, a tool added, a tool's risk lowered, a larger or removed
+cost limit, a data scope not covered before.
+
+The work follows the change. A changed instance or deployment is its own only target. A changed
+attachment (a version's, a template's, an environment's or the tenant's ``policy``) or any change
+to a policy file makes the tenant's instances and deployments candidates, narrowed by what
+changed where that is known without reading (a deployment's path names its environment and
+template).
+
+Targets, as the index has them: every ACTIVE deployment (its deployed version, in its
+environment) and every instance that is not RETIRED. A deployment that is new, or not ACTIVE
+at the parent, is not compared: activating one has its own gate (``DEPLOYMENT_ACTIVATION`` in a
+protected environment). A new instance is compared with what its version gets in its
+environment without the instance's own ``policy`` (at the commit): creating an instance with a
+wider policy attached is the same widening as attaching it to an existing one.
+
+One gate per widened target: its subject is the target (an Instance or a Deployment), its
+digest the target's effective policy at the commit (``EffectivePolicy.to_json()["digest"]``,
+the digest the index carries), so ``armgit approve TARGET`` signs exactly what will run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from armgit.core.ceilings import RISK_ORDER, scope_covered
+from armgit.core.index.policy import EffectivePolicy, target_policy
+from armgit.core.layout import EntityId, version_id
+from armgit.core.models import Deployment, Instance, Version
+from armgit.core.rules.change import Gate
+from armgit.core.rules.state import parse_version_ref
+from armgit.core.snapshot import View
+
+REQUEST_TYPE = "POLICY_AUTONOMY_INCREASE"
+_TEXT_MAX = 4000  # an approval's change.to is at most 4096 characters
+# kinds whose ``policy`` field attaches a policy to the targets under them
+_ATTACHING = ("Tenant", "Environment", "Template", "Version")
+
+
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    """Candidates in ``tenant``, optionally only those of a template, version or environment."""
+
+    tenant: str
+    template: str | None = None
+    label: str | None = None
+    environment: str | None = None
+
+    def covers(self, template: str, label: str, environment: str) -> bool:
+        return (
+            self.template in (None, template)
+            and self.label in (None, label)
+            and self.environment in (None, environment)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Running:
+    """What a target runs, at one commit: its environment and effective policy."""
+
+    environment: str
+    policy: EffectivePolicy
+
+
+def policy_widenings(base: View, head: View, changed: Iterable[EntityId]) -> list[Gate]:
+    """A ``POLICY_AUTONOMY_INCREASE`` gate for every target whose effective policy the change
+    from ``base`` to ``head`` widens, sorted by target."""
+    targets: set[EntityId] = set()
+    scans: set[_Scan] = set()
+    for entity_id in changed:
+        if entity_id.kind in ("Instance", "Deployment"):
+            targets.add(entity_id)
+        elif entity_id.kind == "Policy":
+            scans.add(_Scan(entity_id.tenant))
+        elif entity_id.kind in _ATTACHING and _attached(base, entity_id) != _attached(
+            head, entity_id
+        ):
+            scans.add(_scan_of(entity_id))
+    for scan in scans:
+        targets |= _candidates(base, head, scan)
+    gates = []
+    for target in sorted(targets):
+        gate = _gate(base, head, target)
+        if gate is not None:
+            gates.append(gate)
+    return gates
+
+
+def widened(before: EffectivePolicy, after: EffectivePolicy) -> list[str]:
+    """Every way ``after`` allows more than ``before`` (empty when it allows no more)."""
+    reasons: list[str] = []
+    if after.autonomy_tier > before.autonomy_tier:
+        reasons.append(f"autonomy tier {before.autonomy_tier} -> {after.autonomy_tier}")
+    added = sorted(after.allowed_tools - before.allowed_tools)
+    if added:
+        reasons.append(f"tools added: {', '.join(added)}")
+    for tool in sorted(after.allowed_tools & before.allowed_tools):
+        old, new = before.tool_risk.get(tool), after.tool_risk.get(tool)
+        if _rank(new) < _rank(old):
+            reasons.append(f"risk of {tool} lowered from {old} to {new or 'the declared risk'}")
+    for name, old_limit, new_limit in (
+        ("daily tokens", before.daily_tokens, after.daily_tokens),
+        ("monthly cost", before.monthly_cost, after.monthly_cost),
+    ):
+        if old_limit is not None and (new_limit is None or new_limit > old_limit):
+            reasons.append(f"{name} {_amount(old_limit)} -> {_amount(new_limit)}")
+    scopes = [
+        s for s in sorted(after.data_scopes) if not scope_covered(s, tuple(before.data_scopes))
+    ]
+    if scopes:
+        reasons.append(f"data scopes added: {', '.join(scopes)}")
+    return reasons
+
+
+def _amount(limit: float | None) -> str:
+    if limit is None:
+        return "unlimited"
+    return str(int(limit)) if float(limit).is_integer() else str(limit)
+
+
+def _rank(risk: str | None) -> int:
+    """A tool's risk override, lowest first; none (the manifest's declared risk) is lowest."""
+    return RISK_ORDER.index(risk) if risk is not None else -1
+
+
+def _attached(view: View, entity_id: EntityId) -> str | None:
+    entity = view.entity(entity_id)
+    name = getattr(entity.model, "policy", None) if entity is not None else None
+    return name if isinstance(name, str) else None
+
+
+def _scan_of(entity_id: EntityId) -> _Scan:
+    if entity_id.kind == "Environment":
+        return _Scan(entity_id.tenant, environment=entity_id.name)
+    if entity_id.kind == "Template":
+        return _Scan(entity_id.tenant, template=entity_id.name)
+    if entity_id.kind == "Version":
+        return _Scan(entity_id.tenant, template=entity_id.template, label=entity_id.name)
+    return _Scan(entity_id.tenant)
+
+
+def _candidates(base: View, head: View, scan: _Scan) -> set[EntityId]:
+    """The instances and deployments of ``scan.tenant`` it may cover, at either side."""
+    found: set[EntityId] = set()
+    for view in (base, head):
+        for deployment_id in view.ids("Deployment", scan.tenant):
+            environment, _, template = deployment_id.name.partition("/")
+            if scan.template not in (None, template) or scan.environment not in (None, environment):
+                continue
+            deployment = view.get(deployment_id, Deployment)
+            if deployment is not None and scan.covers(template, deployment.version, environment):
+                found.add(deployment_id)
+        for instance_id in view.ids("Instance", scan.tenant):
+            instance = view.get(instance_id, Instance)
+            if instance is None:
+                continue
+            ref = parse_version_ref(instance.version, scan.tenant)
+            if scan.covers(ref.template, ref.label, instance.environment):
+                found.add(instance_id)
+    return found
+
+
+def _gate(base: View, head: View, target: EntityId) -> Gate | None:
+    after = _running(head, target)
+    if after is None:
+        return None
+    before = _running(base, target)
+    if before is None and target.kind == "Instance":
+        before = _running(head, target, own=False)
+    if before is None:
+        return None  # a new target is not a widening by itself (see the module's docstring)
+    reasons = widened(before.policy, after.policy)
+    if not reasons:
+        return None
+    change_to = f"{_named(after.policy)}: {'; '.join(reasons)}"
+    return Gate(
+        REQUEST_TYPE,
+        target,
+        change_from=_named(before.policy),
+        change_to=change_to if len(change_to) <= _TEXT_MAX else change_to[: _TEXT_MAX - 3] + "...",
+        digest=str(after.policy.to_json()["digest"]),
+        path=target.path,
+        pointer="/policy" if target.kind == "Instance" else "/version",
+        environment=after.environment,
+    )
+
+
+def _running(view: View, target: EntityId, *, own: bool = True) -> _Running | None:
+    """The target's environment and effective policy at ``view`` (``None`` if it is no target
+    there); ``own=False`` leaves an instance's own ``policy`` out."""
+    tenant = target.tenant
+    if target.kind == "Deployment":
+        deployment = view.get(target, Deployment)
+        if deployment is None or deployment.status != "ACTIVE":
+            return None
+        template, label = deployment.template, deployment.version
+        environment, attached = deployment.environment, None
+    else:
+        instance = view.get(target, Instance)
+        if instance is None or instance.state == "RETIRED":
+            return None
+        ref = parse_version_ref(instance.version, tenant)
+        template, label = ref.template, ref.label
+        environment, attached = instance.environment, instance.policy if own else None
+    version = view.get(version_id(tenant, template, label), Version)
+    if version is None:
+        return None
+    policy = target_policy(view, tenant, environment, template, version, attached)
+    return _Running(environment, policy)
+
+
+def _named(policy: EffectivePolicy) -> str:
+    if not policy.sources:
+        return "no policy"
+    first, *bounds = policy.sources
+    return f"{first} (within {', '.join(bounds)})" if bounds else first
