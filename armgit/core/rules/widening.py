@@ -4,8 +4,10 @@ may do needs a ``POLICY_AUTONOMY_INCREASE`` approval, whichever file the change 
 For one commit (``base`` its parent, ``head`` the commit) and the entities it changed, find the
 targets whose effective policy the change can reach, resolve each at both sides with the index's
 own resolution (:func:`armgit.core.index.policy.target_policy`) and gate every target whose
-policy got wider: a higher autonomy tier, a tool added, a tool's risk lowered, a larger or removed
-cost limit, a data scope not covered before.
+policy lets it do more, as the runtime judges its calls (on the tool manifest of the version it
+runs at the head): a higher autonomy tier, a tool it can call that it could not (allowed by the
+policy and declared by the manifest), a lower risk for one (the higher of the manifest's and
+the policy's), a larger or removed cost limit, a data scope not covered before.
 
 The work follows the change. A changed instance or deployment is its own only target. A changed
 attachment (a version's, a template's, an environment's or the tenant's ``policy``) or any change
@@ -63,10 +65,26 @@ class _Scan:
 
 @dataclass(frozen=True, slots=True)
 class _Running:
-    """What a target runs, at one commit: its environment and effective policy."""
+    """A target at one commit: its environment, the version it runs and its effective policy."""
 
     environment: str
+    version: Version
     policy: EffectivePolicy
+
+
+def _usable(policy: EffectivePolicy, version: Version) -> dict[str, int]:
+    """The tools ``policy`` lets ``version`` call, as the runtime judges calls, with the risk
+    rank of each: allowed by the policy and, where the genome lists its tools, declared there;
+    the higher of the manifest's and the policy's risk (``critical`` when neither says)."""
+    manifest = version.genome.tool_manifest
+    declared = {t.tool_id: t.risk for t in manifest} if manifest is not None else None
+    risks: dict[str, int] = {}
+    for tool in policy.allowed_tools:
+        if declared is not None and tool not in declared:
+            continue
+        known = [r for r in (policy.tool_risk.get(tool), (declared or {}).get(tool)) if r]
+        risks[tool] = max(RISK_ORDER.index(r) for r in known) if known else len(RISK_ORDER) - 1
+    return risks
 
 
 def policy_widenings(base: View, head: View, changed: Iterable[EntityId]) -> list[Gate]:
@@ -93,27 +111,32 @@ def policy_widenings(base: View, head: View, changed: Iterable[EntityId]) -> lis
     return gates
 
 
-def widened(before: EffectivePolicy, after: EffectivePolicy) -> list[str]:
-    """Every way ``after`` allows more than ``before`` (empty when it allows no more)."""
+def widened(old: EffectivePolicy, new: EffectivePolicy, version: Version) -> list[str]:
+    """Every way ``new`` lets ``version`` do more than ``old`` did (empty when no more).
+
+    Both are judged on the same version's tool manifest, the one the target runs at the head:
+    what a change of version adds to the manifest is the version's concern
+    (``PRIVILEGE_WIDENING``, ``DEPLOYMENT_ACTIVATION``), so returning to an earlier version with
+    the same policies (a rollback) is no widening."""
     reasons: list[str] = []
-    if after.autonomy_tier > before.autonomy_tier:
-        reasons.append(f"autonomy tier {before.autonomy_tier} -> {after.autonomy_tier}")
-    added = sorted(after.allowed_tools - before.allowed_tools)
+    if new.autonomy_tier > old.autonomy_tier:
+        reasons.append(f"autonomy tier {old.autonomy_tier} -> {new.autonomy_tier}")
+    was, now = _usable(old, version), _usable(new, version)
+    added = sorted(set(now) - set(was))
     if added:
         reasons.append(f"tools added: {', '.join(added)}")
-    for tool in sorted(after.allowed_tools & before.allowed_tools):
-        old, new = before.tool_risk.get(tool), after.tool_risk.get(tool)
-        if _rank(new) < _rank(old):
-            reasons.append(f"risk of {tool} lowered from {old} to {new or 'the declared risk'}")
+    for tool in sorted(set(now) & set(was)):
+        if now[tool] < was[tool]:
+            reasons.append(
+                f"risk of {tool} lowered from {RISK_ORDER[was[tool]]} to {RISK_ORDER[now[tool]]}"
+            )
     for name, old_limit, new_limit in (
-        ("daily tokens", before.daily_tokens, after.daily_tokens),
-        ("monthly cost", before.monthly_cost, after.monthly_cost),
+        ("daily tokens", old.daily_tokens, new.daily_tokens),
+        ("monthly cost", old.monthly_cost, new.monthly_cost),
     ):
         if old_limit is not None and (new_limit is None or new_limit > old_limit):
             reasons.append(f"{name} {_amount(old_limit)} -> {_amount(new_limit)}")
-    scopes = [
-        s for s in sorted(after.data_scopes) if not scope_covered(s, tuple(before.data_scopes))
-    ]
+    scopes = [s for s in sorted(new.data_scopes) if not scope_covered(s, tuple(old.data_scopes))]
     if scopes:
         reasons.append(f"data scopes added: {', '.join(scopes)}")
     return reasons
@@ -123,11 +146,6 @@ def _amount(limit: float | None) -> str:
     if limit is None:
         return "unlimited"
     return str(int(limit)) if float(limit).is_integer() else str(limit)
-
-
-def _rank(risk: str | None) -> int:
-    """A tool's risk override, lowest first; none (the manifest's declared risk) is lowest."""
-    return RISK_ORDER.index(risk) if risk is not None else -1
 
 
 def _attached(view: View, entity_id: EntityId) -> str | None:
@@ -176,7 +194,7 @@ def _gate(base: View, head: View, target: EntityId) -> Gate | None:
         before = _running(head, target, own=False)
     if before is None:
         return None  # a new target is not a widening by itself (see the module's docstring)
-    reasons = widened(before.policy, after.policy)
+    reasons = widened(before.policy, after.policy, after.version)
     if not reasons:
         return None
     change_to = f"{_named(after.policy)}: {'; '.join(reasons)}"
@@ -213,11 +231,9 @@ def _running(view: View, target: EntityId, *, own: bool = True) -> _Running | No
     if version is None:
         return None
     policy = target_policy(view, tenant, environment, template, version, attached)
-    return _Running(environment, policy)
+    return _Running(environment, version, policy)
 
 
 def _named(policy: EffectivePolicy) -> str:
-    if not policy.sources:
-        return "no policy"
-    first, *bounds = policy.sources
-    return f"{first} (within {', '.join(bounds)})" if bounds else first
+    """The policy that grants (the ceilings that bound it are in its digest)."""
+    return policy.sources[0] if policy.sources else "no policy"
