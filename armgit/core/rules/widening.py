@@ -118,10 +118,12 @@ def widened(old: EffectivePolicy, new: EffectivePolicy, version: Version) -> lis
     what a change of version adds to the manifest is the version's concern
     (``PRIVILEGE_WIDENING``, ``DEPLOYMENT_ACTIVATION``), so returning to an earlier version with
     the same policies (a rollback) is no widening."""
+    was, now = _usable(old, version), _usable(new, version)
+    if not now:
+        return []  # it can call no tool (the empty policy, say): it may do nothing at all
     reasons: list[str] = []
     if new.autonomy_tier > old.autonomy_tier:
         reasons.append(f"autonomy tier {old.autonomy_tier} -> {new.autonomy_tier}")
-    was, now = _usable(old, version), _usable(new, version)
     added = sorted(set(now) - set(was))
     if added:
         reasons.append(f"tools added: {', '.join(added)}")
