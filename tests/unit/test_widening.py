@@ -15,6 +15,7 @@ import pytest
 
 from armgit.core.canonical import genome_hash
 from armgit.core.index.policy import NO_POLICY, target_policy
+from armgit.core.jsondata import JsonObject
 from armgit.core.layout import EntityId, identify
 from armgit.core.models import Version
 from armgit.core.rules.change import check_change
@@ -351,7 +352,7 @@ def test_the_work_follows_the_change(name: str, lists: bool) -> None:
 
 def new_version(label: str, tools: dict[str, str], template: str = "customer-support") -> Edit:
     """A DRAFT version with no ``parent`` whose manifest declares ``tools`` (id -> risk)."""
-    genome = {
+    genome: JsonObject = {
         "modelConfig": {"provider": "anthropic", "modelId": "claude-3-5-sonnet-20241022"},
         "promptBundleHash": "sha256:" + "0" * 64,
         "toolManifest": [
