@@ -15,12 +15,15 @@ to a policy file makes the tenant's instances and deployments candidates, narrow
 changed where that is known without reading (a deployment's path names its environment and
 template).
 
-Targets, as the index has them: every ACTIVE deployment (its deployed version, in its
-environment) and every instance that is not RETIRED. A deployment that is new, or not ACTIVE
-at the parent, is not compared: activating one has its own gate (``DEPLOYMENT_ACTIVATION`` in a
-protected environment). A new instance is compared with what its version gets in its
-environment without the instance's own ``policy`` (at the commit): creating an instance with a
-wider policy attached is the same widening as attaching it to an existing one.
+Targets, as the index has them: every ACTIVE deployment and every instance that is not RETIRED.
+A deployment's target is its deployed version in its environment: that version is resolved
+there at the parent too, whether or not it was deployed then, so a deployment that becomes
+ACTIVE or changes version is compared on the version it now runs (choosing to run another
+version is ``DEPLOYMENT_ACTIVATION``'s concern in a protected environment; a version new in the
+commit has nothing to compare with). An instance is its own identity, compared with itself at
+the parent; a new instance is compared with what its version gets in its environment without
+the instance's own ``policy`` (at the commit): creating an instance with a wider policy
+attached is the same widening as attaching it to an existing one.
 
 One gate per widened target: its subject is the target (an Instance or a Deployment), its
 digest the target's effective policy at the commit (``EffectivePolicy.to_json()["digest"]``,
@@ -68,6 +71,8 @@ class _Running:
     """A target at one commit: its environment, the version it runs and its effective policy."""
 
     environment: str
+    template: str
+    label: str
     version: Version
     policy: EffectivePolicy
 
@@ -191,11 +196,13 @@ def _gate(base: View, head: View, target: EntityId) -> Gate | None:
     after = _running(head, target)
     if after is None:
         return None
-    before = _running(base, target)
-    if before is None and target.kind == "Instance":
-        before = _running(head, target, own=False)
+    if target.kind == "Deployment":
+        # the deployed version in its environment, as it stood at the parent (deployed or not)
+        before = _resolved(base, target.tenant, after.environment, after.template, after.label)
+    else:
+        before = _running(base, target) or _running(head, target, own=False)
     if before is None:
-        return None  # a new target is not a widening by itself (see the module's docstring)
+        return None  # a new version: not a widening by itself (see the module's docstring)
     reasons = widened(before.policy, after.policy, after.version)
     if not reasons:
         return None
@@ -213,27 +220,36 @@ def _gate(base: View, head: View, target: EntityId) -> Gate | None:
 
 
 def _running(view: View, target: EntityId, *, own: bool = True) -> _Running | None:
-    """The target's environment and effective policy at ``view`` (``None`` if it is no target
-    there); ``own=False`` leaves an instance's own ``policy`` out."""
-    tenant = target.tenant
+    """The target at ``view`` (``None`` if it is no target there); ``own=False`` leaves an
+    instance's own ``policy`` out."""
     if target.kind == "Deployment":
         deployment = view.get(target, Deployment)
         if deployment is None or deployment.status != "ACTIVE":
             return None
-        template, label = deployment.template, deployment.version
-        environment, attached = deployment.environment, None
-    else:
-        instance = view.get(target, Instance)
-        if instance is None or instance.state == "RETIRED":
-            return None
-        ref = parse_version_ref(instance.version, tenant)
-        template, label = ref.template, ref.label
-        environment, attached = instance.environment, instance.policy if own else None
+        return _resolved(
+            view, target.tenant, deployment.environment, deployment.template, deployment.version
+        )
+    instance = view.get(target, Instance)
+    if instance is None or instance.state == "RETIRED":
+        return None
+    ref = parse_version_ref(instance.version, target.tenant)
+    attached = instance.policy if own else None
+    return _resolved(view, target.tenant, instance.environment, ref.template, ref.label, attached)
+
+
+def _resolved(
+    view: View,
+    tenant: str,
+    environment: str,
+    template: str,
+    label: str,
+    attached: str | None = None,
+) -> _Running | None:
     version = view.get(version_id(tenant, template, label), Version)
     if version is None:
         return None
     policy = target_policy(view, tenant, environment, template, version, attached)
-    return _Running(environment, version, policy)
+    return _Running(environment, template, label, version, policy)
 
 
 def _named(policy: EffectivePolicy) -> str:
