@@ -210,7 +210,10 @@ def test_autonomy_increase_binds_the_effective_policy_the_index_carries(setup: S
     (approval,) = written(setup, out)
     s = approval.statement
     assert (s.subject.kind, s.change.type) == ("Instance", "POLICY_AUTONOMY_INCREASE")
-    assert (s.change.from_, s.change.to) == ("support-prod", "support-prod: autonomy tier 2 -> 3")
+    assert (s.change.from_, s.change.to) == (
+        "support-prod (wider: autonomy tier 2 to 3)",
+        "support-prod",
+    )
     assert s.digest == compiled_policy(setup, "support-prod-1")
     code, out = approve(setup, "arm-dev/policy/support-prod")
     assert code == 1

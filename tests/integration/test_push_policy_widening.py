@@ -67,9 +67,9 @@ def test_pointing_the_prod_instance_at_a_wider_policy_needs_an_approval(setup: S
         setup,
         "alice",
         "approval-required",
-        f"POLICY_AUTONOMY_INCREASE of {INSTANCE_REF} (support-prod -> support-wide: autonomy "
-        "tier 2 -> 3; daily tokens 1000000 -> 2000000; monthly cost 1500 -> 2000; data scopes "
-        "added: tickets:*)",
+        f"POLICY_AUTONOMY_INCREASE of {INSTANCE_REF} (support-prod (wider: autonomy tier 2 to "
+        "3; daily tokens 1000000 to 2000000; monthly cost 1500 to 2000; data scopes added: "
+        "tickets:*) -> support-wide)",
         f"armgit approve {INSTANCE_REF}",
     )
 
@@ -78,8 +78,7 @@ def test_pointing_the_prod_instance_at_a_wider_policy_needs_an_approval(setup: S
     setup.work.commit_all("bob approves the wider policy")
     review = run_armgit("review", "origin/main..HEAD", "--repo", str(setup.root))
     assert (
-        f"POLICY_AUTONOMY_INCREASE of {INSTANCE_REF} in prod (support-prod -> support-wide:"
-        in review.stdout
+        f"POLICY_AUTONOMY_INCREASE of {INSTANCE_REF} in prod (support-prod (wider:" in review.stdout
     ), review.stdout
     assert "1 of 1 with approve:policies: APPROVED" in review.stdout, review.stdout
     assert_accepted(setup, "alice")
@@ -110,8 +109,8 @@ def test_detaching_a_narrower_instance_policy_needs_an_approval(setup: Setup) ->
         setup,
         "alice",
         "approval-required",
-        f"POLICY_AUTONOMY_INCREASE of {INSTANCE_REF} (support-default -> support-prod: tools "
-        "added: refund_issue",
+        f"POLICY_AUTONOMY_INCREASE of {INSTANCE_REF} (support-default (wider: tools added: "
+        "refund_issue",
     )
     approve(setup, INSTANCE_REF)
     setup.work.commit_all("bob approves")

@@ -79,9 +79,9 @@ CASES = {
         ((INSTANCE, INSTANCE_POLICY, "policy: support-wide\n"),),
         {
             INSTANCE_REF: (
-                "support-prod -> support-wide: autonomy tier 2 -> 3",
-                "daily tokens 1000000 -> 2000000; monthly cost 1500 -> 2000",
-                "data scopes added: tickets:*",
+                "support-prod (wider: autonomy tier 2 to 3",
+                "daily tokens 1000000 to 2000000; monthly cost 1500 to 2000",
+                "data scopes added: tickets:*) -> support-wide",
             )
         },
     ),
@@ -93,8 +93,8 @@ CASES = {
         ((INSTANCE, "policy: support-default\n", ""),),
         {
             INSTANCE_REF: (
-                "support-default -> support-prod: tools added: refund_issue",
-                "data scopes added: customers:read",
+                "support-default (wider: tools added: refund_issue",
+                "data scopes added: customers:read) -> support-prod",
             )
         },
     ),
@@ -113,7 +113,7 @@ CASES = {
     "an_environment_attaching_a_plain_policy_grants_where_only_ceilings_were": Case(
         (NO_VERSION_POLICY, NO_TEMPLATE_POLICY, DETACH_INSTANCE),
         ((PROD, "policy: prod-ceiling", "policy: support-prod"),),
-        {ref: ("no policy -> support-prod: autonomy tier 0 -> 2",) for ref in BOTH},
+        {ref: ("no policy (wider: autonomy tier 0 to 2", ") -> support-prod") for ref in BOTH},
     ),
     "an_environment_ceiling_lowering_a_tools_risk": Case(
         ((POLICY, "  refund_issue: critical\n", ""),),
@@ -146,29 +146,29 @@ CASES = {
         (NO_VERSION_POLICY, DETACH_INSTANCE),
         ((TEMPLATE, "policy: support-default", "policy: support-prod"),),
         {
-            ref: ("support-default -> support-prod: tools added: refund_issue", "monthly cost")
+            ref: ("support-default (wider: tools added: refund_issue", "monthly cost")
             for ref in BOTH
         },
     ),
     "a_versions_policy_attachment_changed": Case(
         (NEW_WIDE,),
         ((V2, "policy: support-prod ", "policy: support-wide "),),
-        {DEPLOYMENT_REF: ("support-prod -> support-wide: autonomy tier 2 -> 3",)},
+        {DEPLOYMENT_REF: ("support-prod (wider: autonomy tier 2 to 3",)},
     ),
     "raising_a_cost_limit": Case(
         (),
         ((POLICY, "monthlyCost: 1500", "monthlyCost: 1800"),),
-        {ref: ("support-prod -> support-prod: monthly cost 1500 -> 1800",) for ref in BOTH},
+        {ref: ("support-prod (wider: monthly cost 1500 to 1800",) for ref in BOTH},
     ),
     "removing_a_limit": Case(
         ((PROD, "policy: prod-ceiling ", ""), (TENANT, "policy: tenant-ceiling ", "")),
         ((POLICY, "dailyTokens: 1000000, ", ""),),
-        {ref: ("daily tokens 1000000 -> unlimited",) for ref in BOTH},
+        {ref: ("daily tokens 1000000 to unlimited",) for ref in BOTH},
     ),
     "removing_a_limit_a_ceiling_still_bounds": Case(
         (),
         ((POLICY, "dailyTokens: 1000000, ", ""),),
-        {ref: ("daily tokens 1000000 -> 2000000",) for ref in BOTH},
+        {ref: ("daily tokens 1000000 to 2000000",) for ref in BOTH},
     ),
     "adding_a_data_scope": Case(
         (),
@@ -189,7 +189,7 @@ CASES = {
     "raising_the_tier_of_the_policy_that_governs_prod": Case(
         (),
         ((POLICY, "autonomyTier: 2", "autonomyTier: 3"),),
-        {ref: ("autonomy tier 2 -> 3",) for ref in BOTH},
+        {ref: ("autonomy tier 2 to 3",) for ref in BOTH},
     ),
     "raising_the_tier_of_a_policy_that_governs_nothing": Case(
         (), ((f"{T}/policies/support-default.yaml", "autonomyTier: 2", "autonomyTier: 3"),)
@@ -211,7 +211,7 @@ CASES["a_new_instance_with_its_versions_policy"] = Case((), (_new_instance("supp
 CASES["a_new_instance_with_a_wider_policy_than_its_version_gets"] = Case(
     (NEW_WIDE,),
     (_new_instance("support-wide"),),
-    {"arm-dev/instance/support-prod-2": ("support-prod -> support-wide: autonomy tier 2 -> 3",)},
+    {"arm-dev/instance/support-prod-2": ("support-prod (wider: autonomy tier 2 to 3",)},
 )
 CASES["a_new_deployment_is_not_a_widening_by_itself"] = Case(
     (),

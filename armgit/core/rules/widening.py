@@ -27,7 +27,9 @@ attached is the same widening as attaching it to an existing one.
 
 One gate per widened target: its subject is the target (an Instance or a Deployment), its
 digest the target's effective policy at the commit (``EffectivePolicy.to_json()["digest"]``,
-the digest the index carries), so ``armgit approve TARGET`` signs exactly what will run.
+the digest the index carries), so ``armgit approve TARGET`` signs exactly what will run;
+``change.to`` is the policy that grants it, ``change.from`` the one that granted before with
+what widened.
 """
 
 from __future__ import annotations
@@ -128,7 +130,7 @@ def widened(old: EffectivePolicy, new: EffectivePolicy, version: Version) -> lis
         return []  # it can call no tool (the empty policy, say): it may do nothing at all
     reasons: list[str] = []
     if new.autonomy_tier > old.autonomy_tier:
-        reasons.append(f"autonomy tier {old.autonomy_tier} -> {new.autonomy_tier}")
+        reasons.append(f"autonomy tier {old.autonomy_tier} to {new.autonomy_tier}")
     added = sorted(set(now) - set(was))
     if added:
         reasons.append(f"tools added: {', '.join(added)}")
@@ -142,7 +144,7 @@ def widened(old: EffectivePolicy, new: EffectivePolicy, version: Version) -> lis
         ("monthly cost", old.monthly_cost, new.monthly_cost),
     ):
         if old_limit is not None and (new_limit is None or new_limit > old_limit):
-            reasons.append(f"{name} {_amount(old_limit)} -> {_amount(new_limit)}")
+            reasons.append(f"{name} {_amount(old_limit)} to {_amount(new_limit)}")
     scopes = [s for s in sorted(new.data_scopes) if not scope_covered(s, tuple(old.data_scopes))]
     if scopes:
         reasons.append(f"data scopes added: {', '.join(scopes)}")
@@ -206,12 +208,15 @@ def _gate(base: View, head: View, target: EntityId) -> Gate | None:
     reasons = widened(before.policy, after.policy, after.version)
     if not reasons:
         return None
-    change_to = f"{_named(after.policy)}: {'; '.join(reasons)}"
+    # change.to, which an approval must repeat, names only what runs after the change (its
+    # digest binds the rest), so an approval stays good when the base moves under a pull
+    # request; change.from says what ran before and how the new policy is wider
+    change_from = f"{_named(before.policy)} (wider: {'; '.join(reasons)})"
     return Gate(
         REQUEST_TYPE,
         target,
-        change_from=_named(before.policy),
-        change_to=change_to if len(change_to) <= _TEXT_MAX else change_to[: _TEXT_MAX - 3] + "...",
+        change_from=_text(change_from),
+        change_to=_named(after.policy),
         digest=str(after.policy.to_json()["digest"]),
         path=target.path,
         pointer="/policy" if target.kind == "Instance" else "/version",
@@ -250,6 +255,10 @@ def _resolved(
         return None
     policy = target_policy(view, tenant, environment, template, version, attached)
     return _Running(environment, template, label, version, policy)
+
+
+def _text(text: str) -> str:
+    return text if len(text) <= _TEXT_MAX else text[: _TEXT_MAX - 3] + "..."
 
 
 def _named(policy: EffectivePolicy) -> str:
