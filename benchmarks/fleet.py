@@ -33,6 +33,7 @@ from armgit.core.rules.widening import policy_widenings
 from armgit.crypto.sshsig import APPROVAL_NAMESPACE, sign
 from armgit.index.keys import public_key_line
 from armgit.lazyview import LazyView
+from armgit.store.cache import ContentCache
 from armgit.store.tree import MODE_FILE, FileEntry, RegistryTree, SourceInfo, blob_id
 
 BASE_TIME = datetime(2025, 1, 6, 9, 0, 0, tzinfo=UTC)
@@ -438,7 +439,10 @@ class Fleet:
             return f"{template.tenant}/{template.name}@{version.label}: {before} -> {step.arg}"
         if step.op == "deploy":
             self._deploy(template, step.version, step.arg)
-            self._approve_widenings(self._targets(template, step.arg))
+            # its deployment runs a version whose policies the step did not touch, and its
+            # instances keep their own policy: only a new instance can be wider than its version
+            new = [i for i in self._targets(template, step.arg)[1:] if self._before[i.path] is None]
+            self._approve_widenings(new)
             label = template.versions[step.version].label
             return f"{template.tenant}/{template.name}@{label}: deploy to {step.arg}"
         if step.op == "activate":
@@ -463,7 +467,7 @@ class Fleet:
 
     def _approve_widenings(self, targets: list[EntityId]) -> None:
         """A reviewer's approval of every POLICY_AUTONOMY_INCREASE this step raises on
-        ``targets`` (a relaxed policy's, a prod deployment's new instances), found by the rule
+        ``targets`` (a relaxed policy's, a deployment's new instances), found by the rule
         itself (armgit/core/rules/widening.py) on the files before and after the step.
 
         The rule judges commits, not steps; the two agree because an approval binds the
@@ -471,8 +475,9 @@ class Fleet:
         commit's other steps did before (a tightening, say). A commit that both relaxes a
         policy and moves a deployment of the same team onto a version governed by it would
         need the commit's view; test_generated_history_is_legal says so if one appears."""
-        before = LazyView(_FleetTree(self.files, self._before))
-        after = LazyView(_FleetTree(self.files, {}))
+        cache = ContentCache(None)  # in memory, for this step: both sides share most files
+        before = LazyView(_FleetTree(self.files, self._before), cache)
+        after = LazyView(_FleetTree(self.files, {}), cache)
         for gate in policy_widenings(before, after, targets):
             template = next(t for t in self.templates if t.tenant == gate.subject.tenant)
             self._approve(template, gate)
