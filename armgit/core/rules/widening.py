@@ -195,16 +195,20 @@ def _candidates(base: View, head: View, scan: _Scan) -> set[EntityId]:
 
 
 def _gate(base: View, head: View, target: EntityId) -> Gate | None:
-    after = _running(head, target)
-    if after is None:
-        return None
     if target.kind == "Deployment":
-        # the deployed version in its environment, as it stood at the parent (deployed or not)
-        before = _resolved(base, target.tenant, after.environment, after.template, after.label)
+        deployment = head.get(target, Deployment)
+        if deployment is None or deployment.status != "ACTIVE":
+            return None
+        # the deployed version in its environment, as it stood at the parent (deployed or not);
+        # resolved there first: a push of a new version deploys one the parent lacks
+        where = (target.tenant, deployment.environment, deployment.template, deployment.version)
+        before = _resolved(base, *where)
+        after = _resolved(head, *where) if before is not None else None
     else:
-        before = _running(base, target) or _running(head, target, own=False)
-    if before is None:
-        return None  # a new version: not a widening by itself (see the module's docstring)
+        after = _running(head, target)
+        before = (_running(base, target) or _running(head, target, own=False)) if after else None
+    if after is None or before is None:
+        return None  # no target now, or a new version: nothing to compare (module docstring)
     reasons = widened(before.policy, after.policy, after.version)
     if not reasons:
         return None
@@ -225,15 +229,8 @@ def _gate(base: View, head: View, target: EntityId) -> Gate | None:
 
 
 def _running(view: View, target: EntityId, *, own: bool = True) -> _Running | None:
-    """The target at ``view`` (``None`` if it is no target there); ``own=False`` leaves an
-    instance's own ``policy`` out."""
-    if target.kind == "Deployment":
-        deployment = view.get(target, Deployment)
-        if deployment is None or deployment.status != "ACTIVE":
-            return None
-        return _resolved(
-            view, target.tenant, deployment.environment, deployment.template, deployment.version
-        )
+    """The instance ``target`` at ``view`` (``None`` if it is none there, or RETIRED);
+    ``own=False`` leaves its own ``policy`` out."""
     instance = view.get(target, Instance)
     if instance is None or instance.state == "RETIRED":
         return None
