@@ -27,10 +27,14 @@ from armgit.core.approval_file import Decision, approval_path, new_statement, re
 from armgit.core.approvals import statement_message
 from armgit.core.canonical import genome_hash
 from armgit.core.jsondata import JsonValue
-from armgit.core.layout import deployment_id, version_id
+from armgit.core.layout import EntityId, deployment_id, named_id, version_id
 from armgit.core.rules.change import Gate
+from armgit.core.rules.widening import policy_widenings
 from armgit.crypto.sshsig import APPROVAL_NAMESPACE, sign
 from armgit.index.keys import public_key_line
+from armgit.lazyview import LazyView
+from armgit.store.cache import ContentCache
+from armgit.store.tree import MODE_FILE, FileEntry, RegistryTree, SourceInfo, blob_id
 
 BASE_TIME = datetime(2025, 1, 6, 9, 0, 0, tzinfo=UTC)
 STEP_SECONDS = 97
@@ -148,6 +152,7 @@ class Fleet:
         self.rng = random.Random(seed)
         self.files: dict[str, bytes] = {}
         self.changed: list[str] = []
+        self._before: dict[str, bytes | None] = {}  # what this step overwrote
         self.seq = 0
         self.tenants = [f"{_TENANT_WORDS[i % len(_TENANT_WORDS)]}-{i:02d}" for i in range(tenants)]
         self.policies: dict[str, dict[str, JsonValue]] = {}
@@ -166,6 +171,7 @@ class Fleet:
     # -- writing files --------------------------------------------------------------------
 
     def _write(self, path: str, text: str) -> None:
+        self._before.setdefault(path, self.files.get(path))
         self.files[path] = text.encode()
         self.changed.append(path)
 
@@ -394,8 +400,13 @@ class Fleet:
     def apply(self, step: Step) -> str:
         """Apply one step; returns a one-line description for the commit message."""
         self.seq += 1
+        self._before = {}
         if step.op == "policy":
-            return self._edit_policy(*step.arg.split("|"))
+            key, how = step.arg.split("|")
+            said = self._edit_policy(key, how)
+            if how == "relax":
+                self._approve_widenings(self._governed_by(key))
+            return said
         template = self.templates[step.template]
         if step.op == "template":
             self._render_template(template)
@@ -428,6 +439,10 @@ class Fleet:
             return f"{template.tenant}/{template.name}@{version.label}: {before} -> {step.arg}"
         if step.op == "deploy":
             self._deploy(template, step.version, step.arg)
+            # its deployment runs a version whose policies the step did not touch, and its
+            # instances keep their own policy: only a new instance can be wider than its version
+            new = [i for i in self._targets(template, step.arg)[1:] if self._before[i.path] is None]
+            self._approve_widenings(new)
             label = template.versions[step.version].label
             return f"{template.tenant}/{template.name}@{label}: deploy to {step.arg}"
         if step.op == "activate":
@@ -449,6 +464,42 @@ class Fleet:
         path = approval_path(statement)
         self.files[path] = render_approval(statement, signature)
         self.changed.append(path)
+
+    def _approve_widenings(self, targets: list[EntityId]) -> None:
+        """A reviewer's approval of every POLICY_AUTONOMY_INCREASE this step raises on
+        ``targets`` (a relaxed policy's, a deployment's new instances), found by the rule
+        itself (armgit/core/rules/widening.py) on the files before and after the step.
+
+        The rule judges commits, not steps; the two agree because an approval binds the
+        resulting effective policy and names only the policy that grants it, whatever the
+        commit's other steps did before (a tightening, say). A commit that both relaxes a
+        policy and moves a deployment of the same team onto a version governed by it would
+        need the commit's view; test_generated_history_is_legal says so if one appears."""
+        cache = ContentCache(None)  # in memory, for this step: both sides share most files
+        before = LazyView(_FleetTree(self.files, self._before), cache)
+        after = LazyView(_FleetTree(self.files, {}), cache)
+        for gate in policy_widenings(before, after, targets):
+            template = next(t for t in self.templates if t.tenant == gate.subject.tenant)
+            self._approve(template, gate)
+
+    def _targets(self, template: TemplateState, env: str) -> list[EntityId]:
+        """The deployment of ``template`` in ``env`` and its instances there."""
+        count = {"prod": template.prod_instances, "staging": template.staging_instances}.get(env, 0)
+        instances = [f"{template.name}-{env}-{n}" for n in range(1, count + 1)]
+        return [deployment_id(template.tenant, env, template.name)] + [
+            named_id("Instance", template.tenant, name) for name in instances
+        ]
+
+    def _governed_by(self, key: str) -> list[EntityId]:
+        """The deployments and instances whose chain may name the policy ``key``."""
+        tenant, name = key.split("/")
+        return [
+            target
+            for template in self.templates
+            if template.tenant == tenant and name.startswith(f"{template.team}-")
+            for env in template.deployed
+            for target in self._targets(template, env)
+        ]
 
     def _edit_policy(self, key: str, how: str) -> str:
         body = self.policies[key]
@@ -655,6 +706,29 @@ class Fleet:
         self._create_version(template, len(template.versions), prompt=True, tools=parent)
         self._deploy(template, len(template.versions) - 1, "dev")
         return self.take_changed()
+
+
+class _FleetTree(RegistryTree):
+    """The fleet's files as a registry tree, with ``before`` (path -> bytes, ``None`` for a
+    file the step added) in front: the registry as it was before a step, without a copy. Only
+    what the widening rule reads of its targets is needed (no listing)."""
+
+    def __init__(self, files: dict[str, bytes], before: dict[str, bytes | None]) -> None:
+        self._files = files
+        self._before = before
+        self.source = SourceInfo("<fleet>")
+
+    def read(self, path: str) -> bytes | None:
+        return self._before[path] if path in self._before else self._files.get(path)
+
+    def read_entry(self, entry: FileEntry) -> bytes:
+        data = self.read(entry.path)
+        assert data is not None
+        return data
+
+    def entry(self, path: str) -> FileEntry | None:
+        data = self.read(path)
+        return FileEntry(path, blob_id(data), MODE_FILE) if data is not None else None
 
 
 def _next_label(parent: str | None, rng: random.Random) -> str:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from armgit.core.approvals import SUBJECT_KINDS, approval_id, statement_data, statement_message
+from armgit.core.approvals import approval_id, statement_data, statement_message
 from armgit.core.content import parse_content
 from armgit.core.jsondata import JsonValue
 from armgit.core.layout import named_id
@@ -46,7 +46,7 @@ def new_statement(gate: Gate, decision: Decision, now: datetime, valid_for: time
         change["to"] = gate.change_to
     data: dict[str, JsonValue] = {
         "tenant": gate.subject.tenant or decision.tenant,
-        "subject": {"kind": SUBJECT_KINDS[gate.request_type], "ref": gate.subject.ref},
+        "subject": {"kind": gate.subject.kind, "ref": gate.subject.ref},
         "change": change,
         "digest": gate.digest,
         "decision": decision.decision,

@@ -33,14 +33,6 @@ from armgit.core.snapshot import View
 from armgit.core.timeutil import parse_duration, parse_time
 
 CLOCK_SKEW = timedelta(minutes=5)
-SUBJECT_KINDS = {
-    "VERSION_PROMOTION": "Version",
-    "PRIVILEGE_WIDENING": "Version",
-    "DEPLOYMENT_ACTIVATION": "Deployment",
-    "INSTANCE_REACTIVATION": "Instance",
-    "POLICY_AUTONOMY_INCREASE": "Policy",
-    "REGISTRY_TRUST_CHANGE": "Registry",
-}
 
 
 def statement_data(statement: Statement) -> JsonValue:
@@ -264,7 +256,7 @@ def evaluate_gates(
         for tenant, name, approval in found:
             s = approval.statement
             if (
-                s.subject.kind != SUBJECT_KINDS[gate.request_type]
+                s.subject.kind != gate.subject.kind
                 or s.subject.ref != gate.subject.ref
                 or s.change.type != gate.request_type
             ):

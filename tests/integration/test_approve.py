@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 from datetime import timedelta
@@ -13,7 +14,6 @@ from click.testing import CliRunner
 from armgit.core.approvals import approval_id, statement_message
 from armgit.core.content import parse_content
 from armgit.core.models import Approval
-from armgit.core.rules.change import entity_digest
 from armgit.core.timeutil import parse_time
 from tests.approval_helpers import (
     HASH_21,
@@ -199,16 +199,38 @@ def test_deployment_activation_binds_the_deployed_versions_genome(setup: Setup) 
     assert s.digest == HASH_21
 
 
-def test_autonomy_increase_binds_the_policy_as_written(setup: Setup) -> None:
+def test_autonomy_increase_binds_the_effective_policy_the_index_carries(setup: Setup) -> None:
+    """Raising support-prod widens what the prod instance may do: the approval names the
+    instance and binds the digest of its effective policy, the one `armgit compile` puts in
+    the index for it."""
     policy = setup.root / POLICY
     policy.write_text(policy.read_text().replace("autonomyTier: 2", "autonomyTier: 3"))
-    code, out = approve(setup, "arm-dev/policy/support-prod", "--expires-in", "72h")
+    code, out = approve(setup, "arm-dev/instance/support-prod-1", "--expires-in", "72h")
     assert code == 0, out
     (approval,) = written(setup, out)
-    model = parse_content(policy.read_bytes()).model
-    assert model is not None
-    assert approval.statement.digest == entity_digest(model)
-    assert (approval.statement.change.from_, approval.statement.change.to) == ("2", "3")
+    s = approval.statement
+    assert (s.subject.kind, s.change.type) == ("Instance", "POLICY_AUTONOMY_INCREASE")
+    assert (s.change.from_, s.change.to) == (
+        "support-prod (wider: autonomy tier 2 to 3)",
+        "support-prod",
+    )
+    assert s.digest == compiled_policy(setup, "support-prod-1")
+    code, out = approve(setup, "arm-dev/policy/support-prod")
+    assert code == 1
+    assert "gated are: POLICY_AUTONOMY_INCREASE of arm-dev/deployment/prod/customer-support" in out
+
+
+def compiled_policy(setup: Setup, instance: str) -> str:
+    from armgit.cli.main import cli
+
+    out = setup.root.parent / "index.json"
+    args = ["compile", "--repo", str(setup.root), "--key", str(setup.keys["ops"].private)]
+    result = CliRunner().invoke(cli, [*args, "--out", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(base64.b64decode(json.loads(out.read_text())["payload"]))
+    digest = payload["tenants"]["arm-dev"]["instances"][instance]["policy"]
+    assert isinstance(digest, str)
+    return digest
 
 
 def test_a_committed_promotion_with_unrelated_uncommitted_edits(setup: Setup) -> None:

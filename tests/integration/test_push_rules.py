@@ -192,9 +192,17 @@ def test_state_rules_are_enforced_on_push(server: Server) -> None:
 
 
 def test_autonomy_increase_needs_approval(server: Server) -> None:
-    server.edit(f"{T}/policies/support-default.yaml", "autonomyTier: 2", "autonomyTier: 3")
+    """support-prod governs the prod deployment and instance: both run at a higher tier."""
+    server.edit(f"{T}/policies/support-prod.yaml", "autonomyTier: 2", "autonomyTier: 3")
     stderr = server.refused(OPS, "approval-required")
-    assert "POLICY_AUTONOMY_INCREASE" in stderr
+    assert "POLICY_AUTONOMY_INCREASE of arm-dev/instance/support-prod-1" in stderr
+    assert "POLICY_AUTONOMY_INCREASE of arm-dev/deployment/prod/customer-support" in stderr
+
+
+def test_raising_a_policy_that_governs_no_target_needs_no_approval(server: Server) -> None:
+    """support-default is the template's policy, but every target runs support-prod."""
+    server.edit(f"{T}/policies/support-default.yaml", "autonomyTier: 2", "autonomyTier: 3")
+    server.accepted(OPS)
 
 
 def test_protected_history_is_append_only(server: Server) -> None:

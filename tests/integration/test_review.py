@@ -114,7 +114,8 @@ def test_text_review_reads_as_meaning(setup: Setup) -> None:
         "with approve:versions: APPROVED",
         "DEPLOYMENT_ACTIVATION of arm-dev/deployment/prod/customer-support in prod "
         "(2.0.0 -> 2.1.0): 0 of 1 with approve:deployments: MISSING 1",
-        "POLICY_AUTONOMY_INCREASE of arm-dev/policy/support-prod (2 -> 3): 0 of 1",
+        "POLICY_AUTONOMY_INCREASE of arm-dev/instance/support-prod-1 in prod (support-prod "
+        "(wider: autonomy tier 2 to 3; daily tokens 1000000 to 2000000) -> support-prod): 0 of 1",
         "who may approve: bob, ops",
         "armgit approve arm-dev/deployment/prod/customer-support --key KEY (valid up to 48h)",
     ]

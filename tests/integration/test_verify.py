@@ -117,14 +117,15 @@ def test_bypassed_change_rules_are_caught(tmp_path: Path) -> None:
     r.commit("delete 1.0.0", "2026-02-02T10:00:00Z", ALICE_EMAIL)
     r.edit(V2, "lifecycle: APPROVED", "lifecycle: DRAFT")
     r.commit("demote 2.0.0", "2026-02-03T10:00:00Z", ALICE_EMAIL)
-    r.edit("tenants/arm-dev/policies/support-default.yaml", "autonomyTier: 2", "autonomyTier: 3")
+    r.edit("tenants/arm-dev/policies/support-prod.yaml", "autonomyTier: 2", "autonomyTier: 3")
     r.commit("raise autonomy", "2026-02-04T10:00:00Z", ALICE_EMAIL)
     found = offences(r)
     assert ("delete 1.0.0", V1, "version-deleted") in found
     assert ("demote 2.0.0", V2, "illegal-transition") in found
+    # the policy runs the prod instance: the widening is the instance's
     assert (
         "raise autonomy",
-        "tenants/arm-dev/policies/support-default.yaml",
+        "tenants/arm-dev/instances/support-prod-1.yaml",
         "approval-required",
     ) in found
 

@@ -68,10 +68,13 @@ def test_no_attached_policy_allows_nothing() -> None:
     assert resolve_policy([(None, None)], [("ceiling", CEILING)]) == NO_POLICY
 
 
-def test_ceiling_as_the_attached_policy() -> None:
-    result = resolve_policy([("ceiling", CEILING)], [("ceiling", CEILING)])
-    assert result.sources == ("ceiling",)
-    assert result.allowed_tools == {"a", "b"}
+def test_a_ceiling_never_grants() -> None:
+    """Detaching the only non-ceiling policy leaves nothing, not the ceiling, in force."""
+    assert resolve_policy([("ceiling", CEILING)], [("ceiling", CEILING)]) == NO_POLICY
+    narrow = policy("narrow", autonomyTier=1, allowedTools=["a"])
+    result = resolve_policy([("ceiling", CEILING), ("narrow", narrow)], [("ceiling", CEILING)])
+    assert result.sources == ("narrow", "ceiling")
+    assert result.autonomy_tier == 1
 
 
 def test_scope_intersection_with_patterns() -> None:

@@ -12,18 +12,16 @@ it names only entries of its own tables.
 from __future__ import annotations
 
 from armgit.core.index.assemble import TENANTS_FIELD, IndexOptions, Source, payload_head
-from armgit.core.index.policy import resolve_policy
+from armgit.core.index.policy import target_policy
 from armgit.core.jsondata import JsonObject, JsonValue
-from armgit.core.layout import deployment_id, named_id, template_id, tenant_id, version_id
+from armgit.core.layout import deployment_id, tenant_id, version_id
 from armgit.core.models import (
     Approval,
     Deployment,
     Document,
     Environment,
     Instance,
-    Policy,
     Provider,
-    Template,
     Tenant,
     Version,
 )
@@ -87,11 +85,6 @@ class _TenantBuilder:
                 }
                 self.approvals.setdefault(model.statement.subject.ref, []).append(entry)
 
-    def policy(self, name: str | None) -> tuple[str | None, Policy | None]:
-        if name is None:
-            return None, None
-        return name, self.snapshot.get(named_id("Policy", self.tenant, name), Policy)
-
     def build(self) -> JsonObject:
         snapshot, tenant = self.snapshot, self.tenant
         model = snapshot.get(tenant_id(tenant), Tenant)
@@ -111,13 +104,13 @@ class _TenantBuilder:
                 continue
             if deployment.status != "ACTIVE":
                 continue
-            built = self.deployment(model, deployment)
+            built = self.deployment(deployment)
             if built is not None:
                 deployments.setdefault(deployment.environment, {})[deployment.template] = built
         instances: dict[str, JsonValue] = {}
         for entity in snapshot.of_kind("Instance"):
             if entity.id.tenant == tenant and isinstance(entity.model, Instance):
-                built = self.instance(model, entity.model)
+                built = self.instance(entity.model)
                 if built is not None:
                     instances[entity.id.name] = built
         return {
@@ -150,29 +143,10 @@ class _TenantBuilder:
                 }
         return version
 
-    def chain(
-        self, tenant: Tenant, environment: str, template: str, version: Version
-    ) -> tuple[list[tuple[str | None, Policy | None]], list[tuple[str | None, Policy | None]]]:
-        template_model = self.snapshot.get(template_id(self.tenant, template), Template)
-        env_model = self.snapshot.get(
-            named_id("Environment", self.tenant, environment), Environment
-        )
-        env_policy = env_model.policy if env_model is not None else None
-        attached = [
-            self.policy(version.policy),
-            self.policy(template_model.policy if template_model is not None else None),
-            self.policy(env_policy),
-            self.policy(tenant.policy),
-        ]
-        return attached, [self.policy(env_policy), self.policy(tenant.policy)]
-
-    def deployment(self, tenant: Tenant, deployment: Deployment) -> JsonObject | None:
+    def deployment(self, deployment: Deployment) -> JsonObject | None:
         version = self.version(deployment.template, deployment.version)
         if version is None:
             return None
-        attached, ceilings = self.chain(
-            tenant, deployment.environment, deployment.template, version
-        )
         refs = (
             version_id(self.tenant, deployment.template, deployment.version).ref,
             f"{deployment.template}@{deployment.version}",
@@ -199,7 +173,11 @@ class _TenantBuilder:
         return {
             **data,
             "genomeHash": version.genome_hash,
-            "policy": self.intern_policy(resolve_policy(attached, ceilings).to_json()),
+            "policy": self.intern_policy(
+                target_policy(
+                    self.snapshot, self.tenant, deployment.environment, deployment.template, version
+                ).to_json()
+            ),
             "approvals": ids,
         }
 
@@ -211,12 +189,11 @@ class _TenantBuilder:
         self.policies.setdefault(digest, body)
         return digest
 
-    def instance(self, tenant: Tenant, instance: Instance) -> JsonObject | None:
+    def instance(self, instance: Instance) -> JsonObject | None:
         ref = parse_version_ref(instance.version, self.tenant)
         version = self.version(ref.template, ref.label)
         if version is None:
             return None
-        attached, ceilings = self.chain(tenant, instance.environment, ref.template, version)
         data = _dump(instance)
         return {
             **data,
@@ -224,7 +201,14 @@ class _TenantBuilder:
             "version": ref.label,
             "genomeHash": version.genome_hash,
             "policy": self.intern_policy(
-                resolve_policy([self.policy(instance.policy), *attached], ceilings).to_json()
+                target_policy(
+                    self.snapshot,
+                    self.tenant,
+                    instance.environment,
+                    ref.template,
+                    version,
+                    instance.policy,
+                ).to_json()
             ),
         }
 

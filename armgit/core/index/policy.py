@@ -1,7 +1,9 @@
 """Effective policies: the most specific attached policy, bounded by every ceiling above it.
 
 Resolved once, at compile time, so the runtime does no search: the index carries, per deployed
-version and per instance, one policy that is never wider than any ceiling that bounds it.
+version and per instance, one policy that is never wider than any ceiling that bounds it. The
+same resolution (:func:`target_policy`) serves the index builder and the widening rule
+(:mod:`armgit.core.rules.widening`), so what is approved is what the index carries.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from dataclasses import dataclass
 from armgit.core.canonical import canonical_digest
 from armgit.core.ceilings import RISK_ORDER, scope_covered
 from armgit.core.jsondata import JsonObject, JsonValue
-from armgit.core.models import Policy
+from armgit.core.layout import named_id, template_id, tenant_id
+from armgit.core.models import Environment, Policy, Template, Tenant, Version
+from armgit.core.snapshot import View
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,14 +114,15 @@ def resolve_policy(
     ceilings: Sequence[tuple[str | None, Policy | None]],
 ) -> EffectivePolicy:
     """The effective policy: the first attached policy in ``attached`` (most specific first:
-    instance, version, template, environment, tenant), intersected with every policy of
-    ``ceilings`` (tenant and environment policies) that is marked ``ceiling: true``.
+    instance, version, template, environment, tenant) that is not a ceiling, intersected with
+    every policy of ``ceilings`` (tenant and environment policies) that is marked ``ceiling: true``.
 
-    With no attached policy the result allows nothing (tier 0, no tools).
+    Ceilings bound, they never grant: with no attached policy but ceilings the result allows
+    nothing (tier 0, no tools), so detaching a narrower policy never leaves a ceiling in force.
     """
     effective = NO_POLICY
     for name, policy in attached:
-        if name is not None and policy is not None:
+        if name is not None and policy is not None and not policy.ceiling:
             effective = from_policy(name, policy)
             break
     if not effective.sources:
@@ -126,3 +131,36 @@ def resolve_policy(
         if name is not None and ceiling is not None and ceiling.ceiling:
             effective = intersect(effective, from_policy(name, ceiling))
     return effective
+
+
+def target_policy(
+    view: View,
+    tenant: str,
+    environment: str,
+    template: str,
+    version: Version,
+    instance_policy: str | None = None,
+) -> EffectivePolicy:
+    """The effective policy of ``version`` (of ``template``) run in ``environment``: what the
+    index carries for a deployment, and, with the instance's own ``policy`` first, for an
+    instance. The chain is instance, version, template, environment, tenant; the environment's
+    and the tenant's policies bound it where they are ceilings."""
+
+    def named(name: str | None) -> tuple[str | None, Policy | None]:
+        if name is None:
+            return None, None
+        return name, view.get(named_id("Policy", tenant, name), Policy)
+
+    tenant_model = view.get(tenant_id(tenant), Tenant)
+    template_model = view.get(template_id(tenant, template), Template)
+    env_model = view.get(named_id("Environment", tenant, environment), Environment)
+    env_policy = named(env_model.policy if env_model is not None else None)
+    tenant_policy = named(tenant_model.policy if tenant_model is not None else None)
+    attached = [
+        named(instance_policy),
+        named(version.policy),
+        named(template_model.policy if template_model is not None else None),
+        env_policy,
+        tenant_policy,
+    ]
+    return resolve_policy(attached, [env_policy, tenant_policy])

@@ -111,7 +111,8 @@ def check_change(
 ) -> ChangeResult:
     """Check every changed entity between ``base`` (the parent) and ``head``."""
     result = ChangeResult()
-    for entity_id in sorted(set(changed)):
+    ids = sorted(set(changed))
+    for entity_id in ids:
         before = base.entity(entity_id)
         after = head.entity(entity_id)
         old = before.model if before is not None else None
@@ -134,6 +135,10 @@ def check_change(
     for path in sorted(set(artifacts)):
         tenant = path.split("/")[1]
         result.actions.append(Action(tenant, "write:versions", path))
+    # imported here: widening builds this module's Gates
+    from armgit.core.rules.widening import policy_widenings
+
+    result.gates += policy_widenings(base, head, ids)
     return result
 
 
@@ -294,20 +299,31 @@ class _Change:
 
     def _privileges(self, new: Version) -> None:
         """A new version that may do more than its parent (new tools, new permissions, tools
-        declared at a lower risk)."""
-        if new.parent is None:
+        declared at a lower risk); one that names no parent, more than its template's released
+        versions (APPROVED or DEPRECATED) together. The first version of a template has
+        nothing to compare with: its promotion is the review."""
+        if new.parent is not None:
+            ref = parse_version_ref(new.parent, self.id.tenant, new.template)
+            parent = self.head.get(version_id(ref.tenant, ref.template, ref.label), Version)
+            baseline, since = ([parent] if parent is not None else []), new.parent
+        else:
+            baseline = [
+                released
+                for other in self.head.ids("Version", self.id.tenant, new.template)
+                if other != self.id
+                and (released := self.head.get(other, Version)) is not None
+                and released.lifecycle in ("APPROVED", "DEPRECATED")
+            ]
+            since = "released " + ", ".join(v.label for v in baseline)
+        if not baseline:
             return
-        ref = parse_version_ref(new.parent, self.id.tenant, new.template)
-        parent = self.head.get(version_id(ref.tenant, ref.template, ref.label), Version)
-        if parent is None:
-            return
-        before = _privileges_of(parent)
-        gained = sorted(set(_privileges_of(new)) - set(before)) + _lowered_risks(parent, new)
+        before = {p for version in baseline for p in _privileges_of(version)}
+        gained = sorted(set(_privileges_of(new)) - before) + _lowered_risks(baseline, new)
         if gained and new.genome.tool_manifest is not None:
             self.gate(
                 "PRIVILEGE_WIDENING",
                 "/genome/toolManifest",
-                change_from=new.parent,
+                change_from=since,
                 change_to=", ".join(gained),
                 digest=new.genome_hash,
             )
@@ -417,15 +433,8 @@ class _Change:
     # -- policies, approvals, operators -------------------------------------------------------
 
     def policy(self, old: Policy | None, new: Policy | None) -> None:
+        # what an edit widens is judged on the targets' effective policies (rules/widening.py)
         self.action("write:policies")
-        if old is not None and new is not None and new.autonomy_tier > old.autonomy_tier:
-            self.gate(
-                "POLICY_AUTONOMY_INCREASE",
-                "/autonomyTier",
-                change_from=str(old.autonomy_tier),
-                change_to=str(new.autonomy_tier),
-                digest=entity_digest(new),
-            )
 
     def approval(self) -> None:
         if isinstance(self.new, Approval) and self.new.statement.subject.kind == "Registry":
@@ -468,11 +477,15 @@ def _privileges_of(version: Version) -> list[str]:
     ]
 
 
-def _lowered_risks(parent: Version, new: Version) -> list[str]:
-    """Tools the new version declares at a lower risk than its parent did: the runtime asks a
-    human for fewer of their calls (a tool's risk is the higher of the manifest's and the
+def _lowered_risks(baseline: list[Version], new: Version) -> list[str]:
+    """Tools the new version declares at a lower risk than any of ``baseline`` did: the runtime
+    asks a human for fewer of their calls (a tool's risk is the higher of the manifest's and the
     policy's), so that is a privilege gained too."""
-    before = {t.tool_id: t.risk for t in parent.genome.tool_manifest or ()}
+    before: dict[str, Risk] = {}
+    for version in baseline:
+        for t in version.genome.tool_manifest or ():
+            if t.tool_id not in before or _RISKS.index(t.risk) < _RISKS.index(before[t.tool_id]):
+                before[t.tool_id] = t.risk
     return [
         f"risk of {t.tool_id} {before[t.tool_id]} -> {t.risk}"
         for t in new.genome.tool_manifest or ()
