@@ -201,9 +201,18 @@ class World:
         found = _run(["git", "cat-file", "-e", oid], self.server)
         return found.returncode == 0
 
-    def push(self, pusher: str | None, source: str, branch: str, *, force: bool = False) -> Push:
+    def push(
+        self,
+        pusher: str | None,
+        source: str,
+        branch: str = "main",
+        *,
+        force: bool = False,
+        identity: Mapping[str, str] | None = None,
+    ) -> Push:
         """``git push origin SOURCE:refs/heads/BRANCH`` (SOURCE empty: delete the branch) with
-        ``ARMGIT_PUSHER=pusher`` (no identity variable at all when None)."""
+        ``ARMGIT_PUSHER=pusher`` (no identity variable at all when None; ``identity``: other
+        variables, as a hosting platform sets them)."""
         ref = f"refs/heads/{branch}"
         old = self.server_refs().get(ref)
         new = self.git("rev-parse", source) if source else None
@@ -213,6 +222,7 @@ class World:
             env.pop(variable, None)
         if pusher is not None:
             env["ARMGIT_PUSHER"] = pusher
+        env.update(identity or {})
         spec = ("+" if force else "") + f"{new or ''}:{ref}"
         result = subprocess.run(
             ["git", "push", "origin", spec],

@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
 
-from tests.adversary import ENGINEER, PUSHERS, Push, World, build_world_template, load, oracle
+from tests.adversary import ENGINEER, PUSHERS, Push, World, load, oracle
 from tests.adversary_moves import ATTACKS, LEGAL, SHAPES, land
 from tests.approval_helpers import needs_ssh_keygen
 
@@ -165,11 +165,6 @@ SETTINGS = settings(
     suppress_health_check=list(HealthCheck),
     print_blob=False,
 )
-
-
-@pytest.fixture(scope="session")
-def adversary_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_world_template(tmp_path_factory.mktemp("adversary"))
 
 
 @pytest.mark.xfail(strict=True, reason="issue 16: the holes pinned in test_push_holes.py")
