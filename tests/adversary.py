@@ -42,7 +42,9 @@ ADMIN = "ops"  # admin of arm-dev ("*:*"), the registry's admin
 ENGINEER = "github:alice-chen"  # write and transition, no approve
 REVIEWER = "rita"  # approve only
 NOBODY = "carol"  # no operator at all
-PUSHERS: tuple[str | None, ...] = (ADMIN, ENGINEER, REVIEWER, NOBODY, None)
+# a GitHub user whose login is "ops": not the operator ops (no identity github:ops)
+GITHUB_STRANGER = "GITHUB_USER_LOGIN=ops"
+PUSHERS: tuple[str | None, ...] = (ADMIN, ENGINEER, REVIEWER, NOBODY, GITHUB_STRANGER, None)
 OPERATOR_OF = {ADMIN: "ops", ENGINEER: "alice", REVIEWER: "rita", "bob": "bob"}
 
 VERSION_EDGES = {
@@ -79,6 +81,12 @@ def _run(
         check=False,
         timeout=TIMEOUT,
     )
+
+
+def author_of(pusher: str) -> str:
+    """The ``--author`` that names the same person as the pusher to ``armgit check``."""
+    variable, _, value = pusher.rpartition("=")
+    return f"github:{value}" if variable == "GITHUB_USER_LOGIN" else value
 
 
 def reachable(edges: Mapping[str, set[str]], start: str, goal: str) -> bool:
@@ -221,7 +229,8 @@ class World:
         for variable in ("ARMGIT_PUSHER", "GL_USERNAME", "GITHUB_USER_LOGIN", "REMOTE_USER"):
             env.pop(variable, None)
         if pusher is not None:
-            env["ARMGIT_PUSHER"] = pusher
+            variable, _, value = pusher.rpartition("=")
+            env[variable or "ARMGIT_PUSHER"] = value
         env.update(identity or {})
         spec = ("+" if force else "") + f"{new or ''}:{ref}"
         result = subprocess.run(

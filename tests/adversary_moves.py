@@ -258,7 +258,10 @@ def rewrite_previous_then_roll_back(world: World, data: st.DataObject) -> str | 
     made = world.armgit(
         "rollback", TEMPLATE, "--env", "prod", "--reason", "x", "--requested-by", "alice"
     )
-    return done(world, made.returncode == 0, f"roll back prod to {label}")
+    if made.returncode != 0:  # not deployable there: the rewrite alone is the attack
+        done(world, False, "")
+        return f"rewrite prod's previousVersion to {label}"
+    return done(world, True, f"roll back prod to {label}")
 
 
 @attack
@@ -291,19 +294,13 @@ def attach_wider_policy(world: World, data: st.DataObject) -> str | None:
 
 @attack
 def huge_number(world: World, data: st.DataObject) -> str | None:
-    path = data.draw(
-        st.sampled_from(
-            [
-                "tenants/arm-dev/policies/support-default.yaml",
-                f"{DEPLOYMENTS}/prod/customer-support.yaml",
-            ]
-        ),
-        label="where",
-    )
-    ok = world.replace(path, "monthlyCost: 300", "monthlyCost: 1e400") or world.replace(
-        path, "steps: [10, 50, 100]", "steps: [10, 50, 1e400]"
-    )
-    return done(world, ok, f"1e400 in {path}")
+    places = [
+        ("tenants/arm-dev/tenant.yaml", "region: eu-west-1", "region: eu-west-1\n  quota: 1e400"),
+        ("tenants/arm-dev/policies/support-default.yaml", "monthlyCost: 300", "monthlyCost: 1e400"),
+        (f"{DEPLOYMENTS}/prod/customer-support.yaml", "steps: [10, 50, 100]", "steps: [10, 1e400]"),
+    ]
+    path, old, new = data.draw(st.sampled_from(places), label="where")
+    return done(world, world.replace(path, old, new), f"1e400 in {path}")
 
 
 @attack

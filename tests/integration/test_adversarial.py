@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
 
-from tests.adversary import ENGINEER, PUSHERS, Push, World, load, oracle
+from tests.adversary import ENGINEER, PUSHERS, Push, World, author_of, load, oracle
 from tests.adversary_moves import ATTACKS, LEGAL, SHAPES, land
 from tests.approval_helpers import needs_ssh_keygen
 
@@ -86,7 +86,13 @@ class Adversary(RuleBasedStateMachine):
         fast_forward = push.new is not None and _is_ancestor(world, push.old, push.new)
         if push.pusher is not None and fast_forward:
             checked = world.armgit(
-                "check", "--base", push.old, "--head", str(push.new), "--author", push.pusher
+                "check",
+                "--base",
+                push.old,
+                "--head",
+                str(push.new),
+                "--author",
+                author_of(push.pusher),
             )
             if (checked.returncode == 0) != push.accepted:
                 verdict = "accepted" if push.accepted else "refused"
@@ -156,8 +162,8 @@ def _is_ancestor(world: World, old: str, new: str) -> bool:
 
 
 SETTINGS = settings(
-    max_examples=12,
-    stateful_step_count=9,
+    max_examples=8,  # each step is a real push (a hook run): about a second on a quiet machine
+    stateful_step_count=8,
     deadline=None,
     derandomize=True,
     database=None,
