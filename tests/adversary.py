@@ -424,21 +424,29 @@ def _versions(
     a: Files, b: Files, statements: list[dict[str, Any]], pusher: str | None
 ) -> list[str]:
     broken = []
-    for path in sorted(_under(a, VERSIONS)):
+    released = ("APPROVED", "DEPRECATED", "RETIRED")
+    for path in sorted(_under(a, VERSIONS) | _under(b, VERSIONS)):
         was, now = _data(a, path), _data(b, path)
         if path not in b:
             broken.append(f"version-deleted: {path}")
             continue
-        if was.get("genome") != now.get("genome") or was.get("genomeHash") != now.get("genomeHash"):
+        if path in a and (
+            was.get("genome") != now.get("genome") or was.get("genomeHash") != now.get("genomeHash")
+        ):
             broken.append(f"genome-immutable: {path}")
-        la, lb = str(was.get("lifecycle")), str(now.get("lifecycle"))
+        # a new version starts in DRAFT; one push may move it several legal steps (SPEC 4a)
+        la = str(was.get("lifecycle")) if path in a else "DRAFT"
+        lb = str(now.get("lifecycle"))
         if la != lb and not reachable(VERSION_EDGES, la, lb):
             broken.append(f"illegal-transition: {path} {la} -> {lb}")
-        released = ("APPROVED", "DEPRECATED", "RETIRED")
+        evaluated = (now.get("evaluation") or {}).get("status") == "PASS"
+        if la in ("DRAFT", "TESTING") and lb in ("CANDIDATE", "APPROVED") and not evaluated:
+            broken.append(f"transition-guard: {path} {la} -> {lb} without evaluation PASS")
+        label = f"@{now.get('label')}"
         if (
             la not in released
             and lb in released
-            and not _approved(statements, f"@{now.get('label')}", ("VERSION_PROMOTION",), pusher)
+            and not _approved(statements, label, ("VERSION_PROMOTION",), pusher)
         ):
             broken.append(f"approval-required: {path} {la} -> {lb} without an approval")
     lowest: dict[str, int] = {}
@@ -451,11 +459,6 @@ def _versions(
                 lowest[tid] = min(lowest.get(tid, risk), risk)
     for path in sorted(_under(b, VERSIONS) - _under(a, VERSIONS)):
         version = _data(b, path)
-        born = version.get("lifecycle")
-        if born not in ("DRAFT", "TESTING", "CANDIDATE"):
-            broken.append(f"illegal-transition: new version {path} born {born}")
-        if born == "CANDIDATE" and (version.get("evaluation") or {}).get("status") != "PASS":
-            broken.append(f"transition-guard: new version {path} CANDIDATE without PASS")
         if "parent" in version:
             continue
         for tool in (version.get("genome") or {}).get("toolManifest") or []:
@@ -481,6 +484,9 @@ def _instances(
         if path not in a:
             if world.server_git("log", "--format=%H", old, "--", path):
                 broken.append(f"name-reused: {path} re-created")
+            born = str(now.get("state"))
+            if born != "PROVISIONING" and not reachable(INSTANCE_EDGES, "PROVISIONING", born):
+                broken.append(f"illegal-transition: new instance {path} born {born}")
             continue
         sa, sb = str(was.get("state")), str(now.get("state"))
         if sa != sb and not reachable(INSTANCE_EDGES, sa, sb):

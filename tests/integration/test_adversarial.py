@@ -162,7 +162,7 @@ def _is_ancestor(world: World, old: str, new: str) -> bool:
 
 
 SETTINGS = settings(
-    max_examples=8,  # each step is a real push (a hook run): about a second on a quiet machine
+    max_examples=7,  # each step is a real push (a hook run): one to two seconds
     stateful_step_count=8,
     deadline=None,
     derandomize=True,

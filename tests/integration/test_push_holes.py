@@ -225,6 +225,14 @@ def test_a_rewritten_previous_version_does_not_make_a_rollback(world: World) -> 
     assert_refused(world, world.push(ENGINEER, "HEAD"))
 
 
+@hole("previousVersion is what was active at the base (item 5)")
+def test_a_previous_version_is_not_rewritten_in_place(world: World) -> None:
+    world.fresh_branch()
+    assert world.replace(PROD_DEPLOYMENT, "previousVersion: 1.0.0", "previousVersion: 2.1.0")
+    world.commit("prod's previousVersion is 2.1.0 now")
+    assert_refused(world, world.push(ENGINEER, "HEAD"))
+
+
 @hole("write-once instance names (item 5)")
 def test_deleting_an_instance_is_refused(world: World) -> None:
     world.fresh_branch()
@@ -277,6 +285,17 @@ def test_a_github_login_matches_only_a_github_identity(world: World) -> None:
     # a GitHub user whose login is "ops" is not the operator named ops
     push = world.push(None, "HEAD", identity={"GITHUB_USER_LOGIN": "ops"})
     assert_refused(world, push, "permission-denied")
+
+
+@hole("exact identities (item 6)")
+def test_check_and_the_hook_agree_on_a_github_login(world: World) -> None:
+    world.fresh_branch()
+    ok(world, "instance", "arm-dev/instance/support-prod-1", "--to", "pause")
+    world.commit("pause support-prod-1")
+    base, head = world.git("rev-parse", "origin/main"), world.git("rev-parse", "HEAD")
+    push = world.push(None, head, identity={"GITHUB_USER_LOGIN": "ops"})
+    checked = world.armgit("check", "--base", base, "--head", head, "--author", "github:ops")
+    assert push.accepted == (checked.returncode == 0), checked.stdout + push.output
 
 
 @hole("registry admins (item 6)")
