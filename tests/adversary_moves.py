@@ -5,12 +5,22 @@ returns what it did, or None when it does not apply to the registry as it stands
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
 from hypothesis import strategies as st
 
 from tests.adversary import DEPLOYMENTS, INSTANCES, TEMPLATE, VERSIONS, World, load
 
-Edit = Callable[[World, st.DataObject], str | None]
+Ex = TypeVar("Ex")
+
+
+class Draws(Protocol):
+    """What a move draws its choices from: hypothesis's ``st.data()``."""
+
+    def draw(self, strategy: st.SearchStrategy[Ex], label: Any = None) -> Ex: ...
+
+
+Edit = Callable[[World, Draws], str | None]
 LEGAL: dict[str, Edit] = {}
 ATTACKS: dict[str, Edit] = {}
 
@@ -61,7 +71,7 @@ def done(world: World, result_ok: bool, message: str) -> str | None:
 
 
 @legal
-def new_version(world: World, data: st.DataObject) -> str | None:
+def new_version(world: World, data: Draws) -> str | None:
     world.serial += 1
     label = f"3.{world.serial}.0"
     made = world.armgit(
@@ -71,7 +81,7 @@ def new_version(world: World, data: st.DataObject) -> str | None:
 
 
 @legal
-def promote(world: World, data: st.DataObject) -> str | None:
+def promote(world: World, data: Draws) -> str | None:
     steps = {"DRAFT": "TESTING", "TESTING": "CANDIDATE", "CANDIDATE": "APPROVED"}
     steps["APPROVED"] = "DEPRECATED"
     labels = in_state(world, *steps)
@@ -88,7 +98,7 @@ def promote(world: World, data: st.DataObject) -> str | None:
 
 
 @legal
-def deploy(world: World, data: st.DataObject) -> str | None:
+def deploy(world: World, data: Draws) -> str | None:
     env = data.draw(st.sampled_from(["prod", "staging"]), label="env")
     states = ("APPROVED",) if env == "prod" else ("CANDIDATE", "APPROVED")
     labels = in_state(world, *states)
@@ -103,7 +113,7 @@ def deploy(world: World, data: st.DataObject) -> str | None:
 
 
 @legal
-def rollback(world: World, data: st.DataObject) -> str | None:
+def rollback(world: World, data: Draws) -> str | None:
     made = world.armgit(
         "rollback", TEMPLATE, "--env", "prod", "--reason", "drill", "--requested-by", "alice"
     )
@@ -111,7 +121,7 @@ def rollback(world: World, data: st.DataObject) -> str | None:
 
 
 @legal
-def retire(world: World, data: st.DataObject) -> str | None:
+def retire(world: World, data: Draws) -> str | None:
     labels = [label for label in in_state(world, "DEPRECATED") if label not in deployed(world)]
     if not labels:
         return None
@@ -121,7 +131,7 @@ def retire(world: World, data: st.DataObject) -> str | None:
 
 
 @legal
-def instance_step(world: World, data: st.DataObject) -> str | None:
+def instance_step(world: World, data: Draws) -> str | None:
     names = world.instances()
     if not names:
         return None
@@ -146,7 +156,7 @@ def instance_step(world: World, data: st.DataObject) -> str | None:
 
 
 @legal
-def new_instance(world: World, data: st.DataObject) -> str | None:
+def new_instance(world: World, data: Draws) -> str | None:
     world.serial += 1
     name = f"support-staging-{world.serial}"
     made = world.armgit(
@@ -160,7 +170,7 @@ def new_instance(world: World, data: st.DataObject) -> str | None:
 
 
 @attack
-def rehash_genome(world: World, data: st.DataObject) -> str | None:
+def rehash_genome(world: World, data: Draws) -> str | None:
     from armgit.api import hash_file
 
     labels = in_state(world, "APPROVED", "DEPRECATED", "CANDIDATE")
@@ -182,14 +192,14 @@ def rehash_genome(world: World, data: st.DataObject) -> str | None:
 
 
 @attack
-def delete_version(world: World, data: st.DataObject) -> str | None:
+def delete_version(world: World, data: Draws) -> str | None:
     label = data.draw(st.sampled_from(world.labels()), label="delete")
     world.path(f"{VERSIONS}/{label}.yaml").unlink()
     return done(world, True, f"delete version {label}")
 
 
 @attack
-def delete_instance(world: World, data: st.DataObject) -> str | None:
+def delete_instance(world: World, data: Draws) -> str | None:
     if not world.instances():
         return None
     name = data.draw(st.sampled_from(world.instances()), label="delete")
@@ -198,7 +208,7 @@ def delete_instance(world: World, data: st.DataObject) -> str | None:
 
 
 @attack
-def recreate_instance(world: World, data: st.DataObject) -> str | None:
+def recreate_instance(world: World, data: Draws) -> str | None:
     if not world.instances():
         return None
     name = data.draw(st.sampled_from(world.instances()), label="recreate")
@@ -212,7 +222,7 @@ def recreate_instance(world: World, data: st.DataObject) -> str | None:
 
 
 @attack
-def skip_lifecycle(world: World, data: st.DataObject) -> str | None:
+def skip_lifecycle(world: World, data: Draws) -> str | None:
     labels = in_state(world, "DRAFT", "TESTING", "CANDIDATE")
     if not labels:
         return None
@@ -225,7 +235,7 @@ def skip_lifecycle(world: World, data: st.DataObject) -> str | None:
 
 
 @attack
-def edit_approval(world: World, data: st.DataObject) -> str | None:
+def edit_approval(world: World, data: Draws) -> str | None:
     approvals = sorted(world.path("tenants/arm-dev/approvals").glob("*.yaml"))
     if not approvals:
         return None
@@ -236,7 +246,7 @@ def edit_approval(world: World, data: st.DataObject) -> str | None:
 
 
 @attack
-def rewrite_previous_then_roll_back(world: World, data: st.DataObject) -> str | None:
+def rewrite_previous_then_roll_back(world: World, data: Draws) -> str | None:
     path = f"{DEPLOYMENTS}/prod/customer-support.yaml"
     deployment = load(world.read(path)) or {}
     others = [
@@ -265,7 +275,7 @@ def rewrite_previous_then_roll_back(world: World, data: st.DataObject) -> str | 
 
 
 @attack
-def parentless_lower_risk(world: World, data: st.DataObject) -> str | None:
+def parentless_lower_risk(world: World, data: Draws) -> str | None:
     from armgit.api import hash_file
 
     world.serial += 1
@@ -285,7 +295,7 @@ def parentless_lower_risk(world: World, data: st.DataObject) -> str | None:
 
 
 @attack
-def attach_wider_policy(world: World, data: st.DataObject) -> str | None:
+def attach_wider_policy(world: World, data: Draws) -> str | None:
     ok = world.replace(
         f"{INSTANCES}/support-prod-1.yaml", "policy: support-prod", "policy: prod-ceiling"
     )
@@ -293,7 +303,7 @@ def attach_wider_policy(world: World, data: st.DataObject) -> str | None:
 
 
 @attack
-def huge_number(world: World, data: st.DataObject) -> str | None:
+def huge_number(world: World, data: Draws) -> str | None:
     places = [
         ("tenants/arm-dev/tenant.yaml", "region: eu-west-1", "region: eu-west-1\n  quota: 1e400"),
         ("tenants/arm-dev/policies/support-default.yaml", "monthlyCost: 300", "monthlyCost: 1e400"),
@@ -304,7 +314,7 @@ def huge_number(world: World, data: st.DataObject) -> str | None:
 
 
 @attack
-def gate_off_and_deploy(world: World, data: st.DataObject) -> str | None:
+def gate_off_and_deploy(world: World, data: Draws) -> str | None:
     env = "tenants/arm-dev/environments/prod.yaml"
     world.replace(env, "protected: true", "protected: false")
     world.replace(env, "requiredApprovals: 1", "requiredApprovals: 0")
@@ -319,7 +329,7 @@ def gate_off_and_deploy(world: World, data: st.DataObject) -> str | None:
 
 
 @attack
-def settings_edit(world: World, data: st.DataObject) -> str | None:
+def settings_edit(world: World, data: Draws) -> str | None:
     edits = [
         ("protectedBranches: [main]", "protectedBranches: []"),
         ("protectedBranches: [main]", "protectedBranches: [main, release]"),
@@ -335,14 +345,14 @@ def settings_edit(world: World, data: st.DataObject) -> str | None:
 
 
 @attack
-def outside_file(world: World, data: st.DataObject) -> str | None:
+def outside_file(world: World, data: Draws) -> str | None:
     path = data.draw(st.sampled_from([".github/workflows/x.yml", "pip/__main__.py"]), label="file")
     world.write(path, "# runs next to the signing key\n")
     return done(world, True, f"add {path}")
 
 
 @attack
-def self_escalate(world: World, data: st.DataObject) -> str | None:
+def self_escalate(world: World, data: Draws) -> str | None:
     ok = world.replace("tenants/arm-dev/operators/alice.yaml", "role: engineer", "role: admin")
     return done(world, ok, "alice makes herself admin")
 

@@ -19,17 +19,30 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
 
-from tests.adversary import ENGINEER, PUSHERS, Push, World, author_of, load, oracle
+from tests.adversary import (
+    ADMIN,
+    ENGINEER,
+    INSTANCES,
+    PUSHERS,
+    VERSIONS,
+    Push,
+    World,
+    author_of,
+    load,
+    oracle,
+)
 from tests.adversary_moves import ATTACKS, LEGAL, SHAPES, land
 from tests.approval_helpers import needs_ssh_keygen
 
 pytestmark = needs_ssh_keygen
+Ex = TypeVar("Ex")
 
 EDITS = sorted(LEGAL) + sorted(ATTACKS)
 MOVES = {**LEGAL, **ATTACKS}
@@ -177,3 +190,48 @@ SETTINGS = settings(
 def test_an_adversary_cannot_break_the_rules(adversary_template: Path) -> None:
     Adversary.template = adversary_template
     run_state_machine_as_test(Adversary, settings=SETTINGS)
+
+
+class _NoDraws:
+    def draw(self, strategy: st.SearchStrategy[Ex], label: Any = None) -> Ex:
+        raise AssertionError("this move draws nothing")
+
+
+def _around_the_hook(world: World, message: str) -> tuple[str, str]:
+    """Commit the work tree and move the server's main to it directly, as someone with shell
+    access to the server would (the hook never runs); (old, new)."""
+    world.commit(message)
+    old, new = world.git("rev-parse", "origin/main"), world.git("rev-parse", "HEAD")
+    assert world.push(ADMIN, "HEAD", "staging-area").accepted  # not protected: objects only
+    world.server_git("update-ref", "refs/heads/main", new)
+    return old, new
+
+
+def test_the_oracle_sees_what_the_hook_must_refuse(
+    adversary_template: Path, tmp_path: Path
+) -> None:
+    world = World.copy_of(adversary_template, tmp_path)
+    side = world.fresh_branch("pr")
+    for step in ("new_version", "new_instance"):
+        assert MOVES[step](world, _NoDraws())
+    old, new = world.git("rev-parse", "origin/main"), world.git("rev-parse", side)
+    assert world.push(ENGINEER, side, "main").accepted
+    assert oracle(world, old, new, ENGINEER) == []
+    world.fresh_branch()
+    v20 = f"{VERSIONS}/2.0.0.yaml"
+    world.write(v20, world.read(v20).replace("maxTokens: 8192", "maxTokens: 9000"))
+    world.path(f"{INSTANCES}/support-prod-1.yaml").unlink()
+    world.write(".github/workflows/x.yml", "on: push\n")
+    old, new = _around_the_hook(world, "tamper")
+    found = " | ".join(oracle(world, old, new, ENGINEER))
+    for broken in ("genome-immutable", "instance-deleted", "outside-layout"):
+        assert broken in found, found
+    tree = world.git("rev-parse", "HEAD^{tree}")
+    root = world.git("commit-tree", tree, "-m", "a new root")
+    merge = world.git("commit-tree", tree, "-p", root, "-p", new, "-m", "merge")
+    world.git("reset", "-q", "--hard", merge)
+    assert world.push(ADMIN, "HEAD", "staging-area", force=True).accepted
+    world.server_git("update-ref", "refs/heads/main", merge)
+    assert oracle(world, new, merge, ADMIN) == [
+        "unrelated-history: a root commit was added to main's history"
+    ]
