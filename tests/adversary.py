@@ -115,6 +115,9 @@ def build_world_template(directory: Path) -> Path:
     return directory
 
 
+_COMMITTING = ("commit", "commit-tree", "merge", "rebase")
+
+
 @dataclass
 class Push:
     """One push and what became of it."""
@@ -160,6 +163,7 @@ class World:
     # -- git and armgit -------------------------------------------------------------------
 
     def tick(self) -> dict[str, str]:
+        """The dates of the next commit: a second after the last, and never before now."""
         self.clock = max(
             self.clock + timedelta(seconds=1), datetime.now(UTC).replace(microsecond=0)
         )
@@ -167,7 +171,8 @@ class World:
         return {"GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
 
     def git(self, *args: str, check: bool = True, cwd: Path | None = None) -> str:
-        result = _run(["git", *args], cwd or self.work, self.tick())
+        dates = self.tick() if args[0] in _COMMITTING else {}
+        result = _run(["git", *args], cwd or self.work, dates)
         if check and result.returncode != 0:
             raise AssertionError(f"git {' '.join(args)}:\n{result.stdout}{result.stderr}")
         return result.stdout.strip()
@@ -183,7 +188,7 @@ class World:
         from armgit.cli.main import cli
 
         repo = [] if "--repo" in args else ["--repo", str(self.work)]
-        result = CliRunner().invoke(cli, [*args, *repo], env=self.tick(), catch_exceptions=False)
+        result = CliRunner().invoke(cli, [*args, *repo], catch_exceptions=False)
         return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
     def commit(self, message: str) -> str:
@@ -199,6 +204,9 @@ class World:
         self.git("checkout", "-q", "-f", "-B", name, "origin/main")
         self.git("clean", "-qfdx")
         return name
+
+    def is_ancestor(self, old: str, new: str) -> bool:
+        return _run(["git", "merge-base", "--is-ancestor", old, new], self.work).returncode == 0
 
     def server_refs(self) -> dict[str, str]:
         out = self.server_git("for-each-ref", "--format=%(refname) %(objectname)")

@@ -96,7 +96,7 @@ class Adversary(RuleBasedStateMachine):
                 self.fail("1", push, verified.stdout + verified.stderr)
             for broken in oracle(world, push.old, str(push.new), push.pusher):
                 self.fail("4", push, broken)
-        fast_forward = push.new is not None and _is_ancestor(world, push.old, push.new)
+        fast_forward = push.new is not None and world.is_ancestor(push.old, push.new)
         if push.pusher is not None and fast_forward:
             checked = world.armgit(
                 "check",
@@ -166,12 +166,6 @@ class Adversary(RuleBasedStateMachine):
             main = world.server_refs()["refs/heads/main"]
             for broken in oracle(world, main, tip, pusher):
                 self.fail("4", push, broken)
-
-
-def _is_ancestor(world: World, old: str, new: str) -> bool:
-    from tests.adversary import _run
-
-    return _run(["git", "merge-base", "--is-ancestor", old, new], world.work).returncode == 0
 
 
 SETTINGS = settings(
