@@ -32,3 +32,11 @@ def keyed_registry(
         return copy_registry(template, tmp_path)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def adversary_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The adversary's registry (tests/adversary.py), built once: copy it with World.copy_of."""
+    from tests.adversary import build_world_template
+
+    return build_world_template(tmp_path_factory.mktemp("adversary"))

@@ -1,0 +1,374 @@
+"""The holes the adversarial suite (test_adversarial.py) found, one named test each, asserting
+what SPEC 4a says; and the legitimate shapes of a pull request that must keep working.
+
+Each push goes to a real bare server with the pre-receive hook, with ``ARMGIT_PUSHER`` set.
+Tests that fail today carry ``xfail(strict=True)`` naming the fix of issue 16 they wait for:
+remove the mark when the fix lands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.adversary import (
+    ADMIN,
+    DEPLOYMENTS,
+    ENGINEER,
+    INSTANCES,
+    NOBODY,
+    TEMPLATE,
+    VERSIONS,
+    Push,
+    World,
+)
+from tests.approval_helpers import needs_ssh_keygen
+
+pytestmark = needs_ssh_keygen
+
+V20 = f"{VERSIONS}/2.0.0.yaml"
+V21 = f"{VERSIONS}/2.1.0.yaml"
+PROD = "tenants/arm-dev/environments/prod.yaml"
+PROD_DEPLOYMENT = f"{DEPLOYMENTS}/prod/customer-support.yaml"
+INSTANCE = f"{INSTANCES}/support-prod-1.yaml"
+
+
+def hole(fix: str) -> pytest.MarkDecorator:
+    return pytest.mark.xfail(strict=True, reason=f"issue 16: {fix}")
+
+
+@pytest.fixture
+def world(adversary_template: Path, tmp_path: Path) -> World:
+    return World.copy_of(adversary_template, tmp_path)
+
+
+def ok(world: World, *args: str) -> None:
+    result = world.armgit(*args)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def assert_refused(world: World, push: Push, rule: str | None = None) -> None:
+    assert not push.accepted, f"accepted:\n{push.output}"
+    assert world.server_refs().get(push.ref) == push.old
+    assert push.new is None or push.new_was_on_server or not world.on_server(push.new)
+    assert "Traceback" not in push.output
+    if rule is not None:
+        assert f": {rule}: " in push.output, push.output
+
+
+def assert_accepted(world: World, push: Push) -> None:
+    """Accepted, and ``armgit check`` on the same range and ``armgit verify`` agree."""
+    assert push.accepted, push.output
+    assert push.old is not None
+    assert push.new is not None
+    author = push.pusher or ENGINEER
+    checked = world.armgit("check", "--base", push.old, "--head", push.new, "--author", author)
+    assert checked.returncode == 0, checked.stdout
+    verified = world.armgit("verify", "--repo", str(world.server))
+    assert verified.returncode == 0, verified.stdout
+
+
+def rehash(world: World, path: str) -> None:
+    """Edit a version's genome and write the hash of the edited genome."""
+    from armgit.api import hash_file
+
+    old = hash_file(world.path(path)).genome_hash
+    assert world.replace(path, "maxTokens: 8192", "maxTokens: 9000")
+    new = hash_file(world.path(path)).genome_hash
+    assert old is not None
+    assert new is not None
+    assert world.replace(path, old, new)
+
+
+def pull_request_to_candidate(world: World, label: str = "2.2.0") -> str:
+    """A side branch that creates a version and takes it to CANDIDATE, a commit per step, made
+    with armgit's own commands; returns the branch."""
+    side = world.fresh_branch("pr")
+    ref = f"{TEMPLATE}@{label}"
+    ok(world, "new", "version", ref, "--parent", "2.0.0", "--temperature", "0.2")
+    world.commit(f"new version {label}")
+    ok(world, "promote", ref, "--to", "testing")
+    world.commit(f"{label} to TESTING")
+    ok(world, "promote", ref, "--to", "candidate", "--evaluation", "pass")
+    world.commit(f"{label} to CANDIDATE")
+    return side
+
+
+def approve_2_1_0(world: World) -> None:
+    """2.1.0 CANDIDATE -> APPROVED with bob's approval, pushed by alice (the legal way)."""
+    world.fresh_branch()
+    ok(world, "promote", f"{TEMPLATE}@2.1.0", "--to", "approved")
+    assert world.approve(f"{TEMPLATE}@2.1.0", "bob")
+    world.commit("promote 2.1.0")
+    assert world.push(ENGINEER, "HEAD").accepted
+
+
+# -- the legitimate shapes ----------------------------------------------------------------
+
+
+def test_a_pull_request_fast_forwarded_is_accepted(world: World) -> None:
+    side = pull_request_to_candidate(world)
+    assert_accepted(world, world.push(ENGINEER, side))
+
+
+def test_a_pull_request_rebased_onto_a_moved_main_is_accepted(world: World) -> None:
+    side = pull_request_to_candidate(world)
+    world.fresh_branch()
+    ok(world, "retire", f"{TEMPLATE}@1.0.0")
+    world.commit("retire 1.0.0")
+    assert world.push(ENGINEER, "HEAD").accepted
+    world.git("fetch", "-q", "origin")
+    world.git("checkout", "-q", side)
+    world.git("rebase", "-q", "origin/main")
+    assert_accepted(world, world.push(ENGINEER, "HEAD"))
+
+
+@hole("multi-step transitions in one commit (item 3)")
+def test_a_pull_request_to_candidate_merged_with_no_ff_is_accepted(world: World) -> None:
+    side = pull_request_to_candidate(world)
+    world.git("checkout", "-q", "-B", "landing", "origin/main")
+    world.git("merge", "-q", "--no-ff", "-m", "Merge pull request", side)
+    assert_accepted(world, world.push(ENGINEER, "HEAD"))
+
+
+@hole("multi-step transitions in one commit (item 3)")
+def test_a_pull_request_to_candidate_squashed_is_accepted(world: World) -> None:
+    side = pull_request_to_candidate(world)
+    world.git("checkout", "-q", "-B", "landing", "origin/main")
+    world.git("merge", "-q", "--squash", side)
+    world.commit("the pull request, squashed")
+    assert_accepted(world, world.push(ENGINEER, "HEAD"))
+
+
+def test_a_merge_whose_first_parent_is_the_side_branch_is_judged(world: World) -> None:
+    side = pull_request_to_candidate(world)
+    base = world.git("rev-parse", "origin/main")
+    tree = world.git("rev-parse", f"{side}^{{tree}}")
+    merge = world.git("commit-tree", tree, "-p", side, "-p", base, "-m", "merge main into pr")
+    assert_accepted(world, world.push(ENGINEER, merge))
+    side = world.fresh_branch("tamper")
+    rehash(world, V20)
+    world.commit("rehash 2.0.0")
+    base = world.git("rev-parse", "origin/main")
+    tree = world.git("rev-parse", f"{side}^{{tree}}")
+    merge = world.git("commit-tree", tree, "-p", side, "-p", base, "-m", "merge main into it")
+    assert_refused(world, world.push(ADMIN, merge), "genome-immutable")
+
+
+def test_an_octopus_merge_is_judged(world: World) -> None:
+    side = world.fresh_branch("retire")
+    ok(world, "retire", f"{TEMPLATE}@1.0.0")
+    world.commit("retire 1.0.0")
+    other = world.fresh_branch("tamper")
+    rehash(world, V20)
+    world.commit("rehash 2.0.0")
+    world.git("checkout", "-q", "-B", "landing", "origin/main")
+    world.git("merge", "-q", "--no-ff", "-m", "octopus", side, other)
+    assert_refused(world, world.push(ADMIN, "HEAD"), "genome-immutable")
+    world.git("reset", "-q", "--hard", "origin/main")
+    empty = world.fresh_branch("empty")
+    world.commit("nothing")
+    world.git("checkout", "-q", "-B", "landing", "origin/main")
+    world.git("merge", "-q", "--no-ff", "-m", "octopus", side, empty)
+    assert_accepted(world, world.push(ENGINEER, "HEAD"))
+
+
+# -- the holes ------------------------------------------------------------------------------
+
+
+@hole("no unrelated history (item 2)")
+@pytest.mark.parametrize("tamper", [True, False], ids=["tampered-tree", "same-tree"])
+def test_a_merge_with_an_orphan_first_parent_is_refused(world: World, tamper: bool) -> None:
+    world.fresh_branch()
+    if tamper:
+        rehash(world, V20)
+        world.path(V21).unlink()
+    world.commit("the tree")
+    tree = world.git("rev-parse", "HEAD^{tree}")
+    root = world.git("commit-tree", tree, "-m", "a new root")
+    base = world.git("rev-parse", "origin/main")
+    merge = world.git("commit-tree", tree, "-p", root, "-p", base, "-m", "merge main")
+    checked = world.armgit("check", "--base", base, "--head", merge, "--author", ADMIN)
+    assert_refused(world, world.push(ADMIN, merge), "unrelated-history")
+    assert checked.returncode == 1, checked.stdout
+    assert "unrelated-history" in checked.stdout
+
+
+@hole("the base's gate settings judge (item 1)")
+def test_a_gate_switched_off_in_the_change_that_needs_it_is_refused(world: World) -> None:
+    approve_2_1_0(world)
+    world.fresh_branch()
+    assert world.replace(PROD, "protected: true", "protected: false")
+    assert world.replace(PROD, "requiredApprovals: 1", "requiredApprovals: 0")
+    ok(world, "deploy", f"{TEMPLATE}@2.1.0", "--env", "prod", "--requested-by", "alice")
+    world.commit("prod unprotected, and 2.1.0 deployed there")
+    assert_refused(world, world.push(ADMIN, "HEAD"), "approval-required")
+
+
+@hole("effective policy (item 4)")
+def test_attaching_a_wider_policy_to_an_instance_needs_approval(world: World) -> None:
+    world.fresh_branch()
+    assert world.replace(INSTANCE, "policy: support-prod", "policy: prod-ceiling")  # tier 2 -> 3
+    world.commit("support-prod-1 under prod-ceiling")
+    assert_refused(world, world.push(ADMIN, "HEAD"), "approval-required")
+
+
+@hole("previousVersion is what was active at the base (item 5)")
+def test_a_rewritten_previous_version_does_not_make_a_rollback(world: World) -> None:
+    approve_2_1_0(world)  # approved for release, never approved for prod
+    world.fresh_branch()
+    assert world.replace(PROD_DEPLOYMENT, "previousVersion: 1.0.0", "previousVersion: 2.1.0")
+    world.commit("rewrite previousVersion")
+    ok(world, "rollback", TEMPLATE, "--env", "prod", "--reason", "x", "--requested-by", "alice")
+    world.commit("'roll back' to 2.1.0")
+    assert_refused(world, world.push(ENGINEER, "HEAD"))
+
+
+@hole("previousVersion is what was active at the base (item 5)")
+def test_a_previous_version_is_not_rewritten_in_place(world: World) -> None:
+    world.fresh_branch()
+    assert world.replace(PROD_DEPLOYMENT, "previousVersion: 1.0.0", "previousVersion: 2.1.0")
+    world.commit("prod's previousVersion is 2.1.0 now")
+    assert_refused(world, world.push(ENGINEER, "HEAD"))
+
+
+@hole("write-once instance names (item 5)")
+def test_deleting_an_instance_is_refused(world: World) -> None:
+    world.fresh_branch()
+    world.path(INSTANCE).unlink()
+    world.commit("delete support-prod-1")
+    assert_refused(world, world.push(ENGINEER, "HEAD"))
+
+
+@hole("write-once instance names (item 5)")
+def test_a_quarantined_instance_deleted_and_re_created_is_refused(world: World) -> None:
+    world.fresh_branch()
+    ok(world, "instance", "arm-dev/instance/support-prod-1", "--to", "quarantine")
+    world.commit("quarantine support-prod-1")
+    assert world.push(ENGINEER, "HEAD").accepted
+    text = world.read(INSTANCE)
+    world.path(INSTANCE).unlink()
+    world.commit("delete it")
+    world.write(INSTANCE, text.replace("state: QUARANTINED", "state: PROVISIONING"))
+    world.commit("re-create it")
+    ok(world, "instance", "arm-dev/instance/support-prod-1", "--to", "activate")
+    world.commit("and activate it: no reactivation approval")
+    assert_refused(world, world.push(ENGINEER, "HEAD"))
+
+
+@hole("a parentless version is compared with the released ones (item 4)")
+def test_a_parentless_version_cannot_lower_a_tools_risk(world: World) -> None:
+    from armgit.api import hash_file
+
+    world.fresh_branch()
+    path = f"{VERSIONS}/4.0.0.yaml"
+    text = world.read(V20).replace("label: 2.0.0", "label: 4.0.0")
+    text = text.replace("lifecycle: APPROVED", "lifecycle: DRAFT")
+    text = "".join(line for line in text.splitlines(True) if not line.startswith("parent:"))
+    world.write(
+        path, text.replace('["billing:refund"], risk: high', '["billing:refund"], risk: low')
+    )
+    old, new = hash_file(world.path(V20)).genome_hash, hash_file(world.path(path)).genome_hash
+    assert old is not None
+    assert new is not None
+    assert world.replace(path, old, new)
+    world.commit("4.0.0 with no parent: refund_issue is low risk now")
+    assert_refused(world, world.push(ENGINEER, "HEAD"), "approval-required")
+
+
+@hole("exact identities (item 6)")
+def test_a_github_login_matches_only_a_github_identity(world: World) -> None:
+    world.fresh_branch()
+    assert world.replace("tenants/arm-dev/operators/alice.yaml", "role: engineer", "role: admin")
+    world.commit("alice an admin")
+    # a GitHub user whose login is "ops" is not the operator named ops
+    push = world.push(None, "HEAD", identity={"GITHUB_USER_LOGIN": "ops"})
+    assert_refused(world, push, "permission-denied")
+
+
+@hole("exact identities (item 6)")
+def test_check_and_the_hook_agree_on_a_github_login(world: World) -> None:
+    world.fresh_branch()
+    ok(world, "instance", "arm-dev/instance/support-prod-1", "--to", "pause")
+    world.commit("pause support-prod-1")
+    base, head = world.git("rev-parse", "origin/main"), world.git("rev-parse", "HEAD")
+    push = world.push(None, head, identity={"GITHUB_USER_LOGIN": "ops"})
+    checked = world.armgit("check", "--base", base, "--head", head, "--author", "github:ops")
+    assert push.accepted == (checked.returncode == 0), checked.stdout + push.output
+
+
+@hole("registry admins (item 6)")
+def test_a_tenant_admin_cannot_edit_armgit_yaml(world: World) -> None:
+    world.fresh_branch()
+    world.write(
+        "tenants/arm-dev/operators/tina.yaml",
+        "apiVersion: armgit/v1\nkind: Operator\nname: tina\nemail: tina@arm-dev.example\n"
+        "roles:\n  - role: admin\n",
+    )
+    world.commit("tina, an admin of arm-dev")
+    assert world.push(ADMIN, "HEAD").accepted
+    world.fresh_branch()
+    assert world.replace("armgit.yaml", "protectedBranches: [main]", "protectedBranches: []")
+    world.commit("nothing is protected")
+    assert_refused(world, world.push("tina", "HEAD"), "permission-denied")
+
+
+@hole("trust changes need another registry admin's approval (item 8)")
+def test_unprotecting_main_needs_another_registry_admins_approval(world: World) -> None:
+    world.fresh_branch()
+    assert world.replace("armgit.yaml", "protectedBranches: [main]", "protectedBranches: [dev]")
+    world.commit("main unprotected")
+    assert_refused(world, world.push(ADMIN, "HEAD"))
+
+
+@hole("an approval rule's count is at least 1 (item 7)")
+def test_an_approval_rule_needs_at_least_one_approval(world: World) -> None:
+    world.fresh_branch()
+    assert world.replace(
+        "armgit.yaml", "VERSION_PROMOTION, count: 1", "VERSION_PROMOTION, count: 0"
+    )
+    world.commit("promotions need nobody")
+    assert_refused(world, world.push(ADMIN, "HEAD"))
+
+
+@hole("nothing escapes judgement (item 8)")
+@pytest.mark.parametrize("pusher", [ENGINEER, NOBODY])
+@pytest.mark.parametrize("path", [".github/workflows/x.yml", "pip/__main__.py"])
+def test_a_file_outside_the_layout_is_refused(world: World, path: str, pusher: str) -> None:
+    world.fresh_branch()
+    world.write(path, "# runs next to the signing key\n")
+    world.commit(f"add {path}")
+    assert_refused(world, world.push(pusher, "HEAD"))
+
+
+@hole("finite numbers (item 7)")
+def test_a_non_finite_number_is_refused(world: World) -> None:
+    world.fresh_branch()
+    tenant = "tenants/arm-dev/tenant.yaml"
+    assert world.replace(tenant, "region: eu-west-1", "region: eu-west-1\n  quota: 1e400")
+    world.commit("a quota of 1e400")
+    push = world.push(ADMIN, "HEAD")
+    assert_refused(world, push)
+    assert ": non-finite-number: " in push.output or ": schema: " in push.output
+
+
+@hole("the base judges which branches are protected (item 1)")
+def test_a_new_protected_branch_is_judged_by_the_base_settings(world: World) -> None:
+    # the server's administrator protects release too (straight in the bare repository)
+    world.fresh_branch()
+    assert world.replace(
+        "armgit.yaml", "protectedBranches: [main]", "protectedBranches: [main, release]"
+    )
+    world.commit("release is protected too")
+    assert world.push(ADMIN, "HEAD", "setup").accepted
+    world.server_git("update-ref", "refs/heads/main", world.git("rev-parse", "HEAD"))
+    world.server_git("update-ref", "-d", "refs/heads/setup")
+    # a new release branch that says it is not protected, and tampers with a genome
+    world.fresh_branch()
+    assert world.replace(
+        "armgit.yaml", "protectedBranches: [main, release]", "protectedBranches: [main]"
+    )
+    rehash(world, V20)
+    world.commit("release: not protected, 2.0.0 rehashed")
+    assert_refused(world, world.push(ENGINEER, "HEAD", "release"), "genome-immutable")
