@@ -83,10 +83,20 @@ def _run(
     )
 
 
+# ``armgit check --author`` takes an identity; ARMGIT_PUSHER may name an operator
+IDENTITY_OF = {
+    ADMIN: "email:ops@arm-dev.com",
+    REVIEWER: "email:rita@arm-dev.example",
+    NOBODY: "email:carol@nowhere.example",
+}
+
+
 def author_of(pusher: str) -> str:
     """The ``--author`` that names the same person as the pusher to ``armgit check``."""
     variable, _, value = pusher.rpartition("=")
-    return f"github:{value}" if variable == "GITHUB_USER_LOGIN" else value
+    if variable == "GITHUB_USER_LOGIN":
+        return f"github:{value}"
+    return IDENTITY_OF.get(value, value)
 
 
 def reachable(edges: Mapping[str, set[str]], start: str, goal: str) -> bool:

@@ -357,7 +357,16 @@ def self_escalate(world: World, data: Draws) -> str | None:
     return done(world, ok, "alice makes herself admin")
 
 
-SHAPES = ("ff", "no-ff", "squash", "rebase", "octopus", "side-first", "orphan-first")
+SHAPES = (
+    "ff",
+    "no-ff",
+    "squash",
+    "rebase",
+    "octopus",
+    "side-first",
+    "orphan-first",
+    "update-branch",
+)
 
 
 def land(world: World, side: str, shape: str) -> str:
@@ -372,6 +381,9 @@ def land(world: World, side: str, shape: str) -> str:
         return world.git("rev-parse", "HEAD")
     if shape == "side-first":  # main merged into the pull request: the side is first parent
         return world.git("commit-tree", tree, "-p", tip, "-p", base, "-m", "merge main into side")
+    if shape == "update-branch":  # GitHub's "Update branch", then the merge button
+        updated = world.git("commit-tree", tree, "-p", tip, "-p", base, "-m", "Update branch")
+        return world.git("commit-tree", tree, "-p", base, "-p", updated, "-m", f"Merge {side}")
     if shape == "orphan-first":  # a new root carrying the side's tree, then main merged in
         root = world.git("commit-tree", tree, "-m", "a new root")
         return world.git("commit-tree", tree, "-p", root, "-p", base, "-m", "merge main")

@@ -6,6 +6,7 @@ After every push:
 1. accepted onto main: ``armgit verify`` on the server says INTEGRITY_VERIFIED;
 2. a fast-forward push to main by a named pusher: ``armgit check --base OLD --head NEW
    --author PUSHER`` exits 0 exactly when the hook accepted (ref-level refusals, force-pushes,
+   a tip that does not reach the old one through first parents,
    deletions and a push with no pusher at all, which check cannot see, are left out);
 3. refused: the server's refs are exactly as before and no object of the push is kept;
 4. accepted onto main: the oracle of tests/adversary.py (written without armgit's code) finds
@@ -21,7 +22,6 @@ import tempfile
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
@@ -97,7 +97,11 @@ class Adversary(RuleBasedStateMachine):
             for broken in oracle(world, push.old, str(push.new), push.pusher):
                 self.fail("4", push, broken)
         fast_forward = push.new is not None and world.is_ancestor(push.old, push.new)
-        if push.pusher is not None and fast_forward:
+        # a fast-forward whose tip does not reach the old one by first parents is refused by
+        # the hook (history-rewrite: main's first-parent history only grows); check, which
+        # CI runs on pull requests, judges its net change instead
+        off_line = not push.accepted and ": history-rewrite: " in push.output
+        if push.pusher is not None and fast_forward and not off_line:
             checked = world.armgit(
                 "check",
                 "--base",
@@ -180,7 +184,6 @@ SETTINGS = settings(
 )
 
 
-@pytest.mark.xfail(strict=True, reason="issue 16: the holes pinned in test_push_holes.py")
 def test_an_adversary_cannot_break_the_rules(adversary_template: Path) -> None:
     Adversary.template = adversary_template
     run_state_machine_as_test(Adversary, settings=SETTINGS)

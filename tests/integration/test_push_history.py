@@ -293,7 +293,7 @@ def test_the_server_may_name_its_settings_branch(server: Server) -> None:
     assert Git(server.bare)("rev-parse", "release") == before
 
 
-POLICY = f"{T}/policies/support-default.yaml"
+POLICY = f"{T}/policies/support-prod.yaml"  # support-prod-1 runs under it
 
 
 def stale_merge(server: Server) -> tuple[str, str]:
@@ -304,7 +304,7 @@ def stale_merge(server: Server) -> tuple[str, str]:
     server.accepted(OPS)
     base = server.tip()
     server.work("checkout", "-q", "-b", "stale", fork)
-    server.edit(POLICY, "Support agents outside prod.", "Support agents outside production.")
+    server.edit(POLICY, "Support agents in prod;", "Support agents in production;")
     server.work.commit_all("reword")
     server.work("merge", "-q", "-s", "ours", "main", "-m", "Merge branch 'main'")
     return base, server.work("rev-parse", "HEAD")

@@ -2,8 +2,7 @@
 what SPEC 4a says; and the legitimate shapes of a pull request that must keep working.
 
 Each push goes to a real bare server with the pre-receive hook, with ``ARMGIT_PUSHER`` set.
-Tests that fail today carry ``xfail(strict=True)`` naming the fix of issue 16 they wait for:
-remove the mark when the fix lands.
+Each was refused or accepted wrongly before issue 16's fixes; they stay as regression tests.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from tests.adversary import (
     VERSIONS,
     Push,
     World,
+    author_of,
 )
 from tests.approval_helpers import needs_ssh_keygen
 
@@ -32,10 +32,6 @@ V21 = f"{VERSIONS}/2.1.0.yaml"
 PROD = "tenants/arm-dev/environments/prod.yaml"
 PROD_DEPLOYMENT = f"{DEPLOYMENTS}/prod/customer-support.yaml"
 INSTANCE = f"{INSTANCES}/support-prod-1.yaml"
-
-
-def hole(fix: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=f"issue 16: {fix}")
 
 
 @pytest.fixture
@@ -62,7 +58,7 @@ def assert_accepted(world: World, push: Push) -> None:
     assert push.accepted, push.output
     assert push.old is not None
     assert push.new is not None
-    author = push.pusher or ENGINEER
+    author = author_of(push.pusher or ENGINEER)
     checked = world.armgit("check", "--base", push.old, "--head", push.new, "--author", author)
     assert checked.returncode == 0, checked.stdout
     verified = world.armgit("verify", "--repo", str(world.server))
@@ -124,7 +120,6 @@ def test_a_pull_request_rebased_onto_a_moved_main_is_accepted(world: World) -> N
     assert_accepted(world, world.push(ENGINEER, "HEAD"))
 
 
-@hole("multi-step transitions in one commit (item 3)")
 def test_a_pull_request_to_candidate_merged_with_no_ff_is_accepted(world: World) -> None:
     side = pull_request_to_candidate(world)
     world.git("checkout", "-q", "-B", "landing", "origin/main")
@@ -132,7 +127,6 @@ def test_a_pull_request_to_candidate_merged_with_no_ff_is_accepted(world: World)
     assert_accepted(world, world.push(ENGINEER, "HEAD"))
 
 
-@hole("multi-step transitions in one commit (item 3)")
 def test_a_pull_request_to_candidate_squashed_is_accepted(world: World) -> None:
     side = pull_request_to_candidate(world)
     world.git("checkout", "-q", "-B", "landing", "origin/main")
@@ -177,7 +171,6 @@ def test_an_octopus_merge_is_judged(world: World) -> None:
 # -- the holes ------------------------------------------------------------------------------
 
 
-@hole("no unrelated history (item 2)")
 @pytest.mark.parametrize("tamper", [True, False], ids=["tampered-tree", "same-tree"])
 def test_a_merge_with_an_orphan_first_parent_is_refused(world: World, tamper: bool) -> None:
     world.fresh_branch()
@@ -189,13 +182,12 @@ def test_a_merge_with_an_orphan_first_parent_is_refused(world: World, tamper: bo
     root = world.git("commit-tree", tree, "-m", "a new root")
     base = world.git("rev-parse", "origin/main")
     merge = world.git("commit-tree", tree, "-p", root, "-p", base, "-m", "merge main")
-    checked = world.armgit("check", "--base", base, "--head", merge, "--author", ADMIN)
+    checked = world.armgit("check", "--base", base, "--head", merge, "--author", author_of(ADMIN))
     assert_refused(world, world.push(ADMIN, merge), "unrelated-history")
     assert checked.returncode == 1, checked.stdout
     assert "unrelated-history" in checked.stdout
 
 
-@hole("the base's gate settings judge (item 1)")
 def test_a_gate_switched_off_in_the_change_that_needs_it_is_refused(world: World) -> None:
     approve_2_1_0(world)
     world.fresh_branch()
@@ -206,15 +198,27 @@ def test_a_gate_switched_off_in_the_change_that_needs_it_is_refused(world: World
     assert_refused(world, world.push(ADMIN, "HEAD"), "approval-required")
 
 
-@hole("effective policy (item 4)")
 def test_attaching_a_wider_policy_to_an_instance_needs_approval(world: World) -> None:
     world.fresh_branch()
-    assert world.replace(INSTANCE, "policy: support-prod", "policy: prod-ceiling")  # tier 2 -> 3
-    world.commit("support-prod-1 under prod-ceiling")
+    policies = "tenants/arm-dev/policies"
+    wide = world.path(f"{policies}/support-prod.yaml").read_text()
+    wide = wide.replace("name: support-prod", "name: support-wide")
+    world.path(f"{policies}/support-wide.yaml").write_text(
+        wide.replace("autonomyTier: 2", "autonomyTier: 3")
+    )
+    assert world.replace(INSTANCE, "policy: support-prod", "policy: support-wide")  # tier 2 -> 3
+    world.commit("support-prod-1 under support-wide")
     assert_refused(world, world.push(ADMIN, "HEAD"), "approval-required")
 
 
-@hole("previousVersion is what was active at the base (item 5)")
+def test_attaching_a_ceiling_to_an_instance_grants_nothing(world: World) -> None:
+    # prod-ceiling (tier 3) bounds; it never grants, so the instance keeps what it had
+    world.fresh_branch()
+    assert world.replace(INSTANCE, "policy: support-prod", "policy: prod-ceiling")
+    world.commit("support-prod-1 under prod-ceiling")
+    assert_accepted(world, world.push(ADMIN, "HEAD"))
+
+
 def test_a_rewritten_previous_version_does_not_make_a_rollback(world: World) -> None:
     approve_2_1_0(world)  # approved for release, never approved for prod
     world.fresh_branch()
@@ -225,7 +229,6 @@ def test_a_rewritten_previous_version_does_not_make_a_rollback(world: World) -> 
     assert_refused(world, world.push(ENGINEER, "HEAD"))
 
 
-@hole("previousVersion is what was active at the base (item 5)")
 def test_a_previous_version_is_not_rewritten_in_place(world: World) -> None:
     world.fresh_branch()
     assert world.replace(PROD_DEPLOYMENT, "previousVersion: 1.0.0", "previousVersion: 2.1.0")
@@ -233,7 +236,6 @@ def test_a_previous_version_is_not_rewritten_in_place(world: World) -> None:
     assert_refused(world, world.push(ENGINEER, "HEAD"))
 
 
-@hole("write-once instance names (item 5)")
 def test_deleting_an_instance_is_refused(world: World) -> None:
     world.fresh_branch()
     world.path(INSTANCE).unlink()
@@ -241,7 +243,6 @@ def test_deleting_an_instance_is_refused(world: World) -> None:
     assert_refused(world, world.push(ENGINEER, "HEAD"))
 
 
-@hole("write-once instance names (item 5)")
 def test_a_quarantined_instance_deleted_and_re_created_is_refused(world: World) -> None:
     world.fresh_branch()
     ok(world, "instance", "arm-dev/instance/support-prod-1", "--to", "quarantine")
@@ -257,7 +258,6 @@ def test_a_quarantined_instance_deleted_and_re_created_is_refused(world: World) 
     assert_refused(world, world.push(ENGINEER, "HEAD"))
 
 
-@hole("a parentless version is compared with the released ones (item 4)")
 def test_a_parentless_version_cannot_lower_a_tools_risk(world: World) -> None:
     from armgit.api import hash_file
 
@@ -277,7 +277,6 @@ def test_a_parentless_version_cannot_lower_a_tools_risk(world: World) -> None:
     assert_refused(world, world.push(ENGINEER, "HEAD"), "approval-required")
 
 
-@hole("exact identities (item 6)")
 def test_a_github_login_matches_only_a_github_identity(world: World) -> None:
     world.fresh_branch()
     assert world.replace("tenants/arm-dev/operators/alice.yaml", "role: engineer", "role: admin")
@@ -287,7 +286,6 @@ def test_a_github_login_matches_only_a_github_identity(world: World) -> None:
     assert_refused(world, push, "permission-denied")
 
 
-@hole("exact identities (item 6)")
 def test_check_and_the_hook_agree_on_a_github_login(world: World) -> None:
     world.fresh_branch()
     ok(world, "instance", "arm-dev/instance/support-prod-1", "--to", "pause")
@@ -298,7 +296,6 @@ def test_check_and_the_hook_agree_on_a_github_login(world: World) -> None:
     assert push.accepted == (checked.returncode == 0), checked.stdout + push.output
 
 
-@hole("registry admins (item 6)")
 def test_a_tenant_admin_cannot_edit_armgit_yaml(world: World) -> None:
     world.fresh_branch()
     world.write(
@@ -314,7 +311,6 @@ def test_a_tenant_admin_cannot_edit_armgit_yaml(world: World) -> None:
     assert_refused(world, world.push("tina", "HEAD"), "permission-denied")
 
 
-@hole("trust changes need another registry admin's approval (item 8)")
 def test_unprotecting_main_needs_another_registry_admins_approval(world: World) -> None:
     world.fresh_branch()
     assert world.replace("armgit.yaml", "protectedBranches: [main]", "protectedBranches: [dev]")
@@ -322,7 +318,6 @@ def test_unprotecting_main_needs_another_registry_admins_approval(world: World) 
     assert_refused(world, world.push(ADMIN, "HEAD"))
 
 
-@hole("an approval rule's count is at least 1 (item 7)")
 def test_an_approval_rule_needs_at_least_one_approval(world: World) -> None:
     world.fresh_branch()
     assert world.replace(
@@ -332,7 +327,6 @@ def test_an_approval_rule_needs_at_least_one_approval(world: World) -> None:
     assert_refused(world, world.push(ADMIN, "HEAD"))
 
 
-@hole("nothing escapes judgement (item 8)")
 @pytest.mark.parametrize("pusher", [ENGINEER, NOBODY])
 @pytest.mark.parametrize("path", [".github/workflows/x.yml", "pip/__main__.py"])
 def test_a_file_outside_the_layout_is_refused(world: World, path: str, pusher: str) -> None:
@@ -342,7 +336,6 @@ def test_a_file_outside_the_layout_is_refused(world: World, path: str, pusher: s
     assert_refused(world, world.push(pusher, "HEAD"))
 
 
-@hole("finite numbers (item 7)")
 def test_a_non_finite_number_is_refused(world: World) -> None:
     world.fresh_branch()
     tenant = "tenants/arm-dev/tenant.yaml"
@@ -353,7 +346,6 @@ def test_a_non_finite_number_is_refused(world: World) -> None:
     assert ": non-finite-number: " in push.output or ": schema: " in push.output
 
 
-@hole("the base judges which branches are protected (item 1)")
 def test_a_new_protected_branch_is_judged_by_the_base_settings(world: World) -> None:
     # the server's administrator protects release too (straight in the bare repository)
     world.fresh_branch()
