@@ -47,6 +47,13 @@ class RangeReport:
     findings: list[Finding] = field(default_factory=list)
     statuses: list[GateStatus] = field(default_factory=list)
     commits: int = 0
+    # the commit of the range that first broke each finding's rule, and that raised each gate
+    # (so verify blames a side branch's commit, not the merge that brought it in)
+    blame: dict[Finding, str] = field(default_factory=dict)
+    raised: dict[Gate, str] = field(default_factory=dict)
+
+    def blamed(self, finding: Finding, default: str) -> str:
+        return self.blame.get(finding, default)
 
 
 def registry_tree(
@@ -219,6 +226,7 @@ def check_range(
             roots += 1
             if roots > 1:
                 report.findings.append(_unrelated(commit))
+                report.blame.setdefault(report.findings[-1], str(commit.id))
                 continue
         parent_view = views.get(str(parent.id)) if parent is not None else None
         if parent_view is None:
@@ -238,28 +246,35 @@ def check_range(
             judged.actions += [Action("", REPOSITORY_PERMISSION, path) for path in outside]
         if not changed and not deleted:
             continue
-        report.findings += check_touched(view, changed, deleted)
+        found = check_touched(view, changed, deleted)
+        report.findings += found
+        judged.blame(found, commit)
         if parent is None:
             continue  # the root commit is the registry's genesis: state rules only
         if len(commit.parents) > 1 and base is not None:
             changed, deleted = _unjudged(repo, commit, base, prefix, changed, deleted)
-        judged.change(parent_view, view, changed, deleted)
+        judged.change(parent_view, view, changed, deleted, commit)
     if base is not None and commits and not _on_first_parent_line(commits, base):
         if first_parent_line:
             report.findings.append(_off_line(commits[-1], base))
         before = range_base.tree if isinstance(range_base.tree, GitTree) else None
         changed, deleted = changed_paths(before, registry_tree(repo, commits[-1], prefix))
         report.findings += check_touched(last, changed, deleted)
-        judged.change(range_base, last, changed, deleted)
+        judged.change(range_base, last, changed, deleted, commits[-1])
         if access and isinstance(base_commit, pygit2.Commit):
             outside = outside_paths(base_commit, commits[-1], prefix)
             judged.actions += [Action("", REPOSITORY_PERMISSION, path) for path in outside]
     report.findings += judged.findings
+    report.blame = {**judged.blamed, **report.blame}
+    report.raised = dict(judged.gates)
     actions, gates, added_approvals = judged.actions, judged.gates, judged.approvals
     if access:
         report.findings += check_access(actions, range_base, actor, now)
     report.statuses = evaluate_gates(list(gates), range_base, last, actor, now)
-    report.findings += locate(gate_findings(report.statuses), last.tree)
+    for status in report.statuses:
+        for finding in locate(gate_findings([status]), last.tree):
+            report.findings.append(finding)
+            report.blame.setdefault(finding, judged.gates[status.gate])
     report.findings += check_new_approvals(added_approvals, range_base, last, now)
     report.findings = sort_findings(list(dict.fromkeys(report.findings)))
     return report
@@ -272,18 +287,31 @@ class _Changes:
 
     findings: list[Finding] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
-    gates: dict[Gate, None] = field(default_factory=dict)
+    gates: dict[Gate, str] = field(default_factory=dict)  # -> the commit that raised it first
     approvals: dict[EntityId, None] = field(default_factory=dict)
+    blamed: dict[Finding, str] = field(default_factory=dict)
+
+    def blame(self, findings: Iterable[Finding], commit: pygit2.Commit) -> None:
+        for finding in findings:
+            self.blamed.setdefault(finding, str(commit.id))
 
     def change(
-        self, before: LazyView, after: LazyView, changed: list[str], deleted: list[str]
+        self,
+        before: LazyView,
+        after: LazyView,
+        changed: list[str],
+        deleted: list[str],
+        commit: pygit2.Commit,
     ) -> None:
         touched = classify(changed, deleted)
         result = check_change(before, after, [*touched.ids, *touched.deleted], touched.artifacts)
-        self.findings += locate(result.findings, after.tree)
+        found = locate(result.findings, after.tree)
+        self.findings += found
+        self.blame(found, commit)
         self.actions += result.actions
         self.actions += [stray_action(path) for path in touched.stray]
-        self.gates.update(dict.fromkeys(result.gates))
+        for gate in result.gates:
+            self.gates.setdefault(gate, str(commit.id))
         self.approvals.update(dict.fromkeys(i for i in touched.ids if i.kind == "Approval"))
 
 

@@ -40,7 +40,8 @@ INTEGRITY_FAILED = "INTEGRITY_FAILED"
 
 @dataclass(frozen=True, slots=True)
 class CommitFinding:
-    """A finding and the first-parent commit that brought it in."""
+    """A finding and the commit that broke the rule: a commit of the first-parent history, or
+    of a side branch that a merge brought in (not the merge)."""
 
     commit: str
     finding: Finding
@@ -132,11 +133,20 @@ def _verify_run(
             cache=content,
             access=False,
         )
-        findings = [f for f in checked.findings if f.rule != "approval-required"]
+        here = str(commit.id)
+        blamed = [
+            CommitFinding(checked.blamed(f, here), f)
+            for f in checked.findings
+            if f.rule != "approval-required"
+        ]
         pending = [s.gate for s in checked.statuses if not s.satisfied]
         if pending:
-            findings += _approved_later(repo, chain, position, pending, prefix, content)
-        found += [CommitFinding(str(commit.id), f) for f in sort_findings(findings)]
+            blamed += [
+                CommitFinding(checked.raised.get(gate, here), f)
+                for gate, f in _approved_later(repo, chain, position, pending, prefix, content)
+            ]
+        order = {f: i for i, f in enumerate(sort_findings([b.finding for b in blamed]))}
+        found += sorted(blamed, key=lambda b: order[b.finding])
         after = registry_tree(repo, commit, prefix)
         changed, _ = changed_paths(registry_tree(repo, parent, prefix), after)
         for path in changed:
@@ -171,7 +181,7 @@ def _approved_later(
     gates: list[Gate],
     prefix: str,
     content: ContentCache,
-) -> list[Finding]:
+) -> list[tuple[Gate, Finding]]:
     """The findings of ``gates`` of ``chain[position]`` that no approvals satisfied when the
     change landed. Git does not record pushes, and review adds approvals after the change they
     approve (the hook judges a push's gates at its last commit), so a later commit of the chain
@@ -194,4 +204,4 @@ def _approved_later(
         view = view_of(registry_tree(repo, later, prefix), content)
         settled = [s for s in statuses if s.satisfied]
         statuses = settled + evaluate_gates(pending, base, view, None, when)
-    return gate_findings(statuses)
+    return [(s.gate, f) for s in statuses for f in gate_findings([s])]

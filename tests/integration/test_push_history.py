@@ -324,3 +324,23 @@ def test_pull_request_whose_head_merged_main_is_checked_as_its_net_change(server
     checked = check(server, base, head)
     assert checked.returncode == 1
     assert "POLICY_AUTONOMY_INCREASE" in checked.stdout
+
+
+def test_verify_blames_the_side_branch_commit_not_the_merge(server: Server) -> None:
+    # history made around the hook (a server that had none): a side branch deletes a version,
+    # then a harmless commit, then a merge brings both in
+    server.work("checkout", "-q", "-b", "side")
+    (server.work.path / V1).unlink()
+    culprit = server.work.commit_all("delete 1.0.0")
+    server.edit(V2, "description:", "description: again")
+    server.work.commit_all("harmless")
+    server.work("checkout", "-q", "main")
+    server.work("merge", "-q", "--no-ff", "side", "-m", "Merge side")
+    merge = server.work("rev-parse", "HEAD")
+    verified = run_armgit("verify", "--repo", str(server.work.path), "--format", "json")
+    assert verified.returncode == 1
+    found = json.loads(verified.stdout)["findings"]
+    deleted = [f for f in found if f.get("rule") == "version-deleted"]
+    assert deleted, verified.stdout
+    assert {f["commit"] for f in deleted} == {culprit}
+    assert merge not in {f["commit"] for f in found}

@@ -177,21 +177,21 @@ def test_verify_user_errors(tmp_path: Path, args: list[str]) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_a_merge_is_checked_commit_by_commit_and_reported_at_the_merge(tmp_path: Path) -> None:
+def test_a_merge_is_checked_commit_by_commit_and_blames_the_side_commit(tmp_path: Path) -> None:
+    # issue 16: verify blames the commit that broke the rule, not the merge that brought it in
     r = new_registry(tmp_path)
     r.git("checkout", "-q", "-b", "side")
     r.edit(V2, "maxTokens: 8192", "maxTokens: 9000")
-    r.commit("tamper on a branch", "2026-02-02T10:00:00Z", ALICE_EMAIL)
+    tampered = r.commit("tamper on a branch", "2026-02-02T10:00:00Z", ALICE_EMAIL)
     r.edit(V2, "maxTokens: 9000", "maxTokens: 8192")
     r.edit(V1, "lifecycle: DEPRECATED", "lifecycle: RETIRED")
     r.commit("restore and retire", "2026-02-03T10:00:00Z", ALICE_EMAIL)
     r.git("checkout", "-q", "main")
     r.git("merge", "-q", "--no-ff", "-m", "merge side", "side")
-    merge = r.git("rev-parse", "HEAD")
     report = verify_repository(r.path)
     assert report.commits == 2
     assert [(f.commit, f.finding.path, f.finding.rule) for f in report.findings] == [
-        (merge, V2, "genome-hash-mismatch")
+        (tampered, V2, "genome-hash-mismatch")
     ]
 
 
