@@ -40,10 +40,10 @@ def is_deployable(lifecycle: str, min_lifecycle: str) -> bool:
     return lifecycle != "RETIRED" and lifecycle_rank(lifecycle) >= lifecycle_rank(min_lifecycle)
 
 
-Path = tuple[str, ...]  # states from the first to the last, each step a legal edge
+StatePath = tuple[str, ...]  # states from the first to the last, each step a legal edge
 
 
-def shortest_paths(transitions: dict[str, frozenset[str]], start: str, end: str) -> list[Path]:
+def shortest_paths(transitions: dict[str, frozenset[str]], start: str, end: str) -> list[StatePath]:
     """Every shortest path of legal edges from ``start`` to ``end`` (``[(start,)]`` when they
     are equal; ``[]`` when ``end`` cannot be reached), in a stable order.
 
@@ -52,7 +52,7 @@ def shortest_paths(transitions: dict[str, frozenset[str]], start: str, end: str)
     every guard along the path holds."""
     if start == end:
         return [(start,)]
-    frontier: list[Path] = [(start,)]
+    frontier: list[StatePath] = [(start,)]
     seen = {start}
     while frontier:
         found = [(*p, end) for p in frontier if end in transitions.get(p[-1], frozenset())]
@@ -69,7 +69,7 @@ def shortest_paths(transitions: dict[str, frozenset[str]], start: str, end: str)
     return []
 
 
-def steps(path: Path) -> list[tuple[str, str]]:
+def steps(path: StatePath) -> list[tuple[str, str]]:
     """The edges of ``path``: ``(DRAFT, TESTING, CANDIDATE)`` -> two steps."""
     return list(itertools.pairwise(path))
 
@@ -84,8 +84,8 @@ EVALUATION_GUARD: Final = ("TESTING", "CANDIDATE")
 
 
 def choose_path(
-    paths: list[Path], gates: dict[tuple[str, str], str], blocked: frozenset[tuple[str, str]]
-) -> Path | None:
+    paths: list[StatePath], gates: dict[tuple[str, str], str], blocked: frozenset[tuple[str, str]]
+) -> StatePath | None:
     """Of ``paths``, the one whose steps are all open (none in ``blocked``) with the fewest
     gated steps; ``None`` when every path has a blocked step."""
     open_paths = [p for p in paths if not any(s in blocked for s in steps(p))]
@@ -94,14 +94,14 @@ def choose_path(
     return min(open_paths, key=lambda p: sum(s in gates for s in steps(p)))
 
 
-def version_path(before: str, after: str, evaluation: str) -> Path | None:
+def version_path(before: str, after: str, evaluation: str) -> StatePath | None:
     """The path a version's lifecycle takes from ``before`` to ``after`` in one commit, with
     the evaluation status it has there (``None``: no legal path whose guards hold)."""
     blocked = frozenset() if evaluation == "PASS" else frozenset({EVALUATION_GUARD})
     return choose_path(shortest_paths(VERSION_TRANSITIONS, before, after), VERSION_GATES, blocked)
 
 
-def instance_path(before: str, after: str) -> Path | None:
+def instance_path(before: str, after: str) -> StatePath | None:
     """The path an instance's state takes from ``before`` to ``after`` in one commit."""
     return choose_path(
         shortest_paths(INSTANCE_TRANSITIONS, before, after), INSTANCE_GATES, frozenset()

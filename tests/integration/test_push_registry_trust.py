@@ -25,6 +25,7 @@ from armgit.core.timeutil import format_time
 from tests.approval_helpers import Setup, amend_genesis, needs_ssh_keygen, sign_with_ssh_keygen
 from tests.conftest import run_armgit
 from tests.integration.conftest import Registry as RegistryFactory
+from tests.integration.test_push_approvals import assert_accepted, assert_refused
 
 pytestmark = needs_ssh_keygen
 
@@ -66,23 +67,6 @@ def edit_config(setup: Setup, old: str, new: str) -> None:
     text = config.read_text()
     assert text.count(old) == 1, text
     config.write_text(text.replace(old, new))
-
-
-def assert_refused(setup: Setup, pusher: str, *expected: str) -> str:
-    before = setup.server_main()
-    result = setup.push(pusher)
-    assert result.returncode != 0, result.stderr
-    assert "pre-receive hook declined" in result.stderr
-    for text in expected:
-        assert text in result.stderr, result.stderr
-    assert setup.server_main() == before
-    return result.stderr
-
-
-def assert_accepted(setup: Setup, pusher: str) -> None:
-    result = setup.push(pusher)
-    assert result.returncode == 0, result.stderr
-    assert setup.server_main() == setup.work("rev-parse", "HEAD")
 
 
 def approve(setup: Setup, approver: str) -> str:

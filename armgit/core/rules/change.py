@@ -9,7 +9,7 @@ needs, checked by :mod:`armgit.core.access`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar, get_args
 
@@ -24,6 +24,7 @@ from armgit.core.lifecycle import (
     VERSION_GATES,
     VERSION_START,
     VERSION_TRANSITIONS,
+    StatePath,
     instance_path,
     shortest_paths,
     steps,
@@ -197,6 +198,14 @@ class _Change:
             Gate(request_type, self.id, path=self.path, pointer=pointer, **kwargs)  # type: ignore[arg-type]
         )
 
+    def gated_steps(
+        self, path: StatePath, gates: Mapping[tuple[str, str], str], pointer: str, **kwargs: object
+    ) -> None:
+        """A gate for each step of ``path`` that needs approvals, bound to that step."""
+        for step in steps(path):
+            if step in gates:
+                self.gate(gates[step], pointer, change_from=step[0], change_to=step[1], **kwargs)
+
     def check(self) -> None:
         old, new = self.old, self.new
         if isinstance(old, Version) or isinstance(new, Version):
@@ -287,15 +296,7 @@ class _Change:
                 f"has {new.evaluation.status}: record a passing evaluation first",
             )
             return
-        for step in steps(path):
-            if step in VERSION_GATES:
-                self.gate(
-                    VERSION_GATES[step],
-                    "/lifecycle",
-                    change_from=step[0],
-                    change_to=step[1],
-                    digest=new.genome_hash,
-                )
+        self.gated_steps(path, VERSION_GATES, "/lifecycle", digest=new.genome_hash)
 
     def _privileges(self, new: Version) -> None:
         """A new version that may do more than its parent (new tools, new permissions, tools
@@ -364,16 +365,9 @@ class _Change:
                 f"may go to: {options}",
             )
             return
-        for step in steps(path):
-            if step in INSTANCE_GATES:
-                self.gate(
-                    INSTANCE_GATES[step],
-                    "/state",
-                    change_from=step[0],
-                    change_to=step[1],
-                    digest=entity_digest(new),
-                    environment=new.environment,
-                )
+        self.gated_steps(
+            path, INSTANCE_GATES, "/state", digest=entity_digest(new), environment=new.environment
+        )
 
     # -- deployments ------------------------------------------------------------------------
 
