@@ -31,6 +31,7 @@ from tests.approval_helpers import (
     sign_with_ssh_keygen,
     statement_for,
     verify_with_ssh_keygen,
+    version_yaml,
 )
 from tests.conftest import run_armgit
 from tests.integration.conftest import Registry
@@ -92,6 +93,24 @@ def test_promotion_needs_an_approval_and_armgit_approve_gives_it(setup: Setup) -
     assert b'Good "armgit-approval" signature for bob' in verified.stdout + verified.stderr
 
     setup.work.commit_all("bob approves 2.1.0")
+    assert_accepted(setup, "alice")
+
+
+def test_a_squash_through_candidate_counts_the_approval_bound_to_that_step(setup: Setup) -> None:
+    # SPEC 4a: 2.2.0 arrives APPROVED in one commit (DRAFT -> TESTING -> CANDIDATE -> APPROVED);
+    # the approval of its CANDIDATE -> APPROVED step admits it, as it would one step at a time
+    ref = "arm-dev/customer-support@2.2.0"
+    text = version_yaml("APPROVED").replace("label: 2.1.0", "label: 2.2.0")
+    setup.write("tenants/arm-dev/templates/customer-support/versions/2.2.0.yaml", text)
+    setup.work.commit_all("2.2.0, squashed from its pull request")
+    assert_refused(
+        setup, "alice", "approval-required", f"VERSION_PROMOTION of {ref} (CANDIDATE -> APPROVED)"
+    )
+    made = run_armgit(
+        "approve", ref, "--key", str(setup.keys["bob"].private), "--repo", str(setup.root)
+    )
+    assert made.returncode == 0, made.stderr
+    setup.work.commit_all("bob approves 2.2.0")
     assert_accepted(setup, "alice")
 
 
