@@ -219,6 +219,11 @@ def check_range(
     last: LazyView = range_base
     roots = 0 if base is None else 1  # a range may hold a root only as the registry's genesis
     commits = commits_between(repo, base, head)
+    line = _first_parent_line(commits, base) if base is not None and commits else None
+    # a merge may skip what it takes unchanged from the branch ("update branch") only where a
+    # later commit judges the result against the base: off the tip's first-parent line, or
+    # when the tip's net change is judged as one change (it does not reach the base)
+    merges_skip = base is not None and bool(commits) and line is None
     for commit in commits:
         report.commits += 1
         parent = commit.parents[0] if commit.parents else None
@@ -233,14 +238,16 @@ def check_range(
             parent_view = view_of(registry_tree(repo, parent, prefix), cache, range_base)
         tree = registry_tree(repo, commit, prefix)
         view = view_of(tree, cache, range_base)
+        on_line = line is not None and str(commit.id) in line
+        skip_base = base if len(commit.parents) > 1 and (merges_skip or not on_line) else None
         views[str(commit.id)] = view
         last = view
         before = parent_view.tree if isinstance(parent_view.tree, GitTree) else None
         changed, deleted = changed_paths(before, tree)
         if access and parent is not None:
             outside = outside_paths(parent, commit, prefix)
-            if outside and len(commit.parents) > 1 and base is not None:
-                for judged_parent in _judged_parents(repo, commit, base):
+            if outside and skip_base is not None:
+                for judged_parent in _judged_parents(repo, commit, skip_base):
                     kept = set(outside_paths(judged_parent, commit, prefix))
                     outside = [path for path in outside if path in kept]
             judged.actions += [Action("", REPOSITORY_PERMISSION, path) for path in outside]
@@ -251,10 +258,10 @@ def check_range(
         judged.blame(found, commit)
         if parent is None:
             continue  # the root commit is the registry's genesis: state rules only
-        if len(commit.parents) > 1 and base is not None:
-            changed, deleted = _unjudged(repo, commit, base, prefix, changed, deleted)
+        if skip_base is not None:
+            changed, deleted = _unjudged(repo, commit, skip_base, prefix, changed, deleted)
         judged.change(parent_view, view, changed, deleted, commit)
-    if base is not None and commits and not _on_first_parent_line(commits, base):
+    if base is not None and commits and line is None:
         if first_parent_line:
             report.findings.append(_off_line(commits[-1], base))
         before = range_base.tree if isinstance(range_base.tree, GitTree) else None
@@ -315,18 +322,21 @@ class _Changes:
         self.approvals.update(dict.fromkeys(i for i in touched.ids if i.kind == "Approval"))
 
 
-def _on_first_parent_line(commits: list[pygit2.Commit], base: str) -> bool:
-    """Whether the range's tip (its last commit) reaches ``base`` by first parents only."""
+def _first_parent_line(commits: list[pygit2.Commit], base: str) -> frozenset[str] | None:
+    """The commits of the range on its tip's first-parent chain down to ``base`` (``None``
+    when the tip does not reach ``base`` by first parents)."""
     inside = {str(c.id): c for c in commits}
+    line = []
     commit = commits[-1]
     while True:
+        line.append(str(commit.id))
         if not commit.parents:
-            return False
+            return None
         first = str(commit.parent_ids[0])
         if first == base:
-            return True
+            return frozenset(line)
         if first not in inside:
-            return False
+            return None
         commit = inside[first]
 
 

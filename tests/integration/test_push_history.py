@@ -344,3 +344,20 @@ def test_verify_blames_the_side_branch_commit_not_the_merge(server: Server) -> N
     assert deleted, verified.stdout
     assert {f["commit"] for f in deleted} == {culprit}
     assert merge not in {f["commit"] for f in found}
+
+
+def test_merge_on_the_first_parent_line_cannot_take_an_old_state_unjudged(server: Server) -> None:
+    # an "update branch"-looking merge whose second parent is an OLD commit of main, pushed as
+    # the tip: what it takes from there (a policy as it was before main narrowed it) is a
+    # change from the base that no later commit re-judges, so it is judged in full
+    old = server.tip()
+    server.edit(POLICY, "autonomyTier: 2", "autonomyTier: 1")
+    server.accepted(OPS)
+    server.edit(V2, "description:", "description: reworded")
+    tip = server.work.commit_all("harmless")
+    server.work("checkout", old, "--", POLICY)
+    tree = server.work("write-tree")
+    merge = server.work("commit-tree", tree, "-p", tip, "-p", old, "-m", "Merge an old main")
+    server.work("reset", "-q", "--hard", merge)
+    stderr = refused_push(server, "approval-required", pusher=OPS)
+    assert "POLICY_AUTONOMY_INCREASE" in stderr
