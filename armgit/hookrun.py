@@ -17,8 +17,8 @@ def pre_receive(stdin: bytes) -> tuple[int, list[str]]:
     """Judge a push's ref updates (``<old> <new> <ref>`` lines): (exit code, lines for the
     pusher). Exit 1 refuses the push; 2 is a failure of the hook itself, which refuses too."""
     from armgit.core.refupdates import parse_ref_updates
-    from armgit.hooks import open_hook_repository, refusal_lines
-    from armgit.hooks import pre_receive as judge
+    from armgit.enforce.hooks import open_hook_repository, refusal_lines
+    from armgit.enforce.hooks import pre_receive as judge
 
     try:
         updates = parse_ref_updates(stdin)

@@ -17,7 +17,7 @@ from armgit.core.index.build import build_index
 from armgit.core.jsondata import JsonObject
 from armgit.index.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
 from armgit.index.keys import parse_private_key
-from armgit.loader import load_registry
+from armgit.registry.loader import load_registry
 from armgit.store.tree import WorkTree
 from tests.conftest import EXAMPLE
 

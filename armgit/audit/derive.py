@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import pygit2
 
-from armgit.auditwalk import Keyed, approval_name, read_approval
-from armgit.core.access import actor_from_email, find_operator
-from armgit.core.audit import ChangeRecord, Draft, admitting, derive_changes
+from armgit.audit.records import ChangeRecord, Draft, admitting, derive_changes
+from armgit.audit.walk import Keyed, approval_name, read_approval
 from armgit.core.layout import REGISTRY_FILE, REGISTRY_ID
 from armgit.core.models import Approval
+from armgit.core.rules.access import actor_from_email, find_operator
 from armgit.core.snapshot import View
 from armgit.core.timeutil import format_time
-from armgit.enforce import changed_paths, classify, registry_tree, view_of
-from armgit.history import commit_time
+from armgit.enforce.ranges import changed_paths, classify, registry_tree, view_of
+from armgit.registry.history import commit_time
 from armgit.store.cache import ContentCache
 from armgit.store.gitcli import RawChange
 from armgit.store.tree import GitTree
@@ -86,7 +86,7 @@ class CommitDeriver:
 
     def registry(self, commit: pygit2.Commit) -> list[Keyed]:
         """The records of ``armgit.yaml`` alone at ``commit`` (for the per-tenant walk)."""
-        from armgit.auditwalk import to_line
+        from armgit.audit.walk import to_line
 
         parent = commit.parents[0] if commit.parents else None
         before = registry_tree(self.repo, parent, self.prefix)

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pygit2
 
-from armgit.core.access import actor_from_email, find_operator
-from armgit.core.audit import ChangeRecord, Draft, admitting, derive_changes
+from armgit.audit.records import ChangeRecord, Draft, admitting, derive_changes
 from armgit.core.content import parse_content
 from armgit.core.layout import EntityId
 from armgit.core.models import Approval
-from armgit.enforce import classify
-from armgit.lazyview import LazyView
+from armgit.core.rules.access import actor_from_email, find_operator
+from armgit.enforce.ranges import classify
+from armgit.registry.lazyview import LazyView
 from armgit.store.cache import ContentCache
 from armgit.store.gitcli import RawChange
 from armgit.store.parallel import fork_pool, fork_workers
