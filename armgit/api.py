@@ -15,7 +15,7 @@ from armgit.core.jsondata import JsonValue
 from armgit.core.layout import EntityId, version_id
 from armgit.core.rules.state import parse_version_ref
 from armgit.core.yamldata import YamlProblem, parse_yaml
-from armgit.loader import Loaded, load_registry, locate
+from armgit.registry.loader import Loaded, load_registry, locate
 from armgit.store.cache import ContentCache, cache_path
 from armgit.store.results import CachedResult, ResultCache, registry_key, result_cache_path
 from armgit.store.tree import GitTree, RegistryTree, SourceInfo, git_dir_for, open_tree

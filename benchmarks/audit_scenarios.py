@@ -69,7 +69,7 @@ def audit_one_commit(bench: Bench) -> Outcome:
     """Every run adds a different commit on top of the same head (the cache, left by
     audit-cold or filled here, holds the whole history before it), so each run derives
     exactly one commit's records."""
-    from armgit.audit import read_audit
+    from armgit.audit.query import read_audit
 
     pristine = bench.fixture("history")
     repo_path = bench.out / "work" / "audit.git"

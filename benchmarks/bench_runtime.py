@@ -13,8 +13,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from armgit.core.canonical import canonical_digest, to_canonical_json
-from armgit.index.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
-from armgit.index.keys import public_key_line
+from armgit.crypto.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
+from armgit.crypto.ed25519 import public_key_line
 from armgit.runtime import Runtime, TrustRoot
 from tests.index_helpers import NOW, example_payload
 

@@ -23,16 +23,16 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from armgit.core.approval_file import Decision, approval_path, new_statement, render_approval
-from armgit.core.approvals import statement_message
+from armgit.authoring.approval_file import Decision, approval_path, new_statement, render_approval
 from armgit.core.canonical import genome_hash
 from armgit.core.jsondata import JsonValue
 from armgit.core.layout import EntityId, deployment_id, named_id, version_id
+from armgit.core.rules.approvals import statement_message
 from armgit.core.rules.change import Gate
 from armgit.core.rules.widening import policy_widenings
+from armgit.crypto.ed25519 import public_key_line
 from armgit.crypto.sshsig import APPROVAL_NAMESPACE, sign
-from armgit.index.keys import public_key_line
-from armgit.lazyview import LazyView
+from armgit.registry.lazyview import LazyView
 from armgit.store.cache import ContentCache
 from armgit.store.tree import MODE_FILE, FileEntry, RegistryTree, SourceInfo, blob_id
 

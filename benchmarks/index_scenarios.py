@@ -165,8 +165,8 @@ def big_index(bench: Bench) -> BigIndex:
     if isinstance(known, BigIndex):
         return known
     from armgit.core.canonical import to_canonical_json
-    from armgit.index.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
-    from armgit.index.keys import public_key_line
+    from armgit.crypto.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
+    from armgit.crypto.ed25519 import public_key_line
     from armgit.runtime import TrustRoot
 
     done = compiled(bench)

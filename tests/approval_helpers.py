@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from armgit.core.approval_file import approval_path
-from armgit.core.approvals import statement_message
+from armgit.authoring.approval_file import approval_path
 from armgit.core.canonical import genome_hash
 from armgit.core.models.approval import Statement
+from armgit.core.rules.approvals import statement_message
 from armgit.core.timeutil import format_time
 from tests.conftest import EXAMPLE, GIT_ENV, REPO_ROOT, Git
 

@@ -15,9 +15,9 @@ from armgit.core.canonical import to_canonical_json
 from armgit.core.index.assemble import IndexOptions, Source
 from armgit.core.index.build import build_index
 from armgit.core.jsondata import JsonObject
-from armgit.index.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
-from armgit.index.keys import parse_private_key
-from armgit.loader import load_registry
+from armgit.crypto.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
+from armgit.crypto.ed25519 import parse_private_key
+from armgit.registry.loader import load_registry
 from armgit.store.tree import WorkTree
 from tests.conftest import EXAMPLE
 

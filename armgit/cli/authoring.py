@@ -9,13 +9,13 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from armgit.author import Outcome, Workspace, actor_of, apply_plan, open_workspace
+from armgit.authoring.apply import Outcome, Workspace, actor_of, apply_plan, open_workspace
+from armgit.authoring.plans import Plan, Refusal
 from armgit.cli.output import emit_findings, emit_json
-from armgit.core.access import Actor
-from armgit.core.approvals import GateStatus
-from armgit.core.authoring import Plan, Refusal
+from armgit.core.rules.access import Actor
+from armgit.core.rules.approvals import GateStatus
 from armgit.errors import UsageError
-from armgit.lazyview import LazyView
+from armgit.registry.lazyview import LazyView
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
+from armgit.authoring.review import Review
 from armgit.cli.output import emit_json, plural
-from armgit.core.approvals import GateStatus
 from armgit.core.jsondata import JsonValue
-from armgit.review import Review
+from armgit.core.rules.approvals import GateStatus
 
 
 def gate_title(status: GateStatus) -> str:

@@ -35,8 +35,8 @@ from armgit.core.findings import Finding
 from armgit.core.index.assemble import IndexOptions, Source, assemble_payload, payload_head
 from armgit.core.jsondata import JsonObject
 from armgit.core.timeutil import format_time
+from armgit.crypto.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
 from armgit.errors import UsageError
-from armgit.index.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
 from armgit.store.compiled import (
     FragmentCache,
     fragment_cache_path,

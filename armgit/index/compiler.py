@@ -32,7 +32,7 @@ from armgit.store.tree import FileEntry, GitTree, RegistryTree
 
 if TYPE_CHECKING:
     from armgit.core.snapshot import Snapshot
-    from armgit.loader import Loaded
+    from armgit.registry.loader import Loaded
 
 
 class Compiler:
@@ -171,7 +171,7 @@ class Compiler:
         if not isinstance(self.tree, GitTree):
             loaded = self._load_all()
             return loaded.snapshot, loaded.findings
-        from armgit.loader import load_registry
+        from armgit.registry.loader import load_registry
         from armgit.store.cache import ContentCache, cache_path
 
         cache = ContentCache(cache_path(self.tree.git_dir))
@@ -180,7 +180,7 @@ class Compiler:
         return loaded.snapshot, loaded.findings
 
     def _load_all(self) -> Loaded:
-        from armgit.loader import load_registry
+        from armgit.registry.loader import load_registry
         from armgit.store.cache import ContentCache, cache_path
 
         cache = ContentCache(cache_path(git_dir_of(self.tree)))

@@ -20,7 +20,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from armgit.index.dsse import pae
+from armgit.crypto.dsse import pae
 from armgit.runtime.errors import IndexRefused
 
 MAX_SIGNATURES = 32

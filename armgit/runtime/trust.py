@@ -17,8 +17,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from armgit.index.dsse import ROOT_PAYLOAD_TYPE
-from armgit.index.keys import KeyFileError, keyid, parse_public_key, public_key_line
+from armgit.crypto.dsse import ROOT_PAYLOAD_TYPE
+from armgit.crypto.ed25519 import KeyFileError, keyid, parse_public_key, public_key_line
 from armgit.runtime.envelope import Envelope, parse_envelope, parse_json, verified_keys
 from armgit.runtime.errors import IndexRefused
 

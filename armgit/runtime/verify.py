@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any, NamedTuple, NoReturn
 
 from armgit.core.index.decide import Decision, Target, compile_target, decide
+from armgit.crypto.dsse import INDEX_PAYLOAD_TYPE
 from armgit.gcpause import collector_paused
-from armgit.index.dsse import INDEX_PAYLOAD_TYPE
 from armgit.runtime.envelope import parse_envelope
 from armgit.runtime.errors import IndexRefused, NotFound
 from armgit.runtime.payload import read_payload

@@ -41,7 +41,7 @@ def builder_fingerprint() -> str:
     and of the loader: what a fragment, and a manifest's claim that a tree is valid, rest on."""
     package = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256(b"compiled %d\n" % _FORMAT)
-    for file in [*sorted((package / "core").rglob("*.py")), package / "loader.py"]:
+    for file in [*sorted((package / "core").rglob("*.py")), package / "registry" / "loader.py"]:
         digest.update(file.relative_to(package).as_posix().encode() + b"\n")
         digest.update(hashlib.sha256(file.read_bytes()).digest())
     return digest.hexdigest()

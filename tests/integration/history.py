@@ -13,8 +13,8 @@ import pygit2
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from armgit.api import hash_file
-from armgit.core.approvals import approval_id, statement_message
 from armgit.core.models.approval import Statement
+from armgit.core.rules.approvals import approval_id, statement_message
 from armgit.crypto.sshkeys import public_key_of
 from armgit.crypto.sshsig import APPROVAL_NAMESPACE, sign
 from tests.conftest import EXAMPLE, Git

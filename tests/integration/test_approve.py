@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from armgit.core.approvals import approval_id, statement_message
 from armgit.core.content import parse_content
 from armgit.core.models import Approval
+from armgit.core.rules.approvals import approval_id, statement_message
 from armgit.core.timeutil import parse_time
 from tests.approval_helpers import (
     HASH_21,

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from armgit.core.approvals import statement_message
+from armgit.authoring.github_review import parse_review_event
 from armgit.core.content import parse_content
-from armgit.core.github_review import parse_review_event
 from armgit.core.models import Approval
+from armgit.core.rules.approvals import statement_message
 from tests.approval_helpers import (
     HASH_21,
     V21,

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from armgit.audit import cache_dir_for, filter_records, read_audit
-from armgit.auditlog import RecordLog
-from armgit.core.audit import ChangeRecord
+from armgit.audit.log import RecordLog
+from armgit.audit.query import cache_dir_for, filter_records, read_audit
+from armgit.audit.records import ChangeRecord
 from armgit.crypto.sshkeys import public_key_of
 from armgit.store.tree import open_repository
 from tests.conftest import run_armgit
@@ -389,7 +389,7 @@ def test_walk_per_tenant_gives_the_records_of_commit_by_commit(
     )  # fmt: skip
     monkeypatch.setenv("ARMGIT_NO_CACHE", "1")
     one_by_one = read_audit(r.path)
-    monkeypatch.setattr("armgit.audit._WALK_COMMITS", 0)
+    monkeypatch.setattr("armgit.audit.query._WALK_COMMITS", 0)
     walked = read_audit(r.path)
     assert walked.computed == one_by_one.computed == len(r.commits)  # - the side, + the merge
     assert list(walked.lines()) == list(one_by_one.lines())
@@ -405,7 +405,7 @@ def test_a_redeployment_lists_only_the_approval_it_lands_with(
     again = deploy_21(r, rolled_back, "2026-02-13", "deploy 2.1.0 to prod again")
     monkeypatch.setenv("ARMGIT_NO_CACHE", "1")
     for walk in (False, True):  # commit by commit, and the per-tenant walk of a long history
-        monkeypatch.setattr("armgit.audit._WALK_COMMITS", 0 if walk else 200)
+        monkeypatch.setattr("armgit.audit.query._WALK_COMMITS", 0 if walk else 200)
         activations = [
             (step_of(r, x), x.approvals)
             for x in read_audit(r.path).records

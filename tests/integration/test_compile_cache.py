@@ -14,15 +14,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 import armgit.core.index.build
-import armgit.loader
+import armgit.registry.loader
 from armgit import api
 from armgit.core.canonical import to_canonical_json
 from armgit.core.index.assemble import IndexOptions, Source
 from armgit.core.index.build import build_index, build_tenant, tenant_names
 from armgit.core.snapshot import Snapshot
+from armgit.crypto.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
 from armgit.index.compile import Compiled, compile_index
-from armgit.index.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
-from armgit.loader import load_registry
+from armgit.registry.loader import load_registry
 from armgit.store.refs import resolve_quick
 from armgit.store.tree import open_repository, open_tree
 from benchmarks.generate import Options, generate
@@ -117,7 +117,7 @@ def test_a_validated_tree_is_compiled_from_its_tenants_without_rerunning_rules(
     def no_rules(snapshot: Snapshot) -> list[object]:
         raise AssertionError("the state rules ran again for a validated tree")
 
-    monkeypatch.setattr(armgit.loader, "check_state", no_rules)
+    monkeypatch.setattr(armgit.registry.loader, "check_state", no_rules)
     assert envelope(fleet.path, "acme-00") == one  # read: armgit.yaml and acme-00 only
     assert envelope(fleet.path) == whole
 

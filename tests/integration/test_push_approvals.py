@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from armgit.core.approval_file import approval_path
+from armgit.authoring.approval_file import approval_path
 from armgit.core.content import parse_content
 from armgit.core.models import Approval
 from armgit.core.models.approval import Statement
@@ -123,7 +123,7 @@ def test_approval_signed_by_stock_ssh_keygen_is_accepted(setup: Setup) -> None:
 
 
 def _message(statement: Statement) -> bytes:
-    from armgit.core.approvals import statement_message
+    from armgit.core.rules.approvals import statement_message
 
     return statement_message(statement)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from armgit.core.approval_file import approval_path, render_approval
+from armgit.authoring.approval_file import approval_path, render_approval
 from armgit.core.content import parse_content
 from armgit.core.models import Approval, Registry
 from armgit.core.models.approval import Statement

@@ -342,7 +342,7 @@ def test_a_deployment_change_still_checks_the_instances_it_runs(server: Server) 
 
 
 def test_the_hooks_folder_holds_the_installed_scripts() -> None:
-    from armgit.hooks import hook_script
+    from armgit.enforce.hooks import hook_script
 
     for name in ("pre-receive", "pre-commit", "post-receive"):
         script = REPO_ROOT / "hooks" / name

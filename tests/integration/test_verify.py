@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from armgit.audit import read_audit
-from armgit.verify import INTEGRITY_FAILED, INTEGRITY_VERIFIED, verify_repository
+from armgit.audit.query import read_audit
+from armgit.enforce.verify import INTEGRITY_FAILED, INTEGRITY_VERIFIED, verify_repository
 from tests.conftest import EXAMPLE, Git, run_armgit
 from tests.integration.history import (
     ALICE_EMAIL,
@@ -50,7 +50,7 @@ def test_workers_find_what_one_process_finds(
     r.edit(V2, r.read(V2).split("genomeHash: ")[1].strip(), r.genome_hash(V2))
     r.commit("rehash", "2026-02-14T10:00:00Z", ALICE_EMAIL)
     alone = verify_repository(r.path)
-    monkeypatch.setattr("armgit.verify.PARALLEL_MIN_COMMITS", 2)
+    monkeypatch.setattr("armgit.enforce.verify.PARALLEL_MIN_COMMITS", 2)
     spread = verify_repository(r.path)  # 14 commits in runs of 2 over the workers
     assert spread.findings == alone.findings
     assert (spread.commits, spread.genomes) == (alone.commits, alone.genomes) == (14, 10)

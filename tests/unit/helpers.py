@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from armgit.core.findings import Finding
-from armgit.loader import load_registry
+from armgit.registry.loader import load_registry
 from armgit.store.memory import MemoryTree
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "registry-example"

@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from armgit.core.access import (
+from armgit.core.layout import EntityId, identify, named_id, version_id
+from armgit.core.models import Operator
+from armgit.core.rules.access import (
     Actor,
     actor_from_email,
     actor_from_env,
@@ -19,12 +21,10 @@ from armgit.core.access import (
     permits,
     registry_admins,
 )
-from armgit.core.approvals import evaluate_gates
-from armgit.core.layout import EntityId, identify, named_id, version_id
-from armgit.core.models import Operator
+from armgit.core.rules.approvals import evaluate_gates
 from armgit.core.rules.change import Action, Gate, check_change
 from armgit.core.snapshot import Snapshot
-from armgit.loader import load_registry
+from armgit.registry.loader import load_registry
 from armgit.store.memory import MemoryTree
 from tests.unit.helpers import T, edit, example_files
 

@@ -8,11 +8,11 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from armgit.core.approval_file import Decision, approval_path, new_statement, render_approval
-from armgit.core.approvals import approval_id, statement_message
+from armgit.authoring.approval_file import Decision, approval_path, new_statement, render_approval
 from armgit.core.content import parse_content
 from armgit.core.layout import version_id
 from armgit.core.models import Approval
+from armgit.core.rules.approvals import approval_id, statement_message
 from armgit.core.rules.change import Gate
 from armgit.crypto.sshkeys import public_key_of
 from armgit.crypto.sshsig import APPROVAL_NAMESPACE, sign, verify

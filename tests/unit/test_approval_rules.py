@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from armgit.core.approvals import effective_rule
 from armgit.core.content import parse_content
 from armgit.core.models import Registry
+from armgit.core.rules.approvals import effective_rule
 
 MINIMAL = b"apiVersion: armgit/v1\nkind: Registry\nname: x\n"
 

@@ -1,4 +1,4 @@
-"""Record derivation (armgit.core.audit) between two in-memory registries, as a table."""
+"""Record derivation (armgit.audit.records) between two in-memory registries, as a table."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from armgit.api import hash_file
-from armgit.core.audit import Binding, derive_changes
+from armgit.audit.records import Binding, derive_changes
 from armgit.core.layout import EntityId, deployment_id, named_id, version_id
 from armgit.core.rules.change import entity_digest
-from armgit.lazyview import LazyView
+from armgit.registry.lazyview import LazyView
 from armgit.store.memory import MemoryTree
 from tests.unit.helpers import DEPLOYMENT, INSTANCE, V1, V2, T, edit, example_files
 

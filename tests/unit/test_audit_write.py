@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 
-from armgit.auditfast import write_all
+from armgit.audit.fast import write_all
 
 
 def test_write_all_through_a_pipe_keeps_every_byte_in_order() -> None:

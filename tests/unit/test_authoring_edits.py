@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from armgit.core.authoring import DeleteField, FieldEdit, SetField, apply_edits
+from armgit.authoring.edit import edit_document, render_document
+from armgit.authoring.newfiles import GenomeChanges, ToolSpec, derive_genome, parse_tool_spec
+from armgit.authoring.plans import DeleteField, FieldEdit, SetField, apply_edits
 from armgit.core.jsondata import JsonValue
-from armgit.core.newfiles import GenomeChanges, ToolSpec, derive_genome, parse_tool_spec
-from armgit.edit import edit_document, render_document
 
 TWO_SPACE_LISTS = b"""\
 # a comment that must survive

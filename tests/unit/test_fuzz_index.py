@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from armgit.core.canonical import CanonicalizationError, to_canonical_json
-from armgit.index.dsse import INDEX_PAYLOAD_TYPE, ROOT_PAYLOAD_TYPE, sign_envelope
+from armgit.crypto.dsse import INDEX_PAYLOAD_TYPE, ROOT_PAYLOAD_TYPE, sign_envelope
 from armgit.runtime import (
     IndexRefused,
     NotFound,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from armgit.core.github_review import ReviewEventError, parse_review_event
+from armgit.authoring.github_review import ReviewEventError, parse_review_event
 
 MINIMAL: dict[str, Any] = {
     "action": "submitted",

@@ -18,7 +18,7 @@ from armgit.core.index.assemble import (
 from armgit.core.index.build import build_index, build_tenant, tenant_names
 from armgit.core.jsondata import JsonObject, JsonValue
 from armgit.core.snapshot import Snapshot
-from armgit.loader import load_registry
+from armgit.registry.loader import load_registry
 from armgit.store.tree import WorkTree
 from tests.conftest import EXAMPLE
 from tests.unit.test_canonical import json_values

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_ssh_public_key
 
 from armgit.core.canonical import to_canonical_json
-from armgit.index.dsse import ROOT_PAYLOAD_TYPE, sign_envelope
+from armgit.crypto.dsse import ROOT_PAYLOAD_TYPE, sign_envelope
 from armgit.runtime import IndexRefused, TrustRoot, parse_root, verify_index
 from armgit.runtime.trust import root_payload_bytes
 from tests.conftest import REPO_ROOT

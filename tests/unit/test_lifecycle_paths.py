@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from armgit.core.lifecycle import (
+from armgit.core.rules.lifecycle import (
     INSTANCE_TRANSITIONS,
     VERSION_TRANSITIONS,
     instance_path,

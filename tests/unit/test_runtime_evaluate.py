@@ -9,8 +9,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from armgit.core.canonical import to_canonical_json
 from armgit.core.index.decide import RISKS
-from armgit.index.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
-from armgit.index.keys import public_key_line
+from armgit.crypto.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
+from armgit.crypto.ed25519 import public_key_line
 from armgit.runtime import DENY, Runtime, TrustRoot
 from tests.index_helpers import NOW, example_payload
 

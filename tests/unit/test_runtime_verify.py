@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from armgit.core.canonical import to_canonical_json
-from armgit.index.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
+from armgit.crypto.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
 from armgit.runtime import Accepted, IndexRefused, TrustRoot, verify_index
 from tests.index_helpers import EXPIRES_AT, NOW, example_payload, sign, ssh_keygen
 

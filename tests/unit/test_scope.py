@@ -6,7 +6,7 @@ import pytest
 
 from armgit.core.layout import EntityId, deployment_id, named_id, version_id
 from armgit.core.rules.scope import affected
-from armgit.lazyview import LazyView
+from armgit.registry.lazyview import LazyView
 from armgit.store.memory import MemoryTree
 from tests.unit.helpers import INSTANCE, T, example_files
 

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from armgit.core.access import Actor
-from armgit.core.approvals import evaluate_gates
 from armgit.core.layout import REGISTRY_ID, named_id
 from armgit.core.models import Registry
+from armgit.core.rules.access import Actor
+from armgit.core.rules.approvals import evaluate_gates
 from armgit.core.rules.change import WRITE_PERMISSION, Action, check_change, entity_digest
 from armgit.core.rules.trust import trust_changes
-from armgit.lazyview import LazyView
+from armgit.registry.lazyview import LazyView
 from armgit.store.memory import MemoryTree
 from tests.unit.helpers import T, edit, example_files
 

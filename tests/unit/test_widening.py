@@ -21,7 +21,7 @@ from armgit.core.models import Version
 from armgit.core.rules.change import check_change
 from armgit.core.rules.widening import policy_widenings
 from armgit.core.snapshot import Snapshot
-from armgit.loader import load_registry
+from armgit.registry.loader import load_registry
 from armgit.store.memory import MemoryTree
 from tests.unit.helpers import INSTANCE, V2, T, example_files
 

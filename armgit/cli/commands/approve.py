@@ -101,7 +101,7 @@ def command(
       armgit approve registry --key ~/.ssh/id_ed25519   # a change to armgit.yaml's trust
       armgit approve --attest-review "$GITHUB_EVENT_PATH" --key bot_key   # CI
     """
-    from armgit.approving import Refused
+    from armgit.authoring.approve import Refused
     from armgit.errors import ArmgitError
 
     now = datetime.now(UTC)
@@ -151,7 +151,8 @@ def _approve(
     repo: str | None,
     now: datetime,
 ) -> None:
-    from armgit.approving import (
+    from armgit.authoring.approval_file import Decision
+    from armgit.authoring.approve import (
         Refused,
         admin_holder,
         default_against,
@@ -166,9 +167,8 @@ def _approve(
         write_approval,
     )
     from armgit.cli.refs import entity_ref
-    from armgit.core.approval_file import Decision
-    from armgit.core.approvals import may_approve
     from armgit.core.layout import REGISTRY_FILE, REGISTRY_ID
+    from armgit.core.rules.approvals import may_approve
     from armgit.crypto.sshkeys import public_key_of
 
     subject = REGISTRY_ID if ref == REGISTRY_FILE else entity_ref(ref)
@@ -227,8 +227,13 @@ def _approve(
 def _attest(
     event_path: str, key: str, repo: str | None, against: str | None, now: datetime
 ) -> None:
-    from armgit.approving import attest_review, describe_gate, open_workspace, read_private_key
-    from armgit.core.github_review import parse_review_event
+    from armgit.authoring.approve import (
+        attest_review,
+        describe_gate,
+        open_workspace,
+        read_private_key,
+    )
+    from armgit.authoring.github_review import parse_review_event
     from armgit.errors import UsageError
 
     try:

@@ -16,8 +16,8 @@ from armgit.cli.options import format_option, repo_option
 from armgit.core.record_types import RECORD_TYPES
 
 if TYPE_CHECKING:
-    from armgit.auditfast import Lookup
-    from armgit.auditlog import Block
+    from armgit.audit.fast import Lookup
+    from armgit.audit.log import Block
 
 
 @click.command(name="audit")
@@ -71,7 +71,7 @@ def command(
       armgit audit --tenant arm-dev --since 2026-02-01 --until 2026-02-28 --format csv
     """
     # imports stay lean: when every commit is cached, neither models nor pygit2 are loaded
-    from armgit.auditfast import cached_blocks, select, write_all
+    from armgit.audit.fast import cached_blocks, select, write_all
     from armgit.core.moment import parse_moment
     from armgit.core.timeutil import format_time
 
@@ -144,9 +144,9 @@ def _derive(repo: str | None, rev: str | None, found: Lookup) -> list[Block]:
 
     # pydantic's plugin scan reads every installed distribution's metadata: none is used here
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    from armgit.audit import read_audit
-    from armgit.auditfast import remember_branches
-    from armgit.history import locate_registry, protected_branches
+    from armgit.audit.fast import remember_branches
+    from armgit.audit.query import read_audit
+    from armgit.registry.history import locate_registry, protected_branches
 
     # the head the lean path resolved is the commit ``rev`` names (or the default branch's)
     run = read_audit(repo, found.head or rev, found.log)

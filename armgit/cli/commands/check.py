@@ -37,8 +37,8 @@ def command(base: str, head: str, author: str | None, repo: str | None, fmt: str
     Example (GitHub Actions, annotations on the diff):
       armgit check --base origin/main --head HEAD --author github:$PR_AUTHOR --format github
     """
-    from armgit.core.access import actor_from_identity
-    from armgit.enforce import check_range
+    from armgit.core.rules.access import actor_from_identity
+    from armgit.enforce.ranges import check_range
     from armgit.store.tree import open_repository, registry_prefix, resolve_commit
 
     root = Path(repo or ".").absolute()

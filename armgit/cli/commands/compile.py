@@ -10,6 +10,7 @@ import click
 
 from armgit.cli.options import repo_option, rev_option
 from armgit.cli.output import emit_findings, plural
+from armgit.crypto.ed25519 import keyid, parse_private_key
 from armgit.errors import UsageError
 from armgit.index.compile import (
     DEFAULT_EXPIRES_IN,
@@ -18,7 +19,6 @@ from armgit.index.compile import (
     parse_issued_at,
     read_previous,
 )
-from armgit.index.keys import keyid, parse_private_key
 from armgit.store.atomic import write_atomic
 
 

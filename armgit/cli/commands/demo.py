@@ -33,7 +33,7 @@ def command(example: Path, directory: Path | None) -> None:
     queries; the audit trail and a full integrity check close it. Every step is a real
     `armgit` or `git` command, printed as it runs.
     """
-    from armgit.demo import run_demo
+    from armgit.cli.demo import run_demo
 
     root = directory or Path(tempfile.mkdtemp(prefix="armgit-demo-"))
     click.echo(f"armgit demo in {root}")

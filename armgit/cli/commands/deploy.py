@@ -6,12 +6,12 @@ from datetime import datetime
 
 import click
 
-from armgit.author import operator_name
+from armgit.authoring.apply import operator_name
+from armgit.authoring.plans import Plan, Refusal, plan_deploy
 from armgit.cli.authoring import authoring_options, run
 from armgit.cli.refs import entity_ref
-from armgit.core.access import Actor
-from armgit.core.authoring import Plan, Refusal, plan_deploy
-from armgit.lazyview import LazyView
+from armgit.core.rules.access import Actor
+from armgit.registry.lazyview import LazyView
 
 
 @click.command(name="deploy")

@@ -40,9 +40,9 @@ def post_receive() -> None:
     import pygit2
 
     from armgit.core.refupdates import parse_ref_updates
-    from armgit.hooks import open_hook_repository
-    from armgit.protection import protected_at_base
-    from armgit.publish import publish
+    from armgit.enforce.hooks import open_hook_repository
+    from armgit.enforce.protection import protected_at_base
+    from armgit.index.publish import publish
 
     repo = open_hook_repository()
     config = repo.config
@@ -80,7 +80,7 @@ def post_receive() -> None:
 def pre_commit() -> None:
     """Client side: check the staged change with the rules the server will apply (approvals
     and permissions are checked in review, so their absence is a note, not a refusal)."""
-    from armgit.hooks import check_staged, commit_index
+    from armgit.enforce.hooks import check_staged, commit_index
     from armgit.store.tree import open_repository
 
     repo = open_repository(".")

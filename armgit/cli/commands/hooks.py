@@ -55,7 +55,7 @@ def install(
       armgit hooks install --server /srv/git/agents.git
       armgit hooks install --client
     """
-    from armgit.hooks import install_hook
+    from armgit.enforce.hooks import install_hook
     from armgit.store.tree import open_repository
 
     if (server is None) == (not client):

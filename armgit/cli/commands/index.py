@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 
 import click
 
+from armgit.crypto.ed25519 import KeyFileError
 from armgit.errors import UsageError
-from armgit.index.keys import KeyFileError
 from armgit.runtime import (
     IndexRefused,
     IndexUnavailable,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from armgit.core.scaffold import InitOptions, registry_files
+from armgit.authoring.scaffold import InitOptions, registry_files
 from armgit.schemagen import render
 
 

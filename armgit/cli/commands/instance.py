@@ -6,13 +6,13 @@ from datetime import datetime
 
 import click
 
+from armgit.authoring.plans import INSTANCE_VERBS, Plan, Refusal, plan_instance
 from armgit.cli.authoring import authoring_options, run
 from armgit.cli.refs import entity_ref
-from armgit.core.access import Actor
-from armgit.core.authoring import INSTANCE_VERBS, Plan, Refusal, plan_instance
 from armgit.core.layout import named_id
-from armgit.core.lifecycle import INSTANCE_TRANSITIONS
-from armgit.lazyview import LazyView
+from armgit.core.rules.access import Actor
+from armgit.core.rules.lifecycle import INSTANCE_TRANSITIONS
+from armgit.registry.lazyview import LazyView
 
 
 @click.command(name="instance")

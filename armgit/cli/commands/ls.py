@@ -10,7 +10,7 @@ from armgit import api
 from armgit.cli.options import at_option, format_option, repo_option, rev_option
 from armgit.cli.output import emit_json, emit_table, plural
 from armgit.core.directory import LISTABLE, Filters, list_entities
-from armgit.history import rev_at
+from armgit.registry.history import rev_at
 
 
 @click.command(name="ls")

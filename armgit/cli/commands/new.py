@@ -9,14 +9,7 @@ from typing import Any
 
 import click
 
-from armgit.cli.authoring import authoring_options, run
-from armgit.cli.refs import entity_ref
-from armgit.core.access import Actor
-from armgit.core.authoring import NewFile, Plan, Refusal
-from armgit.core.jsondata import JsonValue
-from armgit.core.layout import EntityId, named_id, tenant_id
-from armgit.core.lifecycle import LIFECYCLE_ORDER
-from armgit.core.newfiles import (
+from armgit.authoring.newfiles import (
     ArtifactInput,
     GenomeChanges,
     document,
@@ -24,9 +17,16 @@ from armgit.core.newfiles import (
     plan_new_version,
     provenance,
 )
+from armgit.authoring.plans import NewFile, Plan, Refusal
+from armgit.cli.authoring import authoring_options, run
+from armgit.cli.refs import entity_ref
+from armgit.core.jsondata import JsonValue
+from armgit.core.layout import EntityId, named_id, tenant_id
+from armgit.core.rules.access import Actor
+from armgit.core.rules.lifecycle import LIFECYCLE_ORDER
 from armgit.core.timeutil import format_time
 from armgit.core.yamldata import YamlProblem, parse_yaml
-from armgit.lazyview import LazyView
+from armgit.registry.lazyview import LazyView
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 

@@ -7,14 +7,14 @@ from datetime import datetime
 
 import click
 
+from armgit.authoring.plans import EvaluationInput, Plan, Refusal, plan_promote
 from armgit.cli.authoring import authoring_options, run
 from armgit.cli.refs import entity_ref
-from armgit.core.access import Actor
-from armgit.core.authoring import EvaluationInput, Plan, Refusal, plan_promote
-from armgit.core.lifecycle import LIFECYCLE_ORDER
 from armgit.core.patterns import DIGEST_PATTERN
+from armgit.core.rules.access import Actor
+from armgit.core.rules.lifecycle import LIFECYCLE_ORDER
 from armgit.core.timeutil import format_time
-from armgit.lazyview import LazyView
+from armgit.registry.lazyview import LazyView
 
 STATES = click.Choice(LIFECYCLE_ORDER, case_sensitive=False)
 

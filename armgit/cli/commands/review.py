@@ -37,8 +37,8 @@ def command(range_: str, author: str | None, repo: str | None, fmt: str) -> None
     Example:
       armgit review origin/main..HEAD --author github:alice-chen
     """
-    from armgit.core.access import actor_from_identity
-    from armgit.review import review_range
+    from armgit.authoring.review import review_range
+    from armgit.core.rules.access import actor_from_identity
     from armgit.store.tree import open_repository, registry_prefix, resolve_commit
 
     base, sep, head = range_.partition("..")

@@ -34,7 +34,7 @@ def command(repo: str | None, rev: str | None, fmt: str) -> None:
     Example:
       armgit verify --repo /srv/git/registry.git
     """
-    from armgit.verify import verify_repository
+    from armgit.enforce.verify import verify_repository
 
     report = verify_repository(repo, rev)
     if fmt == "json":

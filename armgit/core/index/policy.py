@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from armgit.core.canonical import canonical_digest
-from armgit.core.ceilings import RISK_ORDER, scope_covered
 from armgit.core.jsondata import JsonObject, JsonValue
 from armgit.core.layout import named_id, template_id, tenant_id
 from armgit.core.models import Environment, Policy, Template, Tenant, Version
+from armgit.core.rules.ceilings import RISK_ORDER, scope_covered
 from armgit.core.snapshot import View
 
 

@@ -3,8 +3,8 @@
 ``check_change`` compares each changed entity at the parent (``base``) and the child (``head``)
 and returns three things: findings (write-once genomes, deleted versions, illegal transitions,
 unmet guards, edited approvals), gates (changes that need approvals, checked against the
-approval files by :mod:`armgit.core.approvals`) and actions (the permission each changed path
-needs, checked by :mod:`armgit.core.access`).
+approval files by :mod:`armgit.core.rules.approvals`) and actions (the permission each changed path
+needs, checked by :mod:`armgit.core.rules.access`).
 """
 
 from __future__ import annotations
@@ -17,19 +17,6 @@ from armgit.core.canonical import canonical_digest
 from armgit.core.content import ReadFile, read_document
 from armgit.core.findings import Finding
 from armgit.core.layout import EntityId, named_id, version_id
-from armgit.core.lifecycle import (
-    INSTANCE_GATES,
-    INSTANCE_START,
-    INSTANCE_TRANSITIONS,
-    VERSION_GATES,
-    VERSION_START,
-    VERSION_TRANSITIONS,
-    StatePath,
-    instance_path,
-    shortest_paths,
-    steps,
-    version_path,
-)
 from armgit.core.models import (
     Approval,
     Deployment,
@@ -42,6 +29,19 @@ from armgit.core.models import (
     Version,
 )
 from armgit.core.models.base import Risk
+from armgit.core.rules.lifecycle import (
+    INSTANCE_GATES,
+    INSTANCE_START,
+    INSTANCE_TRANSITIONS,
+    VERSION_GATES,
+    VERSION_START,
+    VERSION_TRANSITIONS,
+    StatePath,
+    instance_path,
+    shortest_paths,
+    steps,
+    version_path,
+)
 from armgit.core.rules.state import parse_version_ref
 from armgit.core.rules.trust import trust_changes
 from armgit.core.snapshot import View
@@ -50,7 +50,7 @@ D = TypeVar("D", bound=Document)
 _RISKS: tuple[str, ...] = get_args(Risk)  # lowest first
 
 # kind -> permission for writing it (adding, editing, deleting); creating or removing a tenant
-# needs admin:registry too, which only the registry's admins hold (armgit.core.access)
+# needs admin:registry too, which only the registry's admins hold (armgit.core.rules.access)
 WRITE_PERMISSION = {
     "Registry": "admin:registry",
     "Tenant": "write:tenants",

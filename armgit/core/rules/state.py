@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from armgit.core.canonical import sha256_digest
-from armgit.core.ceilings import widenings
 from armgit.core.findings import Finding
 from armgit.core.layout import (
     EntityId,
@@ -20,7 +19,6 @@ from armgit.core.layout import (
     tenant_id,
     version_id,
 )
-from armgit.core.lifecycle import is_deployable
 from armgit.core.models import (
     Approval,
     Deployment,
@@ -34,6 +32,8 @@ from armgit.core.models import (
     Tenant,
     Version,
 )
+from armgit.core.rules.ceilings import widenings
+from armgit.core.rules.lifecycle import is_deployable
 from armgit.core.snapshot import Entity, Snapshot, View
 
 

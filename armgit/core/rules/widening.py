@@ -37,10 +37,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from armgit.core.ceilings import RISK_ORDER, scope_covered
 from armgit.core.index.policy import EffectivePolicy, target_policy
 from armgit.core.layout import EntityId, version_id
 from armgit.core.models import Deployment, Instance, Version
+from armgit.core.rules.ceilings import RISK_ORDER, scope_covered
 from armgit.core.rules.change import Gate
 from armgit.core.rules.state import parse_version_ref
 from armgit.core.snapshot import View

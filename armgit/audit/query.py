@@ -3,8 +3,8 @@
 Each commit is compared with its first parent (a merge with its first parent, so a merged pull
 request shows up as the merge commit's records). Records for a commit depend on nothing but the
 commit (its tree, its first parent's tree, its metadata), so they are cached by commit id in
-``<gitdir>/armgit/audit/`` (:mod:`armgit.auditlog`) and never recomputed. A long history is
-derived by :mod:`armgit.auditwalk` (one walk per tenant over ``git diff-tree``'s changes, in
+``<gitdir>/armgit/audit/`` (:mod:`armgit.audit.log`) and never recomputed. A long history is
+derived by :mod:`armgit.audit.walk` (one walk per tenant over ``git diff-tree``'s changes, in
 parallel); a few new commits are derived here, each from its own tree diff.
 """
 
@@ -20,14 +20,14 @@ from typing import cast
 
 import pygit2
 
-from armgit.auditderive import CommitDeriver
-from armgit.auditlog import Block, RecordLog, cache_file
-from armgit.auditwalk import Keyed, Meta, TenantJob, merge_commit, to_line, walk_tenants
-from armgit.core.audit import ChangeRecord
+from armgit.audit.derive import CommitDeriver
+from armgit.audit.log import Block, RecordLog, cache_file
+from armgit.audit.records import ChangeRecord
+from armgit.audit.walk import Keyed, Meta, TenantJob, merge_commit, to_line, walk_tenants
 from armgit.core.jsondata import JsonObject
 from armgit.core.layout import REGISTRY_FILE
 from armgit.core.timeutil import format_time
-from armgit.history import head_commit, locate_registry
+from armgit.registry.history import head_commit, locate_registry
 from armgit.store.cache import ContentCache, cache_path
 from armgit.store.gitcli import LoggedCommit, RawChange, first_parent_diffs, first_parent_log
 

@@ -1,7 +1,10 @@
 """A registry view that reads and parses only the files the rules ask for.
 
 This is what keeps a check proportional to the change: the server hook looks at the files a
-push touches and the few that refer to them, never the whole registry.
+push touches and the few that refer to them, never the whole registry. What it pays
+(benchmarks/RESULTS.md, 10,000-version registry): the hook's work for a 3-file push is 37 ms
+(row "pre-receive hook: work"), where reading the whole registry takes 187 ms warm and 2.95 s
+cold (rows "armgit validate --rev HEAD").
 """
 
 from __future__ import annotations

@@ -5,34 +5,32 @@ approvals), so each tenant's history is walked on its own, from the root commit,
 changes ``git diff-tree`` reported (no tree lookups: the tenant's files are a dict from path to
 blob id, updated commit by commit). Every blob is parsed once per walk; walks run in forked
 worker processes. The registry file (``armgit.yaml``, whose operator may come from any tenant)
-is left to the caller.
+is left to the caller. A driver of :func:`armgit.audit.derivation.commit_records`, the same
+derivation :mod:`.derive` runs commit by commit.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pygit2
 
-from armgit.core.access import actor_from_email, find_operator
-from armgit.core.audit import ChangeRecord, Draft, admitting, derive_changes
+from armgit.audit.derivation import CommitFacts, SortKey, commit_records
+from armgit.audit.records import ChangeRecord
 from armgit.core.content import parse_content
-from armgit.core.layout import EntityId
 from armgit.core.models import Approval
-from armgit.enforce import classify
-from armgit.lazyview import LazyView
+from armgit.core.rules.access import actor_from_email, find_operator
+from armgit.enforce.ranges import classify
+from armgit.registry.lazyview import LazyView
 from armgit.store.cache import ContentCache
 from armgit.store.gitcli import RawChange
 from armgit.store.parallel import fork_pool, fork_workers
 from armgit.store.tree import FileEntry, RegistryTree, SourceInfo
 
-# (target, entity id as a tuple, position among the entity's records): sorting a commit's
-# records of every tenant by this key gives the order of a derivation over the whole registry
-SortKey = tuple[str, tuple[str, str, str, str], int]
-Keyed = tuple[SortKey, bytes]
+Keyed = tuple[SortKey, bytes]  # a record as its line of JSON, with the key that orders it
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,34 +153,24 @@ class _Walk:
         touched = classify(changed, deleted)
         base = LazyView(_StateTree(self.repo, self.files, {}), self.cache)
         head = LazyView(_StateTree(self.repo, self.files, over), self.cache)
-        keyed: list[tuple[EntityId, int, Draft]] = []
-        for entity_id in sorted(set(touched.ids) | set(touched.deleted)):
-            for i, draft in enumerate(
-                derive_changes(base, head, entity_id, genesis=not meta.parent)
-            ):
-                keyed.append((entity_id, i, draft))
-        if not keyed:
-            return []
-        added = self._added(over) if any(d.binding for _, _, d in keyed) else {}
-        operator = self._operator(base if meta.parent else head, meta.author, not meta.parent)
-        out = []
-        for entity_id, i, draft in keyed:
-            binding = draft.binding
-            names = admitting(binding, added) if binding is not None else ()
-            record = ChangeRecord(
-                type=draft.type,
-                tenant=draft.tenant,
-                target=draft.target,
-                commit=meta.commit,
-                time=meta.time,
-                author=meta.author,
-                operator=operator,
-                payload=draft.payload,
-                approvals=names,
-            )
-            key = (entity_id.kind, entity_id.tenant, entity_id.name, entity_id.template)
-            out.append(((draft.target, key, i), to_line(record)))
-        return out
+        fresh = not meta.parent
+        facts = CommitFacts(meta.commit, meta.time, meta.author, genesis=fresh)
+        operators: list[str | None] = []  # one tenant: one operator per commit
+        found: list[dict[str, Approval]] = []
+
+        def operator(tenant: str) -> str | None:
+            if not operators:
+                operators.append(self._operator(head if fresh else base, meta.author, fresh))
+            return operators[0]
+
+        def added(tenant: str) -> Mapping[str, Approval]:
+            if not found:
+                found.append(self._added(over))
+            return found[0]
+
+        entity_ids = set(touched.ids) | set(touched.deleted)
+        records = commit_records(base, head, entity_ids, facts, operator, added)
+        return [(key, to_line(record)) for key, record in records]
 
     def _operator(self, view: LazyView, email: str, fresh: bool) -> str | None:
         if not email:

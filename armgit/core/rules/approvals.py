@@ -19,7 +19,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from armgit.core.access import REGISTRY_PERMISSION, Actor, holds, is_actor, registry_admins
 from armgit.core.canonical import to_canonical_json
 from armgit.core.findings import Finding
 from armgit.core.jsondata import JsonValue
@@ -27,6 +26,7 @@ from armgit.core.layout import EntityId, named_id
 from armgit.core.models import Approval, Instance, Operator, Registry
 from armgit.core.models.approval import Statement
 from armgit.core.models.registry import ApprovalRule
+from armgit.core.rules.access import REGISTRY_PERMISSION, Actor, holds, is_actor, registry_admins
 from armgit.core.rules.change import Gate
 from armgit.core.rules.trust import trust_changes
 from armgit.core.snapshot import View

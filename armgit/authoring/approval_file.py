@@ -1,7 +1,7 @@
 """Making approvals: the statement for a gate, and the file that holds it with its signature.
 
 Pure: the caller brings the time, the approver and the signature; reading keys, signing and
-writing the file happen in :mod:`armgit.approving`.
+writing the file happen in :mod:`armgit.authoring.approve`.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from armgit.core.approvals import approval_id, statement_data, statement_message
 from armgit.core.content import parse_content
 from armgit.core.jsondata import JsonValue
 from armgit.core.layout import named_id
 from armgit.core.models import Approval
 from armgit.core.models.approval import Statement
+from armgit.core.rules.approvals import approval_id, statement_data, statement_message
 from armgit.core.rules.change import Gate
 from armgit.core.timeutil import format_time
 

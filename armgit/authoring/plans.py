@@ -3,8 +3,8 @@ changes, computed from a registry view, with no I/O.
 
 A planner returns a :class:`Plan` (field edits to existing files, new files, a commit message)
 or a :class:`Refusal` that says why the move is not possible and what would be. Serializing the
-edits so that comments and layout survive is :mod:`armgit.edit`'s job; checking the result with
-the pipeline's own rules is :mod:`armgit.author`'s.
+edits so that comments and layout survive is :mod:`armgit.authoring.edit`'s job; checking the
+result with the pipeline's own rules is :mod:`armgit.authoring.apply`'s.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 
 from armgit.core.jsondata import JsonValue
 from armgit.core.layout import EntityId, deployment_id, named_id
-from armgit.core.lifecycle import (
+from armgit.core.models import Deployment, Environment, Instance, Version
+from armgit.core.rules.lifecycle import (
     INSTANCE_TRANSITIONS,
     LIFECYCLE_ORDER,
     VERSION_TRANSITIONS,
     is_deployable,
     lifecycle_rank,
 )
-from armgit.core.models import Deployment, Environment, Instance, Version
 from armgit.core.rules.state import parse_version_ref
 from armgit.core.snapshot import View
 

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pygit2
 
-from armgit.core.access import registry_admins
-from armgit.core.approval_file import Decision, approval_path, new_statement, render_approval
-from armgit.core.approvals import effective_rule, statement_message
-from armgit.core.github_review import ReviewEvent
+from armgit.authoring.approval_file import Decision, approval_path, new_statement, render_approval
+from armgit.authoring.github_review import ReviewEvent
 from armgit.core.layout import REGISTRY_FILE, REGISTRY_ID, TENANTS_DIR, EntityId, named_id
 from armgit.core.models import Operator, Registry
 from armgit.core.models.approval import Statement
 from armgit.core.models.registry import ApprovalRule
+from armgit.core.rules.access import registry_admins
+from armgit.core.rules.approvals import effective_rule, statement_message
 from armgit.core.rules.change import Gate, check_change
 from armgit.core.timeutil import parse_duration
 from armgit.crypto.sshkeys import (
@@ -33,9 +33,9 @@ from armgit.crypto.sshkeys import (
     public_key_of,
 )
 from armgit.crypto.sshsig import APPROVAL_NAMESPACE, sign
-from armgit.enforce import check_range, classify, registry_tree, view_of
+from armgit.enforce.ranges import check_range, classify, registry_tree, view_of
 from armgit.errors import ArmgitError, StoreError, UsageError
-from armgit.lazyview import LazyView
+from armgit.registry.lazyview import LazyView
 from armgit.store.atomic import write_atomic
 from armgit.store.tree import WorkTree, open_repository, registry_prefix, resolve_commit
 

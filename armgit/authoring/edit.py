@@ -19,7 +19,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from armgit.core.authoring import DeleteField, FieldEdit, apply_edits
+from armgit.authoring.plans import DeleteField, FieldEdit, apply_edits
 from armgit.core.jsondata import JsonValue
 from armgit.core.yamldata import YamlProblem, parse_yaml
 from armgit.errors import ArmgitError

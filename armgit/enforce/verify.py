@@ -1,8 +1,8 @@
 """``armgit verify``: replay every rule over a branch's whole first-parent history.
 
 Each commit is checked against its first parent exactly as the server hook checks a push of it
-(:func:`armgit.enforce.check_range`): the state rules for what it touched (at the root commit,
-everything), the change rules, and its gates judged by the approvals present at that commit,
+(:func:`armgit.enforce.ranges.check_range`): the state rules for what it touched (at the root
+commit, everything), the change rules, and its gates judged by the approvals present at that commit,
 valid at the commit's time, or else at a later commit that landed within the approval window
 (review adds approvals after the change, and git does not record which commits were pushed
 together). Permissions are not replayed: git does not record who pushed a
@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pygit2
 
-from armgit.core.approvals import evaluate_gates, gate_findings
 from armgit.core.findings import Finding, sort_findings
 from armgit.core.layout import EntityId, identify
+from armgit.core.rules.approvals import evaluate_gates, gate_findings
 from armgit.core.rules.change import Gate
-from armgit.enforce import changed_paths, check_range, registry_tree, view_of
-from armgit.history import commit_time, first_parent_chain, head_commit, locate_registry
+from armgit.enforce.ranges import changed_paths, check_range, registry_tree, view_of
+from armgit.registry.history import commit_time, first_parent_chain, head_commit, locate_registry
 from armgit.store.cache import ContentCache
 from armgit.store.parallel import fork_pool, fork_workers
 

@@ -26,7 +26,7 @@ Echo = Callable[[str], None]
 VERSION = "arm-dev/customer-support@2.1.0"
 DEPLOYMENT = "arm-dev/deployment/prod/customer-support"
 T = "tenants/arm-dev"
-_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 class DemoFailed(ArmgitError):

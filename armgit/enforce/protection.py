@@ -20,7 +20,7 @@ import pygit2
 from armgit.core.layout import REGISTRY_ID
 from armgit.core.models import Registry
 from armgit.core.refupdates import ZERO_OID, RefUpdate
-from armgit.enforce import registry_tree, view_of
+from armgit.enforce.ranges import registry_tree, view_of
 from armgit.store.cache import ContentCache
 
 DEFAULT_SETTINGS_BRANCH = "main"

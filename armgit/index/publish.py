@@ -16,6 +16,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from armgit.core.findings import Finding
+from armgit.crypto.ed25519 import parse_private_key
 from armgit.index.compile import (
     DEFAULT_EXPIRES_IN,
     Compiled,
@@ -24,7 +25,6 @@ from armgit.index.compile import (
     read_previous,
 )
 from armgit.index.compiler import Compiler
-from armgit.index.keys import parse_private_key
 from armgit.store.atomic import write_atomic
 from armgit.store.tree import open_tree
 

@@ -38,12 +38,9 @@ from armgit.store.atomic import write_atomic
 FORMAT = 2
 # everything the records rest on: a changed rule or hash must not leave old records trusted
 _CODE = (
-    "audit.py",
-    "auditderive.py",
-    "auditlog.py",
-    "auditwalk.py",
-    "enforce.py",
-    "lazyview.py",
+    "audit",
+    "enforce",
+    "registry",
     "core",
     "core/models",
     "core/rules",
@@ -64,7 +61,7 @@ class Block:
 @functools.cache
 def code_fingerprint() -> str:
     """A digest of the source files the cached records depend on."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256(str(FORMAT).encode())
     for name in _CODE:
         target = package / name

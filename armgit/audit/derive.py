@@ -1,22 +1,28 @@
 """Deriving one commit's records from its tree and its first parent's (a few new commits).
 
+A driver of :func:`armgit.audit.derivation.commit_records`: it reads the two trees with pygit2
+and answers the derivation's lookups (the author's operator, the approvals the commit adds).
+
 The approvals that admitted a change are among the approval files the commit adds (one that was
 on the branch before was spent on an earlier change), so a commit costs its own files only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 import pygit2
 
-from armgit.auditwalk import Keyed, approval_name, read_approval
-from armgit.core.access import actor_from_email, find_operator
-from armgit.core.audit import ChangeRecord, Draft, admitting, derive_changes
-from armgit.core.layout import REGISTRY_FILE, REGISTRY_ID
+from armgit.audit.derivation import CommitFacts, SortKey, commit_records
+from armgit.audit.records import ChangeRecord
+from armgit.audit.walk import Keyed, approval_name, read_approval
+from armgit.core.layout import REGISTRY_FILE, REGISTRY_ID, EntityId
 from armgit.core.models import Approval
+from armgit.core.rules.access import actor_from_email, find_operator
 from armgit.core.snapshot import View
 from armgit.core.timeutil import format_time
-from armgit.enforce import changed_paths, classify, registry_tree, view_of
-from armgit.history import commit_time
+from armgit.enforce.ranges import changed_paths, classify, registry_tree, view_of
+from armgit.registry.history import commit_time
 from armgit.store.cache import ContentCache
 from armgit.store.gitcli import RawChange
 from armgit.store.tree import GitTree
@@ -48,70 +54,48 @@ class CommitDeriver:
         else:
             changed, deleted = changed_paths(before, after)
         touched = classify(changed, deleted)
-        base, head = view_of(before, self.content), view_of(after, self.content)
-        drafts: list[Draft] = []
-        for entity_id in sorted(set(touched.ids) | set(touched.deleted)):
-            drafts += derive_changes(base, head, entity_id, genesis=parent is None)
-        if not drafts:
-            return []
-        author = commit.author.email or ""
-        when = format_time(commit_time(commit))
-        operators = base if parent is not None else head
-        tree = before if parent is not None else after
-        names: dict[str, str | None] = {}
-        added: dict[str, dict[str, Approval]] = {}
-        if after is not None and any(d.binding for d in drafts):
-            added = _added_approvals(self.repo, self.content, before, after, changed)
-        records = []
-        for draft in sorted(drafts, key=lambda d: d.target):  # stable: derivation order kept
-            if draft.tenant not in names:
-                names[draft.tenant] = self.operator(operators, tree, draft.tenant, author)
-            approvals: tuple[str, ...] = ()
-            if draft.binding is not None:
-                approvals = admitting(draft.binding, added.get(draft.tenant, {}))
-            records.append(
-                ChangeRecord(
-                    type=draft.type,
-                    tenant=draft.tenant,
-                    target=draft.target,
-                    commit=str(commit.id),
-                    time=when,
-                    author=author,
-                    operator=names[draft.tenant],
-                    payload=draft.payload,
-                    approvals=approvals,
-                )
-            )
-        return records
+        entity_ids = set(touched.ids) | set(touched.deleted)
+        return [record for _, record in self._records(commit, before, after, entity_ids, changed)]
 
     def registry(self, commit: pygit2.Commit) -> list[Keyed]:
         """The records of ``armgit.yaml`` alone at ``commit`` (for the per-tenant walk)."""
-        from armgit.auditwalk import to_line
+        from armgit.audit.walk import to_line
 
         parent = commit.parents[0] if commit.parents else None
         before = registry_tree(self.repo, parent, self.prefix)
         after = registry_tree(self.repo, commit, self.prefix)
+        keyed = self._records(commit, before, after, [REGISTRY_ID], [])
+        return [(key, to_line(record)) for key, record in keyed]
+
+    def _records(
+        self,
+        commit: pygit2.Commit,
+        before: GitTree | None,
+        after: GitTree | None,
+        entity_ids: Iterable[EntityId],
+        changed: list[str],
+    ) -> list[tuple[SortKey, ChangeRecord]]:
+        """:func:`~armgit.audit.derivation.commit_records` over pygit2 trees."""
+        parent = commit.parents[0] if commit.parents else None
         base, head = view_of(before, self.content), view_of(after, self.content)
-        drafts = derive_changes(base, head, REGISTRY_ID)
         author = commit.author.email or ""
         when = format_time(commit_time(commit))
+        facts = CommitFacts(str(commit.id), when, author, genesis=parent is None)
         view, tree = (base, before) if parent is not None else (head, after)
-        out: list[Keyed] = []
-        key = (REGISTRY_ID.kind, REGISTRY_ID.tenant, REGISTRY_ID.name, REGISTRY_ID.template)
-        for i, draft in enumerate(drafts):
-            record = ChangeRecord(
-                type=draft.type,
-                tenant=draft.tenant,
-                target=draft.target,
-                commit=str(commit.id),
-                time=when,
-                author=author,
-                operator=self.operator(view, tree, draft.tenant, author),
-                payload=draft.payload,
-                approvals=(),  # nothing binds the registry file
-            )
-            out.append(((draft.target, key, i), to_line(record)))
-        return out
+        found: dict[str, dict[str, Approval]] = {}
+        read = False
+
+        def added(tenant: str) -> Mapping[str, Approval]:
+            nonlocal found, read
+            if not read and after is not None:
+                found = _added_approvals(self.repo, self.content, before, after, changed)
+            read = True
+            return found.get(tenant, {})
+
+        def operator(tenant: str) -> str | None:
+            return self.operator(view, tree, tenant, author)
+
+        return commit_records(base, head, entity_ids, facts, operator, added)
 
     def operator(self, view: View, tree: GitTree | None, tenant: str, email: str) -> str | None:
         """:func:`operator_of`, remembered per version of the tenant's operators directory."""

@@ -1,4 +1,4 @@
-"""Authoring in a work tree: apply a :class:`~armgit.core.authoring.Plan`, check the result with
+"""Authoring in a work tree: apply a :class:`~armgit.authoring.plans.Plan`, check the result with
 the pipeline's own rules, write it atomically, and commit it when asked.
 
 The check is the server's: the state rules for what the change touches (only findings the
@@ -19,18 +19,18 @@ from pathlib import Path
 
 import pygit2
 
-from armgit.core.access import Actor, actor_from_email, find_operator
-from armgit.core.approvals import GateStatus, evaluate_gates
-from armgit.core.authoring import Plan, Refusal
+from armgit.authoring.edit import edit_document, render_document
+from armgit.authoring.plans import Plan, Refusal
 from armgit.core.findings import Finding
 from armgit.core.layout import REGISTRY_FILE, REGISTRY_ID, EntityId, identify
 from armgit.core.models import Registry
+from armgit.core.rules.access import Actor, actor_from_email, find_operator
+from armgit.core.rules.approvals import GateStatus, evaluate_gates
 from armgit.core.rules.change import check_change
 from armgit.core.snapshot import View
-from armgit.edit import edit_document, render_document
-from armgit.enforce import check_touched, classify, registry_tree
+from armgit.enforce.ranges import check_touched, classify, registry_tree
 from armgit.errors import StoreError, UsageError
-from armgit.lazyview import LazyView
+from armgit.registry.lazyview import LazyView
 from armgit.store import gitcli
 from armgit.store.atomic import write_atomic
 from armgit.store.overlay import OverlayTree

@@ -16,8 +16,6 @@ from datetime import datetime
 
 import pygit2
 
-from armgit.core.access import REPOSITORY_PERMISSION, Actor, check_access
-from armgit.core.approvals import GateStatus, check_new_approvals, evaluate_gates, gate_findings
 from armgit.core.findings import Finding, sort_findings
 from armgit.core.layout import (
     REGISTRY_FILE,
@@ -28,11 +26,18 @@ from armgit.core.layout import (
     is_valid_name,
     tenant_id,
 )
+from armgit.core.rules.access import REPOSITORY_PERMISSION, Actor, check_access
+from armgit.core.rules.approvals import (
+    GateStatus,
+    check_new_approvals,
+    evaluate_gates,
+    gate_findings,
+)
 from armgit.core.rules.change import Action, Gate, check_change
 from armgit.core.rules.scope import affected
 from armgit.core.rules.state import check_state
-from armgit.lazyview import LazyView
-from armgit.loader import locate, unsafe_file
+from armgit.registry.lazyview import LazyView
+from armgit.registry.loader import locate, unsafe_file
 from armgit.store.cache import ContentCache
 from armgit.store.memory import MemoryTree
 from armgit.store.tree import FileEntry, GitTree, SourceInfo, changes_outside

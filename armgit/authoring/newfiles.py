@@ -9,7 +9,7 @@ import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from armgit.core.authoring import NewArtifact, NewFile, Plan, Refusal
+from armgit.authoring.plans import NewArtifact, NewFile, Plan, Refusal
 from armgit.core.canonical import genome_hash, sha256_digest
 from armgit.core.jsondata import JsonValue
 from armgit.core.layout import EntityId, version_id

@@ -1,7 +1,7 @@
 """``armgit review``: a range of commits as meaning, and where each gated change stands.
 
 Reads like the hook: each commit against its parent through lazy views, so the work follows
-the size of the change; gates and findings come from :func:`armgit.enforce.check_range`.
+the size of the change; gates and findings come from :func:`armgit.enforce.ranges.check_range`.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 
 import pygit2
 
-from armgit.core.access import Actor
-from armgit.core.approvals import GateStatus
 from armgit.core.findings import Finding
 from armgit.core.meaning import Meaning, describe
-from armgit.enforce import (
+from armgit.core.rules.access import Actor
+from armgit.core.rules.approvals import GateStatus
+from armgit.enforce.ranges import (
     changed_paths,
     check_range,
     classify,
@@ -23,7 +23,7 @@ from armgit.enforce import (
     registry_tree,
     view_of,
 )
-from armgit.lazyview import LazyView
+from armgit.registry.lazyview import LazyView
 from armgit.store.cache import ContentCache
 from armgit.store.tree import GitTree
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from armgit.index.keys import keyid
+from armgit.crypto.ed25519 import keyid
 
 INDEX_PAYLOAD_TYPE = "application/vnd.armgit.index+json"
 ROOT_PAYLOAD_TYPE = "application/vnd.armgit.root+json"

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from armgit.auditlog import Block, RecordLog, cache_file
+from armgit.audit.log import Block, RecordLog, cache_file
 from armgit.store.atomic import write_atomic
 
 # variables under which git and pygit2 might not find the same repository

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pygit2
 
-from armgit.core.access import actor_from_env
 from armgit.core.findings import Finding
 from armgit.core.models.registry import DEFAULT_IDENTITY_ENV
 from armgit.core.refupdates import RefUpdate
+from armgit.core.rules.access import actor_from_env
 from armgit.core.rules.change import check_change
-from armgit.enforce import (
+from armgit.enforce.protection import Protection, protected_at_base, registry_at, tip_before
+from armgit.enforce.ranges import (
     changed_paths,
     check_range,
     check_touched,
@@ -26,8 +27,7 @@ from armgit.enforce import (
     view_of,
 )
 from armgit.errors import StoreError
-from armgit.loader import locate
-from armgit.protection import Protection, protected_at_base, registry_at, tip_before
+from armgit.registry.loader import locate
 from armgit.store.atomic import write_atomic
 from armgit.store.cache import ContentCache, cache_path
 
@@ -60,7 +60,7 @@ def pre_receive(
     """Judge every ref update of a push; a verdict with findings refuses the push.
 
     Which branches are protected, and every setting the rules read, come from the server as it
-    was before the push (:mod:`armgit.protection`, SPEC 4a)."""
+    was before the push (:mod:`armgit.enforce.protection`, SPEC 4a)."""
     verdicts = []
     cache = ContentCache(cache_path(Path(repo.path)))
     protection = protected_at_base(repo, updates, cache)

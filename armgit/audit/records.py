@@ -3,7 +3,7 @@
 Pure: ``derive_changes`` compares an entity in the parent's view and the child's view and returns
 drafts (type, tenant, target, payload, and what an approval must bind to have admitted the
 change). The history walk that attaches commit, time, author, operator and approvals lives in
-:mod:`armgit.audit`. Record types are documented in ``docs/audit.md``.
+:mod:`armgit.audit.query`. Record types are documented in ``docs/audit.md``.
 """
 
 from __future__ import annotations
@@ -15,13 +15,6 @@ from dataclasses import dataclass
 from armgit.core.canonical import genome_hash
 from armgit.core.jsondata import JsonObject, JsonValue
 from armgit.core.layout import EntityId, version_id
-from armgit.core.lifecycle import (
-    INSTANCE_START,
-    VERSION_START,
-    instance_path,
-    steps,
-    version_path,
-)
 from armgit.core.models import (
     Approval,
     Deployment,
@@ -33,6 +26,13 @@ from armgit.core.models import (
     Version,
 )
 from armgit.core.rules.change import entity_digest
+from armgit.core.rules.lifecycle import (
+    INSTANCE_START,
+    VERSION_START,
+    instance_path,
+    steps,
+    version_path,
+)
 from armgit.core.snapshot import View
 
 # kind -> the word its generic records start with (TEMPLATE_CREATED, ...)
