@@ -37,3 +37,15 @@ def findings_of(files: dict[str, bytes]) -> list[Finding]:
 
 def rules_of(files: dict[str, bytes]) -> list[str]:
     return sorted({f.rule for f in findings_of(files)})
+
+
+def node_paths(value: object, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """The path of every node below the root of JSON-like data (for fuzzing edits)."""
+    found: list[tuple[str | int, ...]] = [path] if path else []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found += node_paths(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found += node_paths(v, (*path, i))
+    return found

@@ -36,6 +36,7 @@ from armgit.runtime import (
 )
 from armgit.runtime.trust import root_payload_bytes
 from tests.index_helpers import NOW, example_payload, ssh_keygen
+from tests.unit.helpers import node_paths
 
 FUZZ = settings(
     max_examples=150,
@@ -107,24 +108,13 @@ json_values = st.recursive(
 )
 
 
-def _places(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [path] if path else []
-    if isinstance(value, dict):
-        for k, v in value.items():
-            found += _places(v, (*path, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            found += _places(v, (*path, i))
-    return found
-
-
 @st.composite
 def json_edits(draw: st.DrawFn, payload: dict[str, Any]) -> bytes:
     """The payload with a few values replaced, removed or added, as JSON text (canonical when
     it can be), now and then with a key written twice."""
     data = json.loads(json.dumps(payload))
     for _ in range(draw(st.integers(1, 3))):
-        places = _places(data)  # again after each edit, so every path leads somewhere
+        places = node_paths(data)  # again after each edit, so every path leads somewhere
         if not places:
             break
         place = draw(st.sampled_from(places))

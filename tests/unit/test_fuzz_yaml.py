@@ -31,7 +31,7 @@ from armgit.index.compile import make_options
 from armgit.index.compiler import Compiler
 from armgit.runtime import TrustRoot, verify_index
 from armgit.store.memory import MemoryTree
-from tests.unit.helpers import example_files
+from tests.unit.helpers import example_files, node_paths
 
 FILES = example_files()
 YAML_FILES = sorted(p for p in FILES if p.endswith(".yaml"))
@@ -276,18 +276,6 @@ def to_yaml(value: JsonValue, *, flow: bool, indent: int = 0) -> str:
     return "\n".join(lines)
 
 
-def _places(value: JsonValue, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
-    """The path of every node below the root."""
-    found: list[tuple[str | int, ...]] = [path] if path else []
-    if isinstance(value, dict):
-        for k, v in value.items():
-            found += _places(v, (*path, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            found += _places(v, (*path, i))
-    return found
-
-
 def _parent(root: Any, path: tuple[str | int, ...]) -> Any:
     node = root
     for part in path[:-1]:
@@ -332,7 +320,7 @@ def structure_mutants(draw: st.DrawFn) -> dict[str, bytes]:
     ):
         data = trees.setdefault(path, json.loads(json.dumps(DATA[path])))  # a deep copy
         for _ in range(draw(st.integers(1, 3))):
-            places = _places(data)
+            places = node_paths(data)
             if not places:
                 break
             place = draw(st.sampled_from(places))
