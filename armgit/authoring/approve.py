@@ -20,7 +20,7 @@ from armgit.core.layout import REGISTRY_FILE, REGISTRY_ID, TENANTS_DIR, EntityId
 from armgit.core.models import Operator, Registry
 from armgit.core.models.approval import Statement
 from armgit.core.models.registry import ApprovalRule
-from armgit.core.rules.access import registry_admins
+from armgit.core.rules.access import Actor, find_operator, operators, registry_admins
 from armgit.core.rules.approvals import effective_rule, statement_message
 from armgit.core.rules.change import Gate, check_change
 from armgit.core.timeutil import parse_duration
@@ -167,11 +167,7 @@ def read_private_key(path: str) -> CryptoPrivateKey:
 
 def key_holder(base: LazyView, tenant: str, key: PublicKey) -> Operator | None:
     """The operator of ``tenant`` (at the base commit) with ``key`` among its ``sshKeys``."""
-    for operator_id in base.ids("Operator", tenant):
-        operator = base.get(operator_id, Operator)
-        if operator is not None and _has_key(operator, key):
-            return operator
-    return None
+    return next((o for o in operators(base, tenant) if _has_key(o, key)), None)
 
 
 def admin_holder(base: LazyView, key: PublicKey) -> tuple[str, Operator] | None:
@@ -283,11 +279,8 @@ def attestor_name(base: LazyView, key: PublicKey) -> str:
 
 
 def operator_by_identity(base: LazyView, tenant: str, identity: str) -> Operator | None:
-    for operator_id in base.ids("Operator", tenant):
-        operator = base.get(operator_id, Operator)
-        if operator is not None and identity in operator.identities:
-            return operator
-    return None
+    """The operator of ``tenant`` with exactly ``identity`` (a reviewer's hosting login)."""
+    return find_operator(base, tenant, Actor((identity,), "review"))
 
 
 def attest_review(

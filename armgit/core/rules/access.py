@@ -13,7 +13,7 @@ Only the operators listed in ``armgit.yaml`` ``registryAdmins`` hold them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -104,13 +104,17 @@ def is_actor(operator: Operator, actor: Actor) -> bool:
     return any(name in known for name in actor.names)
 
 
-def find_operator(view: View, tenant: str, actor: Actor) -> Operator | None:
-    """The operator of ``tenant`` that ``actor`` is (see :func:`is_actor`)."""
+def operators(view: View, tenant: str) -> Iterator[Operator]:
+    """The valid operators of ``tenant``."""
     for operator_id in view.ids("Operator", tenant):
         operator = view.get(operator_id, Operator)
-        if operator is not None and is_actor(operator, actor):
-            return operator
-    return None
+        if operator is not None:
+            yield operator
+
+
+def find_operator(view: View, tenant: str, actor: Actor) -> Operator | None:
+    """The operator of ``tenant`` that ``actor`` is (see :func:`is_actor`)."""
+    return next((o for o in operators(view, tenant) if is_actor(o, actor)), None)
 
 
 def registry_admins(view: View) -> list[tuple[str, Operator]]:
