@@ -515,7 +515,9 @@ def _instances(
             broken.append(f"approval-required: {path} reactivated without an approval")
         policy_a = _data(a, f"{T}/policies/{was.get('policy')}.yaml")
         policy_b = _data(b, f"{T}/policies/{now.get('policy')}.yaml")
-        attached = was.get("policy") != now.get("policy") and _wider(policy_a, policy_b)
+        # a ceiling bounds and never grants (SPEC 4a): attaching one widens nothing
+        grants = policy_b.get("ceiling") is not True
+        attached = was.get("policy") != now.get("policy") and grants and _wider(policy_a, policy_b)
         if attached and not _approved(statements, "", widening, pusher):
             broken.append(f"policy-widening: {path} attached a wider policy")
     return broken

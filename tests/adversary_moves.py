@@ -9,7 +9,7 @@ from typing import Any, Protocol, TypeVar
 
 from hypothesis import strategies as st
 
-from tests.adversary import DEPLOYMENTS, INSTANCES, TEMPLATE, VERSIONS, World, load
+from tests.adversary import DEPLOYMENTS, INSTANCES, TEMPLATE, VERSIONS, T, World, load
 
 Ex = TypeVar("Ex")
 
@@ -296,10 +296,16 @@ def parentless_lower_risk(world: World, data: Draws) -> str | None:
 
 @attack
 def attach_wider_policy(world: World, data: Draws) -> str | None:
-    ok = world.replace(
-        f"{INSTANCES}/support-prod-1.yaml", "policy: support-prod", "policy: prod-ceiling"
+    # a plain policy one tier above support-prod (a ceiling would grant nothing)
+    text = world.path(f"{T}/policies/support-prod.yaml").read_text()
+    wide = text.replace("name: support-prod", "name: support-wide")
+    world.write(
+        f"{T}/policies/support-wide.yaml", wide.replace("autonomyTier: 2", "autonomyTier: 3")
     )
-    return done(world, ok, "attach prod-ceiling (tier 3) to support-prod-1")
+    ok = world.replace(
+        f"{INSTANCES}/support-prod-1.yaml", "policy: support-prod", "policy: support-wide"
+    )
+    return done(world, ok, "attach support-wide (tier 3) to support-prod-1")
 
 
 @attack
@@ -366,6 +372,7 @@ SHAPES = (
     "side-first",
     "orphan-first",
     "update-branch",
+    "old-main-merge",
 )
 
 
@@ -384,6 +391,16 @@ def land(world: World, side: str, shape: str) -> str:
     if shape == "update-branch":  # GitHub's "Update branch", then the merge button
         updated = world.git("commit-tree", tree, "-p", tip, "-p", base, "-m", "Update branch")
         return world.git("commit-tree", tree, "-p", base, "-p", updated, "-m", f"Merge {side}")
+    if shape == "old-main-merge":  # the side's tip, with files taken from an OLD main commit
+        old = world.git("rev-parse", "-q", "--verify", f"{base}^", check=False)
+        if not old:
+            return tip
+        world.git("checkout", "-q", "-B", f"{side}-landing", tip)
+        for path in world.git("diff", "--name-only", old, base).split()[:2]:
+            world.git("checkout", old, "--", path, check=False)  # absent there: left as is
+        taken = world.git("write-tree")
+        world.git("reset", "-q", "--hard", tip)
+        return world.git("commit-tree", taken, "-p", tip, "-p", old, "-m", "merge an old main")
     if shape == "orphan-first":  # a new root carrying the side's tree, then main merged in
         root = world.git("commit-tree", tree, "-m", "a new root")
         return world.git("commit-tree", tree, "-p", root, "-p", base, "-m", "merge main")

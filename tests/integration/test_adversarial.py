@@ -17,6 +17,7 @@ The holes it finds are pinned one by one in test_push_holes.py.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -173,7 +174,9 @@ class Adversary(RuleBasedStateMachine):
 
 
 SETTINGS = settings(
-    max_examples=7,  # each step is a real push (a hook run): one to two seconds
+    # each step is a real push (a hook run): one to two seconds; ADVERSARY_EXAMPLES=40 for a
+    # longer hunt
+    max_examples=int(os.environ.get("ADVERSARY_EXAMPLES", "7")),
     stateful_step_count=8,
     deadline=None,
     derandomize=True,
