@@ -19,22 +19,6 @@ import sys
 from datetime import UTC, datetime
 
 
-def pre_receive(stdin: bytes) -> tuple[int, list[str]]:
-    """Judge a push's ref updates (``<old> <new> <ref>`` lines): (exit code, lines for the
-    pusher). Exit 1 refuses the push; 2 is a failure of the hook itself, which refuses too."""
-    from armgit.core.refupdates import parse_ref_updates
-    from armgit.enforce.hooks import open_hook_repository, refusal_lines
-    from armgit.enforce.hooks import pre_receive as judge
-
-    try:
-        updates = parse_ref_updates(stdin)
-    except ValueError as exc:
-        return 2, [f"armgit: {exc}"]
-    verdicts = judge(open_hook_repository(), updates, os.environ, datetime.now(UTC))
-    lines = refusal_lines(verdicts)
-    return (1 if lines else 0), lines
-
-
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args != ["pre-receive"]:  # the other hooks are not on a push's critical path
@@ -48,7 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     from armgit.errors import ArmgitError
 
     try:
-        code, lines = pre_receive(sys.stdin.buffer.read())
+        from armgit.enforce.hooks import judge_push
+
+        code, lines = judge_push(sys.stdin.buffer.read(), os.environ, datetime.now(UTC))
     except ArmgitError as exc:
         code, lines = 2, [f"armgit: {exc}; the push is refused"]
     except Exception as exc:  # fail closed, and say so without a traceback

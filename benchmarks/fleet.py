@@ -28,7 +28,7 @@ from armgit.core.canonical import genome_hash
 from armgit.core.jsondata import JsonValue
 from armgit.core.layout import EntityId, deployment_id, named_id, version_id
 from armgit.core.rules.approvals import statement_message
-from armgit.core.rules.change import Gate
+from armgit.core.rules.gates import Gate
 from armgit.core.rules.widening import policy_widenings
 from armgit.crypto.ed25519 import public_key_line
 from armgit.crypto.sshsig import APPROVAL_NAMESPACE, sign

@@ -17,7 +17,7 @@ from armgit.core.layout import named_id
 from armgit.core.models import Approval
 from armgit.core.models.approval import Statement
 from armgit.core.rules.approvals import approval_id, statement_data, statement_message
-from armgit.core.rules.change import Gate
+from armgit.core.rules.gates import Gate
 from armgit.core.timeutil import format_time
 
 

@@ -22,7 +22,8 @@ from armgit.core.models.approval import Statement
 from armgit.core.models.registry import ApprovalRule
 from armgit.core.rules.access import Actor, find_operator, operators, registry_admins
 from armgit.core.rules.approvals import effective_rule, statement_message
-from armgit.core.rules.change import Gate, check_change
+from armgit.core.rules.change import check_change
+from armgit.core.rules.gates import Gate
 from armgit.core.timeutil import parse_duration
 from armgit.crypto.sshkeys import (
     CryptoPrivateKey,

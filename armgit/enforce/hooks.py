@@ -14,7 +14,7 @@ import pygit2
 
 from armgit.core.findings import Finding
 from armgit.core.models.registry import DEFAULT_IDENTITY_ENV
-from armgit.core.refupdates import RefUpdate
+from armgit.core.refupdates import RefUpdate, parse_ref_updates
 from armgit.core.rules.access import actor_from_env
 from armgit.core.rules.change import check_change
 from armgit.enforce.protection import Protection, protected_at_base, registry_at, tip_before
@@ -133,6 +133,19 @@ def _judge_update(
     )
     verdict.findings = report.findings
     verdict.commits = report.commits
+
+
+def judge_push(stdin: bytes, env: Mapping[str, str], now: datetime) -> tuple[int, list[str]]:
+    """What the pre-receive hook answers to a push's ``<old> <new> <ref>`` lines: (exit code,
+    lines for the pusher). Exit 1 refuses the push; 2 is a failure of the hook itself, which
+    refuses too. Shared by ``armgit hook pre-receive`` and the lean :mod:`armgit.hookrun`."""
+    try:
+        updates = parse_ref_updates(stdin)
+    except ValueError as exc:
+        return 2, [f"armgit: {exc}"]
+    verdicts = pre_receive(open_hook_repository(), updates, env, now)
+    lines = refusal_lines(verdicts)
+    return (1 if lines else 0), lines
 
 
 def refusal_lines(verdicts: list[RefVerdict]) -> list[str]:

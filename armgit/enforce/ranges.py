@@ -33,7 +33,8 @@ from armgit.core.rules.approvals import (
     evaluate_gates,
     gate_findings,
 )
-from armgit.core.rules.change import Action, Gate, check_change
+from armgit.core.rules.change import check_change
+from armgit.core.rules.gates import Action, Gate
 from armgit.core.rules.scope import affected
 from armgit.core.rules.state import check_state
 from armgit.registry.lazyview import LazyView

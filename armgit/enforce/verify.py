@@ -24,7 +24,7 @@ import pygit2
 from armgit.core.findings import Finding, sort_findings
 from armgit.core.layout import EntityId, identify
 from armgit.core.rules.approvals import evaluate_gates, gate_findings
-from armgit.core.rules.change import Gate
+from armgit.core.rules.gates import Gate
 from armgit.enforce.ranges import changed_paths, check_range, registry_tree, view_of
 from armgit.registry.history import commit_time, first_parent_chain, head_commit, locate_registry
 from armgit.store.cache import ContentCache

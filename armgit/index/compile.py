@@ -22,21 +22,24 @@ through :class:`armgit.index.compiler.Compiler`.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from armgit.core import timeutil
-from armgit.core.findings import Finding
-from armgit.core.index.assemble import IndexOptions, Source, assemble_payload, payload_head
-from armgit.core.jsondata import JsonObject
-from armgit.core.timeutil import format_time
-from armgit.crypto.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
+from armgit.core.index.assemble import IndexOptions, Source
+from armgit.crypto.dsse import INDEX_PAYLOAD_TYPE
 from armgit.errors import UsageError
+from armgit.index.signed import (
+    Compiled,
+    PreviousIndex,
+    make_options,
+    parse_name,
+    select_tenants,
+    sign_index,
+)
 from armgit.store.compiled import (
     FragmentCache,
     fragment_cache_path,
@@ -75,12 +78,6 @@ def parse_issued_at(text: str | None, source_date_epoch: str | None) -> datetime
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class PreviousIndex:
-    version: int
-    digest: str
-
-
 def read_previous(data: bytes) -> PreviousIndex:
     """The version and payload digest of a previously published index (signatures not checked:
     it only numbers the next one)."""
@@ -96,54 +93,6 @@ def read_previous(data: bytes) -> PreviousIndex:
     if type(version) is not int or version < 1:
         raise UsageError("--previous is not an armgit index: it has no version")
     return PreviousIndex(version, "sha256:" + hashlib.sha256(envelope.payload).hexdigest())
-
-
-@dataclass(frozen=True, slots=True)
-class Compiled:
-    """The result: the envelope and canonical payload bytes with what the payload holds, or
-    the findings that refused the registry."""
-
-    envelope: bytes | None
-    payload_bytes: bytes | None
-    findings: list[Finding]
-    tenants: tuple[str, ...] = ()
-    version: int = 0
-    expires: str = ""
-
-    @property
-    def payload(self) -> JsonObject | None:
-        """The payload as JSON data (parsed from its bytes on each call)."""
-        if self.payload_bytes is None:
-            return None
-        data: JsonObject = json.loads(self.payload_bytes)
-        return data
-
-
-def make_options(
-    issued_at: datetime, expires_in: timedelta, tenant: str | None, previous: PreviousIndex | None
-) -> IndexOptions:
-    return IndexOptions(
-        issued_at=format_time(issued_at),
-        expires=format_time(issued_at + expires_in),
-        version=previous.version + 1 if previous is not None else 1,
-        previous=previous.digest if previous is not None else None,
-        tenant=tenant,
-    )
-
-
-def sign_index(
-    keys: Sequence[Ed25519PrivateKey],
-    registry: str,
-    source: Source,
-    options: IndexOptions,
-    fragments: dict[str, bytes],
-) -> Compiled:
-    """The signed index made of the tenants' canonical ``fragments``."""
-    payload = assemble_payload(payload_head(registry, source, options), fragments)
-    envelope = sign_envelope(payload, INDEX_PAYLOAD_TYPE, keys)
-    return Compiled(
-        envelope, payload, [], tuple(sorted(fragments)), options.version, options.expires
-    )
 
 
 def compile_index(
@@ -194,21 +143,3 @@ def _compile_cached(
         return None
     source = Source(source_repo or manifest.location, manifest.commit, manifest.tree)
     return sign_index(keys, registry, source, options, fragments)
-
-
-def select_tenants(tenants: list[str], tenant: str | None) -> list[str]:
-    """All ``tenants``, or ``tenant`` alone if it is one of them."""
-    if tenant is None:
-        return tenants
-    if tenant not in tenants:
-        raise UsageError(f"tenant {tenant!r} does not exist in this registry")
-    return [tenant]
-
-
-def parse_name(body: bytes) -> str | None:
-    """The registry's name from its cache entry (canonical JSON of a string)."""
-    try:
-        name = json.loads(body)
-    except ValueError:
-        return None
-    return name if isinstance(name, str) else None

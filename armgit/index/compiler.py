@@ -1,7 +1,7 @@
 """The compile of a registry tree: its verdict, its tenants' fragments, built where missing.
 
-See :mod:`armgit.index.compile` for the steps; this is the part that reads git and, for a
-fragment not in the cache, the registry's files.
+See :mod:`armgit.index.compile` for the steps; it calls this module only on a cache miss. This
+is the part that reads git and, for a fragment not in the cache, the registry's files.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from armgit.core.canonical import to_canonical_json
 from armgit.core.findings import Finding
 from armgit.core.index.assemble import IndexOptions, Source
 from armgit.errors import StoreError
-from armgit.index.compile import Compiled, parse_name, select_tenants, sign_index
+from armgit.index.signed import Compiled, parse_name, select_tenants, sign_index
 from armgit.store.compiled import (
     FragmentCache,
     Manifest,

@@ -17,14 +17,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from armgit.core.findings import Finding
 from armgit.crypto.ed25519 import parse_private_key
-from armgit.index.compile import (
-    DEFAULT_EXPIRES_IN,
-    Compiled,
-    make_options,
-    parse_duration,
-    read_previous,
-)
+from armgit.index.compile import DEFAULT_EXPIRES_IN, parse_duration, read_previous
 from armgit.index.compiler import Compiler
+from armgit.index.signed import Compiled, make_options
 from armgit.store.atomic import write_atomic
 from armgit.store.tree import open_tree
 

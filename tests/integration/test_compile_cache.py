@@ -21,7 +21,8 @@ from armgit.core.index.assemble import IndexOptions, Source
 from armgit.core.index.build import build_index, build_tenant, tenant_names
 from armgit.core.snapshot import Snapshot
 from armgit.crypto.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
-from armgit.index.compile import Compiled, compile_index
+from armgit.index.compile import compile_index
+from armgit.index.signed import Compiled
 from armgit.registry.loader import load_registry
 from armgit.store.refs import resolve_quick
 from armgit.store.tree import open_repository, open_tree

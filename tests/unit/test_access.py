@@ -22,7 +22,8 @@ from armgit.core.rules.access import (
     registry_admins,
 )
 from armgit.core.rules.approvals import evaluate_gates
-from armgit.core.rules.change import Action, Gate, check_change
+from armgit.core.rules.change import check_change
+from armgit.core.rules.gates import Action, Gate
 from armgit.core.snapshot import Snapshot
 from armgit.registry.loader import load_registry
 from armgit.store.memory import MemoryTree

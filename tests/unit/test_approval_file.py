@@ -13,7 +13,7 @@ from armgit.core.content import parse_content
 from armgit.core.layout import version_id
 from armgit.core.models import Approval
 from armgit.core.rules.approvals import approval_id, statement_message
-from armgit.core.rules.change import Gate
+from armgit.core.rules.gates import Gate
 from armgit.crypto.sshkeys import public_key_of
 from armgit.crypto.sshsig import APPROVAL_NAMESPACE, sign, verify
 

@@ -27,8 +27,8 @@ from armgit.core.findings import RULES
 from armgit.core.jsondata import JsonValue
 from armgit.core.yamldata import MAX_SAFE_INTEGER, YamlDoc, _Composer, parse_yaml
 from armgit.crypto.ed25519 import public_key_line
-from armgit.index.compile import make_options
 from armgit.index.compiler import Compiler
+from armgit.index.signed import make_options
 from armgit.runtime import TrustRoot, verify_index
 from armgit.store.memory import MemoryTree
 from tests.unit.helpers import example_files, node_paths

@@ -9,8 +9,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from armgit.crypto.ed25519 import public_key_line
-from armgit.index.compile import make_options
 from armgit.index.compiler import Compiler
+from armgit.index.signed import make_options
 from armgit.runtime import TrustRoot, verify_index
 from armgit.store.memory import MemoryTree
 from tests.unit.helpers import V2, T, example_files

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from armgit.core.index.policy import NO_POLICY, intersect_scopes, resolve_policy
 from armgit.core.models import Policy
 from armgit.core.rules.ceilings import widenings
+from armgit.core.rules.policy import NO_POLICY, intersect_scopes, resolve_policy
 
 
 def policy(name: str, **fields: Any) -> Policy:

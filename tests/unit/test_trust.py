@@ -12,7 +12,8 @@ from armgit.core.layout import REGISTRY_ID, named_id
 from armgit.core.models import Registry
 from armgit.core.rules.access import Actor
 from armgit.core.rules.approvals import evaluate_gates
-from armgit.core.rules.change import WRITE_PERMISSION, Action, check_change, entity_digest
+from armgit.core.rules.change import WRITE_PERMISSION, check_change, entity_digest
+from armgit.core.rules.gates import Action
 from armgit.core.rules.trust import trust_changes
 from armgit.registry.lazyview import LazyView
 from armgit.store.memory import MemoryTree

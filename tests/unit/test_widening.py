@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 import pytest
 
 from armgit.core.canonical import genome_hash
-from armgit.core.index.policy import NO_POLICY, target_policy
 from armgit.core.jsondata import JsonObject
 from armgit.core.layout import EntityId, identify
 from armgit.core.models import Version
 from armgit.core.rules.change import check_change
+from armgit.core.rules.policy import NO_POLICY, target_policy
 from armgit.core.rules.widening import policy_widenings
 from armgit.core.snapshot import Snapshot
 from armgit.registry.loader import load_registry

@@ -23,9 +23,9 @@ def pre_receive() -> None:
     objects quarantined, reading only the object database. Protected branches get every rule;
     other refs are proposals and pass (CI checks them).
     """
-    from armgit.hookrun import pre_receive as run
+    from armgit.enforce.hooks import judge_push
 
-    code, lines = run(sys.stdin.buffer.read())
+    code, lines = judge_push(sys.stdin.buffer.read(), os.environ, datetime.now(UTC))
     for line in lines:
         click.echo(line, err=True)
     sys.exit(code)

@@ -12,7 +12,6 @@ it names only entries of its own tables.
 from __future__ import annotations
 
 from armgit.core.index.assemble import TENANTS_FIELD, IndexOptions, Source, payload_head
-from armgit.core.index.policy import target_policy
 from armgit.core.jsondata import JsonObject, JsonValue
 from armgit.core.layout import deployment_id, tenant_id, version_id
 from armgit.core.models import (
@@ -25,6 +24,7 @@ from armgit.core.models import (
     Tenant,
     Version,
 )
+from armgit.core.rules.policy import target_policy
 from armgit.core.rules.state import parse_version_ref
 from armgit.core.snapshot import Snapshot
 

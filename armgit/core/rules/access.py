@@ -22,7 +22,7 @@ from armgit.core.layout import REGISTRY_ID, named_id, tenant_id
 from armgit.core.models import Operator, Registry, Role
 from armgit.core.models.registry import DEFAULT_IDENTITY_ENV
 from armgit.core.patterns import IDENTITY_MAX, IDENTITY_PATTERN
-from armgit.core.rules.change import Action
+from armgit.core.rules.gates import Action
 from armgit.core.snapshot import View
 from armgit.core.timeutil import parse_time
 

@@ -27,7 +27,7 @@ from armgit.core.models import Approval, Instance, Operator, Registry
 from armgit.core.models.approval import Statement
 from armgit.core.models.registry import ApprovalRule
 from armgit.core.rules.access import REGISTRY_PERMISSION, Actor, holds, is_actor, registry_admins
-from armgit.core.rules.change import Gate
+from armgit.core.rules.gates import Gate
 from armgit.core.rules.trust import trust_changes
 from armgit.core.snapshot import View
 from armgit.core.timeutil import parse_duration, parse_time

@@ -29,6 +29,7 @@ from armgit.core.models import (
     Version,
 )
 from armgit.core.models.base import Risk
+from armgit.core.rules.gates import Action, Gate
 from armgit.core.rules.lifecycle import (
     INSTANCE_GATES,
     INSTANCE_START,
@@ -44,6 +45,7 @@ from armgit.core.rules.lifecycle import (
 )
 from armgit.core.rules.state import parse_version_ref
 from armgit.core.rules.trust import trust_changes
+from armgit.core.rules.widening import policy_widenings
 from armgit.core.snapshot import View
 
 D = TypeVar("D", bound=Document)
@@ -65,34 +67,6 @@ WRITE_PERMISSION = {
     "Deployment": "write:deployments",
     "Approval": "write:approvals",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Gate:
-    """A change that may land only with enough valid approvals.
-
-    Approvals must name ``subject`` (kind and reference), ``request_type`` with the same
-    ``change_from``/``change_to``, and bind ``digest``, the content approved.
-    """
-
-    request_type: str
-    subject: EntityId
-    change_from: str | None
-    change_to: str | None
-    digest: str
-    path: str
-    pointer: str
-    environment: str | None = None
-    required: int | None = None  # None: the registry's rule for the request type says
-
-
-@dataclass(frozen=True, slots=True)
-class Action:
-    """One permission a change needs: ``permission`` in ``tenant`` ("" for the registry)."""
-
-    tenant: str
-    permission: str
-    path: str
 
 
 @dataclass
@@ -136,9 +110,6 @@ def check_change(
     for path in sorted(set(artifacts)):
         tenant = path.split("/")[1]
         result.actions.append(Action(tenant, "write:versions", path))
-    # imported here: widening builds this module's Gates
-    from armgit.core.rules.widening import policy_widenings
-
     result.gates += policy_widenings(base, head, ids)
     return result
 

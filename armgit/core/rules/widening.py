@@ -3,7 +3,7 @@ may do needs a ``POLICY_AUTONOMY_INCREASE`` approval, whichever file the change 
 
 For one commit (``base`` its parent, ``head`` the commit) and the entities it changed, find the
 targets whose effective policy the change can reach, resolve each at both sides with the index's
-own resolution (:func:`armgit.core.index.policy.target_policy`) and gate every target whose
+own resolution (:func:`armgit.core.rules.policy.target_policy`) and gate every target whose
 policy lets it do more, as the runtime judges its calls (on the tool manifest of the version it
 runs at the head): a higher autonomy tier, a tool it can call that it could not (allowed by the
 policy and declared by the manifest), a lower risk for one (the higher of the manifest's and
@@ -37,11 +37,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from armgit.core.index.policy import EffectivePolicy, target_policy
 from armgit.core.layout import EntityId, version_id
 from armgit.core.models import Deployment, Instance, Version
 from armgit.core.rules.ceilings import RISK_ORDER, scope_covered
-from armgit.core.rules.change import Gate
+from armgit.core.rules.gates import Gate
+from armgit.core.rules.policy import EffectivePolicy, target_policy
 from armgit.core.rules.state import parse_version_ref
 from armgit.core.snapshot import View
 

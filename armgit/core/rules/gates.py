@@ -1,0 +1,40 @@
+"""What a change asks for beyond being well-formed: gates (approvals) and actions (permissions).
+
+:func:`armgit.core.rules.change.check_change` produces them; :mod:`armgit.core.rules.approvals`
+judges gates against the approval files and :mod:`armgit.core.rules.access` judges actions
+against the author's roles. Kept apart so each of those imports only what it consumes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from armgit.core.layout import EntityId
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """A change that may land only with enough valid approvals.
+
+    Approvals must name ``subject`` (kind and reference), ``request_type`` with the same
+    ``change_from``/``change_to``, and bind ``digest``, the content approved.
+    """
+
+    request_type: str
+    subject: EntityId
+    change_from: str | None
+    change_to: str | None
+    digest: str
+    path: str
+    pointer: str
+    environment: str | None = None
+    required: int | None = None  # None: the registry's rule for the request type says
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One permission a change needs: ``permission`` in ``tenant`` ("" for the registry)."""
+
+    tenant: str
+    permission: str
+    path: str
