@@ -19,7 +19,7 @@ from armgit.core.content import parse_content
 from armgit.core.models import Approval
 from armgit.core.rules.approvals import statement_message
 from tests.approval_helpers import (
-    HASH_21,
+    DIGEST_21,
     V21,
     Setup,
     needs_ssh_keygen,
@@ -107,7 +107,7 @@ def test_an_approving_review_becomes_an_attested_approval_that_counts(setup: Set
     approval = parse_content(path.read_bytes()).model
     assert isinstance(approval, Approval)
     s = approval.statement
-    assert (s.approver, s.subject.ref, s.digest, s.decision) == ("bob", V21, HASH_21, "APPROVE")
+    assert (s.approver, s.subject.ref, s.digest, s.decision) == ("bob", V21, DIGEST_21, "APPROVE")
     assert s.review is not None
     assert (s.review.platform, s.review.review_id, s.review.login, s.review.attestor) == (
         "github",

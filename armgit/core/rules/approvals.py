@@ -262,7 +262,7 @@ def evaluate_gates(
             ):
                 continue
             if s.digest != gate.digest or (gate.change_to and s.change.to != gate.change_to):
-                status.refused.append((name, "approves other content than proposed"))
+                status.refused.append((name, _other_content(s, gate)))
                 continue
             why = judge.refusal(approval, rule, tenant)
             if why is None and s.decision == "APPROVE" and judge.landed_before(tenant, name):
@@ -282,6 +282,22 @@ def evaluate_gates(
         status.eligible = eligible
         statuses.append(status)
     return statuses
+
+
+def _other_content(statement: Statement, gate: Gate) -> str:
+    """Why an approval of the gate's subject and request type does not count for its content."""
+    if gate.former_digest is not None and statement.digest == gate.former_digest:
+        return (
+            "it binds only the genome hash, as approvals made before armgit bound the whole "
+            f"subject file; re-approve the proposed {gate.subject.ref} (armgit approve)"
+        )
+    if statement.digest != gate.digest:
+        return (
+            f"it approves other content than proposed: {gate.subject.ref} was edited after it "
+            "was approved (or the approval is of another proposal); re-approve the file as it "
+            "stands (armgit approve)"
+        )
+    return f"it approves {statement.change.to}, and the change is to {gate.change_to}"
 
 
 def _eligible(judge: _Judge, gate: Gate, permission: str) -> list[str]:
