@@ -61,8 +61,10 @@ REQUEST_TYPES = (
     "--attest-review",
     "event_path",
     metavar="EVENT_JSON",
-    help="CI: attest an approving GitHub pull_request_review (the webhook payload, "
-    "$GITHUB_EVENT_PATH) for every gated change of the pull request, signed by --key.",
+    help="CI: attest the GitHub pull_request_review the webhook payload (EVENT_JSON) points "
+    "at, for every gated change of the pull request, signed by --key. The review is read from "
+    "the GitHub API ($GITHUB_API_URL, $GITHUB_TOKEN, $GITHUB_REPOSITORY): an approving review "
+    "of the head becomes APPROVEs, one requesting changes or dismissed becomes REJECTs.",
 )
 @repo_option
 def command(
@@ -227,12 +229,9 @@ def _approve(
 def _attest(
     event_path: str, key: str, repo: str | None, against: str | None, now: datetime
 ) -> None:
-    from armgit.authoring.approve import (
-        attest_review,
-        describe_gate,
-        open_workspace,
-        read_private_key,
-    )
+    from armgit.authoring.approve import describe_gate, open_workspace, read_private_key
+    from armgit.authoring.attest import attest_review
+    from armgit.authoring.github_api import api_from_environment
     from armgit.authoring.github_review import parse_review_event
     from armgit.errors import UsageError
 
@@ -241,24 +240,30 @@ def _attest(
     except OSError as exc:
         raise UsageError(f"cannot read the event {event_path}: {exc.strerror or exc}") from exc
     event = parse_review_event(data)
+    api = api_from_environment()
     private = read_private_key(key)
     ws = open_workspace(repo)
-    pending, written = attest_review(ws, event, private, now, against)
+    result = attest_review(ws, event, private, now, against, api)
+    pending, review = result.pending, result.review
     if any(not gate.subject.tenant for gate in pending.gates):
         click.echo(
             "note: the change to what armgit.yaml trusts is not attested: a registry admin "
             "approves it with their own key (armgit approve registry --key KEY)",
             err=True,
         )
-    if not written:
-        click.echo(
-            f"nothing gated between {pending.base_commit[:12]} and {pending.head_commit[:12]}: "
-            "no approval written"
-        )
+    if result.note is not None:
+        click.echo(f"note: {result.note}: no {result.decision} written", err=True)
+    if not result.written:
+        if not pending.gates:
+            click.echo(
+                f"nothing gated between {pending.base_commit[:12]} and "
+                f"{pending.head_commit[:12]}: no approval written"
+            )
         return
-    for item in written:
+    verb = "APPROVES" if result.decision == "APPROVE" else "REJECTS"
+    for item in result.written:
         click.echo(f"wrote {item.relative}")
         click.echo(
-            f"  {item.statement.approver} (github:{event.reviewer}, review {event.review_id}) "
-            f"APPROVES {describe_gate(item.gate)}"
+            f"  {item.statement.approver} (github:{review.login}, review {review.review_id}) "
+            f"{verb} {describe_gate(item.gate)}"
         )

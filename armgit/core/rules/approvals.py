@@ -28,6 +28,7 @@ from armgit.core.models.approval import Statement
 from armgit.core.models.registry import ApprovalRule
 from armgit.core.rules.access import REGISTRY_PERMISSION, Actor, holds, is_actor, registry_admins
 from armgit.core.rules.gates import Gate
+from armgit.core.rules.reviewers import id_identity, is_reviewer
 from armgit.core.rules.trust import trust_changes
 from armgit.core.snapshot import View
 from armgit.core.timeutil import parse_duration, parse_time
@@ -220,8 +221,12 @@ class _Judge:
             lines = [a.public_key for a in attestors if a.name == s.review.attestor]
             if not lines:
                 return f"attestor {s.review.attestor!r} is not trusted by armgit.yaml"
-            if f"{s.review.platform}:{s.review.login}" not in operator.identities:
-                return f"{s.review.platform}:{s.review.login} is not an identity of {s.approver}"
+            r = s.review
+            if not is_reviewer(operator, r.platform, r.login, r.user_id):
+                account = f"{r.platform}:{r.login}" + (
+                    f" ({id_identity(r.platform, r.user_id)})" if r.user_id else ""
+                )
+                return f"{account} is not an identity of {s.approver}"
         else:
             lines = list(operator.ssh_keys)
             if not lines:
@@ -275,7 +280,11 @@ def evaluate_gates(
                 continue
             approver = s.approver if gate.subject.tenant else f"{tenant}/{s.approver}"
             previous = latest.get(approver)
-            if previous is None or s.created_at >= previous[0]:
+            if (
+                previous is None
+                or s.created_at > previous[0]
+                or (s.created_at == previous[0] and s.decision == "REJECT")  # a tie rejects
+            ):
                 latest[approver] = (s.created_at, s.decision)
         status.approved_by = sorted(a for a, (_, d) in latest.items() if d == "APPROVE")
         status.rejected_by = sorted(a for a, (_, d) in latest.items() if d == "REJECT")
