@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from ruamel.yaml import YAML
 
 from armgit.authoring.github_review import parse_review_event
 from armgit.core.content import parse_content
@@ -32,6 +36,7 @@ from tests.integration.conftest import Registry
 
 pytestmark = needs_ssh_keygen
 
+WORKFLOW = REPO_ROOT / "docs/github/armgit-attest-review.yml"
 FIXTURE = REPO_ROOT / "tests/fixtures/github/pull_request_review.submitted.approved.json"
 
 
@@ -454,3 +459,47 @@ def test_an_id_identity_is_not_matched_by_a_reused_login(setup: Setup) -> None:
     code, out = attest(setup, event(setup), answers=source(setup, review=taken))
     assert code == 1, out
     assert "github:bob-okafor (github-id:81234567) is not an identity of any operator" in out
+
+
+# -- the workflow's own step ---------------------------------------------------------------------
+
+
+def test_the_workflow_step_attests_a_recorded_event_against_the_api(setup: Setup) -> None:
+    """The attest step of docs/github/armgit-attest-review.yml, run by bash as the runner runs
+    it: the registry checked out at ./registry, the recorded event, the bot key from the
+    environment, the API on a loopback server."""
+    workflow = YAML(typ="safe").load(WORKFLOW.read_text())
+    (step,) = [
+        s for s in workflow["jobs"]["attest"]["steps"] if s.get("name", "").startswith("Attest")
+    ]
+    workspace = setup.root.parent
+    assert setup.root == workspace / "registry"
+    runner_temp = workspace / "runner-temp"
+    runner_temp.mkdir()
+    bin_dir = str(Path(sys.executable).parent)
+    with github_api() as (url, state):
+        state.answers.update(source(setup))
+        result = subprocess.run(
+            ["bash", "-e", "-c", step["run"]],
+            cwd=workspace,
+            env={
+                **os.environ,
+                "PATH": f"{bin_dir}:{os.environ['PATH']}",
+                "PYTHONPATH": str(REPO_ROOT),
+                "RUNNER_TEMP": str(runner_temp),
+                "EVENT": str(event(setup)),
+                "ARMGIT_BOT_KEY": setup.keys["bot"].private.read_text(),
+                "GITHUB_TOKEN": TOKEN,
+                "GITHUB_API_URL": url,
+                "GITHUB_REPOSITORY": REPOSITORY,
+            },
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "bob (github:bob-okafor, review 2712345678) APPROVES VERSION_PROMOTION" in result.stdout
+    assert list(runner_temp.iterdir()) == []  # the key file is gone
+    (approval,) = approvals(setup)
+    assert approval.statement.review is not None
+    assert approval.statement.review.attestor == "github-bot"
