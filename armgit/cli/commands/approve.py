@@ -87,10 +87,11 @@ def command(
     (TENANT/deployment/ENV/TEMPLATE), an instance or a policy (TENANT/KIND/NAME), or
     `registry` (also `armgit.yaml`) for a change to what the registry trusts. The change is
     REF as it stands in this work tree (commits and uncommitted files) against the protected
-    branch; the approval binds its content digest (the genome hash, or the file's), so it counts
-    only for exactly that content. You are the operator holding --key's public key (for
-    `registry`: a registry admin). The file goes to tenants/TENANT/approvals/ (TENANT: the
-    subject's, or for `registry` your own); commit and push it with the change.
+    branch; the approval binds the digest of REF's whole file as proposed, so it counts only
+    for exactly that content (any later edit to REF voids it). You are the operator holding
+    --key's public key (for `registry`: a registry admin). The file goes to
+    tenants/TENANT/approvals/ (TENANT: the subject's, or for `registry` your own); commit and
+    push it with the change.
 
     Exit codes: 0 written, 1 refused (nothing gated, unknown key, ...), 2 usage error.
 
@@ -101,7 +102,7 @@ def command(
       armgit approve arm-dev/deployment/prod/customer-support --key ~/.ssh/id_ed25519 \\
           --rollback-plan "armgit rollback arm-dev/customer-support --env prod"
       armgit approve registry --key ~/.ssh/id_ed25519   # a change to armgit.yaml's trust
-      armgit approve --attest-review "$GITHUB_EVENT_PATH" --key bot_key   # CI
+      armgit approve --attest-review event.json --key bot_key   # CI, with GITHUB_TOKEN
     """
     from armgit.authoring.approve import Refused
     from armgit.errors import ArmgitError
