@@ -25,9 +25,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from armgit.authoring.approval_file import Decision, approval_path, new_statement, render_approval
 from armgit.core.canonical import genome_hash
+from armgit.core.content import parse_content
 from armgit.core.jsondata import JsonValue
 from armgit.core.layout import EntityId, deployment_id, named_id, version_id
 from armgit.core.rules.approvals import statement_message
+from armgit.core.rules.change import entity_digest
 from armgit.core.rules.gates import Gate
 from armgit.core.rules.widening import policy_widenings
 from armgit.crypto.ed25519 import public_key_line
@@ -431,7 +433,7 @@ class Fleet:
                         version_id(template.tenant, template.name, version.label),
                         "CANDIDATE",
                         "APPROVED",
-                        version.genome_hash,
+                        self._digest(f"{template.base}/versions/{version.label}.yaml"),
                         "",
                         "/lifecycle",
                     ),
@@ -451,6 +453,12 @@ class Fleet:
             self._render_instances(template, step.arg, label)
             return f"{template.tenant}/{template.name}: {step.arg} instances PROVISIONING -> ACTIVE"
         raise ValueError(f"unknown step {step.op!r}")
+
+    def _digest(self, path: str) -> str:
+        """What an approval of the subject file at ``path``, as written, binds (the rules')."""
+        model = parse_content(self.files[path]).model
+        assert model is not None, path
+        return entity_digest(model)
 
     def _approve(self, template: TemplateState, gate: Gate) -> None:
         """A reviewer's signed approval of ``gate`` (never the template owner's), written in
@@ -591,6 +599,9 @@ class Fleet:
             tools,
         )
         template.versions.append(version)
+        if version.prompt is not None:
+            self._write(f"{template.base}/{version.prompt}", text)
+        self._render_version(template, version)
         if parent is not None:
             had = template.versions[-2].tools
             gained = sorted(_privileges(tools) - _privileges(had))
@@ -602,14 +613,11 @@ class Fleet:
                         version_id(template.tenant, template.name, label),
                         parent,
                         ", ".join(gained),
-                        version.genome_hash,
+                        self._digest(f"{template.base}/versions/{label}.yaml"),
                         "",
                         "/genome/toolManifest",
                     ),
                 )
-        if version.prompt is not None:
-            self._write(f"{template.base}/{version.prompt}", text)
-        self._render_version(template, version)
 
     def _render_version(self, template: TemplateState, version: VersionState) -> None:
         lines = [f"template: {template.name}", f"label: {version.label}"]
@@ -639,20 +647,6 @@ class Fleet:
         previous = template.deployed.get(env)
         template.deployed[env] = index
         label = template.versions[index].label
-        if env == "prod":  # protected: every activation is approved
-            self._approve(
-                template,
-                Gate(
-                    "DEPLOYMENT_ACTIVATION",
-                    deployment_id(template.tenant, env, template.name),
-                    template.versions[previous].label if previous is not None else None,
-                    label,
-                    template.versions[index].genome_hash,
-                    "",
-                    "/version",
-                    environment=env,
-                ),
-            )
         lines = [f"template: {template.name}", f"environment: {env}", f"version: {label}"]
         if previous is not None:
             lines.append(f"previousVersion: {template.versions[previous].label}")
@@ -666,10 +660,22 @@ class Fleet:
             f"rolloutPolicy: {strategy}",
             f"requestedBy: {template.owners[0]}",
         ]
-        self._write(
-            f"tenants/{template.tenant}/deployments/{env}/{template.name}.yaml",
-            _header("Deployment", 4) + "\n".join(lines) + "\n",
-        )
+        path = f"tenants/{template.tenant}/deployments/{env}/{template.name}.yaml"
+        self._write(path, _header("Deployment", 4) + "\n".join(lines) + "\n")
+        if env == "prod":  # protected: every activation is approved
+            self._approve(
+                template,
+                Gate(
+                    "DEPLOYMENT_ACTIVATION",
+                    deployment_id(template.tenant, env, template.name),
+                    template.versions[previous].label if previous is not None else None,
+                    label,
+                    self._digest(path),
+                    "",
+                    "/version",
+                    environment=env,
+                ),
+            )
         self._render_instances(template, env, label)
 
     def _render_instances(self, template: TemplateState, env: str, label: str) -> None:

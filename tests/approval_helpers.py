@@ -18,8 +18,10 @@ import pytest
 
 from armgit.authoring.approval_file import approval_path
 from armgit.core.canonical import genome_hash
+from armgit.core.content import parse_content
 from armgit.core.models.approval import Statement
 from armgit.core.rules.approvals import statement_message
+from armgit.core.rules.change import entity_digest
 from armgit.core.timeutil import format_time
 from tests.conftest import EXAMPLE, GIT_ENV, REPO_ROOT, Git
 
@@ -93,6 +95,16 @@ def version_yaml(lifecycle: str) -> str:
         "policy: support-prod\nartifacts:\n  promptBundle: prompts/v2.md\n"
         f"genome: {json.dumps(GENOME_21)}\ngenomeHash: {HASH_21}\n"
     )
+
+
+def file_digest(text: str) -> str:
+    """The digest an approval of the subject file ``text`` binds (the rules' own)."""
+    model = parse_content(text.encode()).model
+    assert model is not None
+    return entity_digest(model)
+
+
+DIGEST_21 = file_digest(version_yaml("APPROVED"))  # 2.1.0 as its promotion proposes it
 
 
 @dataclass
@@ -187,7 +199,7 @@ def statement_for(
     *,
     approver: str,
     ref: str = V21,
-    digest: str = HASH_21,
+    digest: str = DIGEST_21,
     created: datetime,
     valid_for: timedelta = timedelta(hours=24),
     decision: str = "APPROVE",

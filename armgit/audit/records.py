@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from armgit.core.canonical import genome_hash
 from armgit.core.jsondata import JsonObject, JsonValue
-from armgit.core.layout import EntityId, version_id
+from armgit.core.layout import EntityId
 from armgit.core.models import (
     Approval,
     Deployment,
@@ -361,16 +361,9 @@ class _Deriver:
     # -- what an approval binds -----------------------------------------------------------------
 
     def binding(self, model: Document, to: str | None) -> Binding | None:
-        ref = self.id.ref
-        if isinstance(model, Version):
-            return Binding(ref, model.genome_hash, to)
-        if isinstance(model, Instance | Policy):
-            return Binding(ref, entity_digest(model), to)
-        if isinstance(model, Deployment):
-            version = self.head.get(
-                version_id(self.id.tenant, model.template, model.version), Version
-            )
-            return Binding(ref, version.genome_hash, to) if version is not None else None
+        # the subject's whole file, as the gate binds it (armgit.core.rules.change)
+        if isinstance(model, Version | Instance | Policy | Deployment):
+            return Binding(self.id.ref, entity_digest(model), to)
         return None
 
 

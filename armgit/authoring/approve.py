@@ -15,12 +15,11 @@ from pathlib import Path
 import pygit2
 
 from armgit.authoring.approval_file import Decision, approval_path, new_statement, render_approval
-from armgit.authoring.github_review import ReviewEvent
 from armgit.core.layout import REGISTRY_FILE, REGISTRY_ID, TENANTS_DIR, EntityId, named_id
 from armgit.core.models import Operator, Registry
 from armgit.core.models.approval import Statement
 from armgit.core.models.registry import ApprovalRule
-from armgit.core.rules.access import Actor, find_operator, operators, registry_admins
+from armgit.core.rules.access import operators, registry_admins
 from armgit.core.rules.approvals import effective_rule, statement_message
 from armgit.core.rules.change import check_change
 from armgit.core.rules.gates import Gate
@@ -31,11 +30,10 @@ from armgit.crypto.sshkeys import (
     SshKeyError,
     parse_private_key,
     parse_public_key,
-    public_key_of,
 )
 from armgit.crypto.sshsig import APPROVAL_NAMESPACE, sign
 from armgit.enforce.ranges import check_range, classify, registry_tree, view_of
-from armgit.errors import ArmgitError, StoreError, UsageError
+from armgit.errors import ArmgitError, UsageError
 from armgit.registry.lazyview import LazyView
 from armgit.store.atomic import write_atomic
 from armgit.store.tree import WorkTree, open_repository, registry_prefix, resolve_commit
@@ -259,83 +257,6 @@ def gates_of(pending: Pending, subject: EntityId, request_type: str | None) -> l
         "autonomy increases, wider privileges and changes to what armgit.yaml trusts need "
         "approvals"
     )
-
-
-# -- attested platform reviews ------------------------------------------------------------------
-
-
-def attestor_name(base: LazyView, key: PublicKey) -> str:
-    """The name under which armgit.yaml (at the base commit) trusts the bot's key."""
-    registry = base.get(REGISTRY_ID, Registry)
-    for attestor in registry.attestors if registry is not None else ():
-        try:
-            if parse_public_key(attestor.public_key).blob == key.blob:
-                return attestor.name
-        except SshKeyError:
-            continue
-    raise Refused(
-        f"the key {key.fingerprint} is not an attestor in armgit.yaml (attestors:) at the base "
-        "branch: a registry admin adds the bot's public key there first"
-    )
-
-
-def operator_by_identity(base: LazyView, tenant: str, identity: str) -> Operator | None:
-    """The operator of ``tenant`` with exactly ``identity`` (a reviewer's hosting login)."""
-    return find_operator(base, tenant, Actor((identity,), "review"))
-
-
-def attest_review(
-    ws: Workspace, event: ReviewEvent, key: CryptoPrivateKey, now: datetime, against: str | None
-) -> tuple[Pending, list[Written]]:
-    """Write an attested approval for every gate of the reviewed pull request."""
-    if not event.approved:
-        raise Refused(
-            f"review {event.review_id} by {event.reviewer} is {event.state or 'not approved'}: "
-            "only an approving review is attested"
-        )
-    if event.reviewer == event.author:
-        raise Refused(
-            f"{event.reviewer} reviewed their own pull request: four eyes, another must approve"
-        )
-    reviewed = event.commit or event.head_sha
-    head = None if ws.repo.head_is_unborn else str(ws.repo.head.peel(pygit2.Commit).id)
-    if head != reviewed:
-        raise Refused(
-            f"the review approved {reviewed[:12]}, but the work tree is at "
-            f"{(head or 'nothing')[:12]}: check out the reviewed commit (actions/checkout "
-            "with ref: the review's commit_id)"
-        )
-    base_ref = against or resolve_branch(ws, event.base_ref)
-    try:
-        pending = pending_gates(ws, base_ref, now=now, work_tree=False)
-    except StoreError as exc:
-        raise UsageError(f"{exc}: fetch the base branch (actions/checkout fetch-depth: 0)") from exc
-    name = attestor_name(pending.base, public_key_of(key))
-    identity = f"github:{event.reviewer}"
-    approvers: list[tuple[Gate, Operator]] = []
-    # a change to what the registry trusts counts only with a registry admin's own signature
-    for gate in (g for g in pending.gates if g.subject.tenant):
-        operator = operator_by_identity(pending.base, gate.subject.tenant, identity)
-        if operator is None:
-            raise Refused(
-                f"{identity} is not an identity of any operator of {gate.subject.tenant!r} at "
-                "the base branch: add it to the reviewer's operator file (identities:)"
-            )
-        approvers.append((gate, operator))
-    pr = f" on pull request #{event.number}" if event.number is not None else ""
-    justification = f"approving review {event.review_id} by {identity}{pr}"
-    if event.body:
-        justification = f"{justification}: {event.body}"[:4000]
-    written = []
-    for gate, operator in approvers:
-        review = {"platform": "github", "reviewId": event.review_id, "login": event.reviewer}
-        if event.url:
-            review["url"] = event.url
-        review["attestor"] = name
-        decision = Decision(approver=operator.name, justification=justification, review=review)
-        valid_for = validity(rule_of(pending.base, gate), None)
-        written.append(write_approval(ws, gate, decision, key, now, valid_for))
-    return pending, written
 
 
 def operator_named(base: LazyView, tenant: str, name: str) -> Operator | None:

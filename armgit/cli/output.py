@@ -23,8 +23,7 @@ def emit_findings(
         for f in findings:
             # a file outside the registry's directory is named from it (../.github/...)
             path = posixpath.normpath(f"{prefix}/{f.path}") if prefix else f.path
-            line = f",line={f.line}" if f.line else ""
-            click.echo(f"::error file={path}{line},title={f.rule}::{_escape(f.message)}")
+            click.echo(github_annotation(f, path))
         if summary:
             click.echo(summary)
         return
@@ -38,8 +37,25 @@ def emit_findings(
         click.echo(summary)
 
 
-def _escape(message: str) -> str:
-    return message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+def github_annotation(finding: Finding, path: str) -> str:
+    """A GitHub Actions ``::error`` workflow command for ``finding`` at ``path``.
+
+    Every field is escaped as the Actions toolkit does (``escapeProperty``/``escapeData``): a
+    file name or message with a line break cannot end the command and start another."""
+    properties = [("file", path)]
+    if finding.line:
+        properties.append(("line", str(finding.line)))
+    properties.append(("title", finding.rule))
+    joined = ",".join(f"{key}={_escape_property(value)}" for key, value in properties)
+    return f"::error {joined}::{_escape_data(finding.message)}"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def plural(count: int, word: str) -> str:

@@ -13,8 +13,10 @@ import pygit2
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from armgit.api import hash_file
+from armgit.core.content import parse_content
 from armgit.core.models.approval import Statement
 from armgit.core.rules.approvals import approval_id, statement_message
+from armgit.core.rules.change import entity_digest
 from armgit.crypto.sshkeys import public_key_of
 from armgit.crypto.sshsig import APPROVAL_NAMESPACE, sign
 from tests.conftest import EXAMPLE, Git
@@ -39,6 +41,7 @@ class Registry:
     git: Git
     bob_key: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
     commits: dict[str, str] = field(default_factory=dict)  # step name -> commit id
+    digests: dict[str, str] = field(default_factory=dict)  # approval id -> the digest it binds
 
     @property
     def path(self) -> Path:
@@ -73,6 +76,12 @@ class Registry:
         assert result is not None
         return result
 
+    def digest(self, path: str) -> str:
+        """What an approval of the file at ``path``, as it is now, binds (the rules' own)."""
+        model = parse_content((self.path / path).read_bytes()).model
+        assert model is not None
+        return entity_digest(model)
+
     def approve(
         self,
         subject_kind: str,
@@ -98,6 +107,7 @@ class Registry:
         statement = Statement.model_validate(data)
         signature = sign(statement_message(statement), self.bob_key, APPROVAL_NAMESPACE)
         name = approval_id(statement)
+        self.digests[name] = digest
         document = {
             "apiVersion": "armgit/v1",
             "kind": "Approval",
@@ -144,16 +154,15 @@ def scripted_history(root: Path) -> Registry:
     r.edit(V21, "lifecycle: TESTING", "lifecycle: CANDIDATE")
     r.commit("2.1.0 passed its evaluation", "2026-02-05T10:00:00Z", ALICE_EMAIL)
 
-    digest = r.genome_hash(V21)
+    r.edit(V21, "lifecycle: CANDIDATE", "lifecycle: APPROVED")
     r.approve(
         "Version",
         "arm-dev/customer-support@2.1.0",
         {"type": "VERSION_PROMOTION", "from": "CANDIDATE", "to": "APPROVED"},
-        digest,
+        r.digest(V21),
         "2026-02-06T09:00:00Z",
         "2026-02-07T09:00:00Z",
     )
-    r.edit(V21, "lifecycle: CANDIDATE", "lifecycle: APPROVED")
     r.commit("promote 2.1.0", "2026-02-06T10:00:00Z", ALICE_EMAIL)
 
     deploy_21(r, "version: 2.0.0\npreviousVersion: 1.0.0", "2026-02-07", "deploy 2.1.0 to prod")
@@ -183,15 +192,15 @@ def scripted_history(root: Path) -> Registry:
 def deploy_21(r: Registry, deployed: str, day: str, step: str) -> str:
     """Commit ``step`` on ``day``: prod moves from 2.0.0 (``deployed``: the deployment's lines as
     they are) to 2.1.0 with bob's approval, signed an hour before; returns the approval's id."""
+    r.edit(DEPLOYMENT, deployed, "version: 2.1.0\npreviousVersion: 2.0.0")
     name = r.approve(
         "Deployment",
         "arm-dev/deployment/prod/customer-support",
         {"type": "DEPLOYMENT_ACTIVATION", "from": "2.0.0", "to": "2.1.0"},
-        r.genome_hash(V21),
+        r.digest(DEPLOYMENT),
         f"{day}T09:00:00Z",
         f"{date.fromisoformat(day) + timedelta(days=1)}T09:00:00Z",
     )
-    r.edit(DEPLOYMENT, deployed, "version: 2.1.0\npreviousVersion: 2.0.0")
     r.edit(INSTANCE, "customer-support@2.0.0", "customer-support@2.1.0")
     r.commit(step, f"{day}T10:00:00Z", ALICE_EMAIL)
     return name

@@ -16,9 +16,10 @@ from armgit.core.models import Approval
 from armgit.core.rules.approvals import approval_id, statement_message
 from armgit.core.timeutil import parse_time
 from tests.approval_helpers import (
-    HASH_21,
+    DIGEST_21,
     V21,
     Setup,
+    file_digest,
     needs_ssh_keygen,
     verify_with_ssh_keygen,
 )
@@ -75,7 +76,7 @@ def test_approves_an_uncommitted_promotion_and_stock_ssh_keygen_verifies_it(
         "CANDIDATE",
         "APPROVED",
     )
-    assert (s.digest, s.decision, s.approver) == (HASH_21, "APPROVE", "bob")
+    assert (s.digest, s.decision, s.approver) == (DIGEST_21, "APPROVE", "bob")
     assert (s.justification, s.rollback_plan, s.escalation_level) == (
         "eval green",
         "back to 2.0.0",
@@ -178,7 +179,7 @@ def test_an_unreadable_key_is_a_usage_error(setup: Setup, tmp_path: Path) -> Non
     assert exit_info.value.code == 2
 
 
-def test_deployment_activation_binds_the_deployed_versions_genome(setup: Setup) -> None:
+def test_deployment_activation_binds_the_proposed_deployment_file(setup: Setup) -> None:
     deployment = setup.root / DEPLOYMENT
     text = deployment.read_text()
     deployment.write_text(
@@ -196,7 +197,7 @@ def test_deployment_activation_binds_the_deployed_versions_genome(setup: Setup) 
         "2.0.0",
         "2.1.0",
     )
-    assert s.digest == HASH_21
+    assert s.digest == file_digest(deployment.read_text())
 
 
 def test_autonomy_increase_binds_the_effective_policy_the_index_carries(setup: Setup) -> None:

@@ -29,8 +29,8 @@ from tests.integration.history import (
 
 VERSION = "arm-dev/customer-support@2.1.0"
 PROD = "arm-dev/deployment/prod/customer-support"
-PROMOTION = "20260206-bob-3dac7678f3"
-ACTIVATION = "20260207-bob-ffe1493de2"
+PROMOTION = "20260206-bob-86e7a157b5"
+ACTIVATION = "20260207-bob-67ca0e9da7"
 
 
 @pytest.fixture(scope="module")
@@ -67,14 +67,14 @@ def test_scripted_history_record_by_record(history: Registry) -> None:
         ("promote 2.1.0", "APPROVAL_DECIDED", VERSION, "alice",
          {"approval": PROMOTION, "decision": "APPROVE", "approver": "bob",
           "change": {"type": "VERSION_PROMOTION", "from": "CANDIDATE", "to": "APPROVED"},
-          "subjectKind": "Version", "digest": genome, "justification": "reviewed",
+          "subjectKind": "Version", "digest": history.digests[PROMOTION], "justification": "reviewed",
           "createdAt": "2026-02-06T09:00:00Z", "expiresAt": "2026-02-07T09:00:00Z"}, ()),
         ("promote 2.1.0", "VERSION_TRANSITIONED", VERSION, "alice",
          {"from": "CANDIDATE", "to": "APPROVED"}, (PROMOTION,)),
         ("deploy 2.1.0 to prod", "APPROVAL_DECIDED", PROD, "alice",
          {"approval": ACTIVATION, "decision": "APPROVE", "approver": "bob",
           "change": {"type": "DEPLOYMENT_ACTIVATION", "from": "2.0.0", "to": "2.1.0"},
-          "subjectKind": "Deployment", "digest": genome, "justification": "reviewed",
+          "subjectKind": "Deployment", "digest": history.digests[ACTIVATION], "justification": "reviewed",
           "createdAt": "2026-02-07T09:00:00Z", "expiresAt": "2026-02-08T09:00:00Z"}, ()),
         ("deploy 2.1.0 to prod", "DEPLOYMENT_ACTIVATED", PROD, "alice",
          {"from": "2.0.0", "to": "2.1.0", "previousVersion": "2.0.0"}, (ACTIVATION,)),

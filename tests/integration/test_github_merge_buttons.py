@@ -49,12 +49,16 @@ def run_step(script: str, cwd: Path, bin_dir: Path, **env: str) -> subprocess.Co
 
 @pytest.fixture
 def bin_dir(tmp_path: Path) -> Path:
-    """A PATH entry whose ``armgit`` is this checkout's, as ``pip install`` would put it."""
+    """A PATH entry whose ``armgit`` and ``python`` are this checkout's, as ``pip install`` and
+    actions/setup-python would put them."""
     directory = tmp_path / "bin"
     directory.mkdir()
     script = directory / "armgit"
     script.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m armgit "$@"\n')
     script.chmod(0o755)
+    python = directory / "python"
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
     return directory
 
 

@@ -27,6 +27,7 @@ from tests.approval_helpers import (
     add_hand_approval,
     amend_genesis,
     approval_yaml,
+    file_digest,
     needs_ssh_keygen,
     sign_with_ssh_keygen,
     statement_for,
@@ -259,6 +260,7 @@ def test_an_environment_rule_judges_approvals_added_for_that_environment(setup: 
             **_message_fields(statement_for(approver="bob", created=now())),
             "subject": {"kind": "Deployment", "ref": "arm-dev/deployment/prod/customer-support"},
             "change": {"type": "DEPLOYMENT_ACTIVATION", "from": "2.0.0", "to": "2.1.0"},
+            "digest": file_digest(deployment.read_text()),
             "expiresAt": (now() + timedelta(days=4)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
     )

@@ -382,3 +382,22 @@ def test_a_hook_copied_by_hand_runs_in_a_bare_repository_with_caches(tmp_path: P
     assert result.returncode == 1
     assert ": genome-hash-mismatch: " in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_file_name_cannot_inject_workflow_commands(server: Server) -> None:
+    base = server.work("rev-parse", "HEAD")
+    name = f"{T}/notes\n::warning file=x::injected,x:%.yaml"
+    (server.work.path / name).write_text("hello\n")
+    server.work.commit_all("a file whose name holds a workflow command")
+    result = run_armgit(
+        "check", "--repo", str(server.work.path), "--base", base, "--head", "HEAD",
+        "--author", ALICE, "--format", "github",
+    )  # fmt: skip
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert [
+        line for line in lines if line.startswith("::") and not line.startswith("::error ")
+    ] == []
+    assert any(
+        "notes%0A%3A%3Awarning file=x%3A%3Ainjected%2Cx%3A%25.yaml" in line for line in lines
+    )

@@ -144,7 +144,8 @@ def test_json_review_and_the_authors_own_approval(setup: Setup) -> None:
     assert promotion["missing"] == 1
     assert "bob is the author of the change" in promotion["refused"][0]["reason"]
     assert promotion["eligible"] == ["ops"]
-    assert gates["DEPLOYMENT_ACTIVATION"]["digest"] == gates["VERSION_PROMOTION"]["digest"]
+    # each binds its own subject's whole proposed file
+    assert gates["DEPLOYMENT_ACTIVATION"]["digest"] != gates["VERSION_PROMOTION"]["digest"]
     assert {f["rule"] for f in data["findings"]} >= {"approval-required"}
 
 

@@ -152,15 +152,15 @@ def test_an_expired_approval_does_not_count_at_its_commit_time(tmp_path: Path) -
     r = scripted_history(tmp_path)
     # replay the promotion of 2.1.0 with an approval that had already expired
     r.git("checkout", "-q", "-b", "late", r.commits["2.1.0 passed its evaluation"])
+    r.edit(V21, "lifecycle: CANDIDATE", "lifecycle: APPROVED")
     r.approve(
         "Version",
         "arm-dev/customer-support@2.1.0",
         {"type": "VERSION_PROMOTION", "from": "CANDIDATE", "to": "APPROVED"},
-        r.genome_hash(V21),
+        r.digest(V21),
         "2026-02-05T11:00:00Z",
         "2026-02-06T11:00:00Z",
     )
-    r.edit(V21, "lifecycle: CANDIDATE", "lifecycle: APPROVED")
     r.commit("promote 2.1.0 late", "2026-02-09T10:00:00Z", ALICE_EMAIL)
     report = verify_repository(r.path, "late")
     assert [(f.finding.path, f.finding.rule) for f in report.findings] == [

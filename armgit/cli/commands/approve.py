@@ -61,8 +61,10 @@ REQUEST_TYPES = (
     "--attest-review",
     "event_path",
     metavar="EVENT_JSON",
-    help="CI: attest an approving GitHub pull_request_review (the webhook payload, "
-    "$GITHUB_EVENT_PATH) for every gated change of the pull request, signed by --key.",
+    help="CI: attest the GitHub pull_request_review the webhook payload (EVENT_JSON) points "
+    "at, for every gated change of the pull request, signed by --key. The review is read from "
+    "the GitHub API ($GITHUB_API_URL, $GITHUB_TOKEN, $GITHUB_REPOSITORY): an approving review "
+    "of the head becomes APPROVEs, one requesting changes or dismissed becomes REJECTs.",
 )
 @repo_option
 def command(
@@ -85,10 +87,11 @@ def command(
     (TENANT/deployment/ENV/TEMPLATE), an instance or a policy (TENANT/KIND/NAME), or
     `registry` (also `armgit.yaml`) for a change to what the registry trusts. The change is
     REF as it stands in this work tree (commits and uncommitted files) against the protected
-    branch; the approval binds its content digest (the genome hash, or the file's), so it counts
-    only for exactly that content. You are the operator holding --key's public key (for
-    `registry`: a registry admin). The file goes to tenants/TENANT/approvals/ (TENANT: the
-    subject's, or for `registry` your own); commit and push it with the change.
+    branch; the approval binds the digest of REF's whole file as proposed, so it counts only
+    for exactly that content (any later edit to REF voids it). You are the operator holding
+    --key's public key (for `registry`: a registry admin). The file goes to
+    tenants/TENANT/approvals/ (TENANT: the subject's, or for `registry` your own); commit and
+    push it with the change.
 
     Exit codes: 0 written, 1 refused (nothing gated, unknown key, ...), 2 usage error.
 
@@ -99,7 +102,7 @@ def command(
       armgit approve arm-dev/deployment/prod/customer-support --key ~/.ssh/id_ed25519 \\
           --rollback-plan "armgit rollback arm-dev/customer-support --env prod"
       armgit approve registry --key ~/.ssh/id_ed25519   # a change to armgit.yaml's trust
-      armgit approve --attest-review "$GITHUB_EVENT_PATH" --key bot_key   # CI
+      armgit approve --attest-review event.json --key bot_key   # CI, with GITHUB_TOKEN
     """
     from armgit.authoring.approve import Refused
     from armgit.errors import ArmgitError
@@ -227,12 +230,9 @@ def _approve(
 def _attest(
     event_path: str, key: str, repo: str | None, against: str | None, now: datetime
 ) -> None:
-    from armgit.authoring.approve import (
-        attest_review,
-        describe_gate,
-        open_workspace,
-        read_private_key,
-    )
+    from armgit.authoring.approve import describe_gate, open_workspace, read_private_key
+    from armgit.authoring.attest import attest_review
+    from armgit.authoring.github_api import api_from_environment
     from armgit.authoring.github_review import parse_review_event
     from armgit.errors import UsageError
 
@@ -241,24 +241,30 @@ def _attest(
     except OSError as exc:
         raise UsageError(f"cannot read the event {event_path}: {exc.strerror or exc}") from exc
     event = parse_review_event(data)
+    api = api_from_environment()
     private = read_private_key(key)
     ws = open_workspace(repo)
-    pending, written = attest_review(ws, event, private, now, against)
+    result = attest_review(ws, event, private, now, against, api)
+    pending, review = result.pending, result.review
     if any(not gate.subject.tenant for gate in pending.gates):
         click.echo(
             "note: the change to what armgit.yaml trusts is not attested: a registry admin "
             "approves it with their own key (armgit approve registry --key KEY)",
             err=True,
         )
-    if not written:
-        click.echo(
-            f"nothing gated between {pending.base_commit[:12]} and {pending.head_commit[:12]}: "
-            "no approval written"
-        )
+    if result.note is not None:
+        click.echo(f"note: {result.note}: no {result.decision} written", err=True)
+    if not result.written:
+        if not pending.gates:
+            click.echo(
+                f"nothing gated between {pending.base_commit[:12]} and "
+                f"{pending.head_commit[:12]}: no approval written"
+            )
         return
-    for item in written:
+    verb = "APPROVES" if result.decision == "APPROVE" else "REJECTS"
+    for item in result.written:
         click.echo(f"wrote {item.relative}")
         click.echo(
-            f"  {item.statement.approver} (github:{event.reviewer}, review {event.review_id}) "
-            f"APPROVES {describe_gate(item.gate)}"
+            f"  {item.statement.approver} (github:{review.login}, review {review.review_id}) "
+            f"{verb} {describe_gate(item.gate)}"
         )

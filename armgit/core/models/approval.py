@@ -43,6 +43,7 @@ class ReviewAttestation(Model):
     platform: Text
     review_id: Text
     login: Text
+    user_id: Text | None = None  # the platform's numeric account id, as the API gave it
     url: Text | None = None
     attestor: Name
 

@@ -28,6 +28,7 @@ from armgit.core.models.approval import Statement
 from armgit.core.models.registry import ApprovalRule
 from armgit.core.rules.access import REGISTRY_PERMISSION, Actor, holds, is_actor, registry_admins
 from armgit.core.rules.gates import Gate
+from armgit.core.rules.reviewers import id_identity, is_reviewer
 from armgit.core.rules.trust import trust_changes
 from armgit.core.snapshot import View
 from armgit.core.timeutil import parse_duration, parse_time
@@ -220,8 +221,12 @@ class _Judge:
             lines = [a.public_key for a in attestors if a.name == s.review.attestor]
             if not lines:
                 return f"attestor {s.review.attestor!r} is not trusted by armgit.yaml"
-            if f"{s.review.platform}:{s.review.login}" not in operator.identities:
-                return f"{s.review.platform}:{s.review.login} is not an identity of {s.approver}"
+            r = s.review
+            if not is_reviewer(operator, r.platform, r.login, r.user_id):
+                account = f"{r.platform}:{r.login}" + (
+                    f" ({id_identity(r.platform, r.user_id)})" if r.user_id else ""
+                )
+                return f"{account} is not an identity of {s.approver}"
         else:
             lines = list(operator.ssh_keys)
             if not lines:
@@ -262,7 +267,7 @@ def evaluate_gates(
             ):
                 continue
             if s.digest != gate.digest or (gate.change_to and s.change.to != gate.change_to):
-                status.refused.append((name, "approves other content than proposed"))
+                status.refused.append((name, _other_content(s, gate)))
                 continue
             why = judge.refusal(approval, rule, tenant)
             if why is None and s.decision == "APPROVE" and judge.landed_before(tenant, name):
@@ -275,13 +280,33 @@ def evaluate_gates(
                 continue
             approver = s.approver if gate.subject.tenant else f"{tenant}/{s.approver}"
             previous = latest.get(approver)
-            if previous is None or s.created_at >= previous[0]:
+            if (
+                previous is None
+                or s.created_at > previous[0]
+                or (s.created_at == previous[0] and s.decision == "REJECT")  # a tie rejects
+            ):
                 latest[approver] = (s.created_at, s.decision)
         status.approved_by = sorted(a for a, (_, d) in latest.items() if d == "APPROVE")
         status.rejected_by = sorted(a for a, (_, d) in latest.items() if d == "REJECT")
         status.eligible = eligible
         statuses.append(status)
     return statuses
+
+
+def _other_content(statement: Statement, gate: Gate) -> str:
+    """Why an approval of the gate's subject and request type does not count for its content."""
+    if gate.former_digest is not None and statement.digest == gate.former_digest:
+        return (
+            "it binds only the genome hash, as approvals made before armgit bound the whole "
+            f"subject file; re-approve the proposed {gate.subject.ref} (armgit approve)"
+        )
+    if statement.digest != gate.digest:
+        return (
+            f"it approves other content than proposed: {gate.subject.ref} was edited after it "
+            "was approved (or the approval is of another proposal); re-approve the file as it "
+            "stands (armgit approve)"
+        )
+    return f"it approves {statement.change.to}, and the change is to {gate.change_to}"
 
 
 def _eligible(judge: _Judge, gate: Gate, permission: str) -> list[str]:

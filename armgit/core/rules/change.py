@@ -77,7 +77,8 @@ class ChangeResult:
 
 
 def entity_digest(model: Document) -> str:
-    """The digest an approval binds for a non-version subject: JCS of the file as written."""
+    """The digest an approval binds: JCS of the subject's whole file as proposed (every field
+    as written, comments aside), so any later edit to the subject voids the approval."""
     return canonical_digest(model.model_dump(mode="json", by_alias=True, exclude_unset=True))
 
 
@@ -267,7 +268,13 @@ class _Change:
                 f"has {new.evaluation.status}: record a passing evaluation first",
             )
             return
-        self.gated_steps(path, VERSION_GATES, "/lifecycle", digest=new.genome_hash)
+        self.gated_steps(
+            path,
+            VERSION_GATES,
+            "/lifecycle",
+            digest=entity_digest(new),
+            former_digest=new.genome_hash,
+        )
 
     def _privileges(self, new: Version) -> None:
         """A new version that may do more than its parent (new tools, new permissions, tools
@@ -297,7 +304,8 @@ class _Change:
                 "/genome/toolManifest",
                 change_from=since,
                 change_to=", ".join(gained),
-                digest=new.genome_hash,
+                digest=entity_digest(new),
+                former_digest=new.genome_hash,
             )
 
     # -- instances --------------------------------------------------------------------------
@@ -369,7 +377,8 @@ class _Change:
             "/version",
             change_from=old.version if old is not None and old.status == "ACTIVE" else None,
             change_to=new.version,
-            digest=version.genome_hash if version is not None else "",
+            digest=entity_digest(new),
+            former_digest=version.genome_hash if version is not None else None,
             environment=new.environment,
             required=environment.required_approvals or None,
         )

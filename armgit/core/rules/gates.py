@@ -7,7 +7,7 @@ against the author's roles. Kept apart so each of those imports only what it con
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from armgit.core.layout import EntityId
 
@@ -17,7 +17,9 @@ class Gate:
     """A change that may land only with enough valid approvals.
 
     Approvals must name ``subject`` (kind and reference), ``request_type`` with the same
-    ``change_from``/``change_to``, and bind ``digest``, the content approved.
+    ``change_from``/``change_to``, and bind ``digest``, the subject's whole proposed content.
+    ``former_digest`` is what approvals made before armgit bound whole files bound (a version's
+    genome hash), so that such an approval is refused with a reason that says to re-approve.
     """
 
     request_type: str
@@ -29,6 +31,7 @@ class Gate:
     pointer: str
     environment: str | None = None
     required: int | None = None  # None: the registry's rule for the request type says
+    former_digest: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
