@@ -44,7 +44,7 @@ class AuditRun:
         self.computed = computed  # commits whose records were derived in this run
 
     def lines(self) -> Iterator[bytes]:
-        """Every record as a line of ``--format json`` (with its newline)."""
+        """Every record as a line of ``--format jsonl`` (with its newline)."""
         for block in self.blocks:
             if block.count:
                 yield from bytes(block.lines).splitlines(keepends=True)

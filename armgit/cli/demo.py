@@ -248,7 +248,10 @@ class Demo:
             ],
             show="none",
         )  # fmt: skip
-        self.echo("    (prod runs customer-support@2.1.0; full JSON with --format json)")
+        self.echo(
+            "    (prod runs customer-support@2.1.0; resolve prints it as JSON: "
+            "genome, hash, policy)"
+        )
         for tool in ("zendesk_search", "refund_issue", "delete_account"):
             self.run(
                 [

@@ -62,8 +62,15 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="armgit")
 @click.option("--debug", is_flag=True, help="Show a traceback when armgit itself fails.")
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colors in the output: auto means on a terminal, unless NO_COLOR is set (no-color.org).",
+)
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, debug: bool, color: str) -> None:
     """armgit: the system of record for fleets of AI agents, kept in a Git repository.
 
     Agent templates, their immutable versions, instances, policies, deployments, operators and
@@ -75,6 +82,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
       armgit validate --repo registry-example     check a registry
       armgit ls versions --repo registry-example  see what is in it
     """
+    from armgit.cli.color import use_color
+
+    ctx.color = use_color(color)
     ctx.obj = {"debug": debug}
 
 

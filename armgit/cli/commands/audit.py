@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from armgit.cli.options import format_option, repo_option
+from armgit.cli.options import repo_option, stream_format_option
 from armgit.core.record_types import RECORD_TYPES
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 @click.option(
     "--until", metavar="TIME", help="Only commits made at or before TIME (a date: all of it)."
 )
-@format_option("table", "json", "csv")
+@stream_format_option("table", "jsonl", "csv")
 def command(
     repo: str | None,
     rev: str | None,
@@ -60,14 +60,14 @@ def command(
     deployed, rolled back or retired what, in which commit, with whose approval.
 
     Records come from the first-parent history of the branch (a merge is compared with its first
-    parent), in commit order, then by target. `json` is JSON Lines (one record a line); `csv`
+    parent), in commit order, then by target. `jsonl` is JSON Lines (one record a line); `csv`
     has a header. Records are cached by commit id in the repository's git directory, so a rerun
     only reads new commits. See docs/audit.md for each record type.
 
     \b
     Examples:
       armgit audit --repo registry-example --type VERSION_TRANSITIONED
-      armgit audit --target arm-dev/customer-support@2.0.0 --format json
+      armgit audit --target arm-dev/customer-support@2.0.0 --format jsonl
       armgit audit --tenant arm-dev --since 2026-02-01 --until 2026-02-28 --format csv
     """
     # imports stay lean: when every commit is cached, neither models nor pygit2 are loaded
@@ -95,7 +95,7 @@ def command(
         since=bounds[0],
         until=bounds[1],
     )
-    if fmt == "json":
+    if fmt == "jsonl":
         out = sys.stdout.buffer
         out.flush()
         try:
