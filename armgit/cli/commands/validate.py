@@ -16,7 +16,7 @@ from armgit.gcpause import collector_paused
 @click.command(name="validate")
 @repo_option
 @rev_option
-@format_option("text", "json", "github")
+@format_option("text", "json", "github", "sarif")
 def command(repo: str | None, rev: str | None, fmt: str) -> None:
     """Check every state rule at one commit, or in the work tree.
 
@@ -33,6 +33,7 @@ def command(repo: str | None, rev: str | None, fmt: str) -> None:
     Examples:
       armgit validate --repo registry-example
       armgit validate --repo /srv/git/agents.git --rev main --format json
+      armgit validate --format sarif > armgit.sarif   # GitHub code scanning
     """
     # The report holds what the registry loaded into (acyclic, alive until it is printed): the
     # cyclic collector would only walk it again and again.
