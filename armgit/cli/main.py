@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "retire": ("retire", "Retire a deprecated version or an instance."),
     "instance": ("instance", "Pause, quarantine, drain or reactivate an instance."),
     "check": ("check", "Check every change rule between two commits (CI on pull requests)."),
+    "diff": ("diff", "Two versions or two environments side by side, as meaning."),
     "review": ("review", "A change as meaning: transitions, genome diffs, risk, approvals."),
     "approve": ("approve", "Sign an approval of a gated change (or attest a platform review)."),
     "hooks": ("hooks", "Install the server (pre-receive) or client (pre-commit) hook."),
