@@ -216,6 +216,10 @@ def _approve(
             f"{pending.base_commit[:12]}: add its public line ({key}.pub) to your operator "
             "file's sshKeys on the protected branch first"
         )
+    if not reject:
+        from armgit.cli.self_approval import warn_self_approval
+
+        warn_self_approval(ws, pending, gates, operator)
     decision_word = "REJECT" if reject else "APPROVE"
     plan = [(gate, rule_of(pending.base, gate)) for gate in gates]
     durations = [validity(rule, expires_in) for _, rule in plan]  # all checked before writing
