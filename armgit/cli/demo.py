@@ -266,6 +266,14 @@ class Demo:
         self.run(["armgit", "verify", "--repo", str(self.server)])
 
 
+def shipped_example() -> Path:
+    """The example registry installed with armgit (package data, equal to registry-example/:
+    tools/sync_example.py copies it, a test checks)."""
+    import armgit
+
+    return Path(armgit.__file__).with_name("example")
+
+
 def run_demo(example: Path, root: Path, echo: Echo) -> None:
     """Play the demo in ``root`` (created; must not exist or be empty) from ``example``."""
     if not (example / "armgit.yaml").is_file():
