@@ -43,6 +43,15 @@ def format_option(*choices: str) -> Callable[[F], F]:
     return decorate
 
 
+def quiet_option(func: F) -> F:
+    return click.option(
+        "-q",
+        "--quiet",
+        is_flag=True,
+        help="Draw no progress on stderr (drawn only when stderr is a terminal).",
+    )(func)
+
+
 def stream_format_option(*choices: str) -> Callable[[F], F]:
     """``--format`` for a command that streams records: ``jsonl`` is JSON Lines (one record a
     line). ``json``, its name before 0.2, is still accepted, with a note on stderr."""

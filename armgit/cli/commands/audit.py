@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from armgit.cli.options import repo_option, stream_format_option
+from armgit.cli.options import quiet_option, repo_option, stream_format_option
 from armgit.core.record_types import RECORD_TYPES
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     "--until", metavar="TIME", help="Only commits made at or before TIME (a date: all of it)."
 )
 @stream_format_option("table", "jsonl", "csv")
+@quiet_option
 def command(
     repo: str | None,
     rev: str | None,
@@ -55,6 +56,7 @@ def command(
     since: str | None,
     until: str | None,
     fmt: str,
+    quiet: bool,
 ) -> None:
     """Typed change records from the registry's history: who created, promoted, approved,
     deployed, rolled back or retired what, in which commit, with whose approval.
@@ -86,7 +88,13 @@ def command(
 
         target = entity_ref(target).ref
     found = cached_blocks(repo, rev)
-    blocks = found.blocks if found.blocks is not None else _derive(repo, rev, found)
+    if found.blocks is not None:
+        blocks = found.blocks
+    else:
+        from armgit.cli.progress_bar import progress_shown
+
+        with progress_shown(quiet):
+            blocks = _derive(repo, rev, found)
     lines = select(
         blocks,
         tenant=tenant,

@@ -7,8 +7,9 @@ import sys
 import click
 
 from armgit import api
-from armgit.cli.options import format_option, repo_option, rev_option
+from armgit.cli.options import format_option, quiet_option, repo_option, rev_option
 from armgit.cli.output import emit_findings, plural
+from armgit.cli.progress_bar import progress_shown
 from armgit.errors import UsageError
 from armgit.gcpause import collector_paused
 
@@ -17,7 +18,8 @@ from armgit.gcpause import collector_paused
 @repo_option
 @rev_option
 @format_option("text", "json", "github", "sarif")
-def command(repo: str | None, rev: str | None, fmt: str) -> None:
+@quiet_option
+def command(repo: str | None, rev: str | None, fmt: str, quiet: bool) -> None:
     """Check every state rule at one commit, or in the work tree.
 
     Reads every file of the registry and reports every finding (not just the first): YAML that
@@ -38,7 +40,8 @@ def command(repo: str | None, rev: str | None, fmt: str) -> None:
     # The report holds what the registry loaded into (acyclic, alive until it is printed): the
     # cyclic collector would only walk it again and again.
     with collector_paused():
-        report = api.validate(repo, rev)
+        with progress_shown(quiet):
+            report = api.validate(repo, rev)
         if _not_a_registry(report):
             where = report.source.repo + (f" at {rev}" if rev else "")
             raise UsageError(
