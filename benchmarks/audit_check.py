@@ -21,14 +21,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ARGS = (
-    "--format json",
+    "--format jsonl",
     "--format csv",
     "--format table",
-    "--format json --tenant acme-00 --type VERSION_TRANSITIONED --type deployment_activated",
+    "--format jsonl --tenant acme-00 --type VERSION_TRANSITIONED --type deployment_activated",
     "--format csv --since 2025-01-06T20:00:00Z --until 2025-01-07",
-    "--format json --target acme-00/policy/support-prod",
-    "--format json --rev main~300",
-    "--format json --type NOPE",
+    "--format jsonl --target acme-00/policy/support-prod",
+    "--format jsonl --rev main~300",
+    "--format jsonl --type NOPE",
 )
 
 
@@ -60,7 +60,7 @@ def main() -> int:
                 if state != "cached":
                     shutil.rmtree(git_dir / "armgit" / "audit", ignore_errors=True)
                 if state == "partial":
-                    _run(str(ROOT), repo, f"--format json --rev {options.partial}", False)
+                    _run(str(ROOT), repo, f"--format jsonl --rev {options.partial}", False)
                 actual = _run(str(ROOT), repo, args, False)
                 same = actual == expected
                 failures += not same

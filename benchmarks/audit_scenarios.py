@@ -17,7 +17,7 @@ from benchmarks.suite import MEASURED, Bench, Outcome, ScenarioError, run_checke
 
 
 def _argv(bench: Bench, repo: Path) -> list[str]:
-    return bench.armgit("audit", "--repo", str(repo), "--format", "json")
+    return bench.armgit("audit", "--repo", str(repo), "--format", "jsonl")
 
 
 def _cache(repo: Path) -> Path:

@@ -27,6 +27,7 @@ from armgit.audit.walk import Keyed, Meta, TenantJob, merge_commit, to_line, wal
 from armgit.core.jsondata import JsonObject
 from armgit.core.layout import REGISTRY_FILE
 from armgit.core.timeutil import format_time
+from armgit.progress import task
 from armgit.registry.history import head_commit, locate_registry
 from armgit.store.cache import ContentCache, cache_path
 from armgit.store.gitcli import LoggedCommit, RawChange, first_parent_diffs, first_parent_log
@@ -44,7 +45,7 @@ class AuditRun:
         self.computed = computed  # commits whose records were derived in this run
 
     def lines(self) -> Iterator[bytes]:
-        """Every record as a line of ``--format json`` (with its newline)."""
+        """Every record as a line of ``--format jsonl`` (with its newline)."""
         for block in self.blocks:
             if block.count:
                 yield from bytes(block.lines).splitlines(keepends=True)
@@ -153,7 +154,8 @@ def _walk(
         Meta(c.id, c.parent, format_time(datetime.fromtimestamp(c.time, UTC)), c.email)
         for c in chain
     ]
-    diffs = first_parent_diffs(git_dir, chain, prefix, workers=2)
+    with task(f"reading {len(chain)} commits' changes"):
+        diffs = first_parent_diffs(git_dir, chain, prefix, workers=2)
     by_tenant: dict[str, list[tuple[int, list[RawChange]]]] = {}
     registry: list[int] = []
     for index, logged in enumerate(chain):
@@ -173,9 +175,11 @@ def _walk(
         for tenant, changes in sorted(by_tenant.items())
     ]
     parts: dict[int, list[list[Keyed]]] = {}
-    for result in walk_tenants(jobs):
-        for index, keyed in result.records.items():
-            parts.setdefault(index, []).append(keyed)
+    with task(f"deriving records of {len(wanted)} commits, by tenant", len(jobs)) as advance:
+        for result in walk_tenants(jobs):
+            for index, keyed in result.records.items():
+                parts.setdefault(index, []).append(keyed)
+            advance(1)
     deriver = CommitDeriver(repo, prefix, cache)
     for index in registry:
         parts.setdefault(index, []).append(

@@ -60,7 +60,7 @@ class TenantResult:
 
 
 def to_line(record: ChangeRecord) -> bytes:
-    """A record as one line of ``armgit audit --format json``."""
+    """A record as one line of ``armgit audit --format jsonl``."""
     text = json.dumps(record.to_json(), ensure_ascii=False, separators=(",", ":"))
     return text.encode() + b"\n"
 

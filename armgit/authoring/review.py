@@ -59,8 +59,11 @@ def review_range(
     prefix: str,
     actor: Actor | None,
     now: datetime,
+    access: bool | None = None,
 ) -> Review:
-    """Describe every commit of ``base..head`` and judge the gates at ``head``."""
+    """Describe every commit of ``base..head`` and judge the gates at ``head``; ``actor``'s own
+    approvals do not count, and their permissions are checked unless ``access`` is False
+    (default: checked when there is an actor)."""
     cache = ContentCache(None)
     views: dict[str, LazyView] = {}
     commits = []
@@ -105,6 +108,13 @@ def review_range(
             for path in sorted(set(touched.artifacts))
         ]
     report = check_range(
-        repo, base, head, actor=actor, now=now, prefix=prefix, cache=cache, access=actor is not None
+        repo,
+        base,
+        head,
+        actor=actor,
+        now=now,
+        prefix=prefix,
+        cache=cache,
+        access=actor is not None if access is None else access,
     )
     return Review(base, head, commits, report.statuses, report.findings)

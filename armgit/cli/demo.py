@@ -248,7 +248,10 @@ class Demo:
             ],
             show="none",
         )  # fmt: skip
-        self.echo("    (prod runs customer-support@2.1.0; full JSON with --format json)")
+        self.echo(
+            "    (prod runs customer-support@2.1.0; resolve prints it as JSON: "
+            "genome, hash, policy)"
+        )
         for tool in ("zendesk_search", "refund_issue", "delete_account"):
             self.run(
                 [
@@ -261,6 +264,14 @@ class Demo:
         self.step("8. The audit trail, derived from the commits")
         self.run(["armgit", "audit", "--repo", str(self.server), "--tenant", "arm-dev"])
         self.run(["armgit", "verify", "--repo", str(self.server)])
+
+
+def shipped_example() -> Path:
+    """The example registry installed with armgit (package data, equal to registry-example/:
+    tools/sync_example.py copies it, a test checks)."""
+    import armgit
+
+    return Path(armgit.__file__).with_name("example")
 
 
 def run_demo(example: Path, root: Path, echo: Echo) -> None:

@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "retire": ("retire", "Retire a deprecated version or an instance."),
     "instance": ("instance", "Pause, quarantine, drain or reactivate an instance."),
     "check": ("check", "Check every change rule between two commits (CI on pull requests)."),
+    "diff": ("diff", "Two versions or two environments side by side, as meaning."),
     "review": ("review", "A change as meaning: transitions, genome diffs, risk, approvals."),
     "approve": ("approve", "Sign an approval of a gated change (or attest a platform review)."),
     "hooks": ("hooks", "Install the server (pre-receive) or client (pre-commit) hook."),
@@ -62,8 +63,15 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="armgit")
 @click.option("--debug", is_flag=True, help="Show a traceback when armgit itself fails.")
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colors in the output: auto means on a terminal, unless NO_COLOR is set (no-color.org).",
+)
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, debug: bool, color: str) -> None:
     """armgit: the system of record for fleets of AI agents, kept in a Git repository.
 
     Agent templates, their immutable versions, instances, policies, deployments, operators and
@@ -75,6 +83,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
       armgit validate --repo registry-example     check a registry
       armgit ls versions --repo registry-example  see what is in it
     """
+    from armgit.cli.color import use_color
+
+    ctx.color = use_color(color)
     ctx.obj = {"debug": debug}
 
 

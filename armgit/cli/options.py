@@ -43,6 +43,54 @@ def format_option(*choices: str) -> Callable[[F], F]:
     return decorate
 
 
+def quiet_option(func: F) -> F:
+    return click.option(
+        "-q",
+        "--quiet",
+        is_flag=True,
+        help="Draw no progress on stderr (drawn only when stderr is a terminal).",
+    )(func)
+
+
+def stream_format_option(*choices: str) -> Callable[[F], F]:
+    """``--format`` for a command that streams records: ``jsonl`` is JSON Lines (one record a
+    line). ``json``, its name before 0.2, is still accepted, with a note on stderr."""
+
+    def to_jsonl(ctx: click.Context, param: click.Parameter, value: str) -> str:
+        if value == "json":
+            click.echo(
+                "armgit: note: --format json is now --format jsonl (JSON Lines, one record a "
+                "line); json will be refused in a later release",
+                err=True,
+            )
+            return "jsonl"
+        return value
+
+    def decorate(func: F) -> F:
+        return click.option(
+            "--format",
+            "fmt",
+            type=_Choice([*choices, "json"], shown=choices),
+            default=choices[0],
+            show_default=True,
+            callback=to_jsonl,
+            help="Output format (jsonl: one JSON record a line).",
+        )(func)
+
+    return decorate
+
+
+class _Choice(click.Choice[str]):
+    """A choice that accepts more names than its help shows (an alias kept for a release)."""
+
+    def __init__(self, accepted: list[str], *, shown: tuple[str, ...]) -> None:
+        super().__init__(accepted)
+        self.shown = shown
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return f"[{'|'.join(self.shown)}]"
+
+
 def at_option(func: F) -> F:
     return click.option(
         "--at",

@@ -1,4 +1,4 @@
-"""Reporters: findings as text (colored on a terminal), JSON, or GitHub annotations."""
+"""Reporters: findings as text (colored on a terminal), JSON, GitHub annotations or SARIF."""
 
 from __future__ import annotations
 
@@ -18,6 +18,11 @@ def emit_findings(
     if fmt == "json":
         payload = {"ok": not findings, "findings": [f.to_json() for f in findings]}
         click.echo(json.dumps(payload, indent=2))
+        return
+    if fmt == "sarif":
+        from armgit.cli.sarif import to_sarif
+
+        click.echo(json.dumps(to_sarif(findings, prefix=prefix), indent=2))
         return
     if fmt == "github":
         for f in findings:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from armgit.authoring.review import Review
 from armgit.cli.output import emit_json, plural
 from armgit.core.jsondata import JsonValue
 from armgit.core.rules.approvals import GateStatus
+
+if TYPE_CHECKING:
+    from armgit.cli.self_approval import CommitAuthors
 
 
 def gate_title(status: GateStatus) -> str:
@@ -21,13 +26,19 @@ def missing(status: GateStatus) -> int:
     return max(status.required - len(status.approved_by), 0)
 
 
-def emit_review_text(review: Review, label: str) -> None:
+def _tenants(review: Review) -> list[str]:
+    return [s.gate.subject.tenant for s in review.statuses if s.gate.subject.tenant]
+
+
+def emit_review_text(review: Review, label: str, authors: CommitAuthors | None = None) -> None:
     changes = sum(len(c.changes) for c in review.commits)
     click.echo(
         click.style(f"Review of {label}", bold=True)
         + f": {plural(len(review.commits), 'commit')}, {plural(changes, 'change')}, "
         f"{plural(len(review.statuses), 'gated change')}"
     )
+    if authors is not None and review.statuses:
+        click.echo(authors.note(_tenants(review)))
     for commit in review.commits:
         click.echo("")
         click.echo(
@@ -87,7 +98,7 @@ def emit_review_text(review: Review, label: str) -> None:
             click.echo(f"  {where}: {click.style(f.rule, fg='red')}: {f.message}")
 
 
-def emit_review_json(review: Review, label: str) -> None:
+def emit_review_json(review: Review, label: str, authors: CommitAuthors | None = None) -> None:
     gates: list[JsonValue] = []
     for status in review.statuses:
         gate = status.gate
@@ -129,5 +140,13 @@ def emit_review_json(review: Review, label: str) -> None:
             "commits": commits,
             "gates": gates,
             "findings": [f.to_json() for f in review.findings],
+            # without --author: the commits' authors, and the operators whose approvals they make
+            # not count (null with --author)
+            "authors": None
+            if authors is None
+            else {
+                "fromCommits": [f"{a.name} <{a.email}>" for a in authors.authors],
+                "operators": authors.operators(_tenants(review)),
+            },
         }
     )

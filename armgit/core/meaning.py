@@ -68,6 +68,9 @@ class _Notes:
     risk: list[str] = field(default_factory=list)
 
 
+Notes = _Notes  # what genome_diff and policy_diff fill in, for callers outside this module
+
+
 def describe(
     entity_id: EntityId, old: Document | None, new: Document | None, head: View
 ) -> list[Meaning]:

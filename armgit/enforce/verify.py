@@ -14,7 +14,7 @@ in runs of consecutive commits spread over forked workers.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -26,6 +26,7 @@ from armgit.core.layout import EntityId, identify
 from armgit.core.rules.approvals import evaluate_gates, gate_findings
 from armgit.core.rules.gates import Gate
 from armgit.enforce.ranges import changed_paths, check_range, registry_tree, view_of
+from armgit.progress import task
 from armgit.registry.history import commit_time, first_parent_chain, head_commit, locate_registry
 from armgit.store.cache import ContentCache
 from armgit.store.parallel import fork_pool, fork_workers
@@ -81,16 +82,20 @@ def verify_history(repo: pygit2.Repository, head: pygit2.Commit, prefix: str = "
     chain = [str(c.id) for c in first_parent_chain(repo, head)]
     report.commits = len(chain)
     workers = fork_workers(len(chain), PARALLEL_MIN_COMMITS)
-    if workers < 2:
-        parts = [_verify_run(repo, chain, 0, len(chain), prefix)]
-    else:
-        size = -(-len(chain) // (workers * _RUNS_PER_WORKER))
-        jobs = [
-            (repo.path, chain, i, min(i + size, len(chain)), prefix)
-            for i in range(0, len(chain), size)
-        ]
-        with fork_pool(workers, initializer=_start_worker) as pool:
-            parts = list(pool.map(_verify_job, jobs))
+    with task("replaying commits", len(chain)) as advance:
+        if workers < 2:
+            parts = [_verify_run(repo, chain, 0, len(chain), prefix, advance)]
+        else:
+            size = -(-len(chain) // (workers * _RUNS_PER_WORKER))
+            jobs = [
+                (repo.path, chain, i, min(i + size, len(chain)), prefix)
+                for i in range(0, len(chain), size)
+            ]
+            parts = []
+            with fork_pool(workers, initializer=_start_worker) as pool:
+                for job, part in zip(jobs, pool.map(_verify_job, jobs), strict=True):
+                    parts.append(part)
+                    advance(job[3] - job[2])
     versions: set[str] = set()
     for findings, oids in parts:
         report.findings += findings
@@ -113,7 +118,12 @@ def _verify_job(job: tuple[str, list[str], int, int, str]) -> tuple[list[CommitF
 
 
 def _verify_run(
-    repo: pygit2.Repository, ids: list[str], start: int, stop: int, prefix: str
+    repo: pygit2.Repository,
+    ids: list[str],
+    start: int,
+    stop: int,
+    prefix: str,
+    advance: Callable[[int], None] | None = None,
 ) -> tuple[list[CommitFinding], set[str]]:
     """The findings of the commits ``ids[start:stop]`` and the version blobs they wrote."""
     content = ContentCache(None)  # proving integrity: recompute, trust no cache on disk
@@ -155,6 +165,8 @@ def _verify_run(
                 entry = after.entry(path)
                 if entry is not None:
                     versions.add(entry.oid)
+        if advance is not None:
+            advance(1)
     return found, versions
 
 

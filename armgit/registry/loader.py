@@ -16,6 +16,7 @@ from armgit.core.rules.state import check_identity, check_state
 from armgit.core.snapshot import Entity, Snapshot
 from armgit.core.yamldata import line_of
 from armgit.gcpause import collector_paused
+from armgit.progress import task
 from armgit.store.cache import ContentCache
 from armgit.store.tree import (
     MODE_SUBMODULE,
@@ -115,10 +116,12 @@ def _contents(
             missing.setdefault(entry.oid, entry)
         else:
             contents[entry.oid] = content
-    for entry, doc in read_documents(tree, list(missing.values())):
-        content = content_of(doc, partial(tree.read_entry, entry))
-        cache.put(entry.oid, content, doc.data_json if isinstance(doc, ReadFile) else None)
-        contents[entry.oid] = content
+    with task("reading registry files", len(missing)) as advance:
+        for entry, doc in read_documents(tree, list(missing.values())):
+            content = content_of(doc, partial(tree.read_entry, entry))
+            cache.put(entry.oid, content, doc.data_json if isinstance(doc, ReadFile) else None)
+            contents[entry.oid] = content
+            advance(1)
     return contents
 
 

@@ -150,7 +150,7 @@ def test_cli_formats_and_filters(history: Registry) -> None:
     repo = str(history.path)
     result = run_armgit(
         "audit", "--repo", repo, "--target", VERSION, "--type", "version_transitioned",
-        "--type", "POLICY_ATTACHED", "--since", "2026-02-05", "--format", "json",
+        "--type", "POLICY_ATTACHED", "--since", "2026-02-05", "--format", "jsonl",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
@@ -264,7 +264,7 @@ def test_cli_one_new_commit_on_the_protected_branch_while_head_is_elsewhere(
     """The lean path resolves the protected branch and finds its new commit uncached; the
     full path derives just that commit, on that branch (not HEAD's), as a fresh run would."""
     r = fresh(tmp_path, commits=3)
-    first = run_armgit("audit", "--repo", str(r.path), "--format", "json")
+    first = run_armgit("audit", "--repo", str(r.path), "--format", "jsonl")
     assert first.returncode == 0, first.stderr
     r.git("checkout", "-q", "-b", "side")
     r.edit(V1, "lifecycle: DEPRECATED", "lifecycle: RETIRED")
@@ -273,7 +273,7 @@ def test_cli_one_new_commit_on_the_protected_branch_while_head_is_elsewhere(
     long_history(r.path, 1, start=3)
     r.git("checkout", "-q", "side")  # HEAD is not the protected branch
 
-    again = run_armgit("audit", "--repo", str(r.path), "--format", "json")
+    again = run_armgit("audit", "--repo", str(r.path), "--format", "jsonl")
     assert again.returncode == 0, again.stderr
     assert again.stdout.startswith(first.stdout)
     added = [json.loads(line) for line in again.stdout[len(first.stdout) :].splitlines()]
@@ -282,7 +282,7 @@ def test_cli_one_new_commit_on_the_protected_branch_while_head_is_elsewhere(
     ]
     assert read_audit(r.path).computed == 0  # the CLI cached it
     uncached = run_armgit(
-        "audit", "--repo", str(r.path), "--format", "json", env={"ARMGIT_NO_CACHE": "1"}
+        "audit", "--repo", str(r.path), "--format", "jsonl", env={"ARMGIT_NO_CACHE": "1"}
     )
     assert again.stdout == uncached.stdout
 

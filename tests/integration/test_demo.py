@@ -8,7 +8,8 @@ from tests.conftest import REPO_ROOT, run_armgit
 
 
 def test_the_demo_plays_the_whole_loop(tmp_path: Path) -> None:
-    result = run_armgit("demo", "--dir", str(tmp_path / "demo"), cwd=REPO_ROOT)
+    # from anywhere: the example comes with the package, not from the checkout
+    result = run_armgit("demo", "--dir", str(tmp_path / "demo"), cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     out = result.stdout
     assert "Traceback" not in out + result.stderr

@@ -149,7 +149,7 @@ def test_a_registry_admin_of_another_tenant_approves_from_their_own_folder(setup
 
     # the audit files the approval under the registry, in carol's tenant
     audit = run_armgit(
-        "audit", "--repo", str(setup.root), "--type", "APPROVAL_DECIDED", "--format", "json"
+        "audit", "--repo", str(setup.root), "--type", "APPROVAL_DECIDED", "--format", "jsonl"
     )
     assert audit.returncode == 0, audit.stderr
     [record] = [json.loads(line) for line in audit.stdout.splitlines() if line.strip()]

@@ -208,7 +208,7 @@ def test_a_registry_in_a_subdirectory(tmp_path: Path) -> None:
     r.commit("retire", "2026-02-03T10:00:00Z", ALICE_EMAIL)
     report = verify_repository(r.path / "sub")
     assert report.status == INTEGRITY_VERIFIED, report.findings
-    result = run_armgit("audit", "--repo", str(r.path / "sub"), "--format", "json")
+    result = run_armgit("audit", "--repo", str(r.path / "sub"), "--format", "jsonl")
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(d["type"], d["target"]) for d in records if d["commit"] == r.commits["retire"]] == [
         ("VERSION_TRANSITIONED", "arm-dev/customer-support@1.0.0")

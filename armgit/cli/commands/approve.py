@@ -25,7 +25,6 @@ REQUEST_TYPES = (
 @click.option(
     "--key",
     metavar="SSH_PRIVATE_KEY",
-    required=True,
     help="Your OpenSSH private key (unencrypted; ssh-keygen -t ed25519). Its public half must be "
     "in your operator file's sshKeys at the --against commit. With --attest-review: the bot's "
     "key, trusted under attestors: in armgit.yaml.",
@@ -66,11 +65,18 @@ REQUEST_TYPES = (
     "the GitHub API ($GITHUB_API_URL, $GITHUB_TOKEN, $GITHUB_REPOSITORY): an approving review "
     "of the head becomes APPROVEs, one requesting changes or dismissed becomes REJECTs.",
 )
+@click.option(
+    "--export-statement",
+    "export_path",
+    metavar="APPROVAL_FILE",
+    help="Write what an approval file signs, to check it with stock ssh-keygen alone: "
+    "NAME.json (the exact signed message) and NAME.json.sig (its signature), here.",
+)
 @repo_option
 def command(
     *,
     ref: str | None,
-    key: str,
+    key: str | None,
     reject: bool,
     justification: str | None,
     rollback_plan: str | None,
@@ -79,6 +85,7 @@ def command(
     expires_in: str | None,
     request_type: str | None,
     event_path: str | None,
+    export_path: str | None,
     repo: str | None,
 ) -> None:
     """Sign an approval (or a rejection) of a gated change and write it into the registry.
@@ -103,10 +110,25 @@ def command(
           --rollback-plan "armgit rollback arm-dev/customer-support --env prod"
       armgit approve registry --key ~/.ssh/id_ed25519   # a change to armgit.yaml's trust
       armgit approve --attest-review event.json --key bot_key   # CI, with GITHUB_TOKEN
+      armgit approve --export-statement tenants/arm-dev/approvals/FILE.yaml
     """
     from armgit.authoring.approve import Refused
     from armgit.errors import ArmgitError
 
+    if export_path is not None:
+        if ref is not None or key is not None or event_path is not None:
+            raise click.UsageError("--export-statement takes the approval file alone")
+        from armgit.cli.approval_export import write_statement
+        from armgit.errors import ArmgitError
+
+        try:
+            write_statement(Path(export_path), Path.cwd())
+        except ArmgitError as exc:
+            click.echo(f"armgit: {exc}", err=True)
+            sys.exit(2)
+        return
+    if key is None:
+        raise click.UsageError("give --key SSH_PRIVATE_KEY (your key, or the CI bot's)")
     now = datetime.now(UTC)
     try:
         if event_path is not None:
@@ -197,6 +219,10 @@ def _approve(
             f"{pending.base_commit[:12]}: add its public line ({key}.pub) to your operator "
             "file's sshKeys on the protected branch first"
         )
+    if not reject:
+        from armgit.cli.self_approval import warn_self_approval
+
+        warn_self_approval(ws, pending, gates, operator)
     decision_word = "REJECT" if reject else "APPROVE"
     plan = [(gate, rule_of(pending.base, gate)) for gate in gates]
     durations = [validity(rule, expires_in) for _, rule in plan]  # all checked before writing

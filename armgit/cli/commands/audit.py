@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from armgit.cli.options import format_option, repo_option
+from armgit.cli.options import quiet_option, repo_option, stream_format_option
 from armgit.core.record_types import RECORD_TYPES
 
 if TYPE_CHECKING:
@@ -45,7 +45,8 @@ if TYPE_CHECKING:
 @click.option(
     "--until", metavar="TIME", help="Only commits made at or before TIME (a date: all of it)."
 )
-@format_option("table", "json", "csv")
+@stream_format_option("table", "jsonl", "csv")
+@quiet_option
 def command(
     repo: str | None,
     rev: str | None,
@@ -55,19 +56,20 @@ def command(
     since: str | None,
     until: str | None,
     fmt: str,
+    quiet: bool,
 ) -> None:
     """Typed change records from the registry's history: who created, promoted, approved,
     deployed, rolled back or retired what, in which commit, with whose approval.
 
     Records come from the first-parent history of the branch (a merge is compared with its first
-    parent), in commit order, then by target. `json` is JSON Lines (one record a line); `csv`
+    parent), in commit order, then by target. `jsonl` is JSON Lines (one record a line); `csv`
     has a header. Records are cached by commit id in the repository's git directory, so a rerun
     only reads new commits. See docs/audit.md for each record type.
 
     \b
     Examples:
       armgit audit --repo registry-example --type VERSION_TRANSITIONED
-      armgit audit --target arm-dev/customer-support@2.0.0 --format json
+      armgit audit --target arm-dev/customer-support@2.0.0 --format jsonl
       armgit audit --tenant arm-dev --since 2026-02-01 --until 2026-02-28 --format csv
     """
     # imports stay lean: when every commit is cached, neither models nor pygit2 are loaded
@@ -86,7 +88,13 @@ def command(
 
         target = entity_ref(target).ref
     found = cached_blocks(repo, rev)
-    blocks = found.blocks if found.blocks is not None else _derive(repo, rev, found)
+    if found.blocks is not None:
+        blocks = found.blocks
+    else:
+        from armgit.cli.progress_bar import progress_shown
+
+        with progress_shown(quiet):
+            blocks = _derive(repo, rev, found)
     lines = select(
         blocks,
         tenant=tenant,
@@ -95,7 +103,7 @@ def command(
         since=bounds[0],
         until=bounds[1],
     )
-    if fmt == "json":
+    if fmt == "jsonl":
         out = sys.stdout.buffer
         out.flush()
         try:

@@ -23,7 +23,7 @@ from armgit.cli.output import emit_findings, plural
     "count. Without it, permissions are not checked.",
 )
 @repo_option
-@format_option("text", "json", "github")
+@format_option("text", "json", "github", "sarif")
 def command(base: str, head: str, author: str | None, repo: str | None, fmt: str) -> None:
     """Check every change rule between two commits, as CI does on a pull request.
 
@@ -36,6 +36,8 @@ def command(base: str, head: str, author: str | None, repo: str | None, fmt: str
     \b
     Example (GitHub Actions, annotations on the diff):
       armgit check --base origin/main --head HEAD --author github:$PR_AUTHOR --format github
+
+    `--format sarif` writes SARIF 2.1.0 for GitHub code scanning (upload-sarif).
     """
     from armgit.core.rules.access import actor_from_identity
     from armgit.enforce.ranges import check_range

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
-from armgit.cli.options import repo_option, rev_option
+from armgit.cli.options import quiet_option, repo_option, rev_option
 from armgit.cli.output import emit_findings, plural
+from armgit.cli.progress_bar import progress_shown
 from armgit.crypto.ed25519 import keyid, parse_private_key
 from armgit.errors import UsageError
 from armgit.index.compile import (
@@ -68,6 +69,7 @@ def _read(path: str, what: str) -> bytes:
     default=None,
     help="What to record as source.repo (default: the repository's path).",
 )
+@quiet_option
 def command(
     *,
     repo: str | None,
@@ -79,6 +81,7 @@ def command(
     issued_at: str | None,
     previous: str | None,
     source_repo: str | None,
+    quiet: bool,
 ) -> None:
     """Compile the registry at one commit into a signed index.
 
@@ -99,16 +102,17 @@ def command(
     private = [parse_private_key(_read(k, "key"), name=k) for k in keys]
     before = read_previous(_read(previous, "previous index")) if previous else None
     when = parse_issued_at(issued_at, os.environ.get("SOURCE_DATE_EPOCH"))
-    result = compile_index(
-        repo,
-        rev,
-        private,
-        issued_at=when,
-        expires_in=parse_duration(expires_in),
-        tenant=tenant,
-        previous=before,
-        source_repo=source_repo,
-    )
+    with progress_shown(quiet):
+        result = compile_index(
+            repo,
+            rev,
+            private,
+            issued_at=when,
+            expires_in=parse_duration(expires_in),
+            tenant=tenant,
+            previous=before,
+            source_repo=source_repo,
+        )
     if result.envelope is None:
         files = len({f.path for f in result.findings})
         summary = (

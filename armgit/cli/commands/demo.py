@@ -12,9 +12,9 @@ import click
 @click.option(
     "--example",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("registry-example"),
-    show_default=True,
-    help="The registry to start from.",
+    default=None,
+    help="The registry to start from. Default: the example shipped with armgit (a copy of "
+    "the repository's registry-example/).",
 )
 @click.option(
     "--dir",
@@ -23,7 +23,7 @@ import click
     default=None,
     help="Where to play it (new or empty; default: a new temporary directory, kept).",
 )
-def command(example: Path, directory: Path | None) -> None:
+def command(example: Path | None, directory: Path | None) -> None:
     """Show the whole loop on this machine, with real parts.
 
     A bare server repository with the hooks installed; Alice authors version 2.1.0 and
@@ -33,8 +33,8 @@ def command(example: Path, directory: Path | None) -> None:
     queries; the audit trail and a full integrity check close it. Every step is a real
     `armgit` or `git` command, printed as it runs.
     """
-    from armgit.cli.demo import run_demo
+    from armgit.cli.demo import run_demo, shipped_example
 
     root = directory or Path(tempfile.mkdtemp(prefix="armgit-demo-"))
     click.echo(f"armgit demo in {root}")
-    run_demo(example, root, click.echo)
+    run_demo(example or shipped_example(), root, click.echo)

@@ -78,3 +78,7 @@ def install(
         repository = open_repository(repo)
         target = install_hook(Path(repository.path) / "hooks", "pre-commit", force=force)
     click.echo(f"installed {target}")
+    if server is not None:
+        from armgit.cli.pusher_note import echo_pusher_note
+
+        echo_pusher_note()

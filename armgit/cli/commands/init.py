@@ -94,6 +94,10 @@ def command(
     click.echo(f"created registry {options.registry} in {directory} (commit {commit[:12]})")
     click.echo(f"  tenant {tenant}: environments dev, staging, prod; admin operator {admin_name}")
     click.echo(f"next: armgit validate --repo {directory}")
+    click.echo("then, on the server's bare copy: armgit hooks install --server BARE_REPO; and")
+    from armgit.cli.pusher_note import echo_pusher_note
+
+    echo_pusher_note(admin_name)
 
 
 def _slug(text: str) -> str:

@@ -16,7 +16,8 @@ from armgit.cli.options import format_option, repo_option
     "--author",
     metavar="IDENTITY",
     help="Who makes the change (e.g. github:alice): their own approvals do not count, they are "
-    "not offered as approvers, and their permissions are checked.",
+    "not offered as approvers, and their permissions are checked. Default: the authors of the "
+    "range's commits (by email), for four eyes only.",
 )
 @repo_option
 @format_option("text", "json")
@@ -29,6 +30,10 @@ def command(range_: str, author: str | None, repo: str | None, fmt: str) -> None
     risk overrides, limits, data scopes), deployments old -> new and rollbacks, approvals added.
     Then, for each gated change: the approvals that count, those that do not and why, how many
     are missing and who may give them.
+
+    Without --author, the authors of the range's commits stand for who makes the change: their
+    approvals are shown as not counting (commit authors are not authenticated, so permissions
+    are not checked; CI passes the pull request's author).
 
     Informational: exit code 0 whatever it finds (armgit check is the gate), 2 if the range
     cannot be read. A lone REV means REV..HEAD.
@@ -56,6 +61,12 @@ def command(range_: str, author: str | None, repo: str | None, fmt: str) -> None
         actor = actor_from_identity(author) if author else None
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    authors = None
+    if actor is None:  # four eyes by the commits' authors: not authenticated, so no permissions
+        from armgit.cli.self_approval import CommitAuthors
+
+        authors = CommitAuthors.of_range(repository, base_id, head_id, prefix)
+        actor = authors.actor
     review = review_range(
         repository,
         base_id,
@@ -63,10 +74,11 @@ def command(range_: str, author: str | None, repo: str | None, fmt: str) -> None
         prefix=prefix,
         actor=actor,
         now=datetime.now(UTC),
+        access=author is not None,
     )
     from armgit.cli.review_output import emit_review_json, emit_review_text
 
     if fmt == "json":
-        emit_review_json(review, f"{base}..{head}")
+        emit_review_json(review, f"{base}..{head}", authors)
     else:
-        emit_review_text(review, f"{base}..{head}")
+        emit_review_text(review, f"{base}..{head}", authors)

@@ -7,16 +7,19 @@ import sys
 import click
 
 from armgit import api
-from armgit.cli.options import format_option, repo_option, rev_option
+from armgit.cli.options import format_option, quiet_option, repo_option, rev_option
 from armgit.cli.output import emit_findings, plural
+from armgit.cli.progress_bar import progress_shown
+from armgit.errors import UsageError
 from armgit.gcpause import collector_paused
 
 
 @click.command(name="validate")
 @repo_option
 @rev_option
-@format_option("text", "json", "github")
-def command(repo: str | None, rev: str | None, fmt: str) -> None:
+@format_option("text", "json", "github", "sarif")
+@quiet_option
+def command(repo: str | None, rev: str | None, fmt: str, quiet: bool) -> None:
     """Check every state rule at one commit, or in the work tree.
 
     Reads every file of the registry and reports every finding (not just the first): YAML that
@@ -25,19 +28,37 @@ def command(repo: str | None, rev: str | None, fmt: str) -> None:
     where their lifecycle does not allow, and policies wider than their ceilings. The rules are
     documented in docs/rules.md.
 
-    Exit code 0 when the registry is valid, 1 when there are findings.
+    Exit code 0 when the registry is valid, 1 when there are findings, 2 when PATH is not a
+    registry at all (no armgit.yaml and nothing in it).
 
     \b
     Examples:
       armgit validate --repo registry-example
       armgit validate --repo /srv/git/agents.git --rev main --format json
+      armgit validate --format sarif > armgit.sarif   # GitHub code scanning
     """
     # The report holds what the registry loaded into (acyclic, alive until it is printed): the
     # cyclic collector would only walk it again and again.
     with collector_paused():
-        report = api.validate(repo, rev)
+        with progress_shown(quiet):
+            report = api.validate(repo, rev)
+        if _not_a_registry(report):
+            where = report.source.repo + (f" at {rev}" if rev else "")
+            raise UsageError(
+                f"{where} is not a registry (no armgit.yaml, no entities): pass --repo PATH of "
+                "one, or create one with `armgit init`"
+            )
         _print(report, rev, fmt)
     sys.exit(0 if report.ok else 1)
+
+
+def _not_a_registry(report: api.ValidationReport) -> bool:
+    """Nothing of a registry here: a usage error (exit 2), not a registry's findings (exit 1)."""
+    from armgit.core.layout import REGISTRY_FILE
+
+    return report.entities == 0 and any(
+        f.rule == "missing-file" and f.path == REGISTRY_FILE for f in report.findings
+    )
 
 
 def _print(report: api.ValidationReport, rev: str | None, fmt: str) -> None:

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from armgit.cli.options import format_option, repo_option
+from armgit.cli.options import format_option, quiet_option, repo_option
 from armgit.cli.output import emit_json, plural
 
 
@@ -20,7 +20,8 @@ from armgit.cli.output import emit_json, plural
     "armgit.yaml's protectedBranches that exists, else HEAD.",
 )
 @format_option("text", "json")
-def command(repo: str | None, rev: str | None, fmt: str) -> None:
+@quiet_option
+def command(repo: str | None, rev: str | None, fmt: str, quiet: bool) -> None:
     """Prove the history: replay every change rule and state rule for every commit from the
     root, and recompute every genome hash ever written.
 
@@ -34,9 +35,11 @@ def command(repo: str | None, rev: str | None, fmt: str) -> None:
     Example:
       armgit verify --repo /srv/git/registry.git
     """
+    from armgit.cli.progress_bar import progress_shown
     from armgit.enforce.verify import verify_repository
 
-    report = verify_repository(repo, rev)
+    with progress_shown(quiet):
+        report = verify_repository(repo, rev)
     if fmt == "json":
         emit_json(
             {
