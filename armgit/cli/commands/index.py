@@ -81,9 +81,14 @@ def _trust(trusted_keys: tuple[str, ...], root: str | None, threshold: int) -> T
 
 
 def _load(
-    file: str, trusted_keys: tuple[str, ...], root: str | None, threshold: int, state: str | None
+    file: str,
+    trusted_keys: tuple[str, ...],
+    root: str | None,
+    threshold: int,
+    state: str | None,
+    tenant: str | None = None,
 ) -> VerifiedIndex:
-    runtime = Runtime(_trust(trusted_keys, root, threshold), state_dir=state)
+    runtime = Runtime(_trust(trusted_keys, root, threshold), state_dir=state, tenant=tenant)
     try:
         return runtime.load_path(file)
     except (IndexRefused, IndexUnavailable) as exc:
@@ -105,6 +110,11 @@ def command() -> None:
 
 @command.command(name="verify")
 @_trust_options
+@click.option(
+    "--tenant",
+    default=None,
+    help="Refuse FILE unless its scope covers this tenant (as a runtime bound to it does).",
+)
 def verify(
     *,
     file: str,
@@ -112,14 +122,15 @@ def verify(
     root: str | None,
     threshold: int,
     state_dir: str | None,
+    tenant: str | None,
 ) -> None:
-    """Verify FILE; print its version, digest, expiry and tenants.
+    """Verify FILE; print its version, digest, scope, expiry and tenants.
 
     \b
     Example:
       armgit index verify index.json --trusted-key index-key.pub --state-dir /var/lib/agent
     """
-    index = _load(file, trusted_keys, root, threshold, state_dir)
+    index = _load(file, trusted_keys, root, threshold, state_dir, tenant)
     payload = index.payload
     click.echo(
         json.dumps(
@@ -129,6 +140,7 @@ def verify(
                 "digest": index.digest,
                 "registry": index.registry,
                 "source": payload["source"],
+                "scope": {"tenants": list(index.scope)},
                 "issuedAt": payload["issuedAt"],
                 "expires": payload["expires"],
                 "previous": payload["previous"],
@@ -155,8 +167,10 @@ def resolve(
     environment: str,
     template: str,
 ) -> None:
-    """Print the version of a template deployed in an environment: genome, hash, policy."""
-    index = _load(file, trusted_keys, root, threshold, state_dir)
+    """Print the version of a template deployed in an environment: genome, hash, policy.
+
+    FILE is refused unless its scope covers --tenant."""
+    index = _load(file, trusted_keys, root, threshold, state_dir, tenant)
     try:
         found = index.resolve(tenant, environment, template)
     except NotFound as exc:
@@ -204,7 +218,8 @@ def evaluate(
 ) -> None:
     """Decide a tool call: ALLOW, DENY or NEEDS_APPROVAL, with reasons and digests.
 
-    Exit code 0 whatever the decision (it is in the JSON); 1 only when FILE is refused.
+    Exit code 0 whatever the decision (it is in the JSON); 1 only when FILE is refused (also
+    when its scope does not cover --tenant).
 
     \b
     Example:
@@ -213,7 +228,7 @@ def evaluate(
     """
     if (template is None) == (instance is None):
         raise UsageError("give exactly one of --template and --instance")
-    index = _load(file, trusted_keys, root, threshold, state_dir)
+    index = _load(file, trusted_keys, root, threshold, state_dir, tenant)
     decision = index.evaluate(
         tenant,
         environment,
