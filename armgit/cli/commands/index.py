@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from armgit.cli.options import repo_option, rev_option
 from armgit.crypto.ed25519 import KeyFileError
 from armgit.errors import UsageError
 from armgit.runtime import (
@@ -100,11 +101,13 @@ def _load(
 
 @click.group(name="index")
 def command() -> None:
-    """Verify a signed index and ask it what the runtime asks (JSON out).
+    """Verify a signed index and ask it what the runtime asks (JSON out); its freshness; the
+    trust root runtimes pin.
 
-    Every subcommand verifies FILE first, exactly as armgit.runtime does: payloadType,
-    signatures from distinct trusted keys, duplicate keys, expiry, version (with --state-dir)
-    and every genome hash. Exit codes: 0 ok, 1 refused (the reason is printed), 2 usage.
+    verify, resolve and evaluate check FILE first, exactly as armgit.runtime does: payloadType,
+    signatures from distinct trusted keys, duplicate keys, expiry, scope (with --tenant),
+    version (with --state-dir) and every genome hash. Exit codes: 0 ok, 1 refused (the reason
+    is printed), 2 usage. `status` is for monitoring; `root` writes the trust-root file.
     """
 
 
@@ -242,3 +245,129 @@ def evaluate(
         data_scope=data_scopes or None,
     )
     click.echo(json.dumps(decision.to_json(), indent=2))
+
+
+@command.command(name="root")
+@repo_option
+@rev_option
+@click.option(
+    "--key",
+    "keys",
+    metavar="SSH_KEY",
+    multiple=True,
+    required=True,
+    help="An index signer's Ed25519 private key (OpenSSH). Repeat up to the threshold; for a "
+    "rotation, also the previous root's keys up to its threshold.",
+)
+@click.option("--out", metavar="FILE", required=True, help="Where to write the root file.")
+@click.option(
+    "--previous-root",
+    metavar="FILE",
+    default=None,
+    help="The root runtimes pin now: the new one is its rotation (version + 1), signed by it.",
+)
+def root(
+    *,
+    repo: str | None,
+    rev: str | None,
+    keys: tuple[str, ...],
+    out: str,
+    previous_root: str | None,
+) -> None:
+    """Write the trust-root file runtimes pin, from armgit.yaml's indexSigners.
+
+    The root lists the indexSigners keys and threshold and is signed by the threshold of them
+    (and, with --previous-root, by the threshold of the previous root's keys: a rotation a
+    runtime follows, SPEC 7). Runtimes pin it with `--root FILE` or
+    `armgit.runtime.parse_root`; a rotation is handed to `Runtime.rotate_root`.
+
+    \b
+    Examples:
+      armgit index root --rev main --key ~/.ssh/index_ed25519 --out root.json
+      armgit index root --rev main --key old_ed25519 --key new_ed25519 \\
+          --previous-root root.json --out root-2.json
+    """
+    from armgit.crypto.ed25519 import parse_private_key
+    from armgit.index.compiler import Compiler
+    from armgit.index.root import make_root
+    from armgit.store.atomic import PUBLISHED, write_atomic
+    from armgit.store.tree import open_tree
+
+    private = [parse_private_key(_read_file(k, "key"), name=k) for k in keys]
+    before = _read_file(previous_root, "previous root") if previous_root else None
+    signers = Compiler(open_tree(repo, rev)).signers()
+    data, made = make_root(signers, private, before)
+    try:
+        write_atomic(out, data, mode=PUBLISHED)
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    click.echo(
+        f"wrote {out}: trust root version {made.version}, "
+        f"{made.threshold} of {len(made.keys)} key(s): {', '.join(sorted(made.keys))}"
+    )
+
+
+def _read_file(path: str, what: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
+
+
+@command.command(name="status")
+@click.argument("source", metavar="FILE-or-URL")
+@click.option(
+    "--warn-within",
+    metavar="DURATION",
+    default=None,
+    help="Exit 1 when the index expires within this (12h, 2d, ...). Default: a quarter of its "
+    "lifetime, when a runtime starts warning.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def status(*, source: str, warn_within: str | None, fmt: str) -> None:
+    """How fresh a published index is: version, digest, issued, expires and time left.
+
+    Exit codes, for cron and monitoring: 0 fresh; 1 inside the warning window or expired (the
+    publisher has stopped re-signing: runtimes fail closed at expiry); 2 the index cannot be
+    read. Signatures are not checked here (`armgit index verify` does that).
+
+    \b
+    Examples:
+      armgit index status https://cdn.example/agents/index.json --warn-within 2d
+      armgit index status site/index.json --format json
+    """
+    from datetime import UTC, datetime
+
+    from armgit.index.compile import parse_duration
+    from armgit.index.status import describe, read_status
+    from armgit.runtime.fetch import DefaultFetcher
+    from armgit.runtime.verify import DEFAULT_MAX_BYTES
+
+    window = parse_duration(warn_within) if warn_within is not None else None
+    try:
+        fetched = DefaultFetcher().fetch(source, None, DEFAULT_MAX_BYTES)
+    except (IndexRefused, IndexUnavailable) as exc:
+        raise UsageError(str(exc)) from exc
+    assert fetched is not None
+    found = read_status(fetched.data, datetime.now(UTC), window, what=source)
+    if fmt == "json":
+        click.echo(json.dumps(found.to_json(), indent=2))
+    else:
+        left = found.time_left.total_seconds()
+        when = f"in {describe(left)}" if left > 0 else f"{describe(left)} ago"
+        click.echo(
+            f"{source}: version {found.version} of {found.registry or '?'} "
+            f"(scope {', '.join(found.scope)}), {found.digest}\n"
+            f"issued  {found.to_json()['issuedAt']}\n"
+            f"expires {found.to_json()['expires']} ({when}; "
+            f"warning window {describe(found.warn_within.total_seconds())}): {found.state}"
+        )
+    if found.state != "ok":
+        click.echo(
+            f"armgit: {source} {'expired' if found.state == 'expired' else 'expires soon'}: "
+            "re-sign and publish it (armgit compile; docs/index.md, Freshness)",
+            err=True,
+        )
+        sys.exit(1)
