@@ -118,10 +118,13 @@ class _Exchange:
         self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         self.aborted = threading.Event()
         self.response: http.client.HTTPResponse | None = None
+        # the connection hands its socket to a response that closes the connection, so the
+        # watchdog keeps its own reference
+        self.sock: socket.socket | None = None
 
     def _abort(self) -> None:
         self.aborted.set()
-        sock = self.conn.sock
+        sock = self.sock
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
@@ -152,6 +155,10 @@ class _Exchange:
         headers = {"Accept": "application/json"}
         if etag is not None:
             headers["If-None-Match"] = etag
+        self.conn.connect()
+        self.sock = self.conn.sock
+        if self.aborted.is_set():
+            raise self._late()
         self.conn.request("GET", self.path, headers=headers)
         response = self.response = self.conn.getresponse()
         status = response.status
