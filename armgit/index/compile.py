@@ -139,10 +139,20 @@ def compile_index(
     tenant: str | None = None,
     previous: PreviousIndex | None = None,
     source_repo: str | None = None,
+    allow_dirty: bool = False,
 ) -> Compiled:
-    """Compile the registry at ``repo``/``rev`` and sign it with every key of ``keys``."""
+    """Compile the registry at ``repo``/``rev`` and sign it with every key of ``keys``.
+
+    Without ``rev``, a clean git work tree is compiled at ``HEAD`` (its commit and tree
+    named); a dirty one, or a directory outside git, only with ``allow_dirty``, and the payload
+    then says ``source.dirty`` (:mod:`armgit.index.provenance`)."""
     options = make_options(issued_at, expires_in, tenant, previous)
-    ref = resolve_quick(repo, rev)
+    dirty: str | None = None
+    if rev is None:
+        from armgit.index.provenance import work_tree_revision
+
+        rev, dirty = work_tree_revision(Path(repo if repo is not None else "."), allow_dirty)
+    ref = resolve_quick(repo, rev) if dirty is None else None
     if ref is not None:
         quick = _compile_cached(ref, keys, options, source_repo)
         if quick is not None:
@@ -151,7 +161,7 @@ def compile_index(
     from armgit.store.tree import open_tree
 
     compiler = Compiler(open_tree(repo, rev), ref)
-    return compiler.compile(keys, options, source_repo=source_repo)
+    return compiler.compile(keys, options, source_repo=source_repo, dirty=dirty)
 
 
 def _compile_cached(

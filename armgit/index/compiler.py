@@ -85,9 +85,11 @@ class Compiler:
         options: IndexOptions,
         *,
         source_repo: str | None = None,
+        dirty: str | None = None,
     ) -> Compiled:
         """The signed index of every tenant, or of ``options.tenant`` only; refused with the
-        registry's findings."""
+        registry's findings. ``dirty``: the tree is a work tree with uncommitted changes on
+        top of this commit (``""`` for none), said so in ``source``."""
         findings = self.findings()
         if findings:
             return Compiled(None, None, findings)
@@ -97,6 +99,8 @@ class Compiler:
             return Compiled(None, None, refused)
         info = self.tree.source
         source = Source(source_repo or info.repo, info.commit, info.tree)
+        if dirty is not None:
+            source = Source(source_repo or info.repo, dirty, "", dirty=True)
         result = sign_index(keys, self._registry_name(), source, options, fragments, self.signers())
         self._record()
         self._fragments.save()

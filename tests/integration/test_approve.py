@@ -226,7 +226,7 @@ def compiled_policy(setup: Setup, instance: str) -> str:
     out = setup.root.parent / "index.json"
     args = ["compile", "--repo", str(setup.root), "--key", str(setup.keys["ops"].private)]
     result = CliRunner().invoke(
-        cli, [*args, "--out", str(out), "--first-publish"], catch_exceptions=False
+        cli, [*args, "--out", str(out), "--first-publish", "--allow-dirty"], catch_exceptions=False
     )
     assert result.exit_code == 0, result.output
     payload = json.loads(base64.b64decode(json.loads(out.read_text())["payload"]))

@@ -72,6 +72,13 @@ def _read(path: str, what: str) -> bytes:
     "it as a rollback).",
 )
 @click.option(
+    "--allow-dirty",
+    is_flag=True,
+    help="Without --rev, compile the work tree even with uncommitted changes (or outside git); "
+    "the index then says source.dirty: true. Without it such a compile is refused: a clean "
+    "work tree is compiled at HEAD, its commit and tree named.",
+)
+@click.option(
     "--source-repo",
     metavar="URL",
     default=None,
@@ -88,6 +95,7 @@ def command(
     issued_at: str | None,
     previous: str | None,
     first_publish: bool,
+    allow_dirty: bool,
     source_repo: str | None,
 ) -> None:
     """Compile the registry at one commit into a signed index.
@@ -122,6 +130,7 @@ def command(
         tenant=tenant,
         previous=before,
         source_repo=source_repo,
+        allow_dirty=allow_dirty,
     )
     if result.envelope is None:
         files = len({f.path for f in result.findings})
