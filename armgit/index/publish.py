@@ -112,7 +112,7 @@ class Ledger:
         version, digest = entry.get("version"), entry.get("digest")
         if type(version) is not int or not isinstance(digest, str):
             raise UsageError(f"{self.path}: the entry of {scope!r} is damaged")
-        return PreviousIndex(version, digest, None, (scope,))
+        return PreviousIndex(version, digest, None, (scope.removeprefix("timestamp:"),))
 
     def put(self, scope: str, version: int, digest: str) -> None:
         if self.path is None:
@@ -144,4 +144,35 @@ def _write(
         write_atomic(target, result.envelope, mode=PUBLISHED)
         digest = "sha256:" + hashlib.sha256(result.payload_bytes).hexdigest()
         ledger.put(scope, result.version, digest)
+        stamp = target.with_name("timestamp.json")
+        _stamp(stamp, result.envelope, key, now, lifetime, tenant, ledger)
     return result
+
+
+def _stamp(
+    target: Path,
+    index: bytes,
+    key: Ed25519PrivateKey,
+    now: datetime,
+    lifetime: timedelta,
+    tenant: str | None,
+    ledger: Ledger,
+) -> None:
+    """The freshness record beside the index (``timestamp.json``), numbered after the last
+    one published for the scope; a cron job re-signs it with ``armgit index timestamp``."""
+    from armgit.index.timestamp import make_timestamp, read_previous_timestamp
+
+    found = read_previous_timestamp(target.read_bytes(), str(target)) if target.exists() else None
+    scope = "timestamp:" + (tenant or WHOLE_REGISTRY)
+    recorded = ledger.get(scope)
+    envelope, payload = make_timestamp(
+        index,
+        [key],
+        issued_at=now,
+        expires_in=lifetime,
+        previous=found,
+        after=recorded.version if recorded is not None else 0,
+    )
+    write_atomic(target, envelope, mode=PUBLISHED)
+    digest = "sha256:" + hashlib.sha256(envelope).hexdigest()
+    ledger.put(scope, int(str(payload["version"])), digest)

@@ -21,6 +21,7 @@ from armgit.runtime.envelope import parse_envelope, parse_json
 from armgit.runtime.errors import IndexRefused, IndexUnavailable
 from armgit.runtime.fetch import DefaultFetcher, Fetched, Fetcher
 from armgit.runtime.state import ANY_SCOPE, Record, StateDir
+from armgit.runtime.timestamp import MAX_TIMESTAMP_BYTES, Timestamp, verify_timestamp
 from armgit.runtime.trust import TrustRoot
 from armgit.runtime.verify import (
     DEFAULT_MAX_BYTES,
@@ -62,8 +63,10 @@ class Runtime:
         max_bytes: int = DEFAULT_MAX_BYTES,
         clock: Callable[[], float] = time.time,
         fetcher: Fetcher | None = None,
+        timestamp: str | Path | None = None,
     ) -> None:
         self.source = str(source) if source is not None else None
+        self.timestamp_source = str(timestamp) if timestamp is not None else None
         self.tenant = tenant
         self.max_bytes = max_bytes
         self._clock = clock
@@ -71,6 +74,10 @@ class Runtime:
         self._state = StateDir(state_dir) if state_dir is not None else None
         self._lock = threading.Lock()
         self._index: VerifiedIndex | None = None
+        self._stamp: Timestamp | None = None
+        # the current index, when it stops being good and when that clock started (its own
+        # expiry, or the earlier freshness record's: _set_index), swapped in as one tuple
+        self._fresh: tuple[VerifiedIndex, float, float] | None = None
         self._last: Accepted | None = None
         self._record = Record()
         self._warned: str | None = None
@@ -92,6 +99,12 @@ class Runtime:
                     record.raise_floor(key, legacy)
                     state.write(record, data, legacy.digest)
         self._record = record
+        stamp = state.stamp_bytes(record)
+        if stamp is not None:
+            with contextlib.suppress(IndexRefused):  # expired: wait for a fresh one
+                self._stamp = verify_timestamp(
+                    stamp, self.trust, now=self._clock(), tenant=self.tenant
+                )
         if data is not None:
             # refused (expired while we were down, another tenant's): wait for a fresh one
             with contextlib.suppress(IndexRefused):
@@ -109,7 +122,14 @@ class Runtime:
 
     # -- loading ----------------------------------------------------------------------------
 
-    def _accept(self, data: bytes, etag: str | None, *, persist: bool = True) -> VerifiedIndex:
+    def _accept(
+        self,
+        data: bytes,
+        etag: str | None,
+        *,
+        persist: bool = True,
+        expect: Timestamp | None = None,
+    ) -> VerifiedIndex:
         index = verify_index(
             data,
             self.trust,
@@ -119,6 +139,15 @@ class Runtime:
             tenant=self.tenant,
             max_bytes=self.max_bytes,
         )
+        if expect is not None and (index.digest, index.version) != (
+            expect.index_digest,
+            expect.index_version,
+        ):
+            raise IndexRefused(
+                "timestamp-mismatch",
+                f"the index is version {index.version} ({index.digest}); the timestamp names "
+                f"version {expect.index_version} ({expect.index_digest})",
+            )
         accepted = Accepted(index.version, index.digest)
         key = index.scope_key
         if self._state is not None and persist:
@@ -135,8 +164,16 @@ class Runtime:
             self._record.raise_floor(key, accepted)
             self._record.etag = etag
         self._last = accepted
-        self._index = index
+        self._set_index(index)
         return index
+
+    def _set_index(self, index: VerifiedIndex) -> None:
+        stamp = self._stamp
+        if stamp is not None and stamp.index_digest == index.digest:
+            self._fresh = (index, min(index.expires, stamp.expires), stamp.issued_at)
+        else:
+            self._fresh = (index, index.expires, index.issued_at)
+        self._index = index
 
     def load_bytes(self, data: bytes, *, etag: str | None = None) -> VerifiedIndex:
         """Verify ``data`` and make it the current index; raises :class:`IndexRefused`."""
@@ -158,6 +195,8 @@ class Runtime:
             raise IndexUnavailable("this runtime has no source to refresh from")
         with self._lock:
             try:
+                if self.timestamp_source is not None:
+                    return self._refresh_by_timestamp(self.source, self.timestamp_source)
                 etag = self._record.etag if self._index is not None else None
                 fetched = self._fetcher.fetch(self.source, etag, self.max_bytes)
                 if fetched is None:
@@ -171,6 +210,44 @@ class Runtime:
                 return before is None or index.digest != before.digest
             finally:
                 self._warn_if_stale()
+
+    def _refresh_by_timestamp(self, source: str, timestamp: str) -> bool:
+        """Poll the freshness record; download the index only when it names another one."""
+        fetched = self._fetcher.fetch(timestamp, None, MAX_TIMESTAMP_BYTES)
+        if fetched is None:
+            raise IndexUnavailable(f"{timestamp}: answered 'not modified' to a plain request")
+        stamp = verify_timestamp(
+            fetched.data,
+            self.trust,
+            now=self._clock(),
+            floors=self._record.floors,
+            tenant=self.tenant,
+        )
+        before = self._index
+        if before is None or before.digest != stamp.index_digest:
+            index = self._fetcher.fetch(source, None, min(self.max_bytes, stamp.index_size))
+            if index is None:
+                raise IndexUnavailable(f"{source}: answered 'not modified' to a plain request")
+            self._accept(index.data, None, expect=stamp)
+        self._keep_stamp(fetched.data, stamp)
+        assert self._index is not None
+        return before is None or self._index.digest != before.digest
+
+    def _keep_stamp(self, data: bytes, stamp: Timestamp) -> None:
+        accepted = Accepted(stamp.version, stamp.digest)
+        if self._state is not None:
+            with self._state.locked():
+                record = self._state.read()
+                check_floor(stamp.version, stamp.digest, record.floors.get(stamp.floor_key))
+                record.merge(self._record)
+                record.raise_floor(stamp.floor_key, accepted)
+                self._state.write(record, None, None, data)
+                self._record = record
+        else:
+            self._record.raise_floor(stamp.floor_key, accepted)
+        self._stamp = stamp
+        if self._index is not None:
+            self._set_index(self._index)
 
     def rotate_root(self, data: bytes) -> TrustRoot:
         """Accept the next trust root (see :meth:`TrustRoot.rotate`: signed by the threshold of
@@ -187,26 +264,28 @@ class Runtime:
 
     @property
     def time_left(self) -> float | None:
-        """Seconds until the current index expires (negative once it has), or ``None`` when
-        no index is loaded."""
-        index = self._index
-        return None if index is None else index.time_left(self._clock())
+        """Seconds until the current index stops being accepted (its ``expires``, or the
+        freshness record's when earlier), negative once it has; ``None`` with no index."""
+        fresh = self._fresh
+        return None if fresh is None else fresh[1] - self._clock()
 
     @property
     def stale(self) -> bool:
         """Whether the current index has less than a quarter of its lifetime left (or none is
         loaded): the publisher has stopped re-signing, or this runtime cannot reach it."""
-        index = self._index
-        if index is None:
+        fresh = self._fresh
+        if fresh is None:
             return True
-        return index.time_left(self._clock()) < (index.expires - index.issued_at) * WARN_FRACTION
+        _, expires, issued = fresh
+        return expires - self._clock() < (expires - issued) * WARN_FRACTION
 
     def _warn_if_stale(self) -> None:
-        index = self._index
-        if index is None or not self.stale or self._warned == index.digest:
+        fresh = self._fresh
+        if fresh is None or not self.stale or self._warned == fresh[0].digest:
             return
+        index, expires, _ = fresh
         self._warned = index.digest
-        left = index.time_left(self._clock())
+        left = expires - self._clock()
         if left <= 0:
             logger.warning(
                 "armgit index version %d expired: every decision is DENY until a fresh one "
@@ -226,14 +305,14 @@ class Runtime:
     @property
     def index(self) -> VerifiedIndex:
         """The current index; :class:`IndexUnavailable` when there is none or it expired."""
-        index = self._index
-        if index is None:
+        fresh = self._fresh
+        if fresh is None:
             raise IndexUnavailable("no index has been loaded")
-        if self._clock() >= index.expires:
+        if self._clock() >= fresh[1]:
             raise IndexUnavailable(
-                f"the index (version {index.version}) expired and no fresh one was accepted"
+                f"the index (version {fresh[0].version}) expired and no fresh one was accepted"
             )
-        return index
+        return fresh[0]
 
     def resolve(self, tenant: str, environment: str, template: str) -> Resolution:
         """The deployed version of ``template`` in ``environment``: version, genome, genome hash
@@ -259,10 +338,11 @@ class Runtime:
         Give ``template`` (the deployed version's policy) or ``instance`` (the instance's).
         Never raises: no index, an expired index or any error is a DENY (fail closed).
         """
-        index = self._index
-        if index is None or self._clock() >= index.expires:
-            why = "no index loaded" if index is None else "the index expired"
+        fresh = self._fresh
+        if fresh is None or self._clock() >= fresh[1]:
+            why = "no index loaded" if fresh is None else "the index expired"
             return Decision(DENY, None, (f"{why}: failing closed",), None, None)
+        index = fresh[0]
         if (
             instance is None
             and estimated_cost is _ZERO

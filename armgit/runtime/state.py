@@ -20,6 +20,7 @@ Files from before this layout (``state.json`` with one ``version``/``digest``, `
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -51,6 +52,7 @@ class Record:
     floors: dict[str, Accepted] = field(default_factory=dict)
     current: str | None = None
     etag: str | None = None
+    stamp: str | None = None  # the file of the last accepted freshness record, if any
 
     def floor(self, key: str) -> Accepted | None:
         """The floor of ``key``: its own, or the legacy one when that is higher."""
@@ -115,17 +117,25 @@ class StateDir:
             }
             current = data.get("current")
             etag = data.get("etag")
+            stamp = data.get("timestamp")
             return Record(
                 floors,
                 str(current) if current is not None else None,
                 str(etag) if etag is not None else None,
+                str(stamp) if stamp is not None else None,
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise IndexUnavailable(f"{path} is damaged: {exc}") from exc
 
     def current_bytes(self, record: Record) -> bytes | None:
         """The bytes of the record's current index (or of the old layout's ``index.json``)."""
-        name = record.current if record.current is not None else LEGACY_INDEX
+        return self._file(record.current if record.current is not None else LEGACY_INDEX)
+
+    def stamp_bytes(self, record: Record) -> bytes | None:
+        """The bytes of the record's freshness record, if it has one."""
+        return self._file(record.stamp) if record.stamp is not None else None
+
+    def _file(self, name: str) -> bytes | None:
         if "/" in name or name.startswith("."):
             return None
         try:
@@ -133,27 +143,39 @@ class StateDir:
         except OSError:
             return None
 
-    def write(self, record: Record, index: bytes | None, digest: str) -> None:
-        """Make ``index`` (its payload digest ``digest``) the current one and save ``record``
-        naming it: the index file first, then ``state.json`` atomically. Call under
-        :meth:`locked`."""
-        name = index_file_name(digest)
-        target = self.path / name
-        if index is not None and not target.is_file():
-            write_atomic(target, index)
-        record.current = name
+    def write(
+        self,
+        record: Record,
+        index: bytes | None,
+        digest: str | None,
+        stamp: bytes | None = None,
+    ) -> None:
+        """Make ``index`` (its payload digest ``digest``; ``None``: keep the current one) and
+        ``stamp`` (a freshness record) current and save ``record`` naming them: the files
+        first, then ``state.json`` atomically. Call under :meth:`locked`."""
+        if digest is not None:
+            name = index_file_name(digest)
+            target = self.path / name
+            if index is not None and not target.is_file():
+                write_atomic(target, index)
+            record.current = name
+        if stamp is not None:
+            record.stamp = "timestamp-" + hashlib.sha256(stamp).hexdigest() + ".json"
+            write_atomic(self.path / record.stamp, stamp)
         state = {
             "format": 2,
             "floors": {
                 k: {"version": a.version, "digest": a.digest}
                 for k, a in sorted(record.floors.items())
             },
-            "current": name,
+            "current": record.current,
             "etag": record.etag,
+            "timestamp": record.stamp,
         }
         write_atomic(self.path / STATE_FILE, json.dumps(state, indent=1).encode())
-        for old in self.path.glob("index*.json"):
-            if old.name != name:
+        keep = {record.current, record.stamp}
+        for old in [*self.path.glob("index*.json"), *self.path.glob("timestamp-*.json")]:
+            if old.name not in keep:
                 with contextlib.suppress(OSError):
                     old.unlink()
 

@@ -93,6 +93,13 @@ def test_accepted_pushes_publish_a_growing_signed_index(tmp_path: Path) -> None:
     assert server.push("github:alice-chen").returncode == 0
     assert payload_of(old)["version"] == 4
     assert state_before != old.read_bytes()
+    # beside each index, its freshness record (numbered the same way), naming it
+    for where in (published, published / "tenants/arm-dev"):
+        stamp = payload_of(where / "timestamp.json")
+        assert stamp["kind"] == "IndexTimestamp"
+        assert stamp["version"] == 4
+        assert stamp["index"]["version"] == 4
+        assert (where / "timestamp.json").stat().st_mode & 0o777 == 0o644
 
 
 def test_publish_refuses_a_key_not_in_index_signers(example_repo: Git, tmp_path: Path) -> None:

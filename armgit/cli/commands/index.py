@@ -371,3 +371,94 @@ def status(*, source: str, warn_within: str | None, fmt: str) -> None:
             err=True,
         )
         sys.exit(1)
+
+
+@command.command(name="timestamp")
+@click.argument("index_file", metavar="INDEX")
+@click.option(
+    "--key",
+    "keys",
+    metavar="SSH_KEY",
+    multiple=True,
+    required=True,
+    help="An index signer's Ed25519 private key (OpenSSH). Repeatable.",
+)
+@click.option("--out", metavar="FILE", required=True, help="Where to write the record.")
+@click.option(
+    "--expires-in",
+    metavar="DURATION",
+    default="1d",
+    show_default=True,
+    help="How long runtimes accept the index on this record's word.",
+)
+@click.option(
+    "--previous",
+    metavar="FILE-or-URL",
+    default=None,
+    help="The record published now (default: --out when it exists): the new one gets its "
+    "version + 1.",
+)
+@click.option("--first-publish", is_flag=True, help="No record was ever published: version 1.")
+def timestamp(
+    *,
+    index_file: str,
+    keys: tuple[str, ...],
+    out: str,
+    expires_in: str,
+    previous: str | None,
+    first_publish: bool,
+) -> None:
+    """Sign the freshness record of INDEX (version, expiry, the index's digest and size).
+
+    Re-sign this small file on a schedule, and the index only when it changes: a runtime with
+    a timestamp source (`Runtime(..., timestamp=URL)`) downloads the index only when the digest
+    named here changes, and holds it good until the earlier of the two expiries. See
+    docs/index.md, Freshness.
+
+    \b
+    Example (cron, every 6 hours):
+      armgit index timestamp /var/www/agents/index.json --key index_ed25519 \\
+          --out /var/www/agents/timestamp.json --expires-in 1d
+    """
+    from datetime import UTC, datetime
+
+    from armgit.crypto.ed25519 import parse_private_key
+    from armgit.index.compile import parse_duration
+    from armgit.index.timestamp import make_timestamp, read_previous_timestamp
+    from armgit.runtime.fetch import DefaultFetcher
+    from armgit.store.atomic import PUBLISHED, write_atomic
+
+    private = [parse_private_key(_read_file(k, "key"), name=k) for k in keys]
+    lifetime = parse_duration(expires_in)
+    before = None
+    if first_publish:
+        if previous is not None:
+            raise UsageError("give --previous or --first-publish, not both")
+    else:
+        source = previous if previous is not None else out
+        if previous is None and not Path(out).exists():
+            raise UsageError(
+                "cannot establish the last published timestamp: give --previous FILE-or-URL, "
+                f"or --first-publish ({out} does not exist yet)"
+            )
+        try:
+            fetched = DefaultFetcher().fetch(source, None, 1 << 20)
+        except (IndexRefused, IndexUnavailable) as exc:
+            raise UsageError(f"cannot establish the last published timestamp: {exc}") from exc
+        assert fetched is not None
+        before = read_previous_timestamp(fetched.data, source)
+    envelope, payload = make_timestamp(
+        _read_file(index_file, "index"),
+        private,
+        issued_at=datetime.now(UTC),
+        expires_in=lifetime,
+        previous=before,
+    )
+    try:
+        write_atomic(out, envelope, mode=PUBLISHED)
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    click.echo(
+        f"wrote {out}: timestamp version {payload['version']} of index "
+        f"version {payload['index']['version']}, expires {payload['expires']}"  # type: ignore[index]
+    )
