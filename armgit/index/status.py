@@ -30,6 +30,7 @@ class Status:
     digest: str
     registry: str
     scope: tuple[str, ...]
+    source: dict[str, Any]
     issued_at: datetime
     expires: datetime
     now: datetime
@@ -52,6 +53,7 @@ class Status:
             "digest": self.digest,
             "registry": self.registry,
             "scope": {"tenants": list(self.scope)},
+            "source": self.source,
             "issuedAt": _iso(self.issued_at),
             "expires": _iso(self.expires),
             "secondsLeft": int(self.time_left.total_seconds()),
@@ -79,13 +81,16 @@ def read_status(
         expires = parse_time(str(head["expires"]))
         scope = parse_scope(head) if "scope" in head else ("?",)
         registry = str(head.get("registry", ""))
+        source = head.get("source")
+        if not isinstance(source, dict):
+            source = {}
     except IndexRefused as exc:
         raise UsageError(f"{what} is not an armgit index: {exc.detail}") from exc
     except (KeyError, TypeError, ValueError) as exc:
         raise UsageError(f"{what} is not an armgit index: {exc}") from exc
     window = warn_within if warn_within is not None else (expires - issued) * WARN_FRACTION
     digest = "sha256:" + hashlib.sha256(envelope.payload).hexdigest()
-    return Status(version, digest, registry, scope, issued, expires, now, window)
+    return Status(version, digest, registry, scope, source, issued, expires, now, window)
 
 
 def describe(seconds: float) -> str:

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import json
 import os
+import shutil
 import stat
 import subprocess
 import threading
@@ -110,18 +111,19 @@ def test_by_hand_versions_grow_and_a_publish_without_the_last_fails(
     assert "covers *, not arm-dev" in scoped.stderr
 
 
-def test_the_ci_workflow_script_numbers_each_publish_after_the_published_one(
+def test_the_ci_workflow_script_numbers_each_publish_and_re_signs_only_the_record(
     example_repo: Git, tmp_path: Path, files: Files
 ) -> None:
     workflow = YAML(typ="safe").load((REPO_ROOT / "docs/github/armgit-publish.yml").read_text())
     assert workflow["on"]["schedule"] == [{"cron": "17 */6 * * *"}]  # re-signed every 6 hours
     steps = workflow["jobs"]["compile"]["steps"]
-    script = next(s["run"] for s in steps if s.get("name") == "Compile and sign the index")
+    script = next(s["run"] for s in steps if s.get("name", "").startswith("Compile and sign"))
     key, _, public = ssh_keygen(tmp_path, "index")
     runner = tmp_path / "runner"
     runner.mkdir()
+    www = tmp_path / "www"
 
-    def run(first: bool) -> subprocess.CompletedProcess[str]:
+    def run(first: str = "") -> subprocess.CompletedProcess[str]:
         env = {
             **os.environ,
             **GIT_ENV,
@@ -129,7 +131,8 @@ def test_the_ci_workflow_script_numbers_each_publish_after_the_published_one(
             "ARMGIT_INDEX_KEY": key.read_text(),
             "ARMGIT_INDEX_PUBLIC_KEY": public,
             "INDEX_URL": f"{files.url}/index.json",
-            "FIRST_PUBLISH": "yes" if first else "",
+            "FIRST_PUBLISH": "yes" if first == "publish" else "",
+            "FIRST_TIMESTAMP": "yes" if first == "timestamp" else "",
             "RUNNER_TEMP": str(runner),
             "GITHUB_SERVER_URL": "https://github.example",
             "GITHUB_REPOSITORY": "acme/agents",
@@ -143,23 +146,41 @@ def test_the_ci_workflow_script_numbers_each_publish_after_the_published_one(
             check=False,
         )
 
-    def publish() -> int:  # what actions/deploy-pages does with the artifact
-        site = example_repo.path / "site" / "index.json"
-        (tmp_path / "www" / "index.json").write_bytes(site.read_bytes())
-        site.unlink()
-        version: int = payload_of(tmp_path / "www" / "index.json")["version"]
-        return version
+    def publish() -> tuple[int, int]:  # what actions/deploy-pages does with the artifact
+        for name in ("index.json", "timestamp.json"):
+            (www / name).write_bytes((example_repo.path / "site" / name).read_bytes())
+        shutil.rmtree(example_repo.path / "site")
+        index: int = payload_of(www / "index.json")["version"]
+        stamp: int = payload_of(www / "timestamp.json")["version"]
+        assert payload_of(www / "timestamp.json")["index"]["version"] == index
+        return index, stamp
 
-    lost = run(first=False)  # nothing published yet, and not told it is the first time
+    lost = run()  # nothing published yet, and not told it is the first time
     assert lost.returncode == 2, lost.stdout + lost.stderr
     assert "cannot establish the last published version" in lost.stderr
-    assert run(first=True).returncode == 0
-    assert publish() == 1
-    for expected in (2, 3):  # the 6-hourly re-sign of an unchanged commit
-        again = run(first=False)
+    assert run("publish").returncode == 0
+    assert publish() == (1, 1)
+    first_bytes = (www / "index.json").read_bytes()
+    for stamp in (2, 3):  # the 6-hourly re-sign of an unchanged commit: the record only
+        again = run()
         assert again.returncode == 0, again.stdout + again.stderr
-        assert publish() == expected
-    assert not list(runner.iterdir())  # the key file was removed
+        assert "re-signing timestamp.json only" in again.stdout
+        assert publish() == (1, stamp)
+        assert (www / "index.json").read_bytes() == first_bytes  # runtimes download nothing
+    template = example_repo.path / "tenants/arm-dev/templates/customer-support/template.yaml"
+    template.write_text(template.read_text() + "# a change\n")
+    example_repo.commit_all("a change")
+    changed = run()
+    assert changed.returncode == 0, changed.stdout + changed.stderr
+    assert publish() == (2, 4)
+    assert not list(runner.glob("index-key*"))  # the key file was removed
+
+    (www / "timestamp.json").unlink()  # an index published before the record existed
+    missing = run()
+    assert missing.returncode == 2
+    assert "cannot establish the last published timestamp" in missing.stderr
+    assert run("timestamp").returncode == 0
+    assert publish() == (2, 1)
 
 
 def with_signers(repo: Git, threshold: int, *lines: str) -> None:
