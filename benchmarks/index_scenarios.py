@@ -74,7 +74,7 @@ def _compile_argv(bench: Bench, key: Path, out: Path) -> list[str]:
     repo = bench.fixture("repo")
     return [
         *bench.armgit("compile", "--repo", str(repo), "--rev", "HEAD"),
-        *("--key", str(key), "--out", str(out), "--expires-in", "30d"),
+        *("--key", str(key), "--out", str(out), "--expires-in", "30d", "--first-publish"),
     ]
 
 

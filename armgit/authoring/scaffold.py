@@ -19,6 +19,7 @@ class InitOptions:
     admin_email: str
     admin_identities: tuple[str, ...] = ()
     admin_ssh_keys: tuple[str, ...] = ()
+    index_keys: tuple[str, ...] = ()  # OpenSSH public key lines of the index signers
 
 
 def _q(text: str) -> str:
@@ -29,6 +30,24 @@ def _q(text: str) -> str:
 def _schema(path: str, kind: str) -> str:
     depth = path.count("/")
     return f"# yaml-language-server: $schema={'../' * depth}schemas/{kind}.json\n"
+
+
+def _index_signers(lines: tuple[str, ...]) -> str:
+    """The ``indexSigners`` block: the keys whose signatures runtimes trust (docs/index.md)."""
+    head = (
+        "# the keys that sign the compiled index (armgit compile --key); runtimes pin the root\n"
+        "# made from them: armgit index root --key KEY --out root.json\n"
+    )
+    if not lines:
+        return (
+            head
+            + '# indexSigners: {threshold: 1, keys: [{name: ci, publicKey: "ssh-ed25519 ..."}]}\n'
+        )
+    keys = "".join(
+        f"    - {{name: index-{i + 1}, publicKey: {_q(' '.join(line.split()[:2]))}}}\n"
+        for i, line in enumerate(lines)
+    )
+    return head + f"indexSigners:\n  threshold: 1\n  keys:\n{keys}"
 
 
 def registry_files(opts: InitOptions) -> dict[str, str]:
@@ -58,7 +77,7 @@ def registry_files(opts: InitOptions) -> dict[str, str]:
             '  - {requestType: POLICY_AUTONOMY_INCREASE, count: 1, permission: "approve:policies", '
             "expiresIn: 72h}\n"
             '  - {requestType: PRIVILEGE_WIDENING, count: 1, permission: "approve:versions", '
-            "expiresIn: 48h}\n"
+            "expiresIn: 48h}\n" + _index_signers(opts.index_keys)
         ),
         f"{t}/tenant.yaml": (
             f"apiVersion: armgit/v1\nkind: Tenant\nname: {_q(opts.tenant_name)}\n"

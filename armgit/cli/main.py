@@ -32,7 +32,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "hooks": ("hooks", "Install the server (pre-receive) or client (pre-commit) hook."),
     "hook": ("hook", "Run a git hook (what the installed hooks call)."),
     "compile": ("compile", "Compile the registry at one commit into a signed index."),
-    "index": ("index", "Verify a signed index; resolve versions and evaluate tool calls."),
+    "index": (
+        "index",
+        "Verify a signed index, resolve and evaluate; its freshness (status); the trust root.",
+    ),
     "audit": (
         "audit",
         "Typed change records from history: who changed what, when.",

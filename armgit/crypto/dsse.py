@@ -16,6 +16,7 @@ from armgit.crypto.ed25519 import keyid
 
 INDEX_PAYLOAD_TYPE = "application/vnd.armgit.index+json"
 ROOT_PAYLOAD_TYPE = "application/vnd.armgit.root+json"
+TIMESTAMP_PAYLOAD_TYPE = "application/vnd.armgit.timestamp+json"
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:

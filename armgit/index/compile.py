@@ -37,6 +37,8 @@ from armgit.index.signed import (
     PreviousIndex,
     make_options,
     parse_name,
+    parse_signers,
+    read_head,
     select_tenants,
     sign_index,
 )
@@ -46,6 +48,7 @@ from armgit.store.compiled import (
     manifest_key,
     parse_manifest,
     registry_name_key,
+    registry_signers_key,
     tenant_key,
 )
 from armgit.store.refs import QuickRef, resolve_quick
@@ -78,21 +81,52 @@ def parse_issued_at(text: str | None, source_date_epoch: str | None) -> datetime
     return datetime.now(UTC)
 
 
-def read_previous(data: bytes) -> PreviousIndex:
-    """The version and payload digest of a previously published index (signatures not checked:
-    it only numbers the next one)."""
+def read_previous(data: bytes, what: str = "--previous") -> PreviousIndex:
+    """The version, payload digest, registry and scope of a previously published index
+    (signatures not checked: it only numbers the next one)."""
     from armgit.runtime.envelope import parse_envelope, parse_json
     from armgit.runtime.errors import IndexRefused
+    from armgit.runtime.verify import parse_scope
 
     try:
         envelope = parse_envelope(data, INDEX_PAYLOAD_TYPE)
-        payload = parse_json(envelope.payload, "payload")
+        payload = read_head(envelope.payload)
+        if payload is None:
+            payload = parse_json(envelope.payload, "payload")
     except IndexRefused as exc:
-        raise UsageError(f"--previous is not an armgit index: {exc.detail}") from exc
+        raise UsageError(f"{what} is not an armgit index: {exc.detail}") from exc
     version = payload.get("version") if isinstance(payload, dict) else None
     if type(version) is not int or version < 1:
-        raise UsageError("--previous is not an armgit index: it has no version")
-    return PreviousIndex(version, "sha256:" + hashlib.sha256(envelope.payload).hexdigest())
+        raise UsageError(f"{what} is not an armgit index: it has no version")
+    try:
+        scope: tuple[str, ...] | None = parse_scope(payload) if "scope" in payload else None
+    except (KeyError, TypeError, ValueError):
+        scope = None
+    registry = payload.get("registry")
+    return PreviousIndex(
+        version,
+        "sha256:" + hashlib.sha256(envelope.payload).hexdigest(),
+        registry if isinstance(registry, str) else None,
+        scope,
+    )
+
+
+def fetch_previous(source: str) -> PreviousIndex:
+    """The index published now, from a file or an ``http(s)://`` URL; :class:`UsageError`
+    when it cannot be read (a publish must not start again at version 1)."""
+    from armgit.runtime.errors import IndexRefused, IndexUnavailable
+    from armgit.runtime.fetch import DefaultFetcher
+    from armgit.runtime.verify import DEFAULT_MAX_BYTES
+
+    try:
+        fetched = DefaultFetcher().fetch(source, None, DEFAULT_MAX_BYTES)
+    except (IndexUnavailable, IndexRefused) as exc:
+        raise UsageError(
+            f"cannot establish the last published version: {exc} (for the very first publish "
+            "of this index, give --first-publish instead)"
+        ) from exc
+    assert fetched is not None  # no ETag was offered: a 304 is an error
+    return read_previous(fetched.data, source)
 
 
 def compile_index(
@@ -105,10 +139,20 @@ def compile_index(
     tenant: str | None = None,
     previous: PreviousIndex | None = None,
     source_repo: str | None = None,
+    allow_dirty: bool = False,
 ) -> Compiled:
-    """Compile the registry at ``repo``/``rev`` and sign it with every key of ``keys``."""
+    """Compile the registry at ``repo``/``rev`` and sign it with every key of ``keys``.
+
+    Without ``rev``, a clean git work tree is compiled at ``HEAD`` (its commit and tree
+    named); a dirty one, or a directory outside git, only with ``allow_dirty``, and the payload
+    then says ``source.dirty`` (:mod:`armgit.index.provenance`)."""
     options = make_options(issued_at, expires_in, tenant, previous)
-    ref = resolve_quick(repo, rev)
+    dirty: str | None = None
+    if rev is None:
+        from armgit.index.provenance import work_tree_revision
+
+        rev, dirty = work_tree_revision(Path(repo if repo is not None else "."), allow_dirty)
+    ref = resolve_quick(repo, rev) if dirty is None else None
     if ref is not None:
         quick = _compile_cached(ref, keys, options, source_repo)
         if quick is not None:
@@ -117,7 +161,7 @@ def compile_index(
     from armgit.store.tree import open_tree
 
     compiler = Compiler(open_tree(repo, rev), ref)
-    return compiler.compile(keys, options, source_repo=source_repo)
+    return compiler.compile(keys, options, source_repo=source_repo, dirty=dirty)
 
 
 def _compile_cached(
@@ -139,7 +183,9 @@ def _compile_cached(
         fragments[name] = found
     entry = cache.get(registry_name_key(manifest.registry_blob))
     registry = parse_name(entry) if entry is not None else None
-    if registry is None:
+    entry = cache.get(registry_signers_key(manifest.registry_blob))
+    signers = parse_signers(entry) if entry is not None else None
+    if registry is None or signers is None:
         return None
     source = Source(source_repo or manifest.location, manifest.commit, manifest.tree)
-    return sign_index(keys, registry, source, options, fragments)
+    return sign_index(keys, registry, source, options, fragments, signers)

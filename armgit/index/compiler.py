@@ -16,13 +16,21 @@ from armgit.core.canonical import to_canonical_json
 from armgit.core.findings import Finding
 from armgit.core.index.assemble import IndexOptions, Source
 from armgit.errors import StoreError
-from armgit.index.signed import Compiled, parse_name, select_tenants, sign_index
+from armgit.index.signed import (
+    Compiled,
+    Signers,
+    parse_name,
+    parse_signers,
+    select_tenants,
+    sign_index,
+)
 from armgit.store.compiled import (
     FragmentCache,
     Manifest,
     fragment_cache_path,
     manifest_key,
     registry_name_key,
+    registry_signers_key,
     tenant_key,
 )
 from armgit.store.refs import QuickRef
@@ -77,9 +85,11 @@ class Compiler:
         options: IndexOptions,
         *,
         source_repo: str | None = None,
+        dirty: str | None = None,
     ) -> Compiled:
         """The signed index of every tenant, or of ``options.tenant`` only; refused with the
-        registry's findings."""
+        registry's findings. ``dirty``: the tree is a work tree with uncommitted changes on
+        top of this commit (``""`` for none), said so in ``source``."""
         findings = self.findings()
         if findings:
             return Compiled(None, None, findings)
@@ -89,7 +99,9 @@ class Compiler:
             return Compiled(None, None, refused)
         info = self.tree.source
         source = Source(source_repo or info.repo, info.commit, info.tree)
-        result = sign_index(keys, self._registry_name(), source, options, fragments)
+        if dirty is not None:
+            source = Source(source_repo or info.repo, dirty, "", dirty=True)
+        result = sign_index(keys, self._registry_name(), source, options, fragments, self.signers())
         self._record()
         self._fragments.save()
         return result
@@ -162,6 +174,23 @@ class Compiler:
             name = registry.name if registry is not None else ""
             self._fragments.put(key, to_canonical_json(name))
         return name
+
+    def signers(self) -> Signers:
+        """armgit.yaml's ``indexSigners`` (from the compile cache, by its blob id)."""
+        key = registry_signers_key(registry_blob(self.tree))
+        found = self._fragments.get(key)
+        signers = parse_signers(found) if found is not None else None
+        if signers is None:
+            snapshot, _ = self._snapshot_of([])
+            registry = snapshot.registry
+            signers = Signers()
+            if registry is not None:
+                listed = registry.index_signers
+                signers = Signers(
+                    listed.threshold, tuple((k.name, k.public_key) for k in listed.keys)
+                )
+            self._fragments.put(key, signers.to_bytes())
+        return signers
 
     def _snapshot_of(self, tenants: list[str]) -> tuple[Snapshot, list[Finding]]:
         """A snapshot holding at least armgit.yaml and ``tenants``: the whole registry if it was

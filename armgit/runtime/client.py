@@ -1,105 +1,56 @@
 """The runtime's I/O side: fetch an index from bytes, a path or an HTTP(S) URL, remember what
 was accepted, and keep the last good index until it expires.
 
-Verification itself is pure (:func:`armgit.runtime.verify.verify_index`); this module only feeds
-it bytes and the time, and swaps the verified, immutable result in atomically, so readers on any
-thread see one whole index or the next, never a mix.
+Verification itself is pure (:func:`armgit.runtime.verify.verify_index`); fetching is
+:mod:`armgit.runtime.fetch`, the state directory :mod:`armgit.runtime.state`. This module feeds
+the verifier bytes and the time, and swaps the verified, immutable result in atomically, so
+readers on any thread see one whole index or the next, never a mix.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
+import logging
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from armgit.core.index.decide import DENY, Decision, refuse_tool
+from armgit.runtime.envelope import parse_envelope, parse_json
 from armgit.runtime.errors import IndexRefused, IndexUnavailable
-from armgit.runtime.trust import TrustRoot, parse_root
+from armgit.runtime.fetch import DefaultFetcher, Fetched, Fetcher
+from armgit.runtime.state import ANY_SCOPE, Record, StateDir
+from armgit.runtime.timestamp import MAX_TIMESTAMP_BYTES, Timestamp, verify_timestamp
+from armgit.runtime.trust import TrustRoot
 from armgit.runtime.verify import (
     DEFAULT_MAX_BYTES,
     Accepted,
     Resolution,
     VerifiedIndex,
+    check_floor,
+    parse_scope,
+    scope_key,
     verify_index,
 )
-from armgit.store.atomic import write_atomic
+
+__all__ = ["DefaultFetcher", "Fetched", "Fetcher", "Runtime"]
 
 _ZERO = 0  # the default usage: ``x is _ZERO`` is how evaluate() spots a call that gives none
-STATE_FILE = "state.json"
-INDEX_FILE = "index.json"
-ROOT_FILE = "root.json"
-
-
-@dataclass(frozen=True, slots=True)
-class Fetched:
-    """Bytes fetched from a source, with the ETag that names them (if the source gave one)."""
-
-    data: bytes
-    etag: str | None = None
-
-
-class Fetcher(Protocol):
-    """Fetches an index; returns ``None`` when the source says it has not changed (HTTP 304)."""
-
-    def fetch(self, source: str, etag: str | None, max_bytes: int) -> Fetched | None: ...
-
-
-class DefaultFetcher:
-    """Reads local paths, and ``http(s)://`` URLs with urllib (``If-None-Match``, size cap)."""
-
-    def __init__(self, timeout: float = 10.0) -> None:
-        self.timeout = timeout
-
-    def fetch(self, source: str, etag: str | None, max_bytes: int) -> Fetched | None:
-        if source.startswith(("http://", "https://")):
-            return self._http(source, etag, max_bytes)
-        try:
-            with open(source, "rb") as handle:
-                data = handle.read(max_bytes + 1)
-        except OSError as exc:
-            raise IndexUnavailable(f"cannot read {source}: {exc.strerror or exc}") from exc
-        return Fetched(_capped(data, max_bytes))
-
-    def _http(self, url: str, etag: str | None, max_bytes: int) -> Fetched | None:
-        request = urllib.request.Request(url, headers={"Accept": "application/json"})
-        if etag is not None:
-            request.add_header("If-None-Match", etag)
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                length = response.headers.get("Content-Length")
-                if length is not None and length.isdigit() and int(length) > max_bytes:
-                    _capped(b"", max_bytes, int(length))
-                data = response.read(max_bytes + 1)
-                return Fetched(_capped(data, max_bytes), response.headers.get("ETag"))
-        except urllib.error.HTTPError as exc:
-            if exc.code == 304:
-                return None
-            raise IndexUnavailable(f"{url}: HTTP {exc.code} {exc.reason}") from exc
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise IndexUnavailable(f"{url}: {exc}") from exc
-
-
-def _capped(data: bytes, max_bytes: int, length: int | None = None) -> bytes:
-    size = length if length is not None else len(data)
-    if size > max_bytes:
-        raise IndexRefused("too-large", f"the index is over the cap of {max_bytes} bytes")
-    return data
+WARN_FRACTION = 0.25  # warn when a quarter of the index's lifetime is left
+logger = logging.getLogger("armgit.runtime")
 
 
 class Runtime:
     """An agent runtime's view of the signed index.
 
     ``trust`` pins the index keys; ``source`` (a path or an ``http(s)://`` URL) is where
-    :meth:`refresh` looks; ``state_dir`` remembers the last accepted version and digest, the
-    index bytes and any rotated root across restarts (written atomically). Safe to share
-    between threads: lookups read one immutable :class:`VerifiedIndex`, swapped in whole.
+    :meth:`refresh` looks; ``tenant`` binds the runtime to one tenant: an index whose scope
+    does not cover it is refused (``wrong-scope``) and leaves the state untouched.
+    ``state_dir`` remembers, across restarts and between processes sharing it, the last
+    accepted version per registry and scope, the current index and the chain of rotated roots
+    (:mod:`armgit.runtime.state`). Safe to share between threads: lookups read one immutable
+    :class:`VerifiedIndex`, swapped in whole.
     """
 
     def __init__(
@@ -108,71 +59,121 @@ class Runtime:
         source: str | Path | None = None,
         *,
         state_dir: str | Path | None = None,
+        tenant: str | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
         clock: Callable[[], float] = time.time,
         fetcher: Fetcher | None = None,
+        timestamp: str | Path | None = None,
     ) -> None:
         self.source = str(source) if source is not None else None
+        self.timestamp_source = str(timestamp) if timestamp is not None else None
+        self.tenant = tenant
         self.max_bytes = max_bytes
         self._clock = clock
         self._fetcher: Fetcher = fetcher if fetcher is not None else DefaultFetcher()
-        self._state_dir = Path(state_dir) if state_dir is not None else None
+        self._state = StateDir(state_dir) if state_dir is not None else None
         self._lock = threading.Lock()
         self._index: VerifiedIndex | None = None
+        self._stamp: Timestamp | None = None
+        # the current index, when it stops being good and when that clock started (its own
+        # expiry, or the earlier freshness record's: _set_index), swapped in as one tuple
+        self._fresh: tuple[VerifiedIndex, float, float] | None = None
         self._last: Accepted | None = None
-        self._etag: str | None = None
+        self._record = Record()
+        self._warned: str | None = None
         self.trust = trust
-        if self._state_dir is not None:
-            self._state_dir.mkdir(parents=True, exist_ok=True)
-            self._restore()
+        if self._state is not None:
+            self._restore(self._state)
 
     # -- state ------------------------------------------------------------------------------
 
-    def _restore(self) -> None:
-        assert self._state_dir is not None
-        root_path = self._state_dir / ROOT_FILE
-        if root_path.is_file():
-            root = parse_root(root_path.read_bytes())
-            if root.version > self.trust.version:
-                self.trust = root
-        state_path = self._state_dir / STATE_FILE
-        if state_path.is_file():
-            try:
-                state = json.loads(state_path.read_text("utf-8"))
-                self._last = Accepted(int(state["version"]), str(state["digest"]))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise IndexUnavailable(f"{state_path} is damaged: {exc}") from exc
-        index_path = self._state_dir / INDEX_FILE
-        if index_path.is_file():
-            # refused (e.g. expired while we were down): wait for a fresh one
+    def _restore(self, state: StateDir) -> None:
+        with state.locked():
+            self.trust = _follow_roots(self.trust, state)
+            record = state.read()
+            data = state.current_bytes(record)
+            if ANY_SCOPE in record.floors and data is not None:
+                key = _peek_scope_key(data)  # the old single floor was this index's
+                if key is not None:
+                    legacy = record.floors.pop(ANY_SCOPE)
+                    record.raise_floor(key, legacy)
+                    state.write(record, data, legacy.digest)
+        self._record = record
+        stamp = state.stamp_bytes(record)
+        if stamp is not None:
+            with contextlib.suppress(IndexRefused):  # expired: wait for a fresh one
+                self._stamp = verify_timestamp(
+                    stamp, self.trust, now=self._clock(), tenant=self.tenant
+                )
+        if data is not None:
+            # refused (expired while we were down, another tenant's): wait for a fresh one
             with contextlib.suppress(IndexRefused):
-                self._accept(index_path.read_bytes(), None)
-
-    def _persist(self, data: bytes, accepted: Accepted) -> None:
-        if self._state_dir is None:
-            return
-        write_atomic(self._state_dir / INDEX_FILE, data)
-        state = {"version": accepted.version, "digest": accepted.digest, "etag": self._etag}
-        write_atomic(self._state_dir / STATE_FILE, json.dumps(state).encode())
+                self._accept(data, record.etag, persist=False)
 
     @property
     def last_accepted(self) -> Accepted | None:
-        """Version and digest of the newest index accepted (also across restarts)."""
+        """Version and digest of the current index (also across restarts)."""
         return self._last
+
+    @property
+    def floors(self) -> dict[str, Accepted]:
+        """The last accepted version per registry and scope (``registry/tenants``)."""
+        return dict(self._record.floors)
 
     # -- loading ----------------------------------------------------------------------------
 
-    def _accept(self, data: bytes, etag: str | None) -> VerifiedIndex:
+    def _accept(
+        self,
+        data: bytes,
+        etag: str | None,
+        *,
+        persist: bool = True,
+        expect: Timestamp | None = None,
+    ) -> VerifiedIndex:
         index = verify_index(
-            data, self.trust, now=self._clock(), last=self._last, max_bytes=self.max_bytes
+            data,
+            self.trust,
+            now=self._clock(),
+            floors=self._record.floors,
+            last=self._record.floors.get(ANY_SCOPE),
+            tenant=self.tenant,
+            max_bytes=self.max_bytes,
         )
+        if expect is not None and (index.digest, index.version) != (
+            expect.index_digest,
+            expect.index_version,
+        ):
+            raise IndexRefused(
+                "timestamp-mismatch",
+                f"the index is version {index.version} ({index.digest}); the timestamp names "
+                f"version {expect.index_version} ({expect.index_digest})",
+            )
         accepted = Accepted(index.version, index.digest)
-        if accepted != self._last or self._index is None:
-            self._etag = etag
-            self._persist(data, accepted)
+        key = index.scope_key
+        if self._state is not None and persist:
+            with self._state.locked():
+                record = self._state.read()  # what every process sharing the directory saw
+                check_floor(index.version, index.digest, record.floor(key))
+                record.merge(self._record)
+                record.raise_floor(key, accepted)
+                if record.current != _file_of(index) or etag != record.etag:
+                    record.etag = etag
+                    self._state.write(record, data, index.digest)
+                self._record = record
+        else:
+            self._record.raise_floor(key, accepted)
+            self._record.etag = etag
         self._last = accepted
-        self._index = index
+        self._set_index(index)
         return index
+
+    def _set_index(self, index: VerifiedIndex) -> None:
+        stamp = self._stamp
+        if stamp is not None and stamp.index_digest == index.digest:
+            self._fresh = (index, min(index.expires, stamp.expires), stamp.issued_at)
+        else:
+            self._fresh = (index, index.expires, index.issued_at)
+        self._index = index
 
     def load_bytes(self, data: bytes, *, etag: str | None = None) -> VerifiedIndex:
         """Verify ``data`` and make it the current index; raises :class:`IndexRefused`."""
@@ -188,40 +189,130 @@ class Runtime:
     def refresh(self) -> bool:
         """Fetch ``source`` again. Returns ``True`` when a new index was accepted, ``False``
         when nothing changed. On failure the last good index stays in use (until it expires)
-        and the error is raised: :class:`IndexRefused` or :class:`IndexUnavailable`."""
+        and the error is raised: :class:`IndexRefused` or :class:`IndexUnavailable`. Logs a
+        warning (logger ``armgit.runtime``) once an index has a quarter of its lifetime left."""
         if self.source is None:
             raise IndexUnavailable("this runtime has no source to refresh from")
         with self._lock:
-            etag = self._etag if self._index is not None else None
-            fetched = self._fetcher.fetch(self.source, etag, self.max_bytes)
-            if fetched is None:
-                return False
-            before = self._index
-            index = self._accept(fetched.data, fetched.etag)
-            return before is None or index.digest != before.digest
+            try:
+                if self.timestamp_source is not None:
+                    return self._refresh_by_timestamp(self.source, self.timestamp_source)
+                etag = self._record.etag if self._index is not None else None
+                fetched = self._fetcher.fetch(self.source, etag, self.max_bytes)
+                if fetched is None:
+                    if self._index is None:
+                        raise IndexUnavailable(
+                            f"{self.source}: answered 'not modified' but no index is loaded"
+                        )
+                    return False
+                before = self._index
+                index = self._accept(fetched.data, fetched.etag)
+                return before is None or index.digest != before.digest
+            finally:
+                self._warn_if_stale()
+
+    def _refresh_by_timestamp(self, source: str, timestamp: str) -> bool:
+        """Poll the freshness record; download the index only when it names another one."""
+        fetched = self._fetcher.fetch(timestamp, None, MAX_TIMESTAMP_BYTES)
+        if fetched is None:
+            raise IndexUnavailable(f"{timestamp}: answered 'not modified' to a plain request")
+        stamp = verify_timestamp(
+            fetched.data,
+            self.trust,
+            now=self._clock(),
+            floors=self._record.floors,
+            tenant=self.tenant,
+        )
+        before = self._index
+        if before is None or before.digest != stamp.index_digest:
+            index = self._fetcher.fetch(source, None, min(self.max_bytes, stamp.index_size))
+            if index is None:
+                raise IndexUnavailable(f"{source}: answered 'not modified' to a plain request")
+            self._accept(index.data, None, expect=stamp)
+        self._keep_stamp(fetched.data, stamp)
+        assert self._index is not None
+        return before is None or self._index.digest != before.digest
+
+    def _keep_stamp(self, data: bytes, stamp: Timestamp) -> None:
+        accepted = Accepted(stamp.version, stamp.digest)
+        if self._state is not None:
+            with self._state.locked():
+                record = self._state.read()
+                check_floor(stamp.version, stamp.digest, record.floors.get(stamp.floor_key))
+                record.merge(self._record)
+                record.raise_floor(stamp.floor_key, accepted)
+                self._state.write(record, None, None, data)
+                self._record = record
+        else:
+            self._record.raise_floor(stamp.floor_key, accepted)
+        self._stamp = stamp
+        if self._index is not None:
+            self._set_index(self._index)
 
     def rotate_root(self, data: bytes) -> TrustRoot:
-        """Accept the next trust root (see :meth:`TrustRoot.rotate`) and remember it."""
+        """Accept the next trust root (see :meth:`TrustRoot.rotate`: signed by the threshold of
+        the current root's keys and of its own) and remember it in the chain."""
         with self._lock:
             root = self.trust.rotate(data)
-            if self._state_dir is not None:
-                write_atomic(self._state_dir / ROOT_FILE, data)
+            if self._state is not None:
+                with self._state.locked():
+                    self._state.save_root(root.version, data)
             self.trust = root
             return root
+
+    # -- freshness --------------------------------------------------------------------------
+
+    @property
+    def time_left(self) -> float | None:
+        """Seconds until the current index stops being accepted (its ``expires``, or the
+        freshness record's when earlier), negative once it has; ``None`` with no index."""
+        fresh = self._fresh
+        return None if fresh is None else fresh[1] - self._clock()
+
+    @property
+    def stale(self) -> bool:
+        """Whether the current index has less than a quarter of its lifetime left (or none is
+        loaded): the publisher has stopped re-signing, or this runtime cannot reach it."""
+        fresh = self._fresh
+        if fresh is None:
+            return True
+        _, expires, issued = fresh
+        return expires - self._clock() < (expires - issued) * WARN_FRACTION
+
+    def _warn_if_stale(self) -> None:
+        fresh = self._fresh
+        if fresh is None or not self.stale or self._warned == fresh[0].digest:
+            return
+        index, expires, _ = fresh
+        self._warned = index.digest
+        left = expires - self._clock()
+        if left <= 0:
+            logger.warning(
+                "armgit index version %d expired: every decision is DENY until a fresh one "
+                "is accepted",
+                index.version,
+            )
+        else:
+            logger.warning(
+                "armgit index version %d expires in %.0f s (less than a quarter of its "
+                "lifetime): no fresh index was accepted; it fails closed when it expires",
+                index.version,
+                left,
+            )
 
     # -- answers ----------------------------------------------------------------------------
 
     @property
     def index(self) -> VerifiedIndex:
         """The current index; :class:`IndexUnavailable` when there is none or it expired."""
-        index = self._index
-        if index is None:
+        fresh = self._fresh
+        if fresh is None:
             raise IndexUnavailable("no index has been loaded")
-        if self._clock() >= index.expires:
+        if self._clock() >= fresh[1]:
             raise IndexUnavailable(
-                f"the index (version {index.version}) expired and no fresh one was accepted"
+                f"the index (version {fresh[0].version}) expired and no fresh one was accepted"
             )
-        return index
+        return fresh[0]
 
     def resolve(self, tenant: str, environment: str, template: str) -> Resolution:
         """The deployed version of ``template`` in ``environment``: version, genome, genome hash
@@ -247,10 +338,11 @@ class Runtime:
         Give ``template`` (the deployed version's policy) or ``instance`` (the instance's).
         Never raises: no index, an expired index or any error is a DENY (fail closed).
         """
-        index = self._index
-        if index is None or self._clock() >= index.expires:
-            why = "no index loaded" if index is None else "the index expired"
+        fresh = self._fresh
+        if fresh is None or self._clock() >= fresh[1]:
+            why = "no index loaded" if fresh is None else "the index expired"
             return Decision(DENY, None, (f"{why}: failing closed",), None, None)
+        index = fresh[0]
         if (
             instance is None
             and estimated_cost is _ZERO
@@ -282,3 +374,33 @@ class Runtime:
             monthly_cost_used=monthly_cost_used,
             data_scope=data_scope,
         )
+
+
+def _file_of(index: VerifiedIndex) -> str:
+    from armgit.runtime.state import index_file_name
+
+    return index_file_name(index.digest)
+
+
+def _follow_roots(trust: TrustRoot, state: StateDir) -> TrustRoot:
+    """The pinned root, advanced through each stored rotation that the root before it signed
+    (a stored root signed only by its own keys is not taken)."""
+    for data in state.roots(trust.version):
+        try:
+            trust = trust.rotate(data)
+        except IndexRefused as exc:
+            logger.warning("a stored trust root was not accepted: %s", exc)
+            break
+    return trust
+
+
+def _peek_scope_key(data: bytes) -> str | None:
+    """The registry and scope an index from the old state layout named (already verified when
+    it was stored: only its floor's key is wanted)."""
+    from armgit.crypto.dsse import INDEX_PAYLOAD_TYPE
+
+    try:
+        payload = parse_json(parse_envelope(data, INDEX_PAYLOAD_TYPE).payload, "payload")
+        return scope_key(payload["registry"], parse_scope(payload))
+    except (IndexRefused, KeyError, TypeError, ValueError):
+        return None

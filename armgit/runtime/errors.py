@@ -9,8 +9,9 @@ class IndexRefused(ArmgitError):
     """An index (or trust root) failed verification. ``reason`` is a stable kebab-case code:
 
     ``too-large``, ``malformed-envelope``, ``wrong-payload-type``, ``duplicate-key``,
-    ``signature-threshold``, ``malformed-payload``, ``expired``, ``rollback``,
-    ``genome-hash-mismatch``, ``policy-digest-mismatch``; for roots also ``root-version``.
+    ``signature-threshold``, ``malformed-payload``, ``expired``, ``rollback``, ``wrong-scope``,
+    ``genome-hash-mismatch``, ``policy-digest-mismatch``, ``timestamp-mismatch``; for roots also
+    ``root-version``.
     """
 
     def __init__(self, reason: str, message: str) -> None:

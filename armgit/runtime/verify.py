@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, NoReturn
 
+from armgit.core.index.assemble import WHOLE_REGISTRY
 from armgit.core.index.decide import Decision, Target, compile_target, decide
 from armgit.crypto.dsse import INDEX_PAYLOAD_TYPE
 from armgit.gcpause import collector_paused
@@ -27,10 +28,43 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    """The version and payload digest of the last accepted index (kept in the state directory)."""
+    """The version and payload digest of the last accepted index (kept in the state directory,
+    one per registry and scope: see :func:`scope_key`)."""
 
     version: int
     digest: str
+
+
+def scope_key(registry: str, scope: Iterable[str]) -> str:
+    """What a rollback floor is kept under: the registry's id and the tenants of the scope
+    (``*`` for the whole registry). Each published file has its own version counter, so a
+    floor is never shared between scopes: another tenant's index cannot raise this one's."""
+    return registry + "/" + ",".join(sorted(scope))
+
+
+def parse_scope(payload: Mapping[str, Any]) -> tuple[str, ...]:
+    """The payload's ``scope.tenants`` (``("*",)`` for the whole registry); an index from before
+    scopes were written covers exactly the tenants it holds."""
+    scope = payload.get("scope")
+    if scope is None:
+        tenants = payload["tenants"]
+        if not isinstance(tenants, dict):
+            raise ValueError("tenants is an object")
+        return tuple(sorted(tenants))
+    names = scope.get("tenants") if isinstance(scope, dict) else None
+    if (
+        not isinstance(names, list)
+        or not names
+        or not all(isinstance(n, str) and n for n in names)
+        or (WHOLE_REGISTRY in names and len(names) > 1)
+    ):
+        raise ValueError('scope is {"tenants": ["*"]} or {"tenants": [tenant, ...]}')
+    return tuple(sorted(names))
+
+
+def covers(scope: tuple[str, ...], tenant: str) -> bool:
+    """Whether an index of ``scope`` speaks for ``tenant``."""
+    return scope == (WHOLE_REGISTRY,) or tenant in scope
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +117,7 @@ class VerifiedIndex:
         "payload",
         "plain_decisions",
         "registry",
+        "scope",
         "version",
     )
 
@@ -92,6 +127,7 @@ class VerifiedIndex:
         self.version: int = payload["version"]
         self.expires: float = parse_time(payload["expires"])
         self.registry: str = payload["registry"]
+        self.scope: tuple[str, ...] = parse_scope(payload)
         # what each target is made of, checked at load; compiled on first use (a fleet's index
         # has many targets, a runtime asks about few)
         self._deployments: dict[tuple[str, str, str], _Deployed] = {}
@@ -106,6 +142,20 @@ class VerifiedIndex:
         ] = {}
         for tenant, data in payload["tenants"].items():
             self._compile_tenant(tenant, data)
+
+    @property
+    def scope_key(self) -> str:
+        """The key of this index's rollback floor (:func:`scope_key`)."""
+        return scope_key(self.registry, self.scope)
+
+    @property
+    def issued_at(self) -> float:
+        """When the index was signed (POSIX seconds)."""
+        return parse_time(self.payload["issuedAt"])
+
+    def time_left(self, now: float) -> float:
+        """Seconds until the index expires (negative once it has)."""
+        return self.expires - now
 
     def _compile_tenant(self, tenant: str, data: Mapping[str, Any]) -> None:
         versions: Mapping[str, Any] = data["versions"]
@@ -272,22 +322,44 @@ def verify_index(
     now: float,
     last: Accepted | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    floors: Mapping[str, Accepted] | None = None,
+    tenant: str | None = None,
 ) -> VerifiedIndex:
     """Verify raw envelope bytes against ``trust`` at time ``now`` (POSIX seconds).
 
     Checks, in order: size, envelope shape, exact payloadType, signatures from ``threshold``
     distinct trusted keys (key ids are hints only), the payload parsed from the signed bytes
     with duplicate keys refused and every genome hash and policy digest recomputed from its
-    canonical slice, ``expires`` after ``now``, ``version`` above ``last`` (or equal with the
-    same digest). Raises :class:`IndexRefused` with the reason.
+    canonical slice, ``expires`` after ``now``, the scope covering ``tenant`` (when given),
+    ``version`` above ``last`` and above ``floors[scope_key]`` (or equal with the same
+    digest). Raises :class:`IndexRefused` with the reason.
     """
     if len(data) > max_bytes:
         raise IndexRefused("too-large", f"{len(data)} bytes is over the cap of {max_bytes}")
     with collector_paused():
-        return _verify(data, trust, now, last)
+        return _verify(data, trust, now, last, floors or {}, tenant)
 
 
-def _verify(data: bytes, trust: TrustRoot, now: float, last: Accepted | None) -> VerifiedIndex:
+def check_floor(version: int, digest: str, last: Accepted | None) -> None:
+    """Refuse (``rollback``) a version below ``last``, or equal to it with another digest."""
+    if last is not None and (
+        version < last.version or (version == last.version and digest != last.digest)
+    ):
+        raise IndexRefused(
+            "rollback",
+            f"version {version} ({digest}) does not follow the last accepted version "
+            f"{last.version} ({last.digest})",
+        )
+
+
+def _verify(
+    data: bytes,
+    trust: TrustRoot,
+    now: float,
+    last: Accepted | None,
+    floors: Mapping[str, Accepted],
+    tenant: str | None,
+) -> VerifiedIndex:
     envelope = parse_envelope(data, INDEX_PAYLOAD_TYPE)
     trust.require(envelope, "the index")
     # hashlib lets go of the GIL: the payload's digest is computed on another core meanwhile
@@ -313,18 +385,21 @@ def _verify(data: bytes, trust: TrustRoot, now: float, last: Accepted | None) ->
         if type(version) is not int or version < 1:
             raise ValueError("version is a positive integer")
         expires = parse_time(payload["expires"])
+        scope = parse_scope(payload)
+        registry = payload["registry"]
+        if not isinstance(registry, str):
+            raise ValueError("registry is a string")
     except (KeyError, TypeError, ValueError) as exc:
         raise IndexRefused("malformed-payload", str(exc)) from exc
     if expires <= now:
         raise IndexRefused("expired", f"the index expired at {payload['expires']}")
-    if last is not None and (
-        version < last.version or (version == last.version and digest != last.digest)
-    ):
+    if tenant is not None and not covers(scope, tenant):
         raise IndexRefused(
-            "rollback",
-            f"version {version} ({digest}) does not follow the last accepted version "
-            f"{last.version} ({last.digest})",
+            "wrong-scope",
+            f"the index covers {', '.join(scope)}, not tenant {tenant!r} (this runtime's)",
         )
+    check_floor(version, digest, last)
+    check_floor(version, digest, floors.get(scope_key(registry, scope)))
     try:
         return VerifiedIndex(payload, digest)
     except IndexRefused:

@@ -59,6 +59,13 @@ def registry_name_key(registry_blob: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def registry_signers_key(registry_blob: str) -> str:
+    """The cache key of armgit.yaml's ``indexSigners`` (canonical JSON: threshold and the
+    OpenSSH public key lines)."""
+    text = f"signers\n{registry_blob}\n{builder_fingerprint()}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def manifest_key(root: str, oid: str) -> str:
     """The cache key of what a compile of ``root`` at object ``oid`` (a commit or a tag) read
     of git: commit, tree, prefix, location, armgit.yaml's blob id and each tenant's tree id."""

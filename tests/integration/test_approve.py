@@ -226,7 +226,9 @@ def compiled_policy(setup: Setup, instance: str) -> str:
 
     out = setup.root.parent / "index.json"
     args = ["compile", "--repo", str(setup.root), "--key", str(setup.keys["ops"].private)]
-    result = CliRunner().invoke(cli, [*args, "--out", str(out)], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli, [*args, "--out", str(out), "--first-publish", "--allow-dirty"], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(base64.b64decode(json.loads(out.read_text())["payload"]))
     digest = payload["tenants"]["arm-dev"]["instances"][instance]["policy"]

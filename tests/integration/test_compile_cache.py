@@ -166,7 +166,7 @@ def test_a_warm_compile_imports_no_model(fleet: Git, tmp_path: Path) -> None:
     key.write_bytes(KEY.private_bytes(Encoding.PEM, PrivateFormat.OpenSSH, NoEncryption()))
     argv = [sys.executable, "-X", "importtime", "-m", "armgit", "compile"]
     argv += ["--repo", str(fleet.path), "--rev", "HEAD", "--key", str(key)]
-    argv += ["--out", str(tmp_path / "index.json")]
+    argv += ["--out", str(tmp_path / "index.json"), "--first-publish"]
     env = {**os.environ, **GIT_ENV, "PYTHONPATH": str(REPO_ROOT)}
     runs = [
         subprocess.run(argv, env=env, capture_output=True, text=True, check=False) for _ in range(2)

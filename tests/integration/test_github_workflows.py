@@ -76,6 +76,7 @@ PINS = {
     ("actions/download-artifact", "v8.0.1"): "3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c",
     ("actions/upload-pages-artifact", "v4.0.0"): "7b1f4a764d45c48632c6b24a0339c27f5614fb0b",
     ("actions/deploy-pages", "v5.0.0"): "cd2ce8fcbc39b97be8ca5fce6e763baed58fa128",
+    ("actions/configure-pages", "v5.0.0"): "983d7736d9b0ae728b81ab479565c72886d7745b",
     ("github/codeql-action/upload-sarif", "v4.36.2"): "8aad20d150bbac5944a9f9d289da16a4b0d87c1e",
 }
 _USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<value>.*?)\s*$")

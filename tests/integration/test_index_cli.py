@@ -24,7 +24,7 @@ def compile_example(repo: Git, out: Path, key: Path, *extra: str) -> str:
         "2026-02-01T00:00:00Z",
         "--expires-in",
         "36500d",
-        *extra,
+        *(extra if "--previous" in extra else ("--first-publish", *extra)),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
@@ -151,6 +151,7 @@ def test_compile_refuses_invalid_registry(example_repo: Git, tmp_path: Path) -> 
         str(key),
         "--out",
         str(out),
+        "--first-publish",
     )
     assert result.returncode == 1
     assert "genome-hash-mismatch" in result.stdout
@@ -175,6 +176,7 @@ def test_usage_errors_exit_2(example_repo: Git, tmp_path: Path) -> None:
         str(out),
         "--expires-in",
         "soon",
+        "--first-publish",
     )
     assert bad_duration.returncode == 2
     no_tenant = run_armgit(
@@ -187,6 +189,7 @@ def test_usage_errors_exit_2(example_repo: Git, tmp_path: Path) -> None:
         str(out),
         "--tenant",
         "nobody",
+        "--first-publish",
     )
     assert no_tenant.returncode == 2
     no_trust = run_armgit("index", "verify", str(out))
@@ -219,6 +222,7 @@ def test_source_date_epoch(example_repo: Git, tmp_path: Path) -> None:
             str(out),
             "--tenant",
             "arm-dev",
+            "--first-publish",
         ],
         env=env,
         check=True,

@@ -112,7 +112,8 @@ def test_state_dir_survives_restart(server: Server, tmp_path: Path) -> None:
     server.body = sign(example_payload(version=5), [key])
     first = Runtime(trust, server.url, state_dir=state, clock=Clock())
     first.refresh()
-    assert sorted(p.name for p in state.iterdir()) == ["index.json", "state.json"]
+    digest = first.index.digest.removeprefix("sha256:")
+    assert sorted(p.name for p in state.iterdir()) == [f"index-{digest}.json", "lock", "state.json"]
 
     second = Runtime(trust, server.url, state_dir=state, clock=Clock())
     assert second.index.version == 5  # from the state dir, before any fetch

@@ -16,11 +16,12 @@ from armgit.errors import UsageError
 from armgit.index.compile import (
     DEFAULT_EXPIRES_IN,
     compile_index,
+    fetch_previous,
     parse_duration,
     parse_issued_at,
-    read_previous,
 )
-from armgit.store.atomic import write_atomic
+from armgit.index.signed import PreviousIndex
+from armgit.store.atomic import PUBLISHED, write_atomic
 
 
 def _read(path: str, what: str) -> bytes:
@@ -59,9 +60,24 @@ def _read(path: str, what: str) -> bytes:
 )
 @click.option(
     "--previous",
-    metavar="FILE",
+    metavar="FILE-or-URL",
     default=None,
-    help="The index published before: the new one gets its version + 1 and its digest.",
+    help="The index published now (a file or an http(s) URL): the new one gets its version + 1 "
+    "and its digest. Default: --out, when that file exists.",
+)
+@click.option(
+    "--first-publish",
+    is_flag=True,
+    help="This index has never been published: start at version 1. Without it, a compile that "
+    "cannot read the previous index fails rather than start again at 1 (runtimes would refuse "
+    "it as a rollback).",
+)
+@click.option(
+    "--allow-dirty",
+    is_flag=True,
+    help="Without --rev, compile the work tree even with uncommitted changes (or outside git); "
+    "the index then says source.dirty: true. Without it such a compile is refused: a clean "
+    "work tree is compiled at HEAD, its commit and tree named.",
 )
 @click.option(
     "--source-repo",
@@ -80,6 +96,8 @@ def command(
     expires_in: str,
     issued_at: str | None,
     previous: str | None,
+    first_publish: bool,
+    allow_dirty: bool,
     source_repo: str | None,
     quiet: bool,
 ) -> None:
@@ -91,16 +109,20 @@ def command(
     admitted each deployed version. The payload is RFC 8785 canonical JSON in a DSSE envelope
     signed with Ed25519: the same commit, options and issue time give the same bytes.
 
-    A registry that fails `armgit validate` is refused (exit 1). The file is written
-    atomically. See docs/index.md.
+    The version is the previous index's + 1: from --previous, else from --out when it exists;
+    with neither, give --first-publish. Where armgit.yaml lists indexSigners, every --key must
+    be one of them. A registry that fails `armgit validate` is refused (exit 1). The file is
+    written atomically, readable by a web server (0644). See docs/index.md.
 
     \b
     Examples:
-      armgit compile --repo . --rev main --key ~/.ssh/index_ed25519 --out index.json
-      armgit compile --rev main --key k --out next.json --previous index.json --expires-in 1d
+      armgit compile --rev main --key ~/.ssh/index_ed25519 --out index.json --first-publish
+      armgit compile --rev main --key ~/.ssh/index_ed25519 --out index.json
+      armgit compile --rev main --key k --out next.json \\
+          --previous https://cdn.example/agents/index.json --expires-in 1d
     """
     private = [parse_private_key(_read(k, "key"), name=k) for k in keys]
-    before = read_previous(_read(previous, "previous index")) if previous else None
+    before = _previous(previous, first_publish, out)
     when = parse_issued_at(issued_at, os.environ.get("SOURCE_DATE_EPOCH"))
     with progress_shown(quiet):
         result = compile_index(
@@ -112,6 +134,7 @@ def command(
             tenant=tenant,
             previous=before,
             source_repo=source_repo,
+            allow_dirty=allow_dirty,
         )
     if result.envelope is None:
         files = len({f.path for f in result.findings})
@@ -122,7 +145,7 @@ def command(
         emit_findings(result.findings, "text", summary=summary)
         sys.exit(1)
     try:
-        write_atomic(out, result.envelope)
+        write_atomic(out, result.envelope, mode=PUBLISHED)
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from exc
     signers = ", ".join(keyid(k.public_key()) for k in private)
@@ -131,3 +154,20 @@ def command(
         f"{plural(len(result.tenants), 'tenant')}, expires {result.expires}, "
         f"signed by {signers}"
     )
+
+
+def _previous(previous: str | None, first_publish: bool, out: str) -> PreviousIndex | None:
+    """The index this one follows, or ``None`` for a first publish; never a silent restart."""
+    if first_publish:
+        if previous is not None:
+            raise UsageError("give --previous or --first-publish, not both")
+        return None
+    if previous is None:
+        if not Path(out).exists():
+            raise UsageError(
+                "cannot establish the last published version: give --previous FILE-or-URL "
+                f"(the index published now), or --first-publish if nothing was ever published "
+                f"({out} does not exist yet)"
+            )
+        previous = out
+    return fetch_previous(previous)

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from armgit.cli.commands.index_publish import root, status, timestamp
 from armgit.crypto.ed25519 import KeyFileError
 from armgit.errors import UsageError
 from armgit.runtime import (
@@ -81,9 +82,14 @@ def _trust(trusted_keys: tuple[str, ...], root: str | None, threshold: int) -> T
 
 
 def _load(
-    file: str, trusted_keys: tuple[str, ...], root: str | None, threshold: int, state: str | None
+    file: str,
+    trusted_keys: tuple[str, ...],
+    root: str | None,
+    threshold: int,
+    state: str | None,
+    tenant: str | None = None,
 ) -> VerifiedIndex:
-    runtime = Runtime(_trust(trusted_keys, root, threshold), state_dir=state)
+    runtime = Runtime(_trust(trusted_keys, root, threshold), state_dir=state, tenant=tenant)
     try:
         return runtime.load_path(file)
     except (IndexRefused, IndexUnavailable) as exc:
@@ -95,16 +101,23 @@ def _load(
 
 @click.group(name="index")
 def command() -> None:
-    """Verify a signed index and ask it what the runtime asks (JSON out).
+    """Verify a signed index and ask it what the runtime asks (JSON out); its freshness; the
+    trust root runtimes pin.
 
-    Every subcommand verifies FILE first, exactly as armgit.runtime does: payloadType,
-    signatures from distinct trusted keys, duplicate keys, expiry, version (with --state-dir)
-    and every genome hash. Exit codes: 0 ok, 1 refused (the reason is printed), 2 usage.
+    verify, resolve and evaluate check FILE first, exactly as armgit.runtime does: payloadType,
+    signatures from distinct trusted keys, duplicate keys, expiry, scope (with --tenant),
+    version (with --state-dir) and every genome hash. Exit codes: 0 ok, 1 refused (the reason
+    is printed), 2 usage. `status` is for monitoring; `root` writes the trust-root file.
     """
 
 
 @command.command(name="verify")
 @_trust_options
+@click.option(
+    "--tenant",
+    default=None,
+    help="Refuse FILE unless its scope covers this tenant (as a runtime bound to it does).",
+)
 def verify(
     *,
     file: str,
@@ -112,14 +125,15 @@ def verify(
     root: str | None,
     threshold: int,
     state_dir: str | None,
+    tenant: str | None,
 ) -> None:
-    """Verify FILE; print its version, digest, expiry and tenants.
+    """Verify FILE; print its version, digest, scope, expiry and tenants.
 
     \b
     Example:
       armgit index verify index.json --trusted-key index-key.pub --state-dir /var/lib/agent
     """
-    index = _load(file, trusted_keys, root, threshold, state_dir)
+    index = _load(file, trusted_keys, root, threshold, state_dir, tenant)
     payload = index.payload
     click.echo(
         json.dumps(
@@ -129,6 +143,7 @@ def verify(
                 "digest": index.digest,
                 "registry": index.registry,
                 "source": payload["source"],
+                "scope": {"tenants": list(index.scope)},
                 "issuedAt": payload["issuedAt"],
                 "expires": payload["expires"],
                 "previous": payload["previous"],
@@ -155,8 +170,10 @@ def resolve(
     environment: str,
     template: str,
 ) -> None:
-    """Print the version of a template deployed in an environment: genome, hash, policy."""
-    index = _load(file, trusted_keys, root, threshold, state_dir)
+    """Print the version of a template deployed in an environment: genome, hash, policy.
+
+    FILE is refused unless its scope covers --tenant."""
+    index = _load(file, trusted_keys, root, threshold, state_dir, tenant)
     try:
         found = index.resolve(tenant, environment, template)
     except NotFound as exc:
@@ -204,7 +221,8 @@ def evaluate(
 ) -> None:
     """Decide a tool call: ALLOW, DENY or NEEDS_APPROVAL, with reasons and digests.
 
-    Exit code 0 whatever the decision (it is in the JSON); 1 only when FILE is refused.
+    Exit code 0 whatever the decision (it is in the JSON); 1 only when FILE is refused (also
+    when its scope does not cover --tenant).
 
     \b
     Example:
@@ -213,7 +231,7 @@ def evaluate(
     """
     if (template is None) == (instance is None):
         raise UsageError("give exactly one of --template and --instance")
-    index = _load(file, trusted_keys, root, threshold, state_dir)
+    index = _load(file, trusted_keys, root, threshold, state_dir, tenant)
     decision = index.evaluate(
         tenant,
         environment,
@@ -227,3 +245,7 @@ def evaluate(
         data_scope=data_scopes or None,
     )
     click.echo(json.dumps(decision.to_json(), indent=2))
+
+
+for _sub in (root, status, timestamp):
+    command.add_command(_sub)

@@ -41,6 +41,14 @@ def _git_config(key: str) -> str | None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A public key file of the admin, for approvals (repeatable).",
 )
+@click.option(
+    "--index-key",
+    "index_keys",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The public key file (.pub, from ssh-keygen -t ed25519) of a key that will sign the "
+    "index: listed under indexSigners (repeatable).",
+)
 def command(
     directory: Path,
     registry: str | None,
@@ -50,13 +58,14 @@ def command(
     admin_email: str | None,
     identities: tuple[str, ...],
     ssh_keys: tuple[Path, ...],
+    index_keys: tuple[Path, ...],
 ) -> None:
     """Create a new registry repository in DIRECTORY (new or empty), committed on main.
 
     It holds armgit.yaml (approval rules with the seed's defaults), a first tenant with the
     environments dev, staging and prod (prod protected), the roles admin, engineer and reviewer,
-    the first operator holding admin, and schemas/ for editors. Next: `armgit hooks install`
-    on the server repository.
+    the first operator holding admin, indexSigners from --index-key, and schemas/ for editors.
+    Next: `armgit hooks install` on the server repository.
 
     \b
     Example:
@@ -76,6 +85,7 @@ def command(
         admin_email=email,
         admin_identities=identities or (f"email:{email}",),
         admin_ssh_keys=tuple(p.read_text().strip() for p in ssh_keys),
+        index_keys=tuple(p.read_text().strip() for p in index_keys),
     )
     try:
         files = registry_files(options)
@@ -94,6 +104,17 @@ def command(
     click.echo(f"created registry {options.registry} in {directory} (commit {commit[:12]})")
     click.echo(f"  tenant {tenant}: environments dev, staging, prod; admin operator {admin_name}")
     click.echo(f"next: armgit validate --repo {directory}")
+    if index_keys:
+        click.echo(
+            f"  index: armgit compile --repo {directory} --rev main --key INDEX_KEY --out "
+            "index.json --first-publish; runtimes pin the root from: armgit index root "
+            f"--repo {directory} --rev main --key INDEX_KEY --out root.json"
+        )
+    else:
+        click.echo(
+            "  index: make a signing key (ssh-keygen -t ed25519 -N '' -f index_ed25519) and "
+            "list it under indexSigners in armgit.yaml (docs/index.md, Keys)"
+        )
     click.echo("then, on the server's bare copy: armgit hooks install --server BARE_REPO; and")
     from armgit.cli.pusher_note import echo_pusher_note
 

@@ -19,6 +19,7 @@ from armgit.core.jsondata import JsonObject
 PAYLOAD_KIND = "Index"
 PAYLOAD_API_VERSION = "armgit/v1"
 TENANTS_FIELD = "tenants"
+WHOLE_REGISTRY = "*"  # scope.tenants of an index of every tenant (no tenant slug can be "*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,7 @@ class Source:
     repo: str
     commit: str = ""
     tree: str = ""
+    dirty: bool = False  # compiled from a work tree with uncommitted changes (--allow-dirty)
 
 
 def payload_head(registry: str, source: Source, options: IndexOptions) -> JsonObject:
@@ -47,7 +49,13 @@ def payload_head(registry: str, source: Source, options: IndexOptions) -> JsonOb
         "apiVersion": PAYLOAD_API_VERSION,
         "kind": PAYLOAD_KIND,
         "registry": registry,
-        "source": {"repo": source.repo, "commit": source.commit, "tree": source.tree},
+        "source": {
+            "repo": source.repo,
+            "commit": source.commit,
+            "tree": source.tree,
+            "dirty": source.dirty,
+        },
+        "scope": {"tenants": [options.tenant or WHOLE_REGISTRY]},
         "version": options.version,
         "issuedAt": options.issued_at,
         "expires": options.expires,
