@@ -1,0 +1,13 @@
+"""Import from the Convex-based ARM and Mission Control (SPEC section 14).
+
+- :mod:`.ids` (pure) decodes Convex document ids to their table numbers.
+- :mod:`.export` (pure) parses a snapshot export's entries (bytes) in either export format into
+  rows, refusing what it cannot read with the table, line and field.
+- :mod:`.files` (I/O) reads those entries from a ZIP or its unpacked folder.
+- :mod:`.names` (pure) makes valid, collision-free armgit names, with a ``--names`` override.
+- :mod:`.mapping` (pure) turns ARM and Mission Control rows into registry documents, with their
+  ``legacy`` blocks, genome hash verdicts and a report of what was and was not imported.
+- :mod:`.history` (pure) turns the change records into an ordered plan of commits.
+- :mod:`.write` (I/O: pygit2) writes that plan as commits on an import branch, deterministically.
+- :mod:`.marks` (pure) the import mark in commit messages, and which findings it relaxes.
+"""
