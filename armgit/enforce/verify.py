@@ -22,9 +22,11 @@ from pathlib import Path
 import pygit2
 
 from armgit.core.findings import Finding, sort_findings
+from armgit.core.importmark import RELAXED_RULES
 from armgit.core.layout import EntityId, identify
 from armgit.core.rules.approvals import evaluate_gates, gate_findings
 from armgit.core.rules.gates import Gate
+from armgit.enforce.imported import ImportMarks
 from armgit.enforce.ranges import changed_paths, check_range, registry_tree, view_of
 from armgit.registry.history import commit_time, first_parent_chain, head_commit, locate_registry
 from armgit.store.cache import ContentCache
@@ -58,6 +60,8 @@ class VerifyReport:
     commits: int = 0
     genomes: int = 0  # distinct version files (blobs) whose genome hash was recomputed
     findings: list[CommitFinding] = field(default_factory=list)
+    # what ARM never enforced, in honoured import commits (docs/import.md): reported, not failed
+    notices: list[CommitFinding] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -92,8 +96,11 @@ def verify_history(repo: pygit2.Repository, head: pygit2.Commit, prefix: str = "
         with fork_pool(workers, initializer=_start_worker) as pool:
             parts = list(pool.map(_verify_job, jobs))
     versions: set[str] = set()
+    marks = ImportMarks(repo, prefix)
     for findings, oids in parts:
-        report.findings += findings
+        for item in findings:
+            honoured = item.finding.rule in RELAXED_RULES and marks.honoured(item.commit)
+            (report.notices if honoured else report.findings).append(item)
         versions |= oids
     report.genomes = len(versions)
     return report

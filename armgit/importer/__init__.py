@@ -9,5 +9,8 @@
   ``legacy`` blocks, genome hash verdicts and a report of what was and was not imported.
 - :mod:`.history` (pure) turns the change records into an ordered plan of commits.
 - :mod:`.write` (I/O: pygit2) writes that plan as commits on an import branch, deterministically.
-- :mod:`.marks` (pure) the import mark in commit messages, and which findings it relaxes.
+- :mod:`.run` (I/O) the whole import, for the command; :mod:`.build` checks every document.
+
+The import mark its commits carry is :mod:`armgit.core.importmark`; which marked commits are
+honoured, :mod:`armgit.enforce.imported`.
 """

@@ -19,10 +19,10 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 
+from armgit.core.importmark import mark_lines
 from armgit.core.jsondata import JsonObject, JsonValue
 from armgit.importer.export import Row
 from armgit.importer.genome import iso_time
-from armgit.importer.marks import mark_lines
 from armgit.importer.model import Entity, Mapped
 from armgit.importer.render import render_yaml
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 
 import pygit2
 
+from armgit.core.importmark import import_mark
 from armgit.enforce.protection import registry_at, settings_branch
 from armgit.errors import UsageError
 from armgit.importer.history import PlannedCommit
-from armgit.importer.marks import import_mark
 
 _BLOB = pygit2.enums.FileMode.BLOB
 _TREE = pygit2.enums.FileMode.TREE

@@ -38,6 +38,7 @@ def command(base: str, head: str, author: str | None, repo: str | None, fmt: str
       armgit check --base origin/main --head HEAD --author github:$PR_AUTHOR --format github
     """
     from armgit.core.rules.access import actor_from_identity
+    from armgit.enforce.imported import ImportMarks
     from armgit.enforce.ranges import check_range
     from armgit.store.tree import open_repository, registry_prefix, resolve_commit
 
@@ -59,9 +60,13 @@ def command(base: str, head: str, author: str | None, repo: str | None, fmt: str
         prefix=prefix,
         access=author is not None,
     )
-    if report.findings:
-        summary = f"{plural(len(report.findings), 'finding')} in {plural(report.commits, 'commit')}"
+    # what ARM never enforced, in an honoured import's commits, is a notice (docs/import.md)
+    findings, notices = ImportMarks(repository, prefix).split(report.findings, report.blame.get)
+    if findings:
+        summary = f"{plural(len(findings), 'finding')} in {plural(report.commits, 'commit')}"
     else:
         summary = f"ok: {plural(report.commits, 'commit')} from {base} to {head}"
-    emit_findings(report.findings, fmt, summary=summary, prefix=prefix)
-    sys.exit(1 if report.findings else 0)
+    if notices:
+        summary += f" ({plural(len(notices), 'notice')} on imported history)"
+    emit_findings(findings, fmt, summary=summary, prefix=prefix, notices=notices)
+    sys.exit(1 if findings else 0)

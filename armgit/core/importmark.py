@@ -1,20 +1,19 @@
-"""The import mark: trailers on every commit an import writes, and what they may relax. Pure.
+"""The import mark: trailers on every commit ``armgit import`` writes, and the rules it may
+relax. Pure.
 
-The mark says "ARM made this change, armgit did not judge it when it happened". It is honoured
-only where the base says so (docs/import.md): by ``armgit check`` and ``armgit verify`` for a
-commit of the range being judged that carries the mark and adds only new files in tenants the
-base does not have; never by the server hook. Where honoured, the findings of rules ARM never
-enforced become notices; schema, references and hashes stay strict.
+The mark says "ARM made this change; armgit did not judge it when it happened". Which marked
+commits are honoured is decided by :mod:`armgit.enforce.imported` from the tree before the
+import (docs/import.md): ``armgit check`` and ``armgit verify`` turn the findings of the rules
+ARM never enforced into notices there; schema, references, hashes and permissions stay strict,
+and the server hook honours nothing.
 """
 
 from __future__ import annotations
 
 IMPORT_TRAILER = "Armgit-Import"
 EXPORT_TRAILER = "Armgit-Import-Export"
-# what ARM never enforced the way armgit does: unsigned approvals, unrecorded transitions
-RELAXED_RULES = frozenset(
-    {"illegal-transition", "transition-guard", "approval-required", "permission-denied"}
-)
+# what ARM never enforced the way armgit does: signed approvals, recorded legal transitions
+RELAXED_RULES = frozenset({"illegal-transition", "transition-guard", "approval-required"})
 
 
 def mark_lines(source: str, digest: str) -> list[str]:
