@@ -102,7 +102,10 @@ class ArmMapper:
 
     def skip(self, row: Row, why: str, outcome: str = NOT_IMPORTED) -> None:
         self.mapped.table(row.table).add(outcome)
-        self.mapped.notes.append(f"{row.table} {row.id} (line {row.line}): {why}")
+        self.note(row, why)
+
+    def note(self, row: Row, what: str) -> None:
+        self.mapped.notes.append(f"{row.table} {row.id} (line {row.line}): {what}")
 
     def tenant_of(self, row: Row) -> str | None:
         tenant = self.tenants.get(str(row.fields.get("tenantId")))
@@ -469,6 +472,7 @@ class ArmMapper:
                     extra["parentNotMapped"] = "in another tenant"
             elif row.fields.get("parentVersionId") is not None:
                 extra["parentNotMapped"] = "not in the export"
+                self.note(row, "its parent version is not in the export: the id is kept in legacy")
             lifecycle = row.fields.get("lifecycleState")
             doc["lifecycle"] = lifecycle if lifecycle in LIFECYCLES else "DRAFT"
             if lifecycle not in LIFECYCLES:
@@ -552,6 +556,8 @@ class ArmMapper:
                 used.append("secretRef")
             optional: list[tuple[str, str]] = []
             policy_path = self.ref(row.fields.get("policyEnvelopeId"), "policyEnvelopes")
+            if policy_path is None and row.fields.get("policyEnvelopeId") is not None:
+                self.note(row, "its policy is not in the export: the id is kept in legacy")
             if policy_path is not None:
                 doc["policy"] = str(self.mapped.entities[policy_path].doc["name"])
                 optional.append(("policy", policy_path))
@@ -618,6 +624,7 @@ class ArmMapper:
             path = self.mapped.paths.get(str(target))
             if path is None or self.mapped.entities[path].doc.get("tenant", tenant) != tenant:
                 evidence["targetId"] = target
+                self.note(row, "its target is not in the export: kept in the tenant's legacy")
                 path = tenant_id(tenant).path
             holder = self.mapped.entities[path].doc
             legacy = holder.setdefault("legacy", {})

@@ -74,6 +74,7 @@ def arm(
     from armgit.core.layout import is_valid_name
     from armgit.importer.export import ExportError
     from armgit.importer.run import ImportOptions, run_import
+    from armgit.importer.write import ImportRefused
 
     if not is_valid_name(source):
         raise click.UsageError(f"--source {source!r}: use lowercase ASCII letters, digits and '-'")
@@ -96,6 +97,9 @@ def arm(
         result = run_import(options, progress)
     except ExportError as exc:
         click.echo(f"armgit: the export cannot be read: {exc}; nothing was written", err=True)
+        sys.exit(1)
+    except ImportRefused as exc:
+        click.echo(f"armgit: import refused: {exc}; nothing was written", err=True)
         sys.exit(1)
     if fmt == "json":
         emit_json({"dryRun": dry_run, **result.to_json()})
