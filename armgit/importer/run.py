@@ -4,7 +4,6 @@ What ``armgit import arm`` does, as one function returning data; only the CLI pr
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,9 +53,7 @@ class ImportResult:
         }
 
 
-def run_import(
-    options: ImportOptions, progress: Callable[[int, int], None] | None = None
-) -> ImportResult:
+def run_import(options: ImportOptions) -> ImportResult:
     """Import ``options.export`` (and Mission Control's) into a branch of ``options.repo``."""
     names: dict[str, str] = {}
     if options.names is not None:
@@ -101,7 +98,7 @@ def run_import(
     if options.dry_run:
         return result
     written = write_commits(
-        repo, base, plan, branch, old_tip, prefix=f"{prefix}/" if prefix else "", progress=progress
+        repo, base, plan, branch, old_tip, prefix=f"{prefix}/" if prefix else ""
     )
     result.commits, result.written, result.tip = written.commits, written.written, written.tip
     return result

@@ -1,17 +1,16 @@
 """Writing an import's planned commits on its branch (I/O: pygit2 objects and one ref).
 
-Commits are built from the base's tree with only the changed directories rewritten, with fixed
+Commits are written in one ``git fast-import`` pack (:mod:`armgit.store.fastimport`) with fixed
 author, committer and times, so the same export and options on the same base give the same
-commit ids. The branch ref moves every few hundred commits, so an interrupted import is
-continued by running it again: the rerun plans the same commits and moves the branch on from
-where it stopped. A protected branch (the settings branch's ``armgit.yaml``), the checked-out
-branch, and a branch holding commits the import did not make are refused. Neither the work
-tree nor the index is touched.
+commit ids; the branch moves once they are all written. A rerun plans the same commits and
+moves the branch on from wherever it stands among them (an earlier, shorter export's import,
+or a branch reset by hand); it never rewrites what is there. A protected branch (the settings
+branch's ``armgit.yaml``), the checked-out branch, and a branch holding commits the import did
+not make are refused. Neither the work tree nor the index is touched.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pygit2
@@ -20,10 +19,8 @@ from armgit.core.importmark import import_mark
 from armgit.enforce.protection import registry_at, settings_branch
 from armgit.errors import UsageError
 from armgit.importer.history import PlannedCommit
-
-_BLOB = pygit2.enums.FileMode.BLOB
-_TREE = pygit2.enums.FileMode.TREE
-_STEP = 500  # commits between moves of the branch ref
+from armgit.store.fastimport import NewCommit
+from armgit.store.fastimport import write_commits as fast_import
 
 
 class ImportRefused(UsageError):
@@ -103,22 +100,20 @@ def write_commits(
     old_tip: str | None,
     *,
     prefix: str = "",
-    progress: Callable[[int, int], None] | None = None,
 ) -> WriteResult:
-    """Create the plan's commits on ``base`` and move ``branch`` to the last one."""
+    """Create the plan's commits on ``base`` and move ``branch`` to the last one (from
+    ``old_tip``, which must be one of them: a rerun continues, it never rewrites)."""
     result = WriteResult(branch, str(base.id))
-    trees = _Trees(repo, base.tree.id)
-    parent = base.id
-    ids: list[pygit2.Oid] = []
-    for planned in plan:
-        for path, data in planned.changes.items():
-            trees.put(prefix + path, repo.create_blob(data))
-        tree = trees.write()
-        seconds = int(planned.time // 1000)
-        author = pygit2.Signature(planned.author[0], planned.author[1], seconds, 0)
-        parent = repo.create_commit(None, author, author, planned.message, tree, [parent])
-        ids.append(parent)
-    result.commits = [str(i) for i in ids]
+    commits = [
+        NewCommit(
+            c.author,
+            int(c.time // 1000),
+            c.message,
+            {prefix + path: data for path, data in c.changes.items()},
+        )
+        for c in plan
+    ]
+    result.commits = fast_import(repo.path, str(base.id), commits)
     start = 0
     if old_tip is not None:
         if old_tip not in result.commits:
@@ -128,79 +123,17 @@ def write_commits(
                 "import into a new --branch"
             )
         start = result.commits.index(old_tip) + 1
-    current = old_tip
-    for index in range(start, len(ids)):
-        if (index + 1 - start) % _STEP == 0 or index == len(ids) - 1:
-            current = _move(repo, branch, ids[index], current)
-            if progress is not None:
-                progress(index + 1, len(ids))
-    result.written = len(ids) - start
     result.tip = result.commits[-1] if result.commits else str(base.id)
+    result.written = len(result.commits) - start
+    if result.written:
+        _move(repo, branch, pygit2.Oid(hex=result.tip), old_tip)
     return result
 
 
-def _move(repo: pygit2.Repository, branch: str, target: pygit2.Oid, old: str | None) -> str:
+def _move(repo: pygit2.Repository, branch: str, target: pygit2.Oid, old: str | None) -> None:
     name = f"refs/heads/{branch}"
     ref = repo.references.get(name)
     now = str(ref.target) if ref is not None else None
     if now != old:
         raise ImportRefused(f"branch {branch!r} moved while importing: run the import again")
     repo.references.create(name, target, force=True)
-    return str(target)
-
-
-class _Trees:
-    """A tree under construction: directories read from the base when first touched, and only
-    the ones changed since the last write rewritten."""
-
-    def __init__(self, repo: pygit2.Repository, root: pygit2.Oid) -> None:
-        self.repo = repo
-        self.dirs: dict[str, dict[str, tuple[pygit2.Oid, int]]] = {}
-        self.oids: dict[str, pygit2.Oid | None] = {"": root}
-        self.dirty: set[str] = set()
-
-    def _load(self, directory: str) -> dict[str, tuple[pygit2.Oid, int]]:
-        entries = self.dirs.get(directory)
-        if entries is None:
-            entries = {}
-            oid = self.oids.get(directory)
-            if oid is not None:
-                tree = self.repo[oid]
-                assert isinstance(tree, pygit2.Tree)
-                for item in tree:
-                    entries[str(item.name)] = (item.id, int(item.filemode))
-            self.dirs[directory] = entries
-        return entries
-
-    def put(self, path: str, blob: pygit2.Oid) -> None:
-        parts = path.split("/")
-        directory = ""
-        for part in parts[:-1]:
-            entries = self._load(directory)
-            child = f"{directory}/{part}" if directory else part
-            if child not in self.oids:
-                existing = entries.get(part)
-                if existing is not None and existing[1] != _TREE:
-                    raise ImportRefused(
-                        f"{child} is a file in the base, where the import needs a folder"
-                    )
-                self.oids[child] = existing[0] if existing is not None else None
-            self.dirty.add(directory)
-            directory = child
-        self._load(directory)[parts[-1]] = (blob, _BLOB)
-        self.dirty.add(directory)
-
-    def write(self) -> pygit2.Oid:
-        for directory in sorted(self.dirty, key=lambda d: -d.count("/") if d else 1):
-            builder = self.repo.TreeBuilder()
-            for name, (oid, mode) in sorted(self._load(directory).items()):
-                builder.insert(name, oid, mode)
-            oid = builder.write()
-            self.oids[directory] = oid
-            if directory:
-                parent, _, name = directory.rpartition("/")
-                self._load(parent)[name] = (oid, _TREE)
-        self.dirty.clear()
-        root = self.oids[""]
-        assert root is not None
-        return root

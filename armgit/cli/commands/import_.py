@@ -87,14 +87,8 @@ def arm(
         names=names,
         dry_run=dry_run,
     )
-    progress = None
-    if sys.stderr.isatty():
-
-        def progress(done: int, total: int) -> None:
-            click.echo(f"\rcommits {done}/{total}", err=True, nl=done == total)
-
     try:
-        result = run_import(options, progress)
+        result = run_import(options)
     except ExportError as exc:
         click.echo(f"armgit: the export cannot be read: {exc}; nothing was written", err=True)
         sys.exit(1)
