@@ -286,3 +286,18 @@ def test_a_hooked_server_judges_the_merge_as_any_push(registry: Git, tmp_path: P
     assert pushed.returncode != 0
     assert "approval-required" in pushed.stderr
     shutil.rmtree(bare)
+
+
+def test_the_imported_genome_is_write_once(registry: Git) -> None:
+    imported(registry)
+    registry("checkout", "-q", "-b", "edit", BRANCH)
+    version = registry.path / "tenants/arm-dev/templates/customer-support-agent/versions/1.0.0.yaml"
+    version.write_text(
+        version.read_text().replace("genomeHashVerdict: PLACEHOLDER", "genomeHashVerdict: VERIFIED")
+    )
+    _forge(registry, "the hash was fine really")
+    checked = armgit(
+        "check", "--base", BRANCH, "--head", "edit", "--repo", str(registry.path),
+    )  # fmt: skip
+    assert checked.exit_code == 1
+    assert "genome-immutable at /legacy" in checked.output
