@@ -198,6 +198,15 @@ def _author(mapped: Mapped, rows: list[Row]) -> tuple[str, str]:
     return IMPORTER
 
 
+def _tenant_of(mapped: Mapped, row: Row) -> str | None:
+    """The armgit tenant a record is about (its target's, else its ``tenantId``'s)."""
+    for row_id in (str(row.fields.get("targetId")), str(row.fields.get("tenantId"))):
+        path = mapped.paths.get(row_id)
+        if path is not None:
+            return path.split("/")[1]
+    return None
+
+
 def _message(mapped: Mapped, rows: list[Row], marks: list[str]) -> str:
     counts = Counter(str(r.fields.get("type")) for r in rows)
     summary = "ARM: " + ", ".join(f"{t} x{n}" if n > 1 else t for t, n in sorted(counts.items()))
@@ -211,6 +220,7 @@ def _message(mapped: Mapped, rows: list[Row], marks: list[str]) -> str:
             "targetEntity": row.fields.get("targetEntity"),
             "targetId": target,
             "target": mapped.paths.get(target),
+            "tenant": _tenant_of(mapped, row),
             "operator": mapped.entities[operator].doc["name"]
             if operator
             else row.fields.get("operatorId"),
