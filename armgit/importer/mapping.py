@@ -1,4 +1,6 @@
-"""ARM rows to registry documents (SPEC section 14). Pure.
+"""ARM rows to registry documents (SPEC section 14): the mapper and the organisation's tables
+(tenants, environments, providers, roles, operators with their role assignments, policies).
+Pure; the fleet's tables are :mod:`.fleet`'s, the order :mod:`.build`'s.
 
 Every row of a mapped table becomes one file, or is kept as evidence in another's ``legacy``
 block, or is counted as not imported with a note saying why; what a file has no field for goes
@@ -10,13 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from armgit.core.canonical import genome_hash
 from armgit.core.jsondata import JsonObject, JsonValue
-from armgit.core.layout import named_id, template_id, tenant_id, version_id
+from armgit.core.layout import named_id, tenant_id
 from armgit.importer.export import Export, ExportError, Row
-from armgit.importer.genome import hash_verdict, iso_time, map_genome
-from armgit.importer.model import EVIDENCE, HISTORY, MAPPED, NOT_IMPORTED, Entity, Mapped
-from armgit.importer.names import NameBook, slugify, to_label
+from armgit.importer.genome import iso_time
+from armgit.importer.model import EVIDENCE, MAPPED, NOT_IMPORTED, Entity, Mapped
+from armgit.importer.names import NameBook, slugify
 
 API = "armgit/v1"
 LIFECYCLES = ("DRAFT", "TESTING", "CANDIDATE", "APPROVED", "DEPRECATED", "RETIRED")
@@ -29,9 +30,9 @@ _PERMISSION = re.compile(
 )
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _IDENTITY = re.compile(r"^[a-z][a-z0-9-]*:\S+$")
-_TAG = re.compile(r"^[a-z0-9][a-z0-9._:/-]{0,62}$")
+TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._:/-]{0,62}$")
 _URL = re.compile(r"^https?://\S+$")
-_SECRET = re.compile(r"^[a-z][a-z0-9+.-]*://\S+$")
+SECRET_PATTERN = re.compile(r"^[a-z][a-z0-9+.-]*://\S+$")
 _ENV_TYPES = ("dev", "staging", "prod")
 # the tables ARM's registry is made of; the rest are operational and counted as not imported
 ARM_TABLES = (
@@ -132,30 +133,6 @@ class ArmMapper:
         return self.mapped.add(entity)
 
     # -- the tables -------------------------------------------------------------------------
-
-    def run(self) -> Mapped:
-        self.map_tenants()
-        self.map_environments()
-        self.map_providers()
-        self.map_roles()
-        self.map_operators()
-        self.map_policies()
-        self.map_templates()
-        self.map_versions()
-        self.map_instances()
-        self.map_approvals()
-        for name, rows in sorted(self.export.tables.items()):
-            if name not in ARM_TABLES:
-                report = self.mapped.table(name)
-                report.rows = len(rows)
-                for _ in rows:
-                    report.add(NOT_IMPORTED)
-        records = self.export.rows("changeRecords")
-        history = self.mapped.table("changeRecords")
-        history.rows = len(records)
-        if records:
-            history.counts[HISTORY] = len(records)
-        return self.mapped
 
     def map_tenants(self) -> None:
         for row in self.rows("tenants"):
@@ -389,251 +366,6 @@ class ArmMapper:
                 row, named_id("Policy", tenant, name).path, doc, needs=(tenant_id(tenant).path,)
             )
 
-    def map_templates(self) -> None:
-        for row in self.rows("agentTemplates"):
-            tenant = self.tenant_of(row)
-            if tenant is None:
-                continue
-            display = text(row, "name")
-            name = self.book.name(f"{tenant}/template", row.id, slugify(display or "", "template"))
-            doc: JsonObject = {
-                "apiVersion": API,
-                "kind": "Template",
-                "name": name,
-                "tenant": tenant,
-            }
-            doc["displayName"] = display
-            description = row.fields.get("description")
-            if isinstance(description, str) and description:
-                doc["description"] = description[:4096]
-            owners = [o for o in row.fields.get("owners") or [] if isinstance(o, str)]  # type: ignore[union-attr]
-            found = [self._owner(tenant, o) for o in owners]
-            doc["owners"] = list(dict.fromkeys(o for o in found if o is not None))
-            tags = [t for t in row.fields.get("tags") or [] if isinstance(t, str)]  # type: ignore[union-attr]
-            doc["tags"] = list(dict.fromkeys(t for t in tags if _TAG.match(t)))
-            doc["legacy"] = self.legacy(row, ("tenantId", "name", "description"))
-            operators = tuple(named_id("Operator", tenant, str(o)).path for o in doc["owners"])  # type: ignore[union-attr]
-            self.add(
-                row, template_id(tenant, name).path, doc, needs=(tenant_id(tenant).path, *operators)
-            )
-
-    def _owner(self, tenant: str, owner: str) -> str | None:
-        for path in self.mapped.operators.values():
-            doc = self.mapped.entities[path].doc
-            if doc.get("tenant") == tenant and owner in (doc.get("email"), doc.get("name")):
-                return str(doc["name"])
-        return None
-
-    def map_versions(self) -> None:
-        rows = self.rows("agentVersions")
-        by_id = {row.id: row for row in rows}
-        for row in _parents_first(rows, by_id):
-            tenant = self.tenant_of(row)
-            if tenant is None:
-                continue
-            template_path = self.ref(row.fields.get("templateId"), "agentTemplates")
-            if template_path is None:
-                self.skip(row, "its template is not in the export (a version cannot stand alone)")
-                continue
-            template = self.mapped.entities[template_path].doc
-            if template.get("tenant") != tenant:
-                self.skip(row, "its template is in another tenant")
-                continue
-            tpl = str(template["name"])
-            original = text(row, "versionLabel")
-            label = self.book.name(f"{tenant}/{tpl}/version", row.id, to_label(original or ""))
-            legacy_genome = row.fields.get("genome")
-            created = iso_time(row.created)
-            genome, notes = map_genome(legacy_genome, created, f"arm:{self.source}")
-            verdict = hash_verdict(legacy_genome, row.fields.get("genomeHash"))
-            self.mapped.verdicts[verdict] = self.mapped.verdicts.get(verdict, 0) + 1
-            doc: JsonObject = {
-                "apiVersion": API,
-                "kind": "Version",
-                "template": tpl,
-                "label": label,
-                "tenant": tenant,
-            }
-            extra: dict[str, JsonValue] = {
-                "versionLabel": original,
-                "genome": legacy_genome,
-                "genomeHash": row.fields.get("genomeHash"),
-                "genomeHashVerdict": verdict,
-            }
-            parent_path = self.ref(row.fields.get("parentVersionId"), "agentVersions")
-            if parent_path is not None:
-                parent = self.mapped.entities[parent_path].doc
-                if parent.get("tenant") == tenant:
-                    same = parent.get("template") == tpl
-                    doc["parent"] = (
-                        str(parent["label"]) if same else f"{parent['template']}@{parent['label']}"
-                    )
-                else:
-                    extra["parentNotMapped"] = "in another tenant"
-            elif row.fields.get("parentVersionId") is not None:
-                extra["parentNotMapped"] = "not in the export"
-                self.note(row, "its parent version is not in the export: the id is kept in legacy")
-            lifecycle = row.fields.get("lifecycleState")
-            doc["lifecycle"] = lifecycle if lifecycle in LIFECYCLES else "DRAFT"
-            if lifecycle not in LIFECYCLES:
-                extra["lifecycleNotMapped"] = lifecycle
-            status = row.fields.get("evalStatus")
-            doc["evaluation"] = {"status": status if status in EVALUATIONS else "NOT_RUN"}
-            doc["genome"] = genome
-            doc["genomeHash"] = genome_hash(genome)
-            if notes:
-                extra["genomeNotes"] = list(notes)
-            doc["legacy"] = self.legacy(
-                row,
-                (
-                    "tenantId",
-                    "templateId",
-                    "versionLabel",
-                    "genome",
-                    "genomeHash",
-                    "lifecycleState",
-                    "evalStatus",
-                    "parentVersionId",
-                ),
-                **extra,
-            )
-            path = version_id(tenant, tpl, label).path
-            self.add(
-                row,
-                path,
-                doc,
-                needs=(template_path, *((parent_path,) if "parent" in doc and parent_path else ())),
-                state="lifecycle",
-            )
-
-    def map_instances(self) -> None:
-        for row in self.rows("agentInstances"):
-            tenant = self.tenant_of(row)
-            if tenant is None:
-                continue
-            version_path = self.ref(row.fields.get("versionId"), "agentVersions")
-            env_path = self.ref(row.fields.get("environmentId"), "environments")
-            provider_path = self.ref(row.fields.get("providerId"), "providers")
-            missing = [
-                w
-                for w, p in (
-                    ("version", version_path),
-                    ("environment", env_path),
-                    ("provider", provider_path),
-                )
-                if p is None
-            ]
-            if missing or version_path is None or env_path is None or provider_path is None:
-                self.skip(row, f"its {' and '.join(missing)} is not in the export")
-                continue
-            version = self.mapped.entities[version_path].doc
-            env = str(self.mapped.entities[env_path].doc["name"])
-            tpl = str(version["template"])
-            wanted = slugify(f"{tpl}-{env}", "instance")
-            name = self.book.name(f"{tenant}/instance", row.id, wanted)
-            doc: JsonObject = {
-                "apiVersion": API,
-                "kind": "Instance",
-                "name": name,
-                "tenant": tenant,
-            }
-            doc["version"] = f"{tpl}@{version['label']}"
-            doc["environment"] = env
-            doc["provider"] = str(self.mapped.entities[provider_path].doc["name"])
-            state = row.fields.get("state")
-            doc["state"] = state if state in STATES else "PROVISIONING"
-            used = ["tenantId", "versionId", "environmentId", "providerId", "state"]
-            extra: dict[str, JsonValue] = {}
-            if state not in STATES:
-                extra["stateNotMapped"] = state
-            principal = row.fields.get("identityPrincipal")
-            if isinstance(principal, str) and principal:
-                doc["identity"] = {"principal": principal}
-                used.append("identityPrincipal")
-            secret = row.fields.get("secretRef")
-            if isinstance(secret, str) and _SECRET.match(secret):
-                doc["secretRef"] = secret
-                used.append("secretRef")
-            optional: list[tuple[str, str]] = []
-            policy_path = self.ref(row.fields.get("policyEnvelopeId"), "policyEnvelopes")
-            if policy_path is None and row.fields.get("policyEnvelopeId") is not None:
-                self.note(row, "its policy is not in the export: the id is kept in legacy")
-            if policy_path is not None:
-                doc["policy"] = str(self.mapped.entities[policy_path].doc["name"])
-                optional.append(("policy", policy_path))
-                used.append("policyEnvelopeId")
-            agent = row.fields.get("legacyAgentId")
-            if isinstance(agent, str) and agent:
-                doc["legacyAgentId"] = agent
-                used.append("legacyAgentId")
-            doc["legacy"] = self.legacy(row, tuple(used), **extra)
-            path = named_id("Instance", tenant, name).path
-            self.add(
-                row,
-                path,
-                doc,
-                needs=(version_path, env_path, provider_path),
-                optional=tuple(optional),
-                state="state",
-            )
-
-    def map_approvals(self) -> None:
-        """Approval records as unsigned evidence in their subject's ``legacy.approvals`` (the
-        tenant's when the subject is gone): never an Approval file, never toward a quorum."""
-        said: dict[str, JsonObject] = {}
-        for record in self.export.rows("changeRecords"):
-            kind = record.fields.get("type")
-            payload = record.fields.get("payload")
-            if kind in (
-                "APPROVAL_REQUESTED",
-                "APPROVAL_DECIDED",
-                "APPROVAL_CANCELLED",
-            ) and isinstance(payload, dict):
-                entry = said.setdefault(str(record.fields.get("targetId")), {})
-                for key in ("justification", "reason", "decision", "context"):
-                    if key in payload:
-                        entry[key] = payload[key]
-        for row in self.rows("approvalRecords"):
-            tenant = self.tenant_of(row)
-            if tenant is None:
-                continue
-            evidence: JsonObject = {
-                "id": row.id,
-                "requestType": row.fields.get("requestType"),
-                "status": row.fields.get("status"),
-                "requestedAt": iso_time(row.created),
-                "requestedMs": row.created,
-                "signed": False,
-            }
-            for key in ("requestedBy", "decidedBy"):
-                who = self.name_of(self.mapped.operators.get(str(row.fields.get(key))))
-                if who is not None:
-                    evidence[key] = who
-                elif row.fields.get(key) is not None:
-                    evidence[key] = row.fields.get(key)
-            evidence.update(said.get(row.id, {}))
-            extra = {
-                k: v
-                for k, v in row.fields.items()
-                if k
-                not in ("tenantId", "requestType", "status", "requestedBy", "decidedBy", "targetId")
-            }
-            if extra:
-                evidence["fields"] = extra
-            target = row.fields.get("targetId")
-            path = self.mapped.paths.get(str(target))
-            if path is None or self.mapped.entities[path].doc.get("tenant", tenant) != tenant:
-                evidence["targetId"] = target
-                self.note(row, "its target is not in the export: kept in the tenant's legacy")
-                path = tenant_id(tenant).path
-            holder = self.mapped.entities[path].doc
-            legacy = holder.setdefault("legacy", {})
-            assert isinstance(legacy, dict)
-            approvals = legacy.setdefault("approvals", [])
-            assert isinstance(approvals, list)
-            approvals.append(evidence)
-            self.mapped.table("approvalRecords").add(EVIDENCE)
-
 
 def _gate_value(key: str, value: JsonValue, wanted: type | None) -> JsonValue:
     """An ARM environment config value as armgit's gate setting, or ``None`` when it is not one."""
@@ -655,20 +387,3 @@ def _identity(value: JsonValue) -> str | None:
     scheme, sep, rest = value.replace("|", ":", 1).partition(":")
     identity = f"{scheme.lower()}:{rest}" if sep else ""
     return identity if _IDENTITY.match(identity) and len(identity) <= 256 else None
-
-
-def _parents_first(rows: list[Row], by_id: dict[str, Row]) -> list[Row]:
-    """Versions ordered so a parent is mapped before its children (cycles broken by order)."""
-    out: list[Row] = []
-    done: set[str] = set()
-    for row in rows:
-        chain = []
-        current: Row | None = row
-        while current is not None and current.id not in done and current not in chain:
-            chain.append(current)
-            parent = current.fields.get("parentVersionId")
-            current = by_id.get(parent) if isinstance(parent, str) else None
-        for item in reversed(chain):
-            done.add(item.id)
-            out.append(item)
-    return out
