@@ -28,51 +28,65 @@ from armgit.enforce.ranges import changed_paths, outside_paths, registry_tree
 
 
 class ImportMarks:
-    """Answers "is this commit an honoured import commit?" for one repository, remembering."""
+    """Answers "is this commit an honoured import commit, judged from this base?" for one
+    repository, remembering what does not depend on the base."""
 
     def __init__(self, repo: pygit2.Repository, prefix: str = "") -> None:
         self.repo = repo
         self.prefix = prefix
-        self._honoured: dict[str, bool] = {}
+        self._tenants: dict[str, frozenset[str] | None] = {}
         self._base: dict[str, pygit2.Commit] = {}
 
-    def honoured(self, commit_id: str) -> bool:
-        known = self._honoured.get(commit_id)
-        if known is None:
-            commit = self.repo.get(commit_id)
-            known = isinstance(commit, pygit2.Commit) and self._judge(commit)
-            self._honoured[commit_id] = known
-        return known
+    def honoured(self, commit_id: str, base: str | None) -> bool:
+        """Whether ``commit_id`` is honoured in a range judged from ``base``: it only changes
+        tenants that neither ``base`` nor the tree its import grew from has."""
+        tenants = self.tenants(commit_id)
+        if tenants is None:
+            return False
+        base_commit = self.repo.get(base) if base is not None else None
+        if isinstance(base_commit, pygit2.Commit):
+            return not any(self._has_tenant(base_commit, t) for t in tenants)
+        return base is None
 
     def split(
-        self, findings: list[Finding], blame: Callable[[Finding], str | None]
+        self, findings: list[Finding], blame: Callable[[Finding], str | None], base: str | None
     ) -> tuple[list[Finding], list[Finding]]:
-        """(findings, notices): a relaxed rule's finding blamed on an honoured commit is a
-        notice; every other finding stays."""
+        """(findings, notices): a relaxed rule's finding blamed on a commit honoured from
+        ``base`` is a notice; every other finding stays."""
         kept: list[Finding] = []
         notices: list[Finding] = []
         for finding in findings:
             commit = blame(finding) if finding.rule in RELAXED_RULES else None
-            (notices if commit is not None and self.honoured(commit) else kept).append(finding)
+            honoured = commit is not None and self.honoured(commit, base)
+            (notices if honoured else kept).append(finding)
         return kept, notices
 
-    def _judge(self, commit: pygit2.Commit) -> bool:
+    def tenants(self, commit_id: str) -> frozenset[str] | None:
+        """The new tenants an import commit (or a merge bringing one in) fills, or ``None``
+        when the commit is no such thing."""
+        if commit_id not in self._tenants:
+            commit = self.repo.get(commit_id)
+            found = self._judge(commit) if isinstance(commit, pygit2.Commit) else None
+            self._tenants[commit_id] = found
+        return self._tenants[commit_id]
+
+    def _judge(self, commit: pygit2.Commit) -> frozenset[str] | None:
         if not commit.parents:
-            return False
+            return None
         parent = commit.parents[0]
         tenants = self._tenants_changed(parent, commit)
-        if tenants is None:
-            return False
+        if not tenants:
+            return None
         if import_mark(commit.message) is not None:
             base = self._import_base(commit)
-            return not any(self._has_tenant(base, t) for t in tenants)
+            return None if any(self._has_tenant(base, t) for t in tenants) else tenants
         if len(commit.parents) < 2 or any(self._has_tenant(parent, t) for t in tenants):
-            return False
-        return self._brought_in(commit)
+            return None
+        return tenants if self._brought_in(commit) else None
 
     def _brought_in(self, merge: pygit2.Commit) -> bool:
-        """Every file the merge changes from its first parent is as an honoured import
-        parent has it."""
+        """Every file the merge changes from its first parent is as an import it merges, one
+        honoured from that first parent, has it."""
         parent = merge.parents[0]
         after = registry_tree(self.repo, merge, self.prefix)
         changed, deleted = changed_paths(registry_tree(self.repo, parent, self.prefix), after)
@@ -81,7 +95,7 @@ class ImportMarks:
         sides = [
             tree
             for side in merge.parents[1:]
-            if self.honoured(str(side.id))
+            if self.honoured(str(side.id), str(parent.id))
             for tree in [registry_tree(self.repo, side, self.prefix)]
             if tree is not None
         ]
@@ -93,7 +107,9 @@ class ImportMarks:
                 return False
         return bool(sides)
 
-    def _tenants_changed(self, parent: pygit2.Commit, commit: pygit2.Commit) -> set[str] | None:
+    def _tenants_changed(
+        self, parent: pygit2.Commit, commit: pygit2.Commit
+    ) -> frozenset[str] | None:
         """The tenants a commit changes, or ``None`` when it changes anything outside them."""
         if outside_paths(parent, commit, self.prefix):
             return None
@@ -106,7 +122,7 @@ class ImportMarks:
             if len(parts) < 3 or parts[0] != TENANTS_DIR:
                 return None
             tenants.add(parts[1])
-        return tenants
+        return frozenset(tenants)
 
     def _import_base(self, commit: pygit2.Commit) -> pygit2.Commit:
         """The first commit below ``commit``'s run of marked commits (first parents)."""

@@ -96,11 +96,9 @@ def verify_history(repo: pygit2.Repository, head: pygit2.Commit, prefix: str = "
         with fork_pool(workers, initializer=_start_worker) as pool:
             parts = list(pool.map(_verify_job, jobs))
     versions: set[str] = set()
-    marks = ImportMarks(repo, prefix)
-    for findings, oids in parts:
-        for item in findings:
-            honoured = item.finding.rule in RELAXED_RULES and marks.honoured(item.commit)
-            (report.notices if honoured else report.findings).append(item)
+    for findings, notices, oids in parts:
+        report.findings += findings
+        report.notices += notices
         versions |= oids
     report.genomes = len(versions)
     return report
@@ -114,18 +112,25 @@ def _start_worker() -> None:
     os.environ["ARMGIT_NO_PARALLEL"] = "1"  # a worker reads its files itself
 
 
-def _verify_job(job: tuple[str, list[str], int, int, str]) -> tuple[list[CommitFinding], set[str]]:
+Found = tuple[list[CommitFinding], list[CommitFinding], set[str]]  # findings, notices, versions
+
+
+def _verify_job(job: tuple[str, list[str], int, int, str]) -> Found:
     path, chain, start, stop, prefix = job
     return _verify_run(pygit2.Repository(path), chain, start, stop, prefix)
 
 
 def _verify_run(
     repo: pygit2.Repository, ids: list[str], start: int, stop: int, prefix: str
-) -> tuple[list[CommitFinding], set[str]]:
-    """The findings of the commits ``ids[start:stop]`` and the version blobs they wrote."""
+) -> Found:
+    """The findings and notices of the commits ``ids[start:stop]`` and the version blobs they
+    wrote. A notice is what an honoured import commit relaxes (docs/import.md), judged from the
+    commit's parent as the range's base."""
     content = ContentCache(None)  # proving integrity: recompute, trust no cache on disk
     chain = _Chain(repo, ids)
+    marks = ImportMarks(repo, prefix)
     found: list[CommitFinding] = []
+    notices: list[CommitFinding] = []
     versions: set[str] = set()
     for position in range(start, stop):
         commit = chain[position]
@@ -153,7 +158,10 @@ def _verify_run(
                 for gate, f in _approved_later(repo, chain, position, pending, prefix, content)
             ]
         order = {f: i for i, f in enumerate(sort_findings([b.finding for b in blamed]))}
-        found += sorted(blamed, key=lambda b: order[b.finding])
+        base = str(parent.id) if parent is not None else None
+        for item in sorted(blamed, key=lambda b: order[b.finding]):
+            relaxed = item.finding.rule in RELAXED_RULES and marks.honoured(item.commit, base)
+            (notices if relaxed else found).append(item)
         after = registry_tree(repo, commit, prefix)
         changed, _ = changed_paths(registry_tree(repo, parent, prefix), after)
         for path in changed:
@@ -162,7 +170,7 @@ def _verify_run(
                 entry = after.entry(path)
                 if entry is not None:
                     versions.add(entry.oid)
-    return found, versions
+    return found, notices, versions
 
 
 class _Chain:

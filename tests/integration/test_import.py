@@ -301,3 +301,34 @@ def test_the_imported_genome_is_write_once(registry: Git) -> None:
     )  # fmt: skip
     assert checked.exit_code == 1
     assert "genome-immutable at /legacy" in checked.output
+
+
+def test_marks_made_on_an_old_commit_cannot_reach_an_imported_tenant(registry: Git) -> None:
+    """After the import landed, marked commits grown from before it (where its tenant did not
+    exist yet) are judged from the branch as it is now: in full."""
+    base = registry("rev-parse", "main")
+    imported(registry)
+    registry("merge", "-q", "--no-ff", BRANCH, "-m", "Merge the ARM import")
+    registry("checkout", "-q", "-b", "late", base)
+    version = registry.path / "tenants/arm-dev/templates/customer-support-agent/versions/9.0.0.yaml"
+    version.parent.mkdir(parents=True)
+    genome: JsonObject = {
+        "modelConfig": {"provider": "x", "modelId": "y"},
+        "promptBundleHash": "sha256:" + "0" * 64,
+        "toolManifest": [],
+        "provenance": {"createdBy": "a", "source": "b", "createdAt": "2026-01-01T00:00:00Z"},
+    }
+    version.write_text(
+        "apiVersion: armgit/v1\nkind: Version\ntemplate: customer-support-agent\n"
+        f"label: 9.0.0\nlifecycle: APPROVED\ngenome: {json.dumps(genome)}\n"
+        f"genomeHash: {genome_hash(genome)}\n"
+    )
+    _forge(registry, f"a late addition\n\n{TRAILERS}")
+    registry("merge", "-q", "--no-edit", "main")
+    checked = armgit(
+        "check", "--base", "main", "--head", "late", "--author", "github:alice",
+        "--repo", str(registry.path),
+    )  # fmt: skip
+    assert checked.exit_code == 1
+    assert "notice:" not in checked.output
+    assert "9.0.0.yaml" in checked.output

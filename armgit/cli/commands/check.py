@@ -61,7 +61,8 @@ def command(base: str, head: str, author: str | None, repo: str | None, fmt: str
         access=author is not None,
     )
     # what ARM never enforced, in an honoured import's commits, is a notice (docs/import.md)
-    findings, notices = ImportMarks(repository, prefix).split(report.findings, report.blame.get)
+    marks = ImportMarks(repository, prefix)
+    findings, notices = marks.split(report.findings, report.blame.get, base_id)
     if findings:
         summary = f"{plural(len(findings), 'finding')} in {plural(report.commits, 'commit')}"
     else:
