@@ -20,6 +20,7 @@ from armgit.errors import ArmgitError
 from armgit.importer.ids import table_number
 
 TABLES_FILE = "_tables/documents.jsonl"
+_MAX_MS = 253_402_300_800_000.0  # 10000-01-01T00:00:00Z: later is no time
 UNIFORM = "uniform"
 _TABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 # `name: int64` (or `name?: int64`) inside an older-format shape
@@ -255,6 +256,8 @@ def _parse_rows(table: str, data: bytes, reader: _Reader) -> list[Row]:
             created = _number(f"{at}, field _creationTime", created)
         if not isinstance(created, (int, float)) or isinstance(created, bool):
             raise ExportError(f"{at}, field _creationTime", "missing or not a number")
+        if not 0 <= created < _MAX_MS:
+            raise ExportError(f"{at}, field _creationTime", f"{created} is not a time")
         ints = reader.int64 | reader.by_doc.get(doc_id, frozenset())
         fields: JsonObject = {}
         for name, item in value.items():

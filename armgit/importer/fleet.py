@@ -3,10 +3,10 @@ instances, and approval records as unsigned evidence. Pure; see :mod:`.mapping`.
 
 from __future__ import annotations
 
-from armgit.core.canonical import genome_hash
+from armgit.core.canonical import CanonicalizationError, genome_hash
 from armgit.core.jsondata import JsonObject, JsonValue
 from armgit.core.layout import named_id, template_id, tenant_id, version_id
-from armgit.importer.export import Row
+from armgit.importer.export import ExportError, Row
 from armgit.importer.genome import hash_verdict, iso_time, map_genome
 from armgit.importer.mapping import (
     API,
@@ -16,7 +16,10 @@ from armgit.importer.mapping import (
     STATES,
     TAG_PATTERN,
     ArmMapper,
+    short,
+    strings,
     text,
+    where,
 )
 from armgit.importer.model import EVIDENCE
 from armgit.importer.names import slugify, to_label
@@ -35,14 +38,14 @@ def map_templates(m: ArmMapper) -> None:
             "name": name,
             "tenant": tenant,
         }
-        doc["displayName"] = display
+        doc["displayName"] = short(display)
         description = row.fields.get("description")
         if isinstance(description, str) and description:
             doc["description"] = description[:4096]
-        owners = [o for o in row.fields.get("owners") or [] if isinstance(o, str)]  # type: ignore[union-attr]
+        owners = strings(row.fields.get("owners"))
         found = [_owner(m, tenant, o) for o in owners]
         doc["owners"] = list(dict.fromkeys(o for o in found if o is not None))
-        tags = [t for t in row.fields.get("tags") or [] if isinstance(t, str)]  # type: ignore[union-attr]
+        tags = strings(row.fields.get("tags"))
         doc["tags"] = list(dict.fromkeys(t for t in tags if TAG_PATTERN.match(t)))
         doc["legacy"] = m.legacy(row, ("tenantId", "name", "description"))
         operators = tuple(named_id("Operator", tenant, str(o)).path for o in doc["owners"])  # type: ignore[union-attr]
@@ -113,7 +116,10 @@ def map_versions(m: ArmMapper) -> None:
         status = row.fields.get("evalStatus")
         doc["evaluation"] = {"status": status if status in EVALUATIONS else "NOT_RUN"}
         doc["genome"] = genome
-        doc["genomeHash"] = genome_hash(genome)
+        try:
+            doc["genomeHash"] = genome_hash(genome)
+        except CanonicalizationError as exc:
+            raise ExportError(where(row, "genome"), f"cannot be hashed: {exc}") from exc
         if notes:
             extra["genomeNotes"] = list(notes)
         doc["legacy"] = m.legacy(

@@ -25,6 +25,11 @@ _TOOL_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 _CONVEX_ID_KEYS = frozenset({"parentVersionId", "templateId", "versionId", "tenantId"})
 
 
+MAX_TOKENS = 2**53  # an integer every JSON reader holds exactly
+TEXT_MAX = 4096
+MAX_MS = 253_402_300_800_000.0  # 10000-01-01T00:00:00Z: later is no time
+
+
 def iso_time(ms: float) -> str:
     """A Convex time (ms since the epoch) as RFC 3339 UTC, milliseconds only when present."""
     when = datetime.fromtimestamp(ms / 1000, UTC)
@@ -76,13 +81,16 @@ def _model_config(value: JsonValue, notes: list[str]) -> JsonObject:
             continue
         config["modelId" if key == "model" else key] = item
     for key in ("provider", "modelId"):
-        if not isinstance(config.get(key), str) or not config[key]:
+        value = config.get(key)
+        if not isinstance(value, str) or not 0 < len(value) <= TEXT_MAX:
             notes.append(f"modelConfig.{key} was missing: set to 'unknown'")
             config[key] = "unknown"
     tokens = config.get("maxTokens")
-    if isinstance(tokens, float) and tokens.is_integer() and tokens > 0:
+    if isinstance(tokens, float) and tokens.is_integer() and 0 < tokens < MAX_TOKENS:
         config["maxTokens"] = int(tokens)
-    elif tokens is not None and not (isinstance(tokens, int) and tokens > 0):
+    elif tokens is not None and not (
+        isinstance(tokens, int) and not isinstance(tokens, bool) and 0 < tokens < MAX_TOKENS
+    ):
         notes.append("modelConfig.maxTokens was not a positive integer: left out")
         del config["maxTokens"]
     temperature = config.get("temperature")
@@ -126,7 +134,9 @@ def _tools(value: JsonValue, notes: list[str]) -> list[JsonValue]:
             risk = DEFAULT_RISK
         mapped: JsonObject = {
             "toolId": tool_id,
-            "schemaVersion": version if isinstance(version, str) and version else "1.0",
+            "schemaVersion": version
+            if isinstance(version, str) and 0 < len(version) <= TEXT_MAX
+            else "1.0",
             "requiredPermissions": [
                 p
                 for p in (permissions if isinstance(permissions, list) else [])
@@ -147,17 +157,17 @@ def _provenance(value: JsonValue, created: str, source: str, notes: list[str]) -
         notes.append("the genome had no provenance: made from the row's creation")
     built_at = old.get("builtAt", old.get("createdAt"))
     if isinstance(built_at, (int, float)) and not isinstance(built_at, bool):
-        built_at = iso_time(float(built_at))
+        built_at = iso_time(float(built_at)) if 0 <= built_at < MAX_MS else None
     by = old.get("builtBy", old.get("createdBy"))
     origin = old.get("source")
     provenance: JsonObject = {
-        "createdBy": by if isinstance(by, str) and by else "unknown",
-        "source": origin if isinstance(origin, str) and origin else source,
+        "createdBy": by if isinstance(by, str) and 0 < len(by) <= TEXT_MAX else "unknown",
+        "source": origin if isinstance(origin, str) and 0 < len(origin) <= TEXT_MAX else source,
         "createdAt": built_at if isinstance(built_at, str) and _TIME.match(built_at) else created,
     }
     for key in ("commitRef", "buildPipeline"):
         item = old.get(key)
-        if isinstance(item, str) and item:
+        if isinstance(item, str) and 0 < len(item) <= TEXT_MAX:
             provenance[key] = item
     removed = sorted(k for k in old if k in _CONVEX_ID_KEYS)
     if removed:

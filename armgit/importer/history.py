@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 
 from armgit.core.importmark import mark_lines
 from armgit.core.jsondata import JsonObject, JsonValue
-from armgit.importer.export import Row
-from armgit.importer.genome import iso_time
+from armgit.importer.export import ExportError, Row
+from armgit.importer.genome import MAX_MS, iso_time
+from armgit.importer.mapping import where
 from armgit.importer.model import Entity, Mapped
 from armgit.importer.render import render_yaml
 
@@ -101,6 +102,8 @@ def _when(record: Row) -> float:
     """A record's time: its ``timestamp`` (one per mutation), else its ``_creationTime``."""
     stamp = record.fields.get("timestamp")
     if isinstance(stamp, (int, float)) and not isinstance(stamp, bool):
+        if not 0 <= stamp < MAX_MS:
+            raise ExportError(where(record, "timestamp"), f"{stamp} is not a time")
         return float(stamp)
     return record.created
 

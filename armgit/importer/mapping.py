@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from armgit.core.jsondata import JsonObject, JsonValue
 from armgit.core.layout import named_id, tenant_id
 from armgit.importer.export import Export, ExportError, Row
-from armgit.importer.genome import iso_time
+from armgit.importer.genome import MAX_MS, TEXT_MAX, iso_time
 from armgit.importer.model import EVIDENCE, MAPPED, NOT_IMPORTED, Entity, Mapped
 from armgit.importer.names import NameBook, slugify
 
@@ -64,6 +64,25 @@ def text(row: Row, field: str, *, required: bool = True) -> str | None:
     return value
 
 
+def short(value: str | None) -> str:
+    """``value`` as a registry text field: at most :data:`TEXT_MAX` characters (a longer one is
+    kept whole in ``legacy`` by :meth:`ArmMapper.legacy`)."""
+    return (value or "")[:TEXT_MAX]
+
+
+def strings(value: JsonValue) -> list[str]:
+    """The strings of a list (nothing, for anything else)."""
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def ms_time(value: JsonValue) -> str | None:
+    """A time in ms since the epoch as RFC 3339, or ``None`` when it is no such time."""
+    when = number(value)
+    if when is None or not 0 <= when < MAX_MS:
+        return None
+    return iso_time(when)
+
+
 def number(value: JsonValue) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
@@ -89,7 +108,11 @@ class ArmMapper:
         return rows
 
     def legacy(self, row: Row, used: tuple[str, ...], **extra: JsonValue) -> JsonObject:
-        kept = {k: v for k, v in sorted(row.fields.items()) if k not in used}
+        kept = {
+            k: v
+            for k, v in sorted(row.fields.items())
+            if k not in used or (isinstance(v, str) and len(v) > TEXT_MAX)
+        }
         block: JsonObject = {
             "source": self.source,
             "table": row.table,
@@ -141,7 +164,12 @@ class ArmMapper:
                 "tenants", row.id, slugify(str(row.fields.get("slug") or display), "tenant")
             )
             self.tenants[row.id] = slug
-            doc: JsonObject = {"apiVersion": API, "kind": "Tenant", "name": display, "slug": slug}
+            doc: JsonObject = {
+                "apiVersion": API,
+                "kind": "Tenant",
+                "name": short(display),
+                "slug": slug,
+            }
             settings = row.fields.get("settings")
             if isinstance(settings, dict) and settings:
                 doc["settings"] = settings
@@ -172,7 +200,7 @@ class ArmMapper:
                 "tenant": tenant,
             }
             doc["type"] = name if name in _ENV_TYPES else "custom"
-            doc["description"] = display
+            doc["description"] = short(display)
             config = row.fields.get("config")
             rest: JsonObject = {}
             for key, raw in (config if isinstance(config, dict) else {}).items():
@@ -247,7 +275,7 @@ class ArmMapper:
             if isinstance(description, str) and description:
                 doc["description"] = description[:4096]
             doc["permissions"] = list(dict.fromkeys(valid))
-            extra: dict[str, JsonValue] = {"displayName": text(row, "name")}
+            extra: dict[str, JsonValue] = {"displayName": short(text(row, "name"))}
             unknown = [p for p in listed if p not in valid]
             if unknown:
                 extra["permissionsNotMapped"] = list(unknown)
@@ -277,7 +305,7 @@ class ArmMapper:
                 "name": name,
                 "tenant": tenant,
             }
-            doc["displayName"] = display
+            doc["displayName"] = short(display)
             extra: dict[str, JsonValue] = {}
             if _EMAIL.match(email):
                 doc["email"] = email
@@ -293,7 +321,7 @@ class ArmMapper:
             kept: list[JsonValue] = []
             for assignment in assignments.get(row.id, []):
                 role = self.name_of(self.ref(assignment.fields.get("roleId"), "roles"))
-                expires = number(assignment.fields.get("expiresAt"))
+                expires = ms_time(assignment.fields.get("expiresAt"))
                 if role is None:
                     kept.append({"id": assignment.id, **assignment.fields})
                     self.skip(
@@ -304,7 +332,7 @@ class ArmMapper:
                     continue
                 entry: JsonObject = {"role": role}
                 if expires is not None:
-                    entry["expiresAt"] = iso_time(expires)
+                    entry["expiresAt"] = expires
                 if entry not in roles:
                     roles.append(entry)
                 self.mapped.table("roleAssignments").add(MAPPED)
@@ -337,7 +365,7 @@ class ArmMapper:
             )
             tier = number(row.fields.get("autonomyTier"))
             doc: JsonObject = {"apiVersion": API, "kind": "Policy", "name": name, "tenant": tenant}
-            extra: dict[str, JsonValue] = {"displayName": text(row, "name")}
+            extra: dict[str, JsonValue] = {"displayName": short(text(row, "name"))}
             if tier is None or not tier.is_integer() or not 0 <= tier <= 5:
                 extra["autonomyTierNotMapped"] = row.fields.get("autonomyTier")
                 tier = 0.0

@@ -10,8 +10,8 @@ from armgit.core.canonical import canonical_digest, genome_hash
 from armgit.core.jsondata import JsonObject, JsonValue
 from armgit.core.layout import named_id, template_id, tenant_id, version_id
 from armgit.importer.export import Export
-from armgit.importer.genome import DEFAULT_RISK, iso_time
-from armgit.importer.mapping import API, ArmMapper, text
+from armgit.importer.genome import DEFAULT_RISK, MAX_TOKENS, TEXT_MAX, iso_time
+from armgit.importer.mapping import API, ArmMapper, short, text
 from armgit.importer.model import MAPPED, NOT_IMPORTED, Entity
 
 STATUS = {
@@ -70,8 +70,8 @@ def map_mission_control(mapper: ArmMapper, export: Export) -> None:
             "kind": "Template",
             "name": tpl,
             "tenant": tenant,
-            "displayName": display,
-            "description": f"Mission Control agent {display} (imported)",
+            "displayName": short(display),
+            "description": short(f"Mission Control agent {display} (imported)"),
             "tags": ["mission-control"],
         }
         genome = _genome(row.fields, meta, created, mapper.source)
@@ -210,7 +210,7 @@ def _genome(
     fields: JsonObject, meta: dict[str, JsonValue], created: str, source: str
 ) -> JsonObject:
     model = meta.get("modelId")
-    model_id = model if isinstance(model, str) and model else "unknown"
+    model_id = model if isinstance(model, str) and 0 < len(model) <= TEXT_MAX else "unknown"
     provider = next((p for prefix, p in _PROVIDERS if model_id.startswith(prefix)), "unknown")
     config: JsonObject = {"provider": provider, "modelId": model_id}
     temperature = meta.get("temperature")
@@ -225,7 +225,7 @@ def _genome(
         isinstance(tokens, (int, float))
         and not isinstance(tokens, bool)
         and float(tokens).is_integer()
-        and tokens > 0
+        and 0 < tokens < MAX_TOKENS
     ):
         config["maxTokens"] = int(tokens)
     tools = fields.get("allowedTools")
