@@ -11,7 +11,7 @@ from typing import Any
 
 from armgit.importer.ids import encode_id
 
-SAMPLES = Path("/work/shared/import-sample")
+SAMPLES = Path(__file__).resolve().parent / "fixtures" / "import-sample"  # the two samples
 T0 = 1_768_901_400_000.0  # 2026-01-20T09:30:00Z, the seed's run
 MINUTE = 60_000.0
 
