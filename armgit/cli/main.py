@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Typed change records from history: who changed what, when.",
     ),
     "verify": ("verify", "Replay every rule over the whole history; recompute every genome hash."),
+    "import": ("import_", "Import ARM and Mission Control exports, with history, onto a branch."),
 }
 
 

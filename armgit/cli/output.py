@@ -12,11 +12,22 @@ from armgit.core.findings import Finding
 
 
 def emit_findings(
-    findings: Sequence[Finding], fmt: str, *, summary: str = "", prefix: str = ""
+    findings: Sequence[Finding],
+    fmt: str,
+    *,
+    summary: str = "",
+    prefix: str = "",
+    notices: Sequence[Finding] = (),
 ) -> None:
-    """Print ``findings``; ``prefix`` is the registry's directory inside its repository."""
+    """Print ``findings`` (and ``notices``: findings that do not fail, such as what an honoured
+    import relaxes); ``prefix`` is the registry's directory inside its repository."""
     if fmt == "json":
-        payload = {"ok": not findings, "findings": [f.to_json() for f in findings]}
+        payload: dict[str, object] = {
+            "ok": not findings,
+            "findings": [f.to_json() for f in findings],
+        }
+        if notices:
+            payload["notices"] = [f.to_json() for f in notices]
         click.echo(json.dumps(payload, indent=2))
         return
     if fmt == "sarif":
@@ -25,25 +36,27 @@ def emit_findings(
         click.echo(json.dumps(to_sarif(findings, prefix=prefix), indent=2))
         return
     if fmt == "github":
-        for f in findings:
-            # a file outside the registry's directory is named from it (../.github/...)
-            path = posixpath.normpath(f"{prefix}/{f.path}") if prefix else f.path
-            click.echo(github_annotation(f, path))
+        for level, items in (("notice", notices), ("error", findings)):
+            for f in items:
+                # a file outside the registry's directory is named from it (../.github/...)
+                path = posixpath.normpath(f"{prefix}/{f.path}") if prefix else f.path
+                click.echo(github_annotation(f, path, level))
         if summary:
             click.echo(summary)
         return
-    for f in findings:
-        where = f"{f.path}:{f.line}" if f.line else f.path
-        at = f" at {f.pointer}" if f.pointer else ""
-        click.echo(
-            f"{click.style(where, bold=True)}: {click.style(f.rule, fg='red')}{at}: {f.message}"
-        )
+    for level, color, items in (("notice: ", "yellow", notices), ("", "red", findings)):
+        for f in items:
+            where = f"{f.path}:{f.line}" if f.line else f.path
+            at = f" at {f.pointer}" if f.pointer else ""
+            rule = click.style(f.rule, fg=color)
+            click.echo(f"{level}{click.style(where, bold=True)}: {rule}{at}: {f.message}")
     if summary:
         click.echo(summary)
 
 
-def github_annotation(finding: Finding, path: str) -> str:
-    """A GitHub Actions ``::error`` workflow command for ``finding`` at ``path``.
+def github_annotation(finding: Finding, path: str, level: str = "error") -> str:
+    """A GitHub Actions ``::error`` (or ``::notice``, ``level``) workflow command for ``finding``
+    at ``path``.
 
     Every field is escaped as the Actions toolkit does (``escapeProperty``/``escapeData``): a
     file name or message with a line break cannot end the command and start another."""
@@ -52,7 +65,7 @@ def github_annotation(finding: Finding, path: str) -> str:
         properties.append(("line", str(finding.line)))
     properties.append(("title", finding.rule))
     joined = ",".join(f"{key}={_escape_property(value)}" for key, value in properties)
-    return f"::error {joined}::{_escape_data(finding.message)}"
+    return f"::{level} {joined}::{_escape_data(finding.message)}"
 
 
 def _escape_data(text: str) -> str:

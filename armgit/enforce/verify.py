@@ -22,9 +22,11 @@ from pathlib import Path
 import pygit2
 
 from armgit.core.findings import Finding, sort_findings
+from armgit.core.importmark import RELAXED_RULES
 from armgit.core.layout import EntityId, identify
 from armgit.core.rules.approvals import evaluate_gates, gate_findings
 from armgit.core.rules.gates import Gate
+from armgit.enforce.imported import ImportMarks
 from armgit.enforce.ranges import changed_paths, check_range, registry_tree, view_of
 from armgit.progress import task
 from armgit.registry.history import commit_time, first_parent_chain, head_commit, locate_registry
@@ -59,6 +61,8 @@ class VerifyReport:
     commits: int = 0
     genomes: int = 0  # distinct version files (blobs) whose genome hash was recomputed
     findings: list[CommitFinding] = field(default_factory=list)
+    # what ARM never enforced, in honoured import commits (docs/import.md): reported, not failed
+    notices: list[CommitFinding] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -97,8 +101,9 @@ def verify_history(repo: pygit2.Repository, head: pygit2.Commit, prefix: str = "
                     parts.append(part)
                     advance(job[3] - job[2])
     versions: set[str] = set()
-    for findings, oids in parts:
+    for findings, notices, oids in parts:
         report.findings += findings
+        report.notices += notices
         versions |= oids
     report.genomes = len(versions)
     return report
@@ -112,7 +117,10 @@ def _start_worker() -> None:
     os.environ["ARMGIT_NO_PARALLEL"] = "1"  # a worker reads its files itself
 
 
-def _verify_job(job: tuple[str, list[str], int, int, str]) -> tuple[list[CommitFinding], set[str]]:
+Found = tuple[list[CommitFinding], list[CommitFinding], set[str]]  # findings, notices, versions
+
+
+def _verify_job(job: tuple[str, list[str], int, int, str]) -> Found:
     path, chain, start, stop, prefix = job
     return _verify_run(pygit2.Repository(path), chain, start, stop, prefix)
 
@@ -124,11 +132,15 @@ def _verify_run(
     stop: int,
     prefix: str,
     advance: Callable[[int], None] | None = None,
-) -> tuple[list[CommitFinding], set[str]]:
-    """The findings of the commits ``ids[start:stop]`` and the version blobs they wrote."""
+) -> Found:
+    """The findings and notices of the commits ``ids[start:stop]`` and the version blobs they
+    wrote. A notice is what an honoured import commit relaxes (docs/import.md), judged from the
+    commit's parent as the range's base."""
     content = ContentCache(None)  # proving integrity: recompute, trust no cache on disk
     chain = _Chain(repo, ids)
+    marks = ImportMarks(repo, prefix)
     found: list[CommitFinding] = []
+    notices: list[CommitFinding] = []
     versions: set[str] = set()
     for position in range(start, stop):
         commit = chain[position]
@@ -156,7 +168,10 @@ def _verify_run(
                 for gate, f in _approved_later(repo, chain, position, pending, prefix, content)
             ]
         order = {f: i for i, f in enumerate(sort_findings([b.finding for b in blamed]))}
-        found += sorted(blamed, key=lambda b: order[b.finding])
+        base = str(parent.id) if parent is not None else None
+        for item in sorted(blamed, key=lambda b: order[b.finding]):
+            relaxed = item.finding.rule in RELAXED_RULES and marks.honoured(item.commit, base)
+            (notices if relaxed else found).append(item)
         after = registry_tree(repo, commit, prefix)
         changed, _ = changed_paths(registry_tree(repo, parent, prefix), after)
         for path in changed:
@@ -167,7 +182,7 @@ def _verify_run(
                     versions.add(entry.oid)
         if advance is not None:
             advance(1)
-    return found, versions
+    return found, notices, versions
 
 
 class _Chain:

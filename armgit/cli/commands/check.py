@@ -40,6 +40,7 @@ def command(base: str, head: str, author: str | None, repo: str | None, fmt: str
     `--format sarif` writes SARIF 2.1.0 for GitHub code scanning (upload-sarif).
     """
     from armgit.core.rules.access import actor_from_identity
+    from armgit.enforce.imported import ImportMarks
     from armgit.enforce.ranges import check_range
     from armgit.store.tree import open_repository, registry_prefix, resolve_commit
 
@@ -61,9 +62,14 @@ def command(base: str, head: str, author: str | None, repo: str | None, fmt: str
         prefix=prefix,
         access=author is not None,
     )
-    if report.findings:
-        summary = f"{plural(len(report.findings), 'finding')} in {plural(report.commits, 'commit')}"
+    # what ARM never enforced, in an honoured import's commits, is a notice (docs/import.md)
+    marks = ImportMarks(repository, prefix)
+    findings, notices = marks.split(report.findings, report.blame.get, base_id)
+    if findings:
+        summary = f"{plural(len(findings), 'finding')} in {plural(report.commits, 'commit')}"
     else:
         summary = f"ok: {plural(report.commits, 'commit')} from {base} to {head}"
-    emit_findings(report.findings, fmt, summary=summary, prefix=prefix)
-    sys.exit(1 if report.findings else 0)
+    if notices:
+        summary += f" ({plural(len(notices), 'notice')} on imported history)"
+    emit_findings(findings, fmt, summary=summary, prefix=prefix, notices=notices)
+    sys.exit(1 if findings else 0)

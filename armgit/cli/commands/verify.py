@@ -48,17 +48,22 @@ def command(repo: str | None, rev: str | None, fmt: str, quiet: bool) -> None:
                 "commits": report.commits,
                 "genomes": report.genomes,
                 "findings": [f.to_json() for f in report.findings],
+                "notices": [f.to_json() for f in report.notices],
             }
         )
     else:
-        for item in report.findings:
-            f = item.finding
-            where = f"{f.path}:{f.line}" if f.line else f.path
-            at = f" at {f.pointer}" if f.pointer else ""
-            click.echo(
-                f"{item.commit[:12]} {click.style(where, bold=True)}: "
-                f"{click.style(f.rule, fg='red')}{at}: {f.message}"
-            )
+        for level, color, items in (
+            ("notice: ", "yellow", report.notices),
+            ("", "red", report.findings),
+        ):
+            for item in items:
+                f = item.finding
+                where = f"{f.path}:{f.line}" if f.line else f.path
+                at = f" at {f.pointer}" if f.pointer else ""
+                click.echo(
+                    f"{level}{item.commit[:12]} {click.style(where, bold=True)}: "
+                    f"{click.style(f.rule, fg=color)}{at}: {f.message}"
+                )
         color = "red" if report.findings else "green"
         detail = (
             f"{plural(report.commits, 'commit')}, "
@@ -66,6 +71,8 @@ def command(repo: str | None, rev: str | None, fmt: str, quiet: bool) -> None:
         )
         if report.findings:
             detail = f"{plural(len(report.findings), 'finding')} in " + detail
+        if report.notices:
+            detail += f"; {plural(len(report.notices), 'notice')} on imported history"
         status = click.style(report.status, fg=color, bold=True)
         click.echo(f"{status}: {detail} (up to {report.head[:12]})")
     sys.exit(1 if report.findings else 0)

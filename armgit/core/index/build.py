@@ -58,7 +58,11 @@ def build_index(snapshot: Snapshot, source: Source, options: IndexOptions) -> Js
 
 def _dump(model: Document) -> JsonObject:
     data = model.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return {k: v for k, v in data.items() if k not in {"apiVersion", "kind", "name", "tenant"}}
+    return {k: v for k, v in data.items() if k not in _NOT_IN_INDEX}
+
+
+# identity comes from the path; ``legacy`` (what an import kept) is for people, not runtimes
+_NOT_IN_INDEX = frozenset({"apiVersion", "kind", "name", "tenant", "legacy"})
 
 
 class _TenantBuilder:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from armgit.core.patterns import (
@@ -92,3 +92,7 @@ class Document(Model):
     """A whole registry file: ``apiVersion`` plus a ``kind`` fixed by each subclass."""
 
     api_version: Literal["armgit/v1"]
+    # what an import (``armgit import``) kept from the system it came from, with no place of its
+    # own here: the legacy ids, genome and hash verdict, unsigned approval evidence. It never
+    # counts toward a rule (an approval in it is evidence, not a signature).
+    legacy: dict[str, JsonValue] | None = None

@@ -132,6 +132,15 @@ def _rehashed(base: View, head: View, entity_id: EntityId) -> list[Finding]:
     ]
 
 
+# what ``armgit import`` keeps of a version's genome in ARM: write-once, as the genome is
+_LEGACY_GENOME = ("genome", "genomeHash", "genomeHashVerdict")
+
+
+def _legacy_genome(version: Version) -> list[object]:
+    legacy = version.legacy or {}
+    return [legacy.get(key) for key in _LEGACY_GENOME]
+
+
 def _written_hash(view: View, entity_id: EntityId) -> object:
     """The ``genomeHash`` of a version's file as written, valid or not (``None`` if none)."""
     data = view.files.read(entity_id.path)
@@ -237,6 +246,13 @@ class _Change:
                 "/genome",
                 f"the genome of {self.id.ref} changed: a genome and its hash are written once; "
                 "make a new version (armgit new version --parent) for the new genome",
+            )
+        if _legacy_genome(old) != _legacy_genome(new):
+            self.finding(
+                "genome-immutable",
+                "/legacy",
+                f"the imported genome of {self.id.ref} (legacy genome, genomeHash and "
+                "genomeHashVerdict) changed: what the import kept is written once; restore it",
             )
         if old.lifecycle != new.lifecycle:
             self.action("transition:versions")

@@ -1,0 +1,144 @@
+"""Which import commits are honoured, and the findings that become notices there.
+
+``armgit import`` writes ARM's history as commits carrying the import mark
+(:mod:`armgit.core.importmark`). ARM never signed approvals nor recorded every transition, so
+replaying its history under armgit's change rules would flag what ARM never enforced. A marked
+commit is *honoured* only when everything it changes is inside tenants that did not exist
+before the import: in the tree of the first commit below its run of marked commits (the base
+the import grew from). A merge is honoured when it only brings in, unchanged, files of an
+honoured import into tenants its first parent does not have. So the mark can relax nothing
+about a tenant that existed before: it cannot carry an unjudged change into existing data.
+Creating a tenant still needs ``admin:registry`` (permissions are never relaxed), so only a
+registry admin's import passes ``armgit check``. Where honoured, the findings of
+:data:`~armgit.core.importmark.RELAXED_RULES` (approvals, transition guards, illegal
+transitions) become notices; schema, references, hashes and permissions stay strict. The server
+hook does not use this module: a push to a protected branch is judged as any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pygit2
+
+from armgit.core.findings import Finding
+from armgit.core.importmark import RELAXED_RULES, import_mark
+from armgit.core.layout import TENANTS_DIR
+from armgit.enforce.ranges import changed_paths, outside_paths, registry_tree
+
+
+class ImportMarks:
+    """Answers "is this commit an honoured import commit, judged from this base?" for one
+    repository, remembering what does not depend on the base."""
+
+    def __init__(self, repo: pygit2.Repository, prefix: str = "") -> None:
+        self.repo = repo
+        self.prefix = prefix
+        self._tenants: dict[str, frozenset[str] | None] = {}
+        self._base: dict[str, pygit2.Commit] = {}
+
+    def honoured(self, commit_id: str, base: str | None) -> bool:
+        """Whether ``commit_id`` is honoured in a range judged from ``base``: it only changes
+        tenants that neither ``base`` nor the tree its import grew from has."""
+        tenants = self.tenants(commit_id)
+        if tenants is None:
+            return False
+        base_commit = self.repo.get(base) if base is not None else None
+        if isinstance(base_commit, pygit2.Commit):
+            return not any(self._has_tenant(base_commit, t) for t in tenants)
+        return base is None
+
+    def split(
+        self, findings: list[Finding], blame: Callable[[Finding], str | None], base: str | None
+    ) -> tuple[list[Finding], list[Finding]]:
+        """(findings, notices): a relaxed rule's finding blamed on a commit honoured from
+        ``base`` is a notice; every other finding stays."""
+        kept: list[Finding] = []
+        notices: list[Finding] = []
+        for finding in findings:
+            commit = blame(finding) if finding.rule in RELAXED_RULES else None
+            honoured = commit is not None and self.honoured(commit, base)
+            (notices if honoured else kept).append(finding)
+        return kept, notices
+
+    def tenants(self, commit_id: str) -> frozenset[str] | None:
+        """The new tenants an import commit (or a merge bringing one in) fills, or ``None``
+        when the commit is no such thing."""
+        if commit_id not in self._tenants:
+            commit = self.repo.get(commit_id)
+            found = self._judge(commit) if isinstance(commit, pygit2.Commit) else None
+            self._tenants[commit_id] = found
+        return self._tenants[commit_id]
+
+    def _judge(self, commit: pygit2.Commit) -> frozenset[str] | None:
+        if not commit.parents:
+            return None
+        parent = commit.parents[0]
+        tenants = self._tenants_changed(parent, commit)
+        if not tenants:
+            return None
+        if import_mark(commit.message) is not None:
+            base = self._import_base(commit)
+            return None if any(self._has_tenant(base, t) for t in tenants) else tenants
+        if len(commit.parents) < 2 or any(self._has_tenant(parent, t) for t in tenants):
+            return None
+        return tenants if self._brought_in(commit) else None
+
+    def _brought_in(self, merge: pygit2.Commit) -> bool:
+        """Every file the merge changes from its first parent is as an import it merges, one
+        honoured from that first parent, has it."""
+        parent = merge.parents[0]
+        after = registry_tree(self.repo, merge, self.prefix)
+        changed, deleted = changed_paths(registry_tree(self.repo, parent, self.prefix), after)
+        if deleted or after is None:
+            return False
+        sides = [
+            tree
+            for side in merge.parents[1:]
+            if self.honoured(str(side.id), str(parent.id))
+            for tree in [registry_tree(self.repo, side, self.prefix)]
+            if tree is not None
+        ]
+        for path in changed:
+            entry = after.entry(path)
+            if entry is None or not any(
+                (e := t.entry(path)) is not None and e.oid == entry.oid for t in sides
+            ):
+                return False
+        return bool(sides)
+
+    def _tenants_changed(
+        self, parent: pygit2.Commit, commit: pygit2.Commit
+    ) -> frozenset[str] | None:
+        """The tenants a commit changes, or ``None`` when it changes anything outside them."""
+        if outside_paths(parent, commit, self.prefix):
+            return None
+        before = registry_tree(self.repo, parent, self.prefix)
+        after = registry_tree(self.repo, commit, self.prefix)
+        changed, deleted = changed_paths(before, after)
+        tenants: set[str] = set()
+        for path in [*changed, *deleted]:
+            parts = path.split("/")
+            if len(parts) < 3 or parts[0] != TENANTS_DIR:
+                return None
+            tenants.add(parts[1])
+        return frozenset(tenants)
+
+    def _import_base(self, commit: pygit2.Commit) -> pygit2.Commit:
+        """The first commit below ``commit``'s run of marked commits (first parents)."""
+        run: list[str] = []
+        current = commit
+        while import_mark(current.message) is not None and current.parents:
+            cached = self._base.get(str(current.id))
+            if cached is not None:
+                current = cached
+                break
+            run.append(str(current.id))
+            current = current.parents[0]
+        for commit_id in run:
+            self._base[commit_id] = current
+        return current
+
+    def _has_tenant(self, commit: pygit2.Commit, tenant: str) -> bool:
+        tree = registry_tree(self.repo, commit, self.prefix)
+        return tree is not None and bool(tree.names(f"{TENANTS_DIR}/{tenant}"))
