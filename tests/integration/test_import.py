@@ -84,7 +84,7 @@ def test_samples_import_into_a_branch_that_validates_checks_and_compiles(
     )  # fmt: skip
     assert stranger.exit_code == 1
     assert "permission-denied" in stranger.output
-    audit = armgit("audit", "--repo", str(registry.path), "--rev", BRANCH, "--format", "json")
+    audit = armgit("audit", "--repo", str(registry.path), "--rev", BRANCH, "--format", "jsonl")
     records = [json.loads(line) for line in audit.output.splitlines()]
     transitioned = [r for r in records if r["type"] == "INSTANCE_TRANSITIONED"]
     assert any(r["detail"]["to"] == "QUARANTINED" for r in transitioned if "detail" in r) or any(
@@ -99,7 +99,7 @@ def test_the_import_compiles_without_its_legacy_blocks(registry: Git, tmp_path: 
     out = tmp_path / "index.json"
     compiled = run_armgit(
         "compile", "--repo", str(registry.path), "--rev", BRANCH, "--key", str(key),
-        "--out", str(out), "--issued-at", "2026-02-01T00:00:00Z", "--expires-in", "3650d",
+        "--out", str(out), "--first-publish", "--issued-at", "2026-02-01T00:00:00Z", "--expires-in", "3650d",
     )  # fmt: skip
     assert compiled.returncode == 0, compiled.stderr
     envelope = json.loads(out.read_text())
