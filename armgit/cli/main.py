@@ -32,6 +32,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "hook": ("hook", "Run a git hook (what the installed hooks call)."),
     "compile": ("compile", "Compile the registry at one commit into a signed index."),
     "index": ("index", "Verify a signed index; resolve versions and evaluate tool calls."),
+    "actions": ("actions", "Approve or reject one tool call at runtime; list what waits."),
+    "decisions": ("decisions", "Check and query a runtime's hash-chained decision log."),
     "audit": (
         "audit",
         "Typed change records from history: who changed what, when.",

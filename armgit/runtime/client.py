@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from armgit.core.index.decide import DENY, Decision, refuse_tool
+from armgit.core.index.decide import DENY, NEEDS_APPROVAL, Decision, refuse_tool
+from armgit.runtime.actions import ActionRequest
 from armgit.runtime.errors import IndexRefused, IndexUnavailable
+from armgit.runtime.loop import ActionLoop, Agent, Approvals, Call, RequestLike
 from armgit.runtime.trust import TrustRoot, parse_root
 from armgit.runtime.verify import (
     DEFAULT_MAX_BYTES,
@@ -111,6 +113,8 @@ class Runtime:
         max_bytes: int = DEFAULT_MAX_BYTES,
         clock: Callable[[], float] = time.time,
         fetcher: Fetcher | None = None,
+        spool: str | Path | None = None,
+        decision_log: str | Path | None = None,
     ) -> None:
         self.source = str(source) if source is not None else None
         self.max_bytes = max_bytes
@@ -122,6 +126,7 @@ class Runtime:
         self._last: Accepted | None = None
         self._etag: str | None = None
         self.trust = trust
+        self.loop = ActionLoop.open(state_dir, spool, decision_log)
         if self._state_dir is not None:
             self._state_dir.mkdir(parents=True, exist_ok=True)
             self._restore()
@@ -241,12 +246,86 @@ class Runtime:
         daily_tokens_used: int = 0,
         monthly_cost_used: float = 0,
         data_scope: str | Iterable[str] | None = None,
+        args_digest: str | None = None,
+        request: RequestLike | None = None,
+        approvals: Approvals | None = None,
     ) -> Decision:
         """ALLOW, DENY or NEEDS_APPROVAL for one tool call, with reasons and digests.
 
-        Give ``template`` (the deployed version's policy) or ``instance`` (the instance's).
-        Never raises: no index, an expired index or any error is a DENY (fail closed).
+        Give ``template`` (the deployed version's policy) or ``instance`` (the instance's, by
+        name or ``legacyAgentId``). A NEEDS_APPROVAL carries an action request
+        (``decision.request``; ``args_digest``, ``sha256:<hex>`` of the call's arguments, binds
+        it to them); give it back as ``request`` with signed ``approvals`` to have it decided:
+        ALLOW at the policy's quorum (once: the request id is then spent), DENY on a valid
+        REJECT (SPEC 12). Appends to the decision log when the runtime has one. Never raises:
+        no index, an expired index or any error is a DENY (fail closed).
         """
+        index = self._index
+        loop = self.loop
+        if instance is not None and index is not None:
+            instance = loop.instance_name(index, tenant, instance)
+        decision = self._policy_decision(
+            tenant,
+            environment,
+            template=template,
+            instance=instance,
+            tool=tool,
+            risk=risk,
+            estimated_cost=estimated_cost,
+            daily_tokens_used=daily_tokens_used,
+            monthly_cost_used=monthly_cost_used,
+            data_scope=data_scope,
+        )
+        if decision.decision != NEEDS_APPROVAL and loop.log is None:
+            return decision
+        call = Call(tenant, environment, template, instance, tool, args_digest)
+        if decision.decision == NEEDS_APPROVAL and index is not None:
+            decision = loop.decide(index, decision, call, self._clock(), request, approvals)
+        loop.record(index, decision, call, self._clock())
+        return decision
+
+    def resolve_agent(self, tenant: str, ref: str) -> Agent:
+        """The instance named ``ref`` or whose ``legacyAgentId`` is ``ref``: instance, version,
+        template, environment and state. Raises :class:`NotFound` or :class:`IndexUnavailable`."""
+        return self.loop.resolve_agent(self.index, tenant, ref)
+
+    def wait_for_approval(
+        self, request: RequestLike, timeout: float, *, poll: float = 0.5
+    ) -> Decision:
+        """Put ``request`` (a NEEDS_APPROVAL's ``decision.request``) in the spool and wait up to
+        ``timeout`` seconds for approvals: the decision (ALLOW or DENY), or DENY on timeout."""
+        return self.loop.wait(self._decide_request, request, timeout, poll, self._clock)
+
+    def _decide_request(
+        self, call: Call, risk: str, request: ActionRequest, approvals: Approvals
+    ) -> tuple[VerifiedIndex | None, Decision]:
+        index = self._index
+        decision = self._policy_decision(
+            call.tenant,
+            call.environment,
+            template=call.template,
+            instance=call.instance,
+            tool=call.tool,
+            risk=risk,
+        )
+        if decision.decision == NEEDS_APPROVAL and index is not None:
+            decision = self.loop.decide(index, decision, call, self._clock(), request, approvals)
+        return index, decision
+
+    def _policy_decision(
+        self,
+        tenant: str,
+        environment: str,
+        *,
+        template: str | None = None,
+        instance: str | None = None,
+        tool: str,
+        risk: str | None = None,
+        estimated_cost: float = 0,
+        daily_tokens_used: int = 0,
+        monthly_cost_used: float = 0,
+        data_scope: str | Iterable[str] | None = None,
+    ) -> Decision:
         index = self._index
         if index is None or self._clock() >= index.expires:
             why = "no index loaded" if index is None else "the index expired"

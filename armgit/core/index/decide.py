@@ -31,7 +31,8 @@ class Decision(NamedTuple):
     ``decision`` is ``ALLOW``, ``DENY`` or ``NEEDS_APPROVAL``; ``risk`` the risk it was judged at
     (``None`` when the call was refused before a risk was known); ``reasons`` say why;
     ``policy_digest`` and ``genome_digest`` name the effective policy and genome it was made
-    against.
+    against. With ``NEEDS_APPROVAL`` from the runtime, ``request`` is the action request to have
+    approved (SPEC 12, JSON form); ``approvers`` names the operators whose approvals counted.
     """
 
     decision: str
@@ -39,16 +40,23 @@ class Decision(NamedTuple):
     reasons: tuple[str, ...]
     policy_digest: str | None
     genome_digest: str | None
+    request: Mapping[str, Any] | None = None
+    approvers: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The decision as plain JSON data (camelCase, as in the index)."""
-        return {
+        data: dict[str, Any] = {
             "decision": self.decision,
             "risk": self.risk,
             "reasons": list(self.reasons),
             "policyDigest": self.policy_digest,
             "genomeDigest": self.genome_digest,
         }
+        if self.request is not None:
+            data["request"] = dict(self.request)
+        if self.approvers:
+            data["approvers"] = list(self.approvers)
+        return data
 
 
 class _Tool(NamedTuple):

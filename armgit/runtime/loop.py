@@ -1,0 +1,458 @@
+"""The runtime's loop around a policy decision (SPEC 12): action requests, deciding with
+approvals, legacy agent ids, and what goes into the decision log.
+
+:class:`ActionLoop` is what :class:`armgit.runtime.Runtime` delegates to after the policy has
+answered; it holds the spent ids, the spool and the log, and per index a few lookup tables.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from armgit.core.index.decide import ALLOW, DENY, NEEDS_APPROVAL, Decision
+from armgit.runtime.actions import (
+    REJECT,
+    ActionApproval,
+    ActionError,
+    ActionRequest,
+    Operators,
+    Verdict,
+    check_approval,
+    format_time,
+    parse_approval,
+    parse_request,
+    quorum_of,
+)
+from armgit.runtime.decisions import (
+    APPROVAL_DECIDED,
+    APPROVAL_REQUESTED,
+    POLICY_DENIED,
+    TOOL_CALL_ALLOWED,
+    TOOL_CALL_BLOCKED,
+    DecisionLog,
+)
+from armgit.runtime.errors import NotFound
+from armgit.runtime.spent import SpentIds
+from armgit.runtime.spool import Spool
+from armgit.runtime.verify import VerifiedIndex
+
+Approvals = Iterable[ActionApproval | bytes | str | Mapping[str, Any]]
+RequestLike = ActionRequest | bytes | str | Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    """An instance found by name or ``legacyAgentId`` (the seed's resolveAgentRef)."""
+
+    tenant: str
+    instance: str
+    template: str
+    version: str
+    environment: str
+    state: str
+    legacy_agent_id: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tenant": self.tenant,
+            "instance": self.instance,
+            "template": self.template,
+            "version": self.version,
+            "environment": self.environment,
+            "state": self.state,
+            "legacyAgentId": self.legacy_agent_id,
+        }
+
+
+class _Tables:
+    """Per index: legacy ids to instance names and each tenant's operators, built on first use."""
+
+    def __init__(self, index: VerifiedIndex) -> None:
+        self.digest = index.digest
+        self.legacy: dict[tuple[str, str], str] = {}
+        self.operators: dict[str, Operators] = {}
+        for tenant, data in index.payload["tenants"].items():
+            for name, instance in data["instances"].items():
+                legacy = instance.get("legacyAgentId")
+                if isinstance(legacy, str):
+                    self.legacy.setdefault((tenant, legacy), name)
+            self.operators[tenant] = Operators(data.get("operators") or {})
+
+
+class DecideRequest(Protocol):
+    """How :meth:`ActionLoop.wait` has the runtime decide a call with approvals (no log)."""
+
+    def __call__(
+        self, call: Call, risk: str, request: ActionRequest, approvals: Approvals
+    ) -> tuple[VerifiedIndex | None, Decision]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One tool call as evaluate() was given it."""
+
+    tenant: str
+    environment: str
+    template: str | None
+    instance: str | None
+    tool: str
+    args_digest: str | None = None
+
+
+class ActionLoop:
+    """Requests, approvals, spent ids, the spool and the decision log of one runtime."""
+
+    def __init__(
+        self,
+        *,
+        spent: SpentIds,
+        spool: Spool | None = None,
+        log: DecisionLog | None = None,
+    ) -> None:
+        self.spent = spent
+        self.spool = spool
+        self.log = log
+        self._tables: _Tables | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(
+        cls,
+        state_dir: str | Path | None,
+        spool: str | Path | None,
+        decision_log: str | Path | None,
+    ) -> ActionLoop:
+        """The loop of a runtime: spent ids in ``state_dir`` (else in memory), the spool and
+        the decision log where given."""
+        return cls(
+            spent=SpentIds(state_dir),
+            spool=Spool(spool) if spool is not None else None,
+            log=DecisionLog(decision_log) if decision_log is not None else None,
+        )
+
+    def tables(self, index: VerifiedIndex) -> _Tables:
+        tables = self._tables
+        if tables is None or tables.digest != index.digest:
+            with self._lock:
+                tables = self._tables
+                if tables is None or tables.digest != index.digest:
+                    tables = self._tables = _Tables(index)
+        return tables
+
+    # -- legacy agents -----------------------------------------------------------------------
+
+    def instance_name(self, index: VerifiedIndex, tenant: str, ref: str) -> str:
+        """``ref`` when it names an instance, else the instance whose legacyAgentId it is
+        (else ``ref``: the lookup then says there is no such instance)."""
+        try:
+            instances = index.payload["tenants"].get(tenant, {}).get("instances", {})
+            if ref in instances:
+                return ref
+            return self.tables(index).legacy.get((tenant, ref), ref)
+        except (TypeError, AttributeError):  # an unhashable ref: the lookup says what is wrong
+            return ref
+
+    def resolve_agent(self, index: VerifiedIndex, tenant: str, ref: str) -> Agent:
+        """The instance named ``ref``, or whose ``legacyAgentId`` is ``ref``."""
+        name = self.instance_name(index, tenant, ref)
+        instance = index.payload["tenants"].get(tenant, {}).get("instances", {}).get(name)
+        if instance is None:
+            raise NotFound(f"no instance or legacyAgentId {ref!r} in tenant {tenant!r}")
+        legacy = instance.get("legacyAgentId")
+        return Agent(
+            tenant=tenant,
+            instance=name,
+            template=instance["template"],
+            version=instance["version"],
+            environment=instance["environment"],
+            state=instance["state"],
+            legacy_agent_id=legacy if isinstance(legacy, str) else None,
+        )
+
+    # -- approvals ---------------------------------------------------------------------------
+
+    def decide(
+        self,
+        index: VerifiedIndex,
+        decision: Decision,
+        call: Call,
+        now: float,
+        request: RequestLike | None,
+        approvals: Approvals | None,
+    ) -> Decision:
+        """:meth:`settle`, failing closed: any error is a DENY."""
+        try:
+            return self.settle(index, decision, call, now, request, approvals)
+        except ActionError as exc:
+            return _deny(decision, str(exc))
+        except Exception as exc:  # fail closed, whatever went wrong
+            return _deny(decision, f"evaluation error ({type(exc).__name__}): failing closed")
+
+    def wait(
+        self,
+        decide: DecideRequest,
+        request: RequestLike,
+        timeout: float,
+        poll: float,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> Decision:
+        """Submit ``request`` to the spool and poll it for approvals until ``timeout``."""
+        if self.spool is None:
+            raise ActionError("this runtime has no spool: Runtime(..., spool=DIR)")
+        asked = request if isinstance(request, ActionRequest) else parse_request(request)
+        self.spool.submit(asked)
+        body = asked.body
+        instance = body.get("instance")
+        call = Call(
+            body["tenant"],
+            body["environment"],
+            None if instance is not None else body["template"],
+            instance,
+            body["tool"],
+            body.get("argsDigest"),
+        )
+        deadline = clock() + max(0.0, timeout)
+        index: VerifiedIndex | None = None
+        while True:
+            answers = list(self.spool.approvals(asked.request_id))
+            if answers:
+                index, decision = decide(call, body["risk"], asked, answers)
+                if decision.decision != NEEDS_APPROVAL:
+                    self.spool.close(asked)
+                    self.record(index, decision, call, clock())
+                    return decision
+            now = clock()
+            if now >= deadline or now >= asked.expires_at:
+                why = "timed out" if now < asked.expires_at else "expired"
+                decision = Decision(
+                    DENY,
+                    body["risk"],
+                    (f"no approval of {asked.request_id} within {timeout:g}s: {why}",),
+                    body["policyDigest"],
+                    None,
+                    asked.to_json(),
+                )
+                self.spool.close(asked)
+                self.record(index, decision, call, now, why.replace(" ", "-"))
+                return decision
+            sleep(max(0.0, min(poll, deadline - now)))
+
+    def settle(
+        self,
+        index: VerifiedIndex,
+        decision: Decision,
+        call: Call,
+        now: float,
+        request: ActionRequest | bytes | str | Mapping[str, Any] | None,
+        approvals: Approvals | None,
+    ) -> Decision:
+        """The policy's ``decision`` with the loop around it: a NEEDS_APPROVAL gets its action
+        request; with ``request`` and ``approvals`` it becomes ALLOW at the quorum, DENY on a
+        valid REJECT, and stays NEEDS_APPROVAL (saying why each approval did not count)."""
+        if decision.decision != NEEDS_APPROVAL:
+            return decision
+        where = _target(index, call)
+        if where is None:  # not reached: a NEEDS_APPROVAL has a target
+            return decision
+        template, version, policy = where
+        count, valid_for = quorum_of(policy)
+        if request is None:
+            created = ActionRequest.create(
+                tenant=call.tenant,
+                environment=call.environment,
+                template=template,
+                version=version,
+                instance=call.instance,
+                tool=call.tool,
+                risk=decision.risk or "critical",
+                policy_digest=decision.policy_digest or "",
+                index_version=index.version,
+                index_digest=index.digest,
+                now=now,
+                valid_for=valid_for,
+                count=count,
+                args_digest=call.args_digest,
+            )
+            extra: tuple[str, ...] = ()
+            if approvals:
+                extra = ("approvals were given without the request they answer: give it back",)
+            return decision._replace(request=created.to_json(), reasons=decision.reasons + extra)
+        try:
+            asked = request if isinstance(request, ActionRequest) else parse_request(request)
+        except ActionError as exc:
+            return _deny(decision, f"the action request is malformed: {exc}")
+        mismatch = _mismatch(asked, call, template, decision)
+        if mismatch is not None:
+            return _deny(decision, f"the action request does not match this call: {mismatch}")
+        if asked.expires_at <= now:
+            return _deny(decision, f"the action request expired at {asked.body['expiresAt']}")
+        spent = self.spent.is_spent(asked.request_id)
+        operators = self.tables(index).operators.get(call.tenant) or Operators({})
+        verdicts = [_verdict(a, asked, operators, now, spent) for a in approvals or ()]
+        problems = tuple(v.message for v in verdicts if v.problem is not None)
+        rejects = [v for v in verdicts if v.problem is None and v.decision == REJECT]
+        if rejects:
+            who = tuple(dict.fromkeys(v.approver for v in rejects))
+            reasons = (f"{asked.request_id} rejected by {', '.join(who)}", *problems)
+            return Decision(
+                DENY, decision.risk, reasons, decision.policy_digest, decision.genome_digest,
+                asked.to_json(), who,
+            )  # fmt: skip
+        approvers = tuple(dict.fromkeys(v.approver for v in verdicts if v.problem is None))
+        if len(approvers) >= count:
+            if not self.spent.claim(asked.request_id, asked.expires_at, now):
+                message = f"approval by {', '.join(approvers)}: already-used"
+                return _deny(decision, message, asked)
+            reasons = (
+                f"{asked.request_id} approved by {', '.join(approvers)} "
+                f"({len(approvers)} of {count} needed)",
+                *problems,
+            )
+            return Decision(
+                ALLOW, decision.risk, reasons, decision.policy_digest, decision.genome_digest,
+                asked.to_json(), approvers,
+            )  # fmt: skip
+        reasons = (
+            *decision.reasons,
+            f"{len(approvers)} of {count} approvals for {asked.request_id}",
+            *problems,
+        )
+        return decision._replace(request=asked.to_json(), reasons=reasons, approvers=approvers)
+
+    # -- the log -----------------------------------------------------------------------------
+
+    def record(
+        self,
+        index: VerifiedIndex | None,
+        decision: Decision,
+        call: Call,
+        now: float,
+        outcome: str | None = None,
+    ) -> None:
+        """Append ``decision`` to the decision log (when there is one)."""
+        if self.log is None:
+            return
+        self.log.append(entry(index, decision, call, now, outcome))
+
+
+def entry(
+    index: VerifiedIndex | None,
+    decision: Decision,
+    call: Call,
+    now: float,
+    outcome: str | None = None,
+) -> dict[str, Any]:
+    """The log record of one decision."""
+    request = decision.request
+    if outcome is None:
+        outcome = _outcome(decision)
+    return {
+        "type": _record_type(decision, outcome),
+        "time": format_time(now),
+        "indexVersion": index.version if index is not None else None,
+        "indexDigest": index.digest if index is not None else None,
+        "tenant": call.tenant,
+        "environment": call.environment,
+        "template": call.template,
+        "instance": call.instance,
+        "tool": call.tool,
+        "risk": decision.risk,
+        "decision": decision.decision,
+        "outcome": outcome,
+        "reasons": list(decision.reasons),
+        "policyDigest": decision.policy_digest,
+        "requestId": request.get("requestId") if request is not None else None,
+        "argsDigest": call.args_digest,
+        "approvals": list(decision.approvers),
+    }
+
+
+def _outcome(decision: Decision) -> str | None:
+    if decision.request is None or decision.decision == NEEDS_APPROVAL:
+        return None
+    if decision.decision == ALLOW:
+        return "approved"
+    if decision.approvers:
+        return "rejected"
+    if any("expired" in r for r in decision.reasons):
+        return "expired"
+    return "refused"
+
+
+def _record_type(decision: Decision, outcome: str | None) -> str:
+    if outcome in ("approved", "rejected"):
+        return APPROVAL_DECIDED
+    if outcome is not None:
+        return TOOL_CALL_BLOCKED
+    if decision.decision == NEEDS_APPROVAL:
+        return APPROVAL_REQUESTED
+    if decision.decision == ALLOW:
+        return TOOL_CALL_ALLOWED
+    return POLICY_DENIED
+
+
+def _verdict(
+    given: ActionApproval | bytes | str | Mapping[str, Any],
+    request: ActionRequest,
+    operators: Operators,
+    now: float,
+    spent: bool,
+) -> Verdict:
+    try:
+        approval = given if isinstance(given, ActionApproval) else parse_approval(given)
+    except ActionError as exc:
+        return Verdict("?", None, "malformed", f"an approval (malformed): {exc}")
+    return check_approval(approval, request, operators, now, spent)
+
+
+def _target(index: VerifiedIndex, call: Call) -> tuple[str, str, Mapping[str, Any]] | None:
+    """(template, version label, effective policy) of the call's target."""
+    tenant = index.payload["tenants"].get(call.tenant)
+    if tenant is None:
+        return None
+    if call.instance is not None:
+        entry = tenant["instances"].get(call.instance)
+        if entry is None:
+            return None
+        template = entry["template"]
+    else:
+        template = call.template or ""
+        entry = tenant["deployments"].get(call.environment, {}).get(template)
+        if entry is None:
+            return None
+    return template, entry["version"], tenant["policies"].get(entry["policy"], {})
+
+
+def _mismatch(request: ActionRequest, call: Call, template: str, decision: Decision) -> str | None:
+    body = request.body
+    expected = {
+        "tenant": call.tenant,
+        "environment": call.environment,
+        "template": template,
+        "instance": call.instance,
+        "tool": call.tool,
+        "argsDigest": call.args_digest,
+        "risk": decision.risk,
+        "policyDigest": decision.policy_digest,
+    }
+    for key, value in expected.items():
+        if body.get(key) != value:
+            return f"{key} is {body.get(key)!r} in the request, {value!r} here"
+    return None
+
+
+def _deny(decision: Decision, why: str, request: ActionRequest | None = None) -> Decision:
+    return Decision(
+        DENY,
+        decision.risk,
+        (why,),
+        decision.policy_digest,
+        decision.genome_digest,
+        request.to_json() if request is not None else None,
+    )
