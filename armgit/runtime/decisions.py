@@ -7,7 +7,8 @@ line). Editing, removing or reordering a line breaks the chain at the next line,
 anchor the head (the last line's digest that ``verify`` prints) elsewhere to catch that.
 
 One :class:`DecisionLog` appends for one process, safely from many threads; the log is opened
-for appending and written with one ``write`` per line.
+for appending and written with one ``write`` per line. Two processes must not share one log
+(each keeps the chain's head in memory): give each its own file.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ class DecisionLog:
         self._lock = threading.Lock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._seq, self._prev = _tail(self.path)
-        self._file = open(self.path, "ab")  # noqa: SIM115 -- kept open: one write per record
+        # a raw descriptor in append mode: one write(2) per line, nothing buffered to lose
+        self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def append(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """Append ``record`` (plain JSON data) with ``seq`` and ``prev``; returns the line."""
@@ -64,8 +66,9 @@ class DecisionLog:
             entry = {**record, "seq": self._seq + 1, "prev": self._prev}
             line = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
             data = line.encode("utf-8")
-            self._file.write(data + b"\n")
-            self._file.flush()
+            if self._fd is None:
+                raise LogError(f"{self.path} was closed")
+            os.write(self._fd, data + b"\n")
             self._seq += 1
             self._prev = line_digest(data)
             return entry
@@ -77,7 +80,14 @@ class DecisionLog:
 
     def close(self) -> None:
         with self._lock:
-            self._file.close()
+            fd, self._fd = self._fd, None
+            if fd is not None:
+                os.close(fd)
+
+    def __del__(self) -> None:
+        fd = getattr(self, "_fd", None)
+        if fd is not None:
+            os.close(fd)
 
 
 def _tail(path: Path) -> tuple[int, str | None]:
@@ -134,6 +144,8 @@ class Checked:
 def verify_log(lines: Iterable[bytes]) -> Checked:
     """Check the chain of a log given as its lines (with or without newlines)."""
     problems: list[Problem] = []
+    breaks: list[tuple[int, object, int]] = []  # (line, its seq, the seq due)
+    seen: set[object] = set()
     prev: str | None = None
     expected_seq = 1
     count = 0
@@ -151,22 +163,26 @@ def verify_log(lines: Iterable[bytes]) -> Checked:
             prev, expected_seq = line_digest(line), expected_seq + 1
             continue
         seq = record.get("seq")
+        seen.add(seq)
         if record.get("prev") != prev:
-            problems.append(Problem(number, _break(number, seq, expected_seq)))
+            breaks.append((number, seq, expected_seq))
         elif seq != expected_seq:
             problems.append(Problem(number, f"seq is {seq!r} where {expected_seq} was due"))
         prev = line_digest(line)
         expected_seq = (seq if type(seq) is int else expected_seq) + 1
+    for number, seq, due in breaks:
+        problems.append(Problem(number, _break(number, seq, due, due in seen)))
+    problems.sort(key=lambda p: p.line)
     return Checked(count, prev, tuple(problems))
 
 
-def _break(number: int, seq: object, expected: int) -> str:
+def _break(number: int, seq: object, due: int, due_later: bool) -> str:
+    if type(seq) is int and seq != due and (seq < due or due_later):
+        return f"lines were reordered (seq {seq} here, {due} was due)"
     if number == 1:
         return "the first line names a previous line: lines before it were removed"
-    if type(seq) is int and seq > expected:
-        return f"lines before it were removed (seq {seq}, {expected} was due)"
-    if type(seq) is int and seq < expected:
-        return f"lines were reordered (seq {seq}, {expected} was due)"
+    if type(seq) is int and seq > due:
+        return f"lines before it were removed (seq {seq}, {due} was due)"
     return f"prev does not match line {number - 1}: line {number - 1} was edited"
 
 

@@ -299,3 +299,27 @@ def test_approval_documents_are_checked() -> None:
     ]:
         with pytest.raises(ActionError, match=message):
             parse_approval(bad)
+
+
+@pytest.mark.parametrize(
+    ("state", "tool", "risk", "expected"),
+    [
+        ("ACTIVE", "zendesk_reply", None, ALLOW),
+        ("READONLY", "kb_lookup", None, ALLOW),  # low, kb:read
+        ("READONLY", "zendesk_search", None, ALLOW),  # low, zendesk:read
+        ("READONLY", "kb_lookup", "medium", DENY),  # the caller raised it above low
+        ("READONLY", "zendesk_reply", None, DENY),  # medium, zendesk:write
+        ("READONLY", "refund_issue", None, DENY),  # never reaches NEEDS_APPROVAL
+        ("PAUSED", "kb_lookup", None, DENY),
+        ("QUARANTINED", "kb_lookup", None, DENY),
+    ],
+)
+def test_instance_states_at_runtime(state: str, tool: str, risk: str | None, expected: str) -> None:
+    data = payload()
+    data["tenants"]["arm-dev"]["instances"]["support-prod-1"]["state"] = state
+    decision = runtime(data).evaluate(
+        "arm-dev", "prod", instance="support-prod-1", tool=tool, risk=risk
+    )
+    assert decision.decision == expected, decision.reasons
+    if expected == DENY:
+        assert state in decision.reasons[0]

@@ -192,6 +192,16 @@ CASES: list[tuple[str, Callable[[Files], Files], list[str]]] = [
         ["no-active-deployment"],
     ),
     (
+        "duplicate-legacy-id: a second instance answers to the same agent id",
+        lambda f: {
+            **f,
+            f"{T}/instances/support-prod-2.yaml": f[INSTANCE].replace(
+                b"support-prod-1", b"support-prod-2"
+            ),
+        },
+        ["duplicate-legacy-id"],
+    ),
+    (
         "instances in dev need no deployment",
         lambda f: edit(f, INSTANCE, "environment: prod", "environment: dev"),
         [],
