@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -34,7 +34,7 @@ DEFAULT_COUNT = 1
 DEFAULT_VALID_FOR = 15 * 60  # seconds
 MAX_DOCUMENT = 256 * 1024
 
-_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _DURATION = re.compile(r"^([1-9][0-9]{0,6})([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _REQUEST_TEXT = (
@@ -124,7 +124,7 @@ class ActionRequest:
         args_digest: str | None = None,
     ) -> ActionRequest:
         """A new request with a fresh nonce, valid ``valid_for`` seconds from ``now``."""
-        if args_digest is not None and not _DIGEST.match(args_digest):
+        if args_digest is not None and not DIGEST.match(args_digest):
             raise ActionError(f"argsDigest {args_digest!r} is not sha256:<64 hex>")
         body: dict[str, Any] = {
             "kind": REQUEST_KIND,
@@ -250,7 +250,7 @@ def parse_approval(data: bytes | str | Mapping[str, Any]) -> ActionApproval:
     request_id = statement.get("requestId")
     decision = statement.get("decision")
     approver = statement.get("approver")
-    if not isinstance(request_id, str) or not _DIGEST.match(request_id):
+    if not isinstance(request_id, str) or not DIGEST.match(request_id):
         raise ActionError("approval: statement.requestId is not sha256:<64 hex>")
     if decision not in (APPROVE, REJECT):
         raise ActionError("approval: statement.decision is APPROVE or REJECT")
@@ -381,15 +381,9 @@ def check_approval(
         return no("unknown-approver", "no such operator in the index")
     keys = operators.keys(name)
     try:
-        signer = parse_armored(approval.signature).public_key
-    except SignatureError as exc:
-        return no("bad-signature", str(exc))
-    if not any(key.blob == signer for key in keys):
-        return no("unknown-key", f"it is signed with a key that is not {name}'s")
-    try:
         verify(approval.signature, signed_message(approval.statement), ACTION_NAMESPACE, keys)
     except (SignatureError, CanonicalizationError) as exc:
-        return no("bad-signature", str(exc))
+        return _signature_problem(approval, keys, name, exc, no)
     if approval.created_at > now + 300:
         return no("not-yet-valid", f"it was made in the future ({approval.statement['createdAt']})")
     if approval.expires_at <= now:
@@ -416,3 +410,21 @@ def sign_approval(
     statement = statement_of(request_id, decision, approver, now, valid_for, justification)
     signature = sign(signed_message(statement), private_key, ACTION_NAMESPACE)
     return parse_approval({"statement": statement, "signature": signature})
+
+
+def _signature_problem(
+    approval: ActionApproval,
+    keys: tuple[PublicKey, ...],
+    name: str,
+    error: Exception,
+    no: Callable[[str, str], Verdict],
+) -> Verdict:
+    """Why a signature did not verify: a key that is not the approver's, or a bad signature
+    (parsed again only here, on the failing path)."""
+    try:
+        signer = parse_armored(approval.signature).public_key
+    except SignatureError as exc:
+        return no("bad-signature", str(exc))
+    if not any(key.blob == signer for key in keys):
+        return no("unknown-key", f"it is signed with a key that is not {name}'s")
+    return no("bad-signature", str(error))

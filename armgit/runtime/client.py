@@ -22,7 +22,7 @@ from typing import Protocol
 from armgit.core.index.decide import DENY, NEEDS_APPROVAL, Decision, refuse_tool
 from armgit.runtime.actions import ActionRequest
 from armgit.runtime.errors import IndexRefused, IndexUnavailable
-from armgit.runtime.loop import ActionLoop, Agent, Approvals, Call, RequestLike
+from armgit.runtime.loop import ActionLoop, Agent, Approvals, Call, RequestLike, pending
 from armgit.runtime.trust import TrustRoot, parse_root
 from armgit.runtime.verify import (
     DEFAULT_MAX_BYTES,
@@ -262,6 +262,32 @@ class Runtime:
         """
         index = self._index
         loop = self.loop
+        if (
+            instance is None
+            and estimated_cost is _ZERO
+            and daily_tokens_used is _ZERO
+            and monthly_cost_used is _ZERO
+            and data_scope is None
+            and loop.log is None
+            and index is not None
+        ):
+            try:  # precomputed: a compiled target, a tool its policy names, a known risk
+                known = index.plain_decisions.get((tenant, environment, template))  # type: ignore[arg-type]
+                now = self._clock()
+                if known is not None and now < index.expires:
+                    risks = known[1].get(tool)
+                    if risks is not None:
+                        decision = risks.get(risk)
+                        if decision is not None:
+                            if decision.decision != NEEDS_APPROVAL:
+                                return decision
+                            if request is None and args_digest is None and not approvals:
+                                plain = (tenant, environment, template, None, tool, None)
+                                return pending(loop, index, decision, plain, now)
+                    elif type(tool) is str and known[0].blocked is None:
+                        return refuse_tool(known[0], tool)
+            except TypeError:  # an unhashable argument: the long way says what is wrong
+                pass
         if instance is not None and index is not None:
             instance = loop.instance_name(index, tenant, instance)
         decision = self._policy_decision(

@@ -1,6 +1,6 @@
 """The decision log: every runtime decision as a hash-chained JSON Lines record (SPEC 12).
 
-Each line is one JSON object (sorted keys, no spaces) with ``seq`` (1, 2, ...) and ``prev``:
+Each line is one JSON object (no spaces) with ``seq`` (1, 2, ...) and ``prev``:
 ``sha256:`` + SHA-256 of the previous line's bytes (without its newline; ``null`` on the first
 line). Editing, removing or reordering a line breaks the chain at the next line, and
 :func:`verify_log` names the line. Cutting lines off the end leaves a valid shorter chain:
@@ -38,6 +38,8 @@ RECORD_TYPES = (
     TOOL_CALL_BLOCKED,
 )
 _TAIL = 1 << 16  # how far back from the end a log's last line is looked for
+# keys in the order given (the chain hashes the bytes as written; no sorting needed)
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 class LogError(ArmgitError):
@@ -64,8 +66,7 @@ class DecisionLog:
         """Append ``record`` (plain JSON data) with ``seq`` and ``prev``; returns the line."""
         with self._lock:
             entry = {**record, "seq": self._seq + 1, "prev": self._prev}
-            line = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-            data = line.encode("utf-8")
+            data = _ENCODE(entry).encode("utf-8")
             if self._fd is None:
                 raise LogError(f"{self.path} was closed")
             os.write(self._fd, data + b"\n")

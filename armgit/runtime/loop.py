@@ -7,15 +7,17 @@ answered; it holds the spent ids, the spool and the log, and per index a few loo
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from armgit.core.index.decide import ALLOW, DENY, NEEDS_APPROVAL, Decision
 from armgit.runtime.actions import (
+    DIGEST,
     REJECT,
     ActionApproval,
     ActionError,
@@ -41,6 +43,7 @@ from armgit.runtime.spent import SpentIds
 from armgit.runtime.spool import Spool
 from armgit.runtime.verify import VerifiedIndex
 
+_ISSUED_KEPT = 4096
 Approvals = Iterable[ActionApproval | bytes | str | Mapping[str, Any]]
 RequestLike = ActionRequest | bytes | str | Mapping[str, Any]
 
@@ -92,8 +95,67 @@ class DecideRequest(Protocol):
     ) -> tuple[VerifiedIndex | None, Decision]: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
+class PendingRequest(Mapping[str, Any]):
+    """The action request of a NEEDS_APPROVAL (its JSON form), made on first use: most callers
+    that get a NEEDS_APPROVAL never read it, and making one (a nonce, RFC 8785, SHA-256) costs
+    tens of times a decision. Once made, its fields (nonce included) never change."""
+
+    __slots__ = ("_args", "_doc")
+
+    def __init__(
+        self,
+        loop: ActionLoop,
+        index: VerifiedIndex,
+        decision: Decision,
+        call: tuple[str, str, str | None, str | None, str, str | None],
+        now: float,
+    ) -> None:
+        self._args = (loop, index, decision, call, now)
+        self._doc: dict[str, Any] | None = None
+
+    def _made(self) -> dict[str, Any]:
+        doc = self._doc
+        if doc is None:
+            with _MAKING:
+                doc = self._doc
+                if doc is None:
+                    loop, index, decision, call, now = self._args
+                    made = loop.create_request(index, decision, Call(*call), now)
+                    doc = made.to_json()
+                    self._doc = doc
+        return doc
+
+    def __getitem__(self, key: str) -> Any:
+        return self._made()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._made())
+
+    def __len__(self) -> int:
+        return len(self._made())
+
+    def __repr__(self) -> str:
+        return repr(self._made())
+
+
+_MAKING = threading.Lock()
+_DECISION = tuple.__new__  # a Decision from its fields without NamedTuple's __new__
+
+
+def pending(
+    loop: ActionLoop,
+    index: VerifiedIndex,
+    decision: Decision,
+    call: tuple[str, str, str | None, str | None, str, str | None],
+    now: float,
+) -> Decision:
+    """``decision`` (a NEEDS_APPROVAL) with its action request, made when first read."""
+    d = decision
+    request = PendingRequest(loop, index, d, call, now)
+    return _DECISION(Decision, (d[0], d[1], d[2], d[3], d[4], request, ()))
+
+
+class Call(NamedTuple):
     """One tool call as evaluate() was given it."""
 
     tenant: str
@@ -119,6 +181,8 @@ class ActionLoop:
         self.log = log
         self._tables: _Tables | None = None
         self._lock = threading.Lock()
+        # requests this runtime made, by id: one given back equal to its body needs no rehash
+        self._issued: dict[str, Mapping[str, Any]] = {}
 
     @classmethod
     def open(
@@ -257,34 +321,20 @@ class ActionLoop:
         valid REJECT, and stays NEEDS_APPROVAL (saying why each approval did not count)."""
         if decision.decision != NEEDS_APPROVAL:
             return decision
+        if request is None:
+            if call.args_digest is not None and not DIGEST.match(call.args_digest):
+                return _deny(decision, f"argsDigest {call.args_digest!r} is not sha256:<64 hex>")
+            reasons = decision.reasons
+            if approvals:
+                reasons += ("approvals were given without the request they answer: give it back",)
+            return pending(self, index, decision._replace(reasons=reasons), call, now)
         where = _target(index, call)
         if where is None:  # not reached: a NEEDS_APPROVAL has a target
             return decision
-        template, version, policy = where
-        count, valid_for = quorum_of(policy)
-        if request is None:
-            created = ActionRequest.create(
-                tenant=call.tenant,
-                environment=call.environment,
-                template=template,
-                version=version,
-                instance=call.instance,
-                tool=call.tool,
-                risk=decision.risk or "critical",
-                policy_digest=decision.policy_digest or "",
-                index_version=index.version,
-                index_digest=index.digest,
-                now=now,
-                valid_for=valid_for,
-                count=count,
-                args_digest=call.args_digest,
-            )
-            extra: tuple[str, ...] = ()
-            if approvals:
-                extra = ("approvals were given without the request they answer: give it back",)
-            return decision._replace(request=created.to_json(), reasons=decision.reasons + extra)
+        template, _, policy = where
+        count, _ = quorum_of(policy)
         try:
-            asked = request if isinstance(request, ActionRequest) else parse_request(request)
+            asked = self._request(request)
         except ActionError as exc:
             return _deny(decision, f"the action request is malformed: {exc}")
         mismatch = _mismatch(asked, call, template, decision)
@@ -324,6 +374,55 @@ class ActionLoop:
             *problems,
         )
         return decision._replace(request=asked.to_json(), reasons=reasons, approvers=approvers)
+
+    def pending(self, index: VerifiedIndex, decision: Decision, call: Call, now: float) -> Decision:
+        """``decision`` (a NEEDS_APPROVAL) with its action request, made when first read."""
+        request = PendingRequest(self, index, decision, call, now)
+        return _DECISION(Decision, (*decision[:5], request, ()))
+
+    def create_request(
+        self, index: VerifiedIndex, decision: Decision, call: Call, now: float
+    ) -> ActionRequest:
+        """A new action request for ``call``, which the policy answered NEEDS_APPROVAL."""
+        template, version, policy = _target(index, call) or (call.template or "", "", {})
+        count, valid_for = quorum_of(policy)
+        created = ActionRequest.create(
+            tenant=call.tenant,
+            environment=call.environment,
+            template=template,
+            version=version,
+            instance=call.instance,
+            tool=call.tool,
+            risk=decision.risk or "critical",
+            policy_digest=decision.policy_digest or "",
+            index_version=index.version,
+            index_digest=index.digest,
+            now=now,
+            valid_for=valid_for,
+            count=count,
+            args_digest=call.args_digest,
+        )
+        self._remember(created)
+        return created
+
+    def _remember(self, request: ActionRequest) -> None:
+        issued = self._issued
+        if len(issued) >= _ISSUED_KEPT:
+            with self._lock, contextlib.suppress(StopIteration, KeyError, RuntimeError):
+                del issued[next(iter(issued))]
+        issued[request.request_id] = request.body
+
+    def _request(self, given: RequestLike) -> ActionRequest:
+        if isinstance(given, ActionRequest):
+            return given
+        if isinstance(given, Mapping):
+            request_id = given.get("requestId")
+            known = self._issued.get(request_id) if isinstance(request_id, str) else None
+            if known is not None and len(given) == len(known) + 1:
+                body = {k: v for k, v in given.items() if k != "requestId"}
+                if body == known:
+                    return ActionRequest(str(request_id), known)
+        return parse_request(given)
 
     # -- the log -----------------------------------------------------------------------------
 

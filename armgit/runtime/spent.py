@@ -26,6 +26,7 @@ class SpentIds:
     def __init__(self, state_dir: str | Path | None = None) -> None:
         self._dir = Path(state_dir) if state_dir is not None else None
         self._memory: dict[str, float] = {}
+        self._prune_at = 0.0  # in memory: the earliest expiry, when a sweep is due
         self._lock = threading.Lock()
 
     def is_spent(self, request_id: str) -> bool:
@@ -39,7 +40,16 @@ class SpentIds:
         """Spend ``request_id`` (kept until ``expires_at``); ``False`` when it already was."""
         with self._lock:
             if self._dir is None:
-                return _claim(self._memory, request_id, expires_at, now)
+                memory = self._memory
+                if now >= self._prune_at:  # sweep only when something may have expired
+                    _claim(memory, "", now + 1, now)
+                    del memory[""]
+                    self._prune_at = min(memory.values(), default=expires_at)
+                if request_id in memory:
+                    return False
+                memory[request_id] = expires_at
+                self._prune_at = min(self._prune_at, expires_at)
+                return True
             self._dir.mkdir(parents=True, exist_ok=True)
             with open(self._dir / LOCK_FILE, "a+b") as lock:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
