@@ -375,11 +375,6 @@ class ActionLoop:
         )
         return decision._replace(request=asked.to_json(), reasons=reasons, approvers=approvers)
 
-    def pending(self, index: VerifiedIndex, decision: Decision, call: Call, now: float) -> Decision:
-        """``decision`` (a NEEDS_APPROVAL) with its action request, made when first read."""
-        request = PendingRequest(self, index, decision, call, now)
-        return _DECISION(Decision, (*decision[:5], request, ()))
-
     def create_request(
         self, index: VerifiedIndex, decision: Decision, call: Call, now: float
     ) -> ActionRequest:

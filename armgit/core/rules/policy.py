@@ -126,11 +126,12 @@ def intersect(policy: EffectivePolicy, ceiling: EffectivePolicy) -> EffectivePol
 def _stricter(
     mine: tuple[int, str] | None, bound: tuple[int, str] | None
 ) -> tuple[int, str] | None:
-    """Action approvals narrowed to a ceiling's: the larger quorum, the shorter validity (a side
-    that sets none counts as the defaults, one approval valid 15 minutes)."""
-    if mine is None and bound is None:
-        return None
-    mine, bound = mine or DEFAULT_ACTION_APPROVALS, bound or DEFAULT_ACTION_APPROVALS
+    """Action approvals narrowed to a ceiling's: the larger quorum, the shorter validity. A
+    ceiling that sets none bounds nothing; a policy that sets none has the defaults (one
+    approval, valid 15 minutes) for the ceiling to narrow."""
+    if bound is None:
+        return mine
+    mine = mine or DEFAULT_ACTION_APPROVALS
     shorter = min(mine[1], bound[1], key=parse_duration)
     return max(mine[0], bound[0]), shorter
 
