@@ -216,3 +216,33 @@ def test_resolve_an_agent_by_legacy_id(example_repo: Git, tmp_path: Path) -> Non
         "index", "resolve", str(out), *trust, "--tenant", "arm-dev", "--agent", "nobody"
     )
     assert missing.returncode == 1
+
+
+def test_decisions_verify_names_the_broken_line(tmp_path: Path) -> None:
+    from armgit.runtime.decisions import DecisionLog
+
+    path = tmp_path / "decisions.jsonl"
+    log = DecisionLog(path)
+    for tool in ("a", "b", "c", "d"):
+        log.append({"type": "POLICY_DENIED", "decision": "DENY", "tool": tool})
+    log.close()
+    intact = run_armgit("decisions", "verify", str(path))
+    assert intact.returncode == 0
+    assert "4 lines, chain intact" in intact.stdout
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text(lines[0] + lines[1].replace('"b"', '"B"') + lines[2] + lines[3])
+    edited = run_armgit("decisions", "verify", str(path), "--format", "json")
+    assert edited.returncode == 1
+    report = json.loads(edited.stdout)
+    assert report["valid"] is False
+    assert report["problems"] == [
+        {"line": 3, "message": "prev does not match line 2: line 2 was edited"}
+    ]
+    path.write_text("".join(lines) + "{broken\n")
+    broken = run_armgit("decisions", "ls", str(path))
+    assert broken.returncode == 2
+    assert "line 5 is not a JSON record" in broken.stderr
+    assert "Traceback" not in broken.stderr
+    since = run_armgit("decisions", "ls", str(path), "--since", "yesterday")
+    assert since.returncode == 2
+    assert "--since" in since.stderr
