@@ -178,6 +178,18 @@ def test_bad_request_and_approval_files(example_repo: Git, tmp_path: Path) -> No
     assert result.returncode == 2
     assert "was edited" in result.stderr
     assert "Traceback" not in result.stderr
+    from armgit.runtime.actions import parse_request
+
+    old = parse_request(request)
+    stale_body = {**old.body, "expiresAt": "2020-01-01T00:00:00Z"}
+    from armgit.core.canonical import sha256_digest, to_canonical_json
+
+    stale = tmp_path / "stale.json"
+    stale_id = sha256_digest(to_canonical_json(stale_body))
+    stale.write_text(json.dumps({"requestId": stale_id, **stale_body}))
+    expired = run_armgit("actions", "approve", str(stale), "--key", str(bob))
+    assert expired.returncode == 2
+    assert "expired at 2020-01-01T00:00:00Z" in expired.stderr
     garbage = tmp_path / "garbage.json"
     garbage.write_text("{")
     good = tmp_path / "request.json"

@@ -91,11 +91,16 @@ def approve(
         raise UsageError(f"--valid-for: {exc}") from exc
     queue = Spool(spool) if spool is not None else None
     asked = queue.find(request) if queue is not None else _read_request(request)
+    now = time.time()
+    if asked.expires_at <= now:
+        raise UsageError(
+            f"{asked.request_id} expired at {asked.body['expiresAt']}: the agent must ask again"
+        )
     approval = approve_action(
         asked,
         key_path,
         decision=REJECT if reject else APPROVE,
-        now=time.time(),
+        now=now,
         valid_for=seconds,
         justification=justification,
         repo=repo,
