@@ -247,6 +247,36 @@ CASES: list[tuple[str, Callable[[Files], Files], list[str]]] = [
         ["ceiling-exceeded"],
     ),
     (
+        "ceiling-exceeded: fewer action approvals than the ceiling asks",
+        lambda f: edit(
+            edit(
+                f,
+                f"{T}/policies/prod-ceiling.yaml",
+                "autonomyTier:",
+                "actionApprovals: {count: 2, validFor: 30m}\nautonomyTier:",
+            ),
+            f"{T}/policies/support-prod.yaml",
+            "autonomyTier: 2",
+            "actionApprovals: {count: 1, validFor: 1h}\nautonomyTier: 2",
+        ),
+        ["ceiling-exceeded"],
+    ),
+    (
+        "more action approvals than the ceiling asks is fine",
+        lambda f: edit(
+            edit(
+                f,
+                f"{T}/policies/prod-ceiling.yaml",
+                "autonomyTier:",
+                "actionApprovals: {count: 2, validFor: 30m}\nautonomyTier:",
+            ),
+            f"{T}/policies/support-prod.yaml",
+            "autonomyTier: 2",
+            "actionApprovals: {count: 3, validFor: 10m}\nautonomyTier: 2",
+        ),
+        [],
+    ),
+    (
         "narrowing a ceiling is fine",
         lambda f: edit(f, f"{T}/policies/support-prod.yaml", "autonomyTier: 2", "autonomyTier: 1"),
         [],
