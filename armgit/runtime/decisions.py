@@ -3,8 +3,9 @@
 Each line is one JSON object (no spaces) with ``seq`` (1, 2, ...) and ``prev``:
 ``sha256:`` + SHA-256 of the previous line's bytes (without its newline; ``null`` on the first
 line). Editing, removing or reordering a line breaks the chain at the next line, and
-:func:`verify_log` names the line. Cutting lines off the end leaves a valid shorter chain:
-anchor the head (the last line's digest that ``verify`` prints) elsewhere to catch that.
+:func:`verify_log` names the line. Editing the last line, or cutting lines off the end, leaves a
+valid chain: anchor the head (the last line's digest that ``verify`` prints) elsewhere, and
+give it back (``anchor=``, ``armgit decisions verify --head``) to catch that.
 
 One :class:`DecisionLog` appends for one process, safely from many threads; the log is opened
 for appending and written with one ``write`` per line. Two processes must not share one log
@@ -142,9 +143,12 @@ class Checked:
         return not self.problems
 
 
-def verify_log(lines: Iterable[bytes]) -> Checked:
-    """Check the chain of a log given as its lines (with or without newlines)."""
+def verify_log(lines: Iterable[bytes], anchor: str | None = None) -> Checked:
+    """Check the chain of a log given as its lines (with or without newlines). ``anchor``, a
+    head kept elsewhere earlier (``sha256:`` of a line), must be the digest of one of them: the
+    chain alone cannot tell an edited last line, or lines cut off the end, from the real ones."""
     problems: list[Problem] = []
+    anchored = anchor is None
     breaks: list[tuple[int, object, int]] = []  # (line, its seq, the seq due)
     seen: set[object] = set()
     prev: str | None = None
@@ -155,6 +159,8 @@ def verify_log(lines: Iterable[bytes]) -> Checked:
         if not raw.endswith(b"\n"):
             problems.append(Problem(number, "the line is cut short (no newline)"))
         line = raw.rstrip(b"\n")
+        if not anchored and line_digest(line) == anchor:
+            anchored = True
         try:
             record = json.loads(line)
             if not isinstance(record, dict):
@@ -173,6 +179,14 @@ def verify_log(lines: Iterable[bytes]) -> Checked:
         expected_seq = (seq if type(seq) is int else expected_seq) + 1
     for number, seq, due in breaks:
         problems.append(Problem(number, _break(number, seq, due, due in seen)))
+    if not anchored:
+        problems.append(
+            Problem(
+                count + 1,
+                f"no line has the anchored head {anchor}: the line it was, or lines up to it, "
+                "were edited, removed or cut off the end",
+            )
+        )
     problems.sort(key=lambda p: p.line)
     return Checked(count, prev, tuple(problems))
 

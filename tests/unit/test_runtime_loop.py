@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from armgit.runtime import ALLOW, DENY, NEEDS_APPROVAL
 from armgit.runtime.actions import REJECT, ActionError, parse_request
@@ -174,3 +176,52 @@ def test_threads_append_one_chain(tmp_path: Path) -> None:
     checked = verify_log(lines)
     assert checked.ok, checked.problems[:3]
     assert checked.head == log.head
+
+
+def test_an_anchored_head_catches_an_edited_last_line_and_a_cut(tmp_path: Path) -> None:
+    lines = write_log(tmp_path / "log.jsonl", 4)
+    head = verify_log(lines).head
+    assert verify_log(lines, head).ok
+    grown = write_log(tmp_path / "log.jsonl", 2)  # the log grew: the old head is still in it
+    assert verify_log(grown, head).ok
+    edited = [*lines[:-1], lines[-1].replace(b"t3", b"t9")]
+    assert verify_log(edited).ok  # the chain alone cannot tell
+    checked = verify_log(edited, head)
+    assert not checked.ok
+    assert "anchored head" in checked.problems[0].message
+    assert not verify_log(lines[:-1], head).ok
+
+
+def _chain(count: int) -> list[bytes]:
+    from armgit.runtime.decisions import line_digest
+
+    lines, prev = [], None
+    for seq in range(1, count + 1):
+        line = json.dumps({"tool": f"t{seq}", "seq": seq, "prev": prev}).encode()
+        lines.append(line + b"\n")
+        prev = line_digest(line)
+    return lines
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    count=st.integers(min_value=2, max_value=12),
+    data=st.data(),
+    how=st.sampled_from(["remove", "swap", "edit", "duplicate"]),
+)
+def test_any_change_but_at_the_end_is_found(count: int, data: st.DataObject, how: str) -> None:
+    lines = _chain(count)
+    at = data.draw(st.integers(min_value=0, max_value=count - 2), label="at")  # not the last
+    tampered = list(lines)
+    if how == "remove":
+        del tampered[at]
+    elif how == "swap":
+        tampered[at], tampered[at + 1] = tampered[at + 1], tampered[at]
+    elif how == "edit":
+        tampered[at] = tampered[at].replace(b'"tool": "t', b'"tool": "x')
+    else:
+        tampered.insert(at + 1, tampered[at])
+    checked = verify_log(tampered)
+    assert not checked.ok
+    assert checked.problems[0].line in (at + 1, at + 2)
+    assert verify_log(lines).ok

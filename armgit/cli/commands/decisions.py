@@ -27,16 +27,23 @@ def command() -> None:
 
 @command.command(name="verify")
 @click.argument("log", metavar="LOG")
+@click.option(
+    "--head",
+    metavar="sha256:HEX",
+    default=None,
+    help="A head printed by an earlier verify and kept elsewhere: it must still be in LOG.",
+)
 @format_option("text", "json")
-def verify(*, log: str, fmt: str) -> None:
+def verify(*, log: str, head: str | None, fmt: str) -> None:
     """Check the chain of LOG: a removed, reordered or edited line is found and named.
 
-    Prints the number of lines and the head (the last line's digest: keep it elsewhere to
-    catch lines cut off the end). Exit code 0 intact, 1 broken.
+    Prints the number of lines and the head (the last line's digest). The chain alone cannot
+    tell an edited last line or lines cut off the end: keep the head elsewhere and give it
+    back with --head next time. Exit code 0 intact, 1 broken.
     """
     try:
         with open(log, "rb") as handle:
-            checked = verify_log(handle)
+            checked = verify_log(handle, head)
     except OSError as exc:
         raise UsageError(f"cannot read {log}: {exc.strerror or exc}") from exc
     if fmt == "json":
