@@ -24,10 +24,10 @@ from __future__ import annotations
 
 from armgit.core.index.decide import ALLOW, DENY, NEEDS_APPROVAL, Decision
 from armgit.runtime.actions import ActionApproval, ActionError, ActionRequest, sign_approval
+from armgit.runtime.agents import Agent
 from armgit.runtime.client import DefaultFetcher, Fetched, Fetcher, Runtime
 from armgit.runtime.decisions import DecisionLog, verify_log
 from armgit.runtime.errors import IndexRefused, IndexUnavailable, NotFound
-from armgit.runtime.loop import Agent
 from armgit.runtime.spool import Spool
 from armgit.runtime.trust import TrustRoot, parse_root
 from armgit.runtime.verify import Accepted, Resolution, VerifiedIndex, verify_index

@@ -21,8 +21,10 @@ from typing import Protocol
 
 from armgit.core.index.decide import DENY, NEEDS_APPROVAL, Decision, refuse_tool
 from armgit.runtime.actions import ActionRequest
+from armgit.runtime.agents import Agent
 from armgit.runtime.errors import IndexRefused, IndexUnavailable
-from armgit.runtime.loop import ActionLoop, Agent, Approvals, Call, RequestLike, pending
+from armgit.runtime.loop import ActionLoop, Approvals, RequestLike, pending
+from armgit.runtime.records import Call
 from armgit.runtime.trust import TrustRoot, parse_root
 from armgit.runtime.verify import (
     DEFAULT_MAX_BYTES,

@@ -1,5 +1,5 @@
 """The runtime's loop around a policy decision (SPEC 12): action requests, deciding with
-approvals, legacy agent ids, and what goes into the decision log.
+approvals, waiting on the spool, and appending to the decision log.
 
 :class:`ActionLoop` is what :class:`armgit.runtime.Runtime` delegates to after the policy has
 answered; it holds the spent ids, the spool and the log, and per index a few lookup tables.
@@ -11,9 +11,8 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from armgit.core.index.decide import ALLOW, DENY, NEEDS_APPROVAL, Decision
 from armgit.runtime.actions import (
@@ -25,20 +24,13 @@ from armgit.runtime.actions import (
     Operators,
     Verdict,
     check_approval,
-    format_time,
     parse_approval,
     parse_request,
     quorum_of,
 )
-from armgit.runtime.decisions import (
-    APPROVAL_DECIDED,
-    APPROVAL_REQUESTED,
-    POLICY_DENIED,
-    TOOL_CALL_ALLOWED,
-    TOOL_CALL_BLOCKED,
-    DecisionLog,
-)
-from armgit.runtime.errors import NotFound
+from armgit.runtime.agents import Agent, instance_name, legacy_ids, resolve_agent
+from armgit.runtime.decisions import DecisionLog
+from armgit.runtime.records import Call, record_of
 from armgit.runtime.spent import SpentIds
 from armgit.runtime.spool import Spool
 from armgit.runtime.verify import VerifiedIndex
@@ -48,43 +40,16 @@ Approvals = Iterable[ActionApproval | bytes | str | Mapping[str, Any]]
 RequestLike = ActionRequest | bytes | str | Mapping[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class Agent:
-    """An instance found by name or ``legacyAgentId`` (the seed's resolveAgentRef)."""
-
-    tenant: str
-    instance: str
-    template: str
-    version: str
-    environment: str
-    state: str
-    legacy_agent_id: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "tenant": self.tenant,
-            "instance": self.instance,
-            "template": self.template,
-            "version": self.version,
-            "environment": self.environment,
-            "state": self.state,
-            "legacyAgentId": self.legacy_agent_id,
-        }
-
-
 class _Tables:
     """Per index: legacy ids to instance names and each tenant's operators, built on first use."""
 
     def __init__(self, index: VerifiedIndex) -> None:
         self.digest = index.digest
-        self.legacy: dict[tuple[str, str], str] = {}
-        self.operators: dict[str, Operators] = {}
-        for tenant, data in index.payload["tenants"].items():
-            for name, instance in data["instances"].items():
-                legacy = instance.get("legacyAgentId")
-                if isinstance(legacy, str):
-                    self.legacy.setdefault((tenant, legacy), name)
-            self.operators[tenant] = Operators(data.get("operators") or {})
+        self.legacy = legacy_ids(index)
+        self.operators: dict[str, Operators] = {
+            tenant: Operators(data.get("operators") or {})
+            for tenant, data in index.payload["tenants"].items()
+        }
 
 
 class DecideRequest(Protocol):
@@ -155,17 +120,6 @@ def pending(
     return _DECISION(Decision, (d[0], d[1], d[2], d[3], d[4], request, ()))
 
 
-class Call(NamedTuple):
-    """One tool call as evaluate() was given it."""
-
-    tenant: str
-    environment: str
-    template: str | None
-    instance: str | None
-    tool: str
-    args_digest: str | None = None
-
-
 class ActionLoop:
     """Requests, approvals, spent ids, the spool and the decision log of one runtime."""
 
@@ -211,32 +165,15 @@ class ActionLoop:
     # -- legacy agents -----------------------------------------------------------------------
 
     def instance_name(self, index: VerifiedIndex, tenant: str, ref: str) -> str:
-        """``ref`` when it names an instance, else the instance whose legacyAgentId it is
-        (else ``ref``: the lookup then says there is no such instance)."""
-        try:
-            instances = index.payload["tenants"].get(tenant, {}).get("instances", {})
-            if ref in instances:
-                return ref
-            return self.tables(index).legacy.get((tenant, ref), ref)
-        except (TypeError, AttributeError):  # an unhashable ref: the lookup says what is wrong
-            return ref
+        """``ref`` when it names an instance, else the instance whose legacyAgentId it is."""
+        data = index.payload["tenants"].get(tenant) if type(tenant) is str else None
+        if data is not None and type(ref) is str and ref in data["instances"]:
+            return ref  # the common case, without building the legacy table
+        return instance_name(index, self.tables(index).legacy, tenant, ref)
 
     def resolve_agent(self, index: VerifiedIndex, tenant: str, ref: str) -> Agent:
         """The instance named ``ref``, or whose ``legacyAgentId`` is ``ref``."""
-        name = self.instance_name(index, tenant, ref)
-        instance = index.payload["tenants"].get(tenant, {}).get("instances", {}).get(name)
-        if instance is None:
-            raise NotFound(f"no instance or legacyAgentId {ref!r} in tenant {tenant!r}")
-        legacy = instance.get("legacyAgentId")
-        return Agent(
-            tenant=tenant,
-            instance=name,
-            template=instance["template"],
-            version=instance["version"],
-            environment=instance["environment"],
-            state=instance["state"],
-            legacy_agent_id=legacy if isinstance(legacy, str) else None,
-        )
+        return resolve_agent(index, self.tables(index).legacy, tenant, ref)
 
     # -- approvals ---------------------------------------------------------------------------
 
@@ -432,63 +369,7 @@ class ActionLoop:
         """Append ``decision`` to the decision log (when there is one)."""
         if self.log is None:
             return
-        self.log.append(entry(index, decision, call, now, outcome))
-
-
-def entry(
-    index: VerifiedIndex | None,
-    decision: Decision,
-    call: Call,
-    now: float,
-    outcome: str | None = None,
-) -> dict[str, Any]:
-    """The log record of one decision."""
-    request = decision.request
-    if outcome is None:
-        outcome = _outcome(decision)
-    return {
-        "type": _record_type(decision, outcome),
-        "time": format_time(now),
-        "indexVersion": index.version if index is not None else None,
-        "indexDigest": index.digest if index is not None else None,
-        "tenant": call.tenant,
-        "environment": call.environment,
-        "template": call.template,
-        "instance": call.instance,
-        "tool": call.tool,
-        "risk": decision.risk,
-        "decision": decision.decision,
-        "outcome": outcome,
-        "reasons": list(decision.reasons),
-        "policyDigest": decision.policy_digest,
-        "requestId": request.get("requestId") if request is not None else None,
-        "argsDigest": call.args_digest,
-        "approvals": list(decision.approvers),
-    }
-
-
-def _outcome(decision: Decision) -> str | None:
-    if decision.request is None or decision.decision == NEEDS_APPROVAL:
-        return None
-    if decision.decision == ALLOW:
-        return "approved"
-    if decision.approvers:
-        return "rejected"
-    if any("expired" in r for r in decision.reasons):
-        return "expired"
-    return "refused"
-
-
-def _record_type(decision: Decision, outcome: str | None) -> str:
-    if outcome in ("approved", "rejected"):
-        return APPROVAL_DECIDED
-    if outcome is not None:
-        return TOOL_CALL_BLOCKED
-    if decision.decision == NEEDS_APPROVAL:
-        return APPROVAL_REQUESTED
-    if decision.decision == ALLOW:
-        return TOOL_CALL_ALLOWED
-    return POLICY_DENIED
+        self.log.append(record_of(index, decision, call, now, outcome))
 
 
 def _verdict(
