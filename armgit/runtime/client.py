@@ -354,6 +354,7 @@ class Runtime:
         monthly_cost_used: float = 0,
         data_scope: str | Iterable[str] | None = None,
     ) -> Decision:
+        """The policy's answer alone (SPEC 7), before the loop around it (SPEC 12)."""
         index = self._index
         if index is None or self._clock() >= index.expires:
             why = "no index loaded" if index is None else "the index expired"
