@@ -133,12 +133,15 @@ def test_request_approve_and_decide(example_repo: Git, tmp_path: Path) -> None:
 def test_the_spool_from_the_command_line(example_repo: Git, tmp_path: Path) -> None:
     index, trust, bob, _ = setup(example_repo, tmp_path)
     from armgit.runtime.actions import parse_request
-    from armgit.runtime.spool import Spool
 
-    request = evaluate(index, trust, "--tool", "refund_issue")["request"]
-    assert isinstance(request, dict)
     spool = tmp_path / "spool"
-    Spool(spool).submit(parse_request(request))
+    asked = evaluate(index, trust, "--tool", "refund_issue", "--spool", str(spool))
+    request = asked["request"]
+    assert isinstance(request, dict)
+    assert asked["spooled"] == str(spool / "requests" / f"{str(request['requestId'])[7:]}.json")
+    assert (
+        parse_request(Path(str(asked["spooled"])).read_bytes()).request_id == request["requestId"]
+    )
     listed = run_armgit("actions", "ls", "--spool", str(spool))
     assert listed.returncode == 0, listed.stderr
     assert "refund_issue" in listed.stdout

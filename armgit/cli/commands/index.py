@@ -13,6 +13,7 @@ import click
 from armgit.crypto.ed25519 import KeyFileError
 from armgit.errors import UsageError
 from armgit.runtime import (
+    NEEDS_APPROVAL,
     IndexRefused,
     IndexUnavailable,
     NotFound,
@@ -22,6 +23,7 @@ from armgit.runtime import (
     parse_root,
 )
 from armgit.runtime.actions import parse_approval, parse_request
+from armgit.runtime.spool import Spool
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -245,6 +247,12 @@ def resolve(
     default=None,
     help="Append the decision to this hash-chained JSON Lines log.",
 )
+@click.option(
+    "--spool",
+    metavar="DIR",
+    default=None,
+    help="Leave a NEEDS_APPROVAL's request in this spool (armgit actions ls|approve).",
+)
 def evaluate(
     *,
     file: str,
@@ -266,6 +274,7 @@ def evaluate(
     request_file: str | None,
     approval_files: tuple[str, ...],
     decision_log: str | None,
+    spool: str | None,
 ) -> None:
     """Decide a tool call: ALLOW, DENY or NEEDS_APPROVAL, with reasons and digests.
 
@@ -306,7 +315,10 @@ def evaluate(
         request=request,
         approvals=approvals,
     )
-    click.echo(json.dumps(decision.to_json(), indent=2))
+    output = decision.to_json()
+    if spool is not None and decision.decision == NEEDS_APPROVAL and decision.request is not None:
+        output["spooled"] = str(Spool(spool).submit(parse_request(decision.request)))
+    click.echo(json.dumps(output, indent=2))
 
 
 def _read(path: str) -> bytes:
