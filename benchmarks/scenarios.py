@@ -18,6 +18,7 @@ from benchmarks.index_scenarios import (
     index_load_compiled,
     json_dumps,
 )
+from benchmarks.loop_scenarios import decision_log_append, evaluate_approval
 from benchmarks.push_scenarios import hook_startup, hook_work, push_with_hook, push_without_hook
 from benchmarks.suite import (
     MEASURED,
@@ -193,6 +194,18 @@ SCENARIOS: tuple[Scenario, ...] = (
         ("compile",),
         peer_of="evaluate",
     ),
+    Scenario(
+        "evaluate-approval",
+        "runtime",
+        "runtime: evaluate with one signed approval, per call (mean)",
+        evaluate_approval,
+    ),
+    Scenario(
+        "decision-log",
+        "runtime",
+        "runtime: one decision-log append (mean)",
+        decision_log_append,
+    ),
     Scenario("audit-cold", "audit", "armgit audit over the history, cold", audit_cold, ("audit",)),
     Scenario(
         "audit-records-cold",
@@ -300,6 +313,11 @@ GOALS: tuple[Goal, ...] = (
     Goal("evaluate p50 <= 2 us", _metric("evaluate", "p50_s", 2e-6)),
     Goal("evaluate p99 <= 10 us", _metric("evaluate", "p99_s", 10e-6)),
     Goal("evaluate >= 50x faster than cedarpy", _faster("evaluate", "cedarpy", 50.0)),
+    Goal(
+        "evaluate with one approval p50 <= 100 us",
+        _metric("evaluate-approval", "p50_s", 100e-6),
+    ),
+    Goal("decision-log append p50 <= 20 us", _metric("decision-log", "p50_s", 20e-6)),
     Goal("audit of 10,000 commits, cold <= 30 s", _within("audit-cold", 30.0)),
     Goal("audit after one new commit <= 200 ms", _within("audit-one-commit", 0.200)),
 )

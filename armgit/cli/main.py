@@ -36,6 +36,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "index",
         "Verify a signed index, resolve and evaluate; its freshness (status); the trust root.",
     ),
+    "actions": ("actions", "Approve or reject one tool call at runtime; list what waits."),
+    "decisions": ("decisions", "Check and query a runtime's hash-chained decision log."),
     "audit": (
         "audit",
         "Typed change records from history: who changed what, when.",

@@ -29,6 +29,7 @@ RULES: dict[str, str] = {
     "not-deployable": "a version is deployed or bound where its lifecycle does not allow",
     "duplicate-active-deployment": "two active deployments of one template in one environment",
     "no-active-deployment": "an instance is not covered by an active deployment where required",
+    "duplicate-legacy-id": "two instances of one tenant share a legacyAgentId",
     "ceiling-exceeded": "a policy is wider than a ceiling that bounds it",
     # between two commits
     "genome-immutable": "a version's genome or genomeHash changed",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -201,6 +202,7 @@ def _b64decode(encoded: str) -> bytes:
     return blob
 
 
+@functools.lru_cache(maxsize=1024)  # a runtime checks approvals of the same few keys
 def _decode_blob(blob: bytes) -> tuple[str, CryptoPublicKey]:
     """Check a public key blob completely and return its type and key object."""
     reader = Reader(blob)

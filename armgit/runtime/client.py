@@ -16,10 +16,14 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from armgit.core.index.decide import DENY, Decision, refuse_tool
+from armgit.core.index.decide import DENY, NEEDS_APPROVAL, Decision, refuse_tool
+from armgit.runtime.actions import ActionRequest
+from armgit.runtime.agents import Agent
 from armgit.runtime.envelope import parse_envelope, parse_json
 from armgit.runtime.errors import IndexRefused, IndexUnavailable
 from armgit.runtime.fetch import DefaultFetcher, Fetched, Fetcher
+from armgit.runtime.loop import ActionLoop, Approvals, RequestLike, pending
+from armgit.runtime.records import Call
 from armgit.runtime.state import ANY_SCOPE, Record, StateDir
 from armgit.runtime.timestamp import MAX_TIMESTAMP_BYTES, Timestamp, verify_timestamp
 from armgit.runtime.trust import TrustRoot
@@ -64,6 +68,8 @@ class Runtime:
         clock: Callable[[], float] = time.time,
         fetcher: Fetcher | None = None,
         timestamp: str | Path | None = None,
+        spool: str | Path | None = None,
+        decision_log: str | Path | None = None,
     ) -> None:
         self.source = str(source) if source is not None else None
         self.timestamp_source = str(timestamp) if timestamp is not None else None
@@ -82,6 +88,7 @@ class Runtime:
         self._record = Record()
         self._warned: str | None = None
         self.trust = trust
+        self.loop = ActionLoop.open(state_dir, spool, decision_log)
         if self._state is not None:
             self._restore(self._state)
 
@@ -332,12 +339,115 @@ class Runtime:
         daily_tokens_used: int = 0,
         monthly_cost_used: float = 0,
         data_scope: str | Iterable[str] | None = None,
+        args_digest: str | None = None,
+        request: RequestLike | None = None,
+        approvals: Approvals | None = None,
     ) -> Decision:
         """ALLOW, DENY or NEEDS_APPROVAL for one tool call, with reasons and digests.
 
-        Give ``template`` (the deployed version's policy) or ``instance`` (the instance's).
-        Never raises: no index, an expired index or any error is a DENY (fail closed).
+        Give ``template`` (the deployed version's policy) or ``instance`` (the instance's, by
+        name or ``legacyAgentId``). A NEEDS_APPROVAL carries an action request
+        (``decision.request``; ``args_digest``, ``sha256:<hex>`` of the call's arguments, binds
+        it to them); give it back as ``request`` with signed ``approvals`` to have it decided:
+        ALLOW at the policy's quorum (once: the request id is then spent), DENY on a valid
+        REJECT (SPEC 12). Appends to the decision log when the runtime has one. Never raises:
+        no index, an expired index or any error is a DENY (fail closed).
         """
+        fresh = self._fresh
+        index = fresh[0] if fresh is not None else None
+        loop = self.loop
+        if (
+            instance is None
+            and estimated_cost is _ZERO
+            and daily_tokens_used is _ZERO
+            and monthly_cost_used is _ZERO
+            and data_scope is None
+            and loop.log is None
+            and fresh is not None
+        ):
+            try:  # precomputed: a compiled target, a tool its policy names, a known risk
+                known = fresh[0].plain_decisions.get((tenant, environment, template))  # type: ignore[arg-type]
+                now = self._clock()
+                if known is not None and now < fresh[1]:
+                    risks = known[1].get(tool)
+                    if risks is not None:
+                        decision = risks.get(risk)
+                        if decision is not None:
+                            if decision.decision != NEEDS_APPROVAL:
+                                return decision
+                            if request is None and args_digest is None and not approvals:
+                                plain = (tenant, environment, template, None, tool, None)
+                                return pending(loop, fresh[0], decision, plain, now)
+                    elif type(tool) is str and known[0].blocked is None:
+                        return refuse_tool(known[0], tool)
+            except TypeError:  # an unhashable argument: the long way says what is wrong
+                pass
+        if instance is not None and index is not None:
+            instance = loop.instance_name(index, tenant, instance)
+        decision = self._policy_decision(
+            tenant,
+            environment,
+            template=template,
+            instance=instance,
+            tool=tool,
+            risk=risk,
+            estimated_cost=estimated_cost,
+            daily_tokens_used=daily_tokens_used,
+            monthly_cost_used=monthly_cost_used,
+            data_scope=data_scope,
+        )
+        if decision.decision != NEEDS_APPROVAL and loop.log is None:
+            return decision
+        call = Call(tenant, environment, template, instance, tool, args_digest)
+        if decision.decision == NEEDS_APPROVAL and index is not None:
+            decision = loop.decide(index, decision, call, self._clock(), request, approvals)
+        loop.record(index, decision, call, self._clock())
+        return decision
+
+    def resolve_agent(self, tenant: str, ref: str) -> Agent:
+        """The instance named ``ref`` or whose ``legacyAgentId`` is ``ref``: instance, version,
+        template, environment and state. Raises :class:`NotFound` or :class:`IndexUnavailable`."""
+        return self.loop.resolve_agent(self.index, tenant, ref)
+
+    def wait_for_approval(
+        self, request: RequestLike, timeout: float, *, poll: float = 0.5
+    ) -> Decision:
+        """Put ``request`` (a NEEDS_APPROVAL's ``decision.request``) in the spool and wait up to
+        ``timeout`` seconds for approvals: the decision (ALLOW or DENY), or DENY on timeout."""
+        return self.loop.wait(self._decide_request, request, timeout, poll, self._clock)
+
+    def _decide_request(
+        self, call: Call, risk: str, request: ActionRequest, approvals: Approvals
+    ) -> tuple[VerifiedIndex | None, Decision]:
+        fresh = self._fresh
+        index = fresh[0] if fresh is not None else None
+        decision = self._policy_decision(
+            call.tenant,
+            call.environment,
+            template=call.template,
+            instance=call.instance,
+            tool=call.tool,
+            risk=risk,
+        )
+        if decision.decision == NEEDS_APPROVAL and index is not None:
+            decision = self.loop.decide(index, decision, call, self._clock(), request, approvals)
+        return index, decision
+
+    def _policy_decision(
+        self,
+        tenant: str,
+        environment: str,
+        *,
+        template: str | None = None,
+        instance: str | None = None,
+        tool: str,
+        risk: str | None = None,
+        estimated_cost: float = 0,
+        daily_tokens_used: int = 0,
+        monthly_cost_used: float = 0,
+        data_scope: str | Iterable[str] | None = None,
+    ) -> Decision:
+        """The policy's answer alone (SPEC 7), before the loop around it (SPEC 12)."""
         fresh = self._fresh
         if fresh is None or self._clock() >= fresh[1]:
             why = "no index loaded" if fresh is None else "the index expired"

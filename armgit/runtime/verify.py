@@ -178,7 +178,7 @@ class VerifiedIndex:
                             "is not in the tenant's table"
                         )
                 deployments[(tenant, environment, template)] = _Deployed(
-                    environment, deployment, version, policy, None
+                    environment, deployment, version, policy, None, None
                 )
         for name, instance in data["instances"].items():
             version = versions[instance["template"] + "@" + instance["version"]]
@@ -186,11 +186,13 @@ class VerifiedIndex:
             if instance["genomeHash"] != version["genomeHash"] or policy is None:
                 _refuse(f"{tenant}/instance/{name}", instance, version)
             state = instance["state"]
-            blocked = None
-            if state != "ACTIVE":
+            blocked = readonly = None
+            if state == "READONLY":
+                readonly = f"instance {name!r} is READONLY: only low-risk read-only tools"
+            elif state != "ACTIVE":
                 blocked = f"instance {name!r} is {state}: only ACTIVE instances act"
             self._instances[(tenant, name)] = _Deployed(
-                instance["environment"], instance, version, policy, blocked
+                instance["environment"], instance, version, policy, blocked, readonly
             )
 
     def resolve(self, tenant: str, environment: str, template: str) -> Resolution:
@@ -201,7 +203,7 @@ class VerifiedIndex:
             raise NotFound(
                 f"no active deployment of {tenant}/{template} in environment {environment!r}"
             )
-        _, deployment, version, policy, _ = found
+        _, deployment, version, policy, _, _ = found
         return Resolution(
             tenant=tenant,
             environment=environment,
@@ -298,6 +300,7 @@ class _Deployed(NamedTuple):
     version: Mapping[str, Any]
     policy: dict[str, Any]
     blocked: str | None  # an instance that is not ACTIVE: why every call is denied
+    readonly: str | None  # a READONLY instance: why all but low-risk read-only tools are denied
 
 
 def _compiled(subject: str, found: _Deployed) -> Target | str:
@@ -310,6 +313,7 @@ def _compiled(subject: str, found: _Deployed) -> Target | str:
             policy_digest=found.policy["digest"],
             genome_digest=found.version["genomeHash"],
             blocked=found.blocked,
+            readonly=found.readonly,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         return f"{subject}: its policy in the index is malformed ({exc}): failing closed"

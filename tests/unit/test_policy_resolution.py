@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from armgit.core.models import Policy
 from armgit.core.rules.ceilings import widenings
 from armgit.core.rules.policy import NO_POLICY, intersect_scopes, resolve_policy
@@ -87,3 +89,29 @@ def test_digest_changes_with_content() -> None:
     two = resolve_policy([("wide", WIDE)], [("ceiling", CEILING)]).to_json()
     assert one["digest"] != two["digest"]
     assert str(one["digest"]).startswith("sha256:")
+
+
+@pytest.mark.parametrize(
+    ("mine", "ceiling", "expected"),
+    [
+        (None, None, None),
+        ((2, "1h"), None, (2, "1h")),  # a ceiling that sets none bounds nothing
+        (None, (2, "30m"), (2, "15m")),  # the defaults (1, 15m), narrowed
+        ((1, "2h"), (3, "30m"), (3, "30m")),
+        ((4, "5m"), (3, "30m"), (4, "5m")),
+    ],
+)
+def test_a_ceiling_narrows_action_approvals(
+    mine: tuple[int, str] | None, ceiling: tuple[int, str] | None, expected: object
+) -> None:
+    from dataclasses import replace
+
+    from armgit.core.rules.policy import EffectivePolicy, intersect
+
+    base = EffectivePolicy(2, frozenset({"a"}), {}, None, None, frozenset(), ("p",))
+    policy = replace(base, action_approvals=mine)
+    bound = replace(base, sources=("c",), action_approvals=ceiling)
+    narrowed = intersect(policy, bound)
+    assert narrowed.action_approvals == expected
+    body = narrowed.to_json()
+    assert ("actionApprovals" in body) == (expected is not None)

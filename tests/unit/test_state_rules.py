@@ -192,6 +192,16 @@ CASES: list[tuple[str, Callable[[Files], Files], list[str]]] = [
         ["no-active-deployment"],
     ),
     (
+        "duplicate-legacy-id: a second instance answers to the same agent id",
+        lambda f: {
+            **f,
+            f"{T}/instances/support-prod-2.yaml": f[INSTANCE].replace(
+                b"support-prod-1", b"support-prod-2"
+            ),
+        },
+        ["duplicate-legacy-id"],
+    ),
+    (
         "instances in dev need no deployment",
         lambda f: edit(f, INSTANCE, "environment: prod", "environment: dev"),
         [],
@@ -235,6 +245,36 @@ CASES: list[tuple[str, Callable[[Files], Files], list[str]]] = [
             '"kb:write", "customers:read"]',
         ),
         ["ceiling-exceeded"],
+    ),
+    (
+        "ceiling-exceeded: fewer action approvals than the ceiling asks",
+        lambda f: edit(
+            edit(
+                f,
+                f"{T}/policies/prod-ceiling.yaml",
+                "autonomyTier:",
+                "actionApprovals: {count: 2, validFor: 30m}\nautonomyTier:",
+            ),
+            f"{T}/policies/support-prod.yaml",
+            "autonomyTier: 2",
+            "actionApprovals: {count: 1, validFor: 1h}\nautonomyTier: 2",
+        ),
+        ["ceiling-exceeded"],
+    ),
+    (
+        "more action approvals than the ceiling asks is fine",
+        lambda f: edit(
+            edit(
+                f,
+                f"{T}/policies/prod-ceiling.yaml",
+                "autonomyTier:",
+                "actionApprovals: {count: 2, validFor: 30m}\nautonomyTier:",
+            ),
+            f"{T}/policies/support-prod.yaml",
+            "autonomyTier: 2",
+            "actionApprovals: {count: 3, validFor: 10m}\nautonomyTier: 2",
+        ),
+        [],
     ),
     (
         "narrowing a ceiling is fine",

@@ -73,7 +73,20 @@ class Case:
     gates: dict[str, tuple[str, ...]] = field(default_factory=dict)  # ref -> reasons in it
 
 
+ACTION_APPROVALS = "actionApprovals: {count: 2, validFor: 10m}\n"
 CASES = {
+    "fewer_action_approvals_or_longer_ones_widen": Case(
+        ((POLICY, "autonomyTier: 2\n", "autonomyTier: 2\n" + ACTION_APPROVALS),),
+        ((POLICY, ACTION_APPROVALS, "actionApprovals: {count: 1, validFor: 1h}\n"),),
+        {
+            ref: ("action approvals needed 2 to 1", "action approvals valid 10m to 1h")
+            for ref in BOTH
+        },
+    ),
+    "more_action_approvals_narrow": Case(
+        (),
+        ((POLICY, "autonomyTier: 2\n", "autonomyTier: 2\n" + ACTION_APPROVALS),),
+    ),
     "attaching_a_wider_policy_to_an_instance": Case(
         (NEW_WIDE,),
         ((INSTANCE, INSTANCE_POLICY, "policy: support-wide\n"),),

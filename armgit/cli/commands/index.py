@@ -14,6 +14,7 @@ from armgit.cli.commands.index_publish import root, status, timestamp
 from armgit.crypto.ed25519 import KeyFileError
 from armgit.errors import UsageError
 from armgit.runtime import (
+    NEEDS_APPROVAL,
     IndexRefused,
     IndexUnavailable,
     NotFound,
@@ -22,6 +23,8 @@ from armgit.runtime import (
     VerifiedIndex,
     parse_root,
 )
+from armgit.runtime.actions import parse_approval, parse_request
+from armgit.runtime.spool import Spool
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -89,9 +92,27 @@ def _load(
     state: str | None,
     tenant: str | None = None,
 ) -> VerifiedIndex:
-    runtime = Runtime(_trust(trusted_keys, root, threshold), state_dir=state, tenant=tenant)
+    return _load_runtime(file, trusted_keys, root, threshold, state, tenant).index
+
+
+def _load_runtime(
+    file: str,
+    trusted_keys: tuple[str, ...],
+    root: str | None,
+    threshold: int,
+    state: str | None,
+    tenant: str | None = None,
+    decision_log: str | None = None,
+) -> Runtime:
+    runtime = Runtime(
+        _trust(trusted_keys, root, threshold),
+        state_dir=state,
+        tenant=tenant,
+        decision_log=decision_log,
+    )
     try:
-        return runtime.load_path(file)
+        runtime.load_path(file)
+        return runtime
     except (IndexRefused, IndexUnavailable) as exc:
         reason = exc.reason if isinstance(exc, IndexRefused) else "unavailable"
         click.echo(json.dumps({"valid": False, "reason": reason, "message": str(exc)}, indent=2))
@@ -157,8 +178,14 @@ def verify(
 @command.command(name="resolve")
 @_trust_options
 @click.option("--tenant", required=True)
-@click.option("--env", "environment", required=True, help="The environment.")
-@click.option("--template", required=True)
+@click.option("--env", "environment", default=None, help="The environment.")
+@click.option("--template", default=None)
+@click.option(
+    "--agent",
+    metavar="REF",
+    default=None,
+    help="Resolve an agent instead: an instance name or a legacyAgentId.",
+)
 def resolve(
     *,
     file: str,
@@ -167,15 +194,28 @@ def resolve(
     threshold: int,
     state_dir: str | None,
     tenant: str,
-    environment: str,
-    template: str,
+    environment: str | None,
+    template: str | None,
+    agent: str | None,
 ) -> None:
     """Print the version of a template deployed in an environment: genome, hash, policy.
 
-    FILE is refused unless its scope covers --tenant."""
-    index = _load(file, trusted_keys, root, threshold, state_dir, tenant)
+    FILE is refused unless its scope covers --tenant. With --agent REF (an instance name or a
+    legacyAgentId), print that agent's instance, version, template, environment and state
+    instead.
+    """
+    if agent is None and (environment is None or template is None):
+        raise UsageError("give --env and --template, or --agent REF")
+    if agent is not None and (environment is not None or template is not None):
+        raise UsageError("give --agent alone, without --env and --template")
+    runtime = _load_runtime(file, trusted_keys, root, threshold, state_dir, tenant)
     try:
-        found = index.resolve(tenant, environment, template)
+        if agent is not None:
+            click.echo(json.dumps(runtime.resolve_agent(tenant, agent).to_json(), indent=2))
+            return
+        assert environment is not None
+        assert template is not None
+        found = runtime.resolve(tenant, environment, template)
     except NotFound as exc:
         click.echo(json.dumps({"found": False, "message": str(exc)}, indent=2))
         sys.exit(1)
@@ -201,6 +241,38 @@ def resolve(
 @click.option(
     "--data-scope", "data_scopes", multiple=True, help="A data scope touched. Repeatable."
 )
+@click.option(
+    "--args-digest",
+    metavar="sha256:HEX",
+    default=None,
+    help="The digest of the call's arguments: binds an action request to them.",
+)
+@click.option(
+    "--request",
+    "request_file",
+    metavar="FILE",
+    default=None,
+    help="The action request (from an earlier NEEDS_APPROVAL) being decided.",
+)
+@click.option(
+    "--approval",
+    "approval_files",
+    metavar="FILE",
+    multiple=True,
+    help="A signed action approval of --request (armgit actions approve). Repeatable.",
+)
+@click.option(
+    "--decision-log",
+    metavar="FILE",
+    default=None,
+    help="Append the decision to this hash-chained JSON Lines log.",
+)
+@click.option(
+    "--spool",
+    metavar="DIR",
+    default=None,
+    help="Leave a NEEDS_APPROVAL's request in this spool (armgit actions ls|approve).",
+)
 def evaluate(
     *,
     file: str,
@@ -218,8 +290,18 @@ def evaluate(
     daily_tokens_used: int,
     monthly_cost_used: float,
     data_scopes: tuple[str, ...],
+    args_digest: str | None,
+    request_file: str | None,
+    approval_files: tuple[str, ...],
+    decision_log: str | None,
+    spool: str | None,
 ) -> None:
     """Decide a tool call: ALLOW, DENY or NEEDS_APPROVAL, with reasons and digests.
+
+    A NEEDS_APPROVAL prints an action request ("request"); save it, have it approved
+    (armgit actions approve), and give it back with --request and the approvals with
+    --approval: ALLOW at the policy's quorum, DENY on a valid REJECT. --instance takes an
+    instance name or a legacyAgentId. Give --state-dir so an approval is used only once.
 
     Exit code 0 whatever the decision (it is in the JSON); 1 only when FILE is refused (also
     when its scope does not cover --tenant).
@@ -228,11 +310,18 @@ def evaluate(
     Example:
       armgit index evaluate index.json --trusted-key k.pub --tenant arm-dev --env prod \\
         --template customer-support --tool refund_issue --estimated-cost 0.05
+      armgit index evaluate index.json --trusted-key k.pub --state-dir state --tenant arm-dev \\
+        --env prod --template customer-support --tool refund_issue \\
+        --request request.json --approval alice.json
     """
     if (template is None) == (instance is None):
         raise UsageError("give exactly one of --template and --instance")
-    index = _load(file, trusted_keys, root, threshold, state_dir, tenant)
-    decision = index.evaluate(
+    if approval_files and request_file is None:
+        raise UsageError("--approval answers a request: give it with --request FILE")
+    request = parse_request(_read(request_file)) if request_file is not None else None
+    approvals = [parse_approval(_read(f)) for f in approval_files]
+    runtime = _load_runtime(file, trusted_keys, root, threshold, state_dir, tenant, decision_log)
+    decision = runtime.evaluate(
         tenant,
         environment,
         template=template,
@@ -243,8 +332,21 @@ def evaluate(
         daily_tokens_used=daily_tokens_used,
         monthly_cost_used=monthly_cost_used,
         data_scope=data_scopes or None,
+        args_digest=args_digest,
+        request=request,
+        approvals=approvals,
     )
-    click.echo(json.dumps(decision.to_json(), indent=2))
+    output = decision.to_json()
+    if spool is not None and decision.decision == NEEDS_APPROVAL and decision.request is not None:
+        output["spooled"] = str(Spool(spool).submit(parse_request(decision.request)))
+    click.echo(json.dumps(output, indent=2))
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
 for _sub in (root, status, timestamp):

@@ -12,6 +12,7 @@ it names only entries of its own tables.
 from __future__ import annotations
 
 from armgit.core.index.assemble import TENANTS_FIELD, IndexOptions, Source, payload_head
+from armgit.core.index.operators import build_operators
 from armgit.core.jsondata import JsonObject, JsonValue
 from armgit.core.layout import deployment_id, tenant_id, version_id
 from armgit.core.models import (
@@ -129,6 +130,7 @@ class _TenantBuilder:
                 for env, by_template in sorted(deployments.items())
             },
             "instances": dict(sorted(instances.items())),
+            "operators": build_operators(snapshot, tenant),
         }
 
     def version(self, template: str, label: str) -> Version | None:

@@ -31,7 +31,8 @@ class Decision(NamedTuple):
     ``decision`` is ``ALLOW``, ``DENY`` or ``NEEDS_APPROVAL``; ``risk`` the risk it was judged at
     (``None`` when the call was refused before a risk was known); ``reasons`` say why;
     ``policy_digest`` and ``genome_digest`` name the effective policy and genome it was made
-    against.
+    against. With ``NEEDS_APPROVAL`` from the runtime, ``request`` is the action request to have
+    approved (SPEC 12, JSON form); ``approvers`` names the operators whose approvals counted.
     """
 
     decision: str
@@ -39,16 +40,23 @@ class Decision(NamedTuple):
     reasons: tuple[str, ...]
     policy_digest: str | None
     genome_digest: str | None
+    request: Mapping[str, Any] | None = None
+    approvers: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The decision as plain JSON data (camelCase, as in the index)."""
-        return {
+        data: dict[str, Any] = {
             "decision": self.decision,
             "risk": self.risk,
             "reasons": list(self.reasons),
             "policyDigest": self.policy_digest,
             "genomeDigest": self.genome_digest,
         }
+        if self.request is not None:
+            data["request"] = dict(self.request)
+        if self.approvers:
+            data["approvers"] = list(self.approvers)
+        return data
 
 
 class _Tool(NamedTuple):
@@ -73,6 +81,7 @@ class Target:
     policy_digest: str | None
     genome_digest: str | None
     blocked: str | None = None  # set: every call is denied with this reason
+    readonly: str | None = None  # set (a READONLY instance): why a caller may not raise a risk
     # tool (allowed, or allowed by the policy but not declared) -> caller's risk (None or a known
     # risk) -> the decision when no usage, cost or data scope is given: what decide() returns
     # then, computed once by decide() itself
@@ -89,12 +98,16 @@ def compile_target(
     policy_digest: str | None,
     genome_digest: str | None,
     blocked: str | None = None,
+    readonly: str | None = None,
 ) -> Target:
     """Compile an effective policy (index JSON form) and a genome (JSON) into a :class:`Target`.
 
     A tool is callable when the policy allows it and, if the genome lists its tools inline, the
     genome declares it. Its risk is the highest of the manifest's and the policy's ``toolRisk``;
-    a tool with neither (a manifest given only by hash) is judged ``critical``.
+    a tool with neither (a manifest given only by hash) is judged ``critical``. With
+    ``readonly`` (a READONLY instance, SPEC 12) only tools of risk low whose manifest entry
+    names required permissions, all ``*:read``, stay callable; the rest are refused with
+    ``readonly`` as the reason.
     """
     tier = policy.get("autonomyTier")
     threshold = APPROVAL_THRESHOLD.get(tier) if type(tier) is int else None
@@ -102,8 +115,13 @@ def compile_target(
         blocked = f"unknown autonomy tier {tier!r}: failing closed"
     manifest_list = genome.get("toolManifest")
     manifest: dict[str, str] | None = None
+    reads: set[str] = set()  # tools whose required permissions are all *:read
     if isinstance(manifest_list, list):
         manifest = {t["toolId"]: t["risk"] for t in manifest_list}
+        for t in manifest_list:
+            needs = t.get("requiredPermissions") or ()
+            if needs and all(str(p).endswith(":read") for p in needs):
+                reads.add(t["toolId"])
     overrides: Mapping[str, str] = policy.get("toolRisk") or {}
     tools: dict[str, _Tool] = {}
     refused: dict[str, str] = {}
@@ -122,6 +140,9 @@ def compile_target(
         if not candidates:
             candidates.append((RISK_RANK["critical"], "no declared risk (judged critical)"))
         rank, source = max(candidates)
+        if readonly is not None and (rank > 0 or tool not in reads):
+            refused[tool] = f"{readonly}; {tool!r} is not a low-risk read-only tool"
+            continue
         decision = _judge(
             subject, tool, tier, threshold, rank, source, policy_digest, genome_digest
         )
@@ -141,6 +162,7 @@ def compile_target(
         policy_digest=policy_digest,
         genome_digest=genome_digest,
         blocked=blocked,
+        readonly=readonly,
     )
     if blocked is not None:
         return target
@@ -264,6 +286,8 @@ def _decide(
         return _deny(target, None, [f"unknown risk {risk!r}: use one of {', '.join(RISKS)}"])
     if rank <= entry.rank:
         return entry.decision
+    if target.readonly is not None:
+        return _deny(target, risk, [f"{target.readonly}; the call is of risk {risk}"])
     return _judge(
         target.subject,
         tool,

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from armgit.core.models.base import Bool, Document, Model, Name, Risk, Text
+from armgit.core.models.base import Bool, Document, Duration, Model, Name, Risk, Text
 from armgit.core.patterns import described
 
 ToolId = Annotated[
@@ -34,6 +34,14 @@ class CostLimits(Model):
     monthly_cost: Annotated[float, Field(strict=True, ge=0)] | None = None
 
 
+class ActionApprovals(Model):
+    """How many operators (with ``approve:actions``) must approve one tool call that needs a
+    human's approval, and how long an action request and its approvals stay valid (SPEC 12)."""
+
+    count: Annotated[int, Field(strict=True, ge=1, le=16)] = 1
+    valid_for: Duration = "15m"
+
+
 class Policy(Document):
     """``tenants/<t>/policies/<name>.yaml``.
 
@@ -52,3 +60,4 @@ class Policy(Document):
     cost_limits: CostLimits = CostLimits.model_construct()
     data_scopes: tuple[DataScope, ...] = ()
     ceiling: Bool = False
+    action_approvals: ActionApprovals | None = None

@@ -24,9 +24,10 @@ Permission = Annotated[
         pattern=described(
             r"^(?:\*|read|write|transition|approve|deploy|assign|admin):"
             r"(?:\*|registry|tenants|environments|providers|operators|roles|policies|templates"
-            r"|versions|instances|deployments|approvals)$",
+            r"|versions|instances|deployments|approvals|actions)$",
             "a permission ACTION:RESOURCE such as write:versions (actions: read, write, "
-            "transition, approve, deploy, assign, admin, *; resources: the kinds in plural, *)",
+            "transition, approve, deploy, assign, admin, *; resources: the kinds in plural, "
+            "actions (approve:actions: approving one tool call at runtime), *)",
         ),
     ),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from armgit.core.models import Policy
+from armgit.core.timeutil import parse_duration
 
 RISK_ORDER = ("low", "medium", "high", "critical")
 
@@ -39,4 +40,12 @@ def widenings(policy: Policy, ceiling: Policy) -> list[str]:
         own = policy.tool_risk.get(tool, risk)
         if RISK_ORDER.index(own) < RISK_ORDER.index(risk):
             reasons.append(f"risk of {tool} lowered from {risk} to {own}")
+    # SPEC 12: fewer or longer action approvals than the ceiling's (a policy that sets none
+    # gets the ceiling's in its effective policy)
+    mine, most = policy.action_approvals, ceiling.action_approvals
+    if mine is not None and most is not None:
+        if mine.count < most.count:
+            reasons.append(f"action approvals needed {mine.count} < {most.count}")
+        if parse_duration(mine.valid_for) > parse_duration(most.valid_for):
+            reasons.append(f"action approvals valid {mine.valid_for} > {most.valid_for}")
     return reasons

@@ -17,6 +17,7 @@ from armgit.core.layout import named_id, template_id, tenant_id
 from armgit.core.models import Environment, Policy, Template, Tenant, Version
 from armgit.core.rules.ceilings import RISK_ORDER, scope_covered
 from armgit.core.snapshot import View
+from armgit.core.timeutil import parse_duration
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,8 @@ class EffectivePolicy:
     monthly_cost: float | None
     data_scopes: frozenset[str]
     sources: tuple[str, ...]
+    # (count, validFor) of the policy's ``actionApprovals``; None: the runtime's defaults
+    action_approvals: tuple[int, str] | None = None
 
     def to_json(self) -> JsonObject:
         """The index form, with ``digest`` (sha256 of the JCS of everything else)."""
@@ -49,8 +52,13 @@ class EffectivePolicy:
             "dataScopes": scopes,
             "sources": list(self.sources),
         }
+        if self.action_approvals is not None:  # absent keeps the digests of policies without it
+            count, valid_for = self.action_approvals
+            body["actionApprovals"] = {"count": count, "validFor": valid_for}
         return {**body, "digest": canonical_digest(body)}
 
+
+DEFAULT_ACTION_APPROVALS = (1, "15m")  # SPEC 12: one approval, valid 15 minutes
 
 # No policy attached anywhere: nothing is allowed (fail closed).
 NO_POLICY = EffectivePolicy(0, frozenset(), {}, None, None, frozenset(), ())
@@ -70,6 +78,11 @@ def from_policy(name: str, policy: Policy) -> EffectivePolicy:
         monthly_cost=policy.cost_limits.monthly_cost,
         data_scopes=frozenset(policy.data_scopes),
         sources=(name,),
+        action_approvals=(
+            (policy.action_approvals.count, policy.action_approvals.valid_for)
+            if policy.action_approvals is not None
+            else None
+        ),
     )
 
 
@@ -106,7 +119,21 @@ def intersect(policy: EffectivePolicy, ceiling: EffectivePolicy) -> EffectivePol
         monthly_cost=_min(policy.monthly_cost, ceiling.monthly_cost),
         data_scopes=intersect_scopes(policy.data_scopes, ceiling.data_scopes),
         sources=policy.sources + tuple(s for s in ceiling.sources if s not in policy.sources),
+        action_approvals=_stricter(policy.action_approvals, ceiling.action_approvals),
     )
+
+
+def _stricter(
+    mine: tuple[int, str] | None, bound: tuple[int, str] | None
+) -> tuple[int, str] | None:
+    """Action approvals narrowed to a ceiling's: the larger quorum, the shorter validity. A
+    ceiling that sets none bounds nothing; a policy that sets none has the defaults (one
+    approval, valid 15 minutes) for the ceiling to narrow."""
+    if bound is None:
+        return mine
+    mine = mine or DEFAULT_ACTION_APPROVALS
+    shorter = min(mine[1], bound[1], key=parse_duration)
+    return max(mine[0], bound[0]), shorter
 
 
 def resolve_policy(

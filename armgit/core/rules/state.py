@@ -61,6 +61,7 @@ class _Checker:
         self.snapshot = snapshot
         self.findings: list[Finding] = []
         self._acyclic: set[EntityId] = set()
+        self._legacy: dict[str, dict[str, list[str]]] = {}  # tenant -> legacyAgentId -> names
 
     def add(self, rule: str, entity: Entity, ptr: str, message: str) -> None:
         self.findings.append(Finding(rule, entity.path, message, ptr))
@@ -221,6 +222,8 @@ class _Checker:
         environment = self.need(entity, "/environment", "Environment", model.environment)
         self.need(entity, "/provider", "Provider", model.provider)
         policy = self.need(entity, "/policy", "Policy", model.policy)
+        if model.legacy_agent_id is not None:
+            self._unique_legacy_id(entity, model.legacy_agent_id)
         if model.state == "RETIRED" or not isinstance(environment, Environment):
             return
         if version is not None and not is_deployable(version.lifecycle, environment.min_lifecycle):
@@ -250,6 +253,27 @@ class _Checker:
                 )
         if isinstance(policy, Policy):
             self._ceiling(entity, "/policy", model.policy, policy, environment)
+
+    def _unique_legacy_id(self, entity: Entity, legacy: str) -> None:
+        """A legacyAgentId names one instance of its tenant (retired ones included): the
+        runtime resolves agents by it (SPEC 12)."""
+        tenant = entity.id.tenant
+        table = self._legacy.get(tenant)
+        if table is None:
+            table = self._legacy[tenant] = {}
+            for other_id in self.snapshot.ids("Instance", tenant):
+                other = self.snapshot.get(other_id, Instance)
+                if other is not None and other.legacy_agent_id is not None:
+                    table.setdefault(other.legacy_agent_id, []).append(other_id.name)
+        others = sorted(n for n in table.get(legacy, ()) if n != entity.id.name)
+        if others:
+            self.add(
+                "duplicate-legacy-id",
+                entity,
+                "/legacyAgentId",
+                f"legacyAgentId {legacy!r} is also the id of instance {', '.join(others)}: "
+                "an agent id names one instance of the tenant; give each its own",
+            )
 
     def deployment(self, entity: Entity, model: Deployment) -> None:
         tenant = entity.id.tenant

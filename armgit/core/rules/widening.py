@@ -41,9 +41,10 @@ from armgit.core.layout import EntityId, version_id
 from armgit.core.models import Deployment, Instance, Version
 from armgit.core.rules.ceilings import RISK_ORDER, scope_covered
 from armgit.core.rules.gates import Gate
-from armgit.core.rules.policy import EffectivePolicy, target_policy
+from armgit.core.rules.policy import DEFAULT_ACTION_APPROVALS, EffectivePolicy, target_policy
 from armgit.core.rules.state import parse_version_ref
 from armgit.core.snapshot import View
+from armgit.core.timeutil import parse_duration
 
 REQUEST_TYPE = "POLICY_AUTONOMY_INCREASE"
 _TEXT_MAX = 4000  # an approval's change.to is at most 4096 characters
@@ -148,6 +149,13 @@ def widened(old: EffectivePolicy, new: EffectivePolicy, version: Version) -> lis
     scopes = [s for s in sorted(new.data_scopes) if not scope_covered(s, tuple(old.data_scopes))]
     if scopes:
         reasons.append(f"data scopes added: {', '.join(scopes)}")
+    # fewer approvals for one tool call, or approvals that hold longer (SPEC 12)
+    old_count, old_valid = old.action_approvals or DEFAULT_ACTION_APPROVALS
+    new_count, new_valid = new.action_approvals or DEFAULT_ACTION_APPROVALS
+    if new_count < old_count:
+        reasons.append(f"action approvals needed {old_count} to {new_count}")
+    if parse_duration(new_valid) > parse_duration(old_valid):
+        reasons.append(f"action approvals valid {old_valid} to {new_valid}")
     return reasons
 
 

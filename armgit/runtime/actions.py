@@ -1,0 +1,430 @@
+"""Action requests and action approvals (SPEC 12). Pure: JSON data, bytes and the time in.
+
+An :class:`ActionRequest` is what a runtime asks a human to approve: one tool call of one agent,
+bound to the effective policy and the index it was judged against, with a random nonce so each
+call's request is distinct; its ``requestId`` is ``sha256:`` + SHA-256 of the RFC 8785 form of
+everything else. An action approval is ``{statement, signature}``: the statement names the
+request, the decision (APPROVE or REJECT), the approver (``TENANT/OPERATOR``), when it was made
+and until when it holds; the signature is an SSHSIG (namespace ``armgit-action``) over the
+statement's RFC 8785 form, so ``ssh-keygen -Y verify -n armgit-action`` checks it too.
+:func:`check_approval` judges one approval against a request and the index's operators table.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from armgit.core.canonical import CanonicalizationError, sha256_digest, to_canonical_json
+from armgit.crypto.sshkeys import CryptoPrivateKey, PublicKey, SshKeyError, parse_public_key
+from armgit.crypto.sshsig import SignatureError, parse_armored, sign, verify
+from armgit.errors import ArmgitError
+
+ACTION_NAMESPACE = "armgit-action"
+REQUEST_KIND = "ActionRequest"
+APPROVE = "APPROVE"
+REJECT = "REJECT"
+PERMISSION = "approve:actions"
+DEFAULT_COUNT = 1
+DEFAULT_VALID_FOR = 15 * 60  # seconds
+MAX_DOCUMENT = 256 * 1024
+
+DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+_DURATION = re.compile(r"^([1-9][0-9]{0,6})([smhd])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_REQUEST_TEXT = (
+    "tenant",
+    "environment",
+    "template",
+    "version",
+    "tool",
+    "risk",
+    "policyDigest",
+    "requestedAt",
+    "expiresAt",
+    "nonce",
+)
+_REQUEST_OPTIONAL = ("instance", "argsDigest", "indexDigest")
+
+
+class ActionError(ArmgitError):
+    """A request or approval document is malformed; the message says what is wrong."""
+
+
+def format_time(when: float) -> str:
+    """POSIX seconds as RFC 3339 UTC, to the second."""
+    return datetime.fromtimestamp(int(when), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(value: object, what: str) -> float:
+    """An RFC 3339 time with a zone as POSIX seconds; :class:`ActionError` otherwise."""
+    try:
+        if not isinstance(value, str):
+            raise ValueError("not a string")
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("no time zone")
+    except ValueError as exc:
+        raise ActionError(f"{what} is not an RFC 3339 time with a zone ({exc})") from exc
+    return parsed.timestamp()
+
+
+def parse_seconds(text: str) -> int:
+    """``30s``, ``15m``, ``12h``, ``7d`` as seconds; raises ``ValueError`` otherwise."""
+    match = _DURATION.fullmatch(text)
+    if match is None:
+        raise ValueError(f"duration {text!r}: write a number and a unit, like 15m or 2h")
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def quorum_of(policy: Mapping[str, Any]) -> tuple[int, int]:
+    """(count, validFor in seconds) from an effective policy's ``actionApprovals``."""
+    rule = policy.get("actionApprovals")
+    if not isinstance(rule, Mapping):
+        return DEFAULT_COUNT, DEFAULT_VALID_FOR
+    count = rule.get("count")
+    valid = rule.get("validFor")
+    try:
+        seconds = parse_seconds(valid) if isinstance(valid, str) else DEFAULT_VALID_FOR
+    except ValueError:
+        seconds = DEFAULT_VALID_FOR
+    return (count if type(count) is int and count >= 1 else DEFAULT_COUNT), seconds
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRequest:
+    """One tool call waiting for a human's approval. ``body`` is its JSON form without
+    ``requestId``; ``request_id`` the digest of that body's RFC 8785 form."""
+
+    request_id: str
+    body: Mapping[str, Any]
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        tenant: str,
+        environment: str,
+        template: str,
+        version: str,
+        instance: str | None,
+        tool: str,
+        risk: str,
+        policy_digest: str,
+        index_version: int,
+        index_digest: str | None,
+        now: float,
+        valid_for: int,
+        count: int,
+        args_digest: str | None = None,
+    ) -> ActionRequest:
+        """A new request with a fresh nonce, valid ``valid_for`` seconds from ``now``."""
+        if args_digest is not None and not DIGEST.match(args_digest):
+            raise ActionError(f"argsDigest {args_digest!r} is not sha256:<64 hex>")
+        body: dict[str, Any] = {
+            "kind": REQUEST_KIND,
+            "tenant": tenant,
+            "environment": environment,
+            "template": template,
+            "version": version,
+            "tool": tool,
+            "risk": risk,
+            "policyDigest": policy_digest,
+            "indexVersion": index_version,
+            "approvalsNeeded": count,
+            "requestedAt": format_time(now),
+            "expiresAt": format_time(now + valid_for),
+            "nonce": secrets.token_hex(16),
+        }
+        for key, value in (
+            ("instance", instance),
+            ("argsDigest", args_digest),
+            ("indexDigest", index_digest),
+        ):
+            if value is not None:
+                body[key] = value
+        return cls(sha256_digest(to_canonical_json(body)), body)
+
+    def to_json(self) -> dict[str, Any]:
+        """The request as a document: ``requestId`` and the body."""
+        return {"requestId": self.request_id, **self.body}
+
+    @property
+    def expires_at(self) -> float:
+        return parse_time(self.body["expiresAt"], "expiresAt")
+
+    @property
+    def requested_at(self) -> float:
+        return parse_time(self.body["requestedAt"], "requestedAt")
+
+    def get(self, key: str) -> Any:
+        return self.body.get(key)
+
+
+def parse_request(data: bytes | str | Mapping[str, Any]) -> ActionRequest:
+    """A request document (bytes, text or parsed JSON), its ``requestId`` recomputed and
+    checked; :class:`ActionError` says what is wrong."""
+    document = _document(data, "request")
+    body = {k: v for k, v in document.items() if k != "requestId"}
+    if body.get("kind") != REQUEST_KIND:
+        raise ActionError(f"not an action request (kind: {REQUEST_KIND})")
+    for key in _REQUEST_TEXT:
+        if not isinstance(body.get(key), str) or not body[key]:
+            raise ActionError(f"request: {key} is missing or not a string")
+    for key in _REQUEST_OPTIONAL:
+        if key in body and not isinstance(body[key], str):
+            raise ActionError(f"request: {key} is not a string")
+    for key in ("indexVersion", "approvalsNeeded"):
+        if type(body.get(key)) is not int:
+            raise ActionError(f"request: {key} is missing or not an integer")
+    parse_time(body["requestedAt"], "request: requestedAt")
+    parse_time(body["expiresAt"], "request: expiresAt")
+    try:
+        request_id = sha256_digest(to_canonical_json(body))
+    except CanonicalizationError as exc:
+        raise ActionError(f"request: {exc}") from exc
+    if document.get("requestId") != request_id:
+        raise ActionError(
+            f"request: requestId {document.get('requestId')!r} is not the digest of the "
+            f"request ({request_id}): it was edited"
+        )
+    return ActionRequest(request_id, body)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionApproval:
+    """A parsed action approval: its statement's fields and the armored signature."""
+
+    request_id: str
+    decision: str
+    approver: str  # TENANT/OPERATOR
+    created_at: float
+    expires_at: float
+    statement: Mapping[str, Any]
+    signature: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"statement": dict(self.statement), "signature": self.signature}
+
+
+def statement_of(
+    request_id: str,
+    decision: str,
+    approver: str,
+    now: float,
+    valid_for: int,
+    justification: str | None = None,
+) -> dict[str, Any]:
+    """The statement an approver signs."""
+    statement: dict[str, Any] = {
+        "requestId": request_id,
+        "decision": decision,
+        "approver": approver,
+        "createdAt": format_time(now),
+        "expiresAt": format_time(now + valid_for),
+    }
+    if justification:
+        statement["justification"] = justification
+    return statement
+
+
+def signed_message(statement: Mapping[str, Any]) -> bytes:
+    """What the signature covers: the RFC 8785 form of the statement."""
+    return to_canonical_json(dict(statement))
+
+
+def parse_approval(data: bytes | str | Mapping[str, Any]) -> ActionApproval:
+    """An approval document; :class:`ActionError` says what is wrong with its shape."""
+    document = _document(data, "approval")
+    statement = document.get("statement")
+    signature = document.get("signature")
+    if set(document) != {"statement", "signature"}:
+        raise ActionError("approval: expected exactly {statement, signature}")
+    if not isinstance(statement, dict) or not isinstance(signature, str):
+        raise ActionError("approval: statement is an object and signature a string")
+    request_id = statement.get("requestId")
+    decision = statement.get("decision")
+    approver = statement.get("approver")
+    if not isinstance(request_id, str) or not DIGEST.match(request_id):
+        raise ActionError("approval: statement.requestId is not sha256:<64 hex>")
+    if decision not in (APPROVE, REJECT):
+        raise ActionError("approval: statement.decision is APPROVE or REJECT")
+    if not isinstance(approver, str) or approver.count("/") != 1:
+        raise ActionError("approval: statement.approver is TENANT/OPERATOR")
+    justification = statement.get("justification")
+    if justification is not None and not isinstance(justification, str):
+        raise ActionError("approval: statement.justification is a string")
+    extra = set(statement) - {
+        "requestId",
+        "decision",
+        "approver",
+        "createdAt",
+        "expiresAt",
+        "justification",
+    }
+    if extra:
+        raise ActionError(f"approval: unknown statement fields {sorted(extra)}")
+    return ActionApproval(
+        request_id=request_id,
+        decision=decision,
+        approver=approver,
+        created_at=parse_time(statement.get("createdAt"), "approval: createdAt"),
+        expires_at=parse_time(statement.get("expiresAt"), "approval: expiresAt"),
+        statement=statement,
+        signature=signature,
+    )
+
+
+def _document(data: bytes | str | Mapping[str, Any], what: str) -> dict[str, Any]:
+    if isinstance(data, Mapping):
+        return dict(data)
+    if len(data) > MAX_DOCUMENT:
+        raise ActionError(f"the {what} is over {MAX_DOCUMENT} bytes")
+    try:
+        parsed = json.loads(data, object_pairs_hook=_no_duplicates)
+    except (ValueError, RecursionError) as exc:
+        raise ActionError(f"the {what} is not JSON: {exc}") from exc
+    if not isinstance(parsed, dict):
+        raise ActionError(f"the {what} is not a JSON object")
+    return parsed
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"key {key!r} appears twice")
+        result[key] = value
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """How one approval counts: ``problem`` is ``None`` when it counts, else a kebab-case code
+    (``wrong-request``, ``wrong-tenant``, ``unknown-approver``, ``unknown-key``,
+    ``bad-signature``, ``not-yet-valid``, ``expired``, ``no-permission``, ``already-used``,
+    ``malformed``) with ``message``."""
+
+    approver: str
+    decision: str | None
+    problem: str | None
+    message: str
+
+
+class Operators:
+    """A tenant's ``operators`` table of the index, with each key line parsed once."""
+
+    def __init__(self, table: Mapping[str, Any]) -> None:
+        self.table = table
+        self._keys: dict[str, tuple[PublicKey, ...]] = {}
+
+    def keys(self, name: str) -> tuple[PublicKey, ...]:
+        found = self._keys.get(name)
+        if found is None:
+            lines = self.table.get(name, {}).get("keys", ())
+            parsed = []
+            for line in lines:
+                try:
+                    parsed.append(parse_public_key(line))
+                except SshKeyError:
+                    continue
+            found = self._keys[name] = tuple(parsed)
+        return found
+
+    def holds(self, name: str, permission: str, now: float) -> bool:
+        """Whether ``name`` holds ``permission`` through a role unexpired at ``now``."""
+        granted = self.table.get(name, {}).get("permissions", {})
+        for grant, expires in granted.items():
+            if not _permits(grant, permission):
+                continue
+            if expires is None:
+                return True
+            try:
+                if parse_time(expires, "expiresAt") > now:
+                    return True
+            except ActionError:
+                continue
+        return False
+
+
+def _permits(granted: str, needed: str) -> bool:
+    # as armgit.core.rules.access.permits, which imports the models: admin is every action
+    g_action, _, g_resource = granted.partition(":")
+    n_action, _, n_resource = needed.partition(":")
+    return g_action in ("*", "admin", n_action) and g_resource in ("*", n_resource)
+
+
+def check_approval(
+    approval: ActionApproval,
+    request: ActionRequest,
+    operators: Operators,
+    now: float,
+    spent: bool = False,
+) -> Verdict:
+    """Whether ``approval`` counts for ``request`` at ``now``, and if not, why."""
+    who = approval.approver
+
+    def no(problem: str, message: str) -> Verdict:
+        return Verdict(who, approval.decision, problem, f"approval by {who} ({problem}): {message}")
+
+    if approval.request_id != request.request_id:
+        return no("wrong-request", f"it approves {approval.request_id}, not this request")
+    tenant, _, name = who.partition("/")
+    if tenant != request.body["tenant"]:
+        return no("wrong-tenant", f"the approver is not of tenant {request.body['tenant']!r}")
+    if name not in operators.table:
+        return no("unknown-approver", "no such operator in the index")
+    keys = operators.keys(name)
+    try:
+        verify(approval.signature, signed_message(approval.statement), ACTION_NAMESPACE, keys)
+    except (SignatureError, CanonicalizationError) as exc:
+        return _signature_problem(approval, keys, name, exc, no)
+    if approval.created_at > now + 300:
+        return no("not-yet-valid", f"it was made in the future ({approval.statement['createdAt']})")
+    if approval.expires_at <= now:
+        return no("expired", f"it expired at {approval.statement['expiresAt']}")
+    if not operators.holds(name, PERMISSION, now):
+        return no("no-permission", f"{name} does not hold {PERMISSION} (or the role expired)")
+    if spent:
+        return no("already-used", "the request was already decided with approvals once")
+    return Verdict(who, approval.decision, None, f"{approval.decision} by {who}")
+
+
+def sign_approval(
+    request_id: str,
+    decision: str,
+    approver: str,
+    private_key: bytes | CryptoPrivateKey,
+    *,
+    now: float,
+    valid_for: int = DEFAULT_VALID_FOR,
+    justification: str | None = None,
+) -> ActionApproval:
+    """A signed action approval (``decision`` APPROVE or REJECT) of ``request_id`` by
+    ``approver`` (``TENANT/OPERATOR``) with an OpenSSH private key (file bytes or a key)."""
+    statement = statement_of(request_id, decision, approver, now, valid_for, justification)
+    signature = sign(signed_message(statement), private_key, ACTION_NAMESPACE)
+    return parse_approval({"statement": statement, "signature": signature})
+
+
+def _signature_problem(
+    approval: ActionApproval,
+    keys: tuple[PublicKey, ...],
+    name: str,
+    error: Exception,
+    no: Callable[[str, str], Verdict],
+) -> Verdict:
+    """Why a signature did not verify: a key that is not the approver's, or a bad signature
+    (parsed again only here, on the failing path)."""
+    try:
+        signer = parse_armored(approval.signature).public_key
+    except SignatureError as exc:
+        return no("bad-signature", str(exc))
+    if not any(key.blob == signer for key in keys):
+        return no("unknown-key", f"it is signed with a key that is not {name}'s")
+    return no("bad-signature", str(error))
