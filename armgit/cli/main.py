@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Typed change records from history: who changed what, when.",
     ),
     "verify": ("verify", "Replay every rule over the whole history; recompute every genome hash."),
+    "site": ("site", "Write the static web view: directory, versions, deployments, audit."),
 }
 
 

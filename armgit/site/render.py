@@ -1,0 +1,246 @@
+"""Render the site and write it: the pages (Jinja2), the data scripts and the static files.
+
+The whole site is written into a fresh directory beside ``out`` and swapped in at the end, so
+a reader (a web server, a browser) sees the old site or the new one, never a mix; a directory
+that is not empty and was not written by armgit is refused rather than replaced.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from armgit.core.findings import Finding
+from armgit.errors import UsageError
+from armgit.site.collect import SiteSource
+from armgit.site.pages import instance_page, template_page, version_page
+from armgit.site.views import (
+    Facts,
+    Row,
+    deployments,
+    directory,
+    effective_policies,
+    environments,
+    operators,
+    record_row,
+    tenants,
+)
+
+if TYPE_CHECKING:
+    import jinja2
+
+MARKER = ".armgit-site"
+STATIC = ("site.css", "common.js", "directory.js", "audit.js")
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """What was written."""
+
+    out: Path
+    pages: int
+    versions: int
+    findings: list[Finding]
+
+
+def build_site(site: SiteSource, out: Path) -> Built:
+    """Write the site of ``site`` into ``out`` (replacing a site written there before)."""
+    out = out.absolute()
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
+        raise UsageError(
+            f"{out} exists and is not a site armgit wrote: give an empty or new directory"
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        pages = _write(site, work)
+        (work / MARKER).write_text("written by `armgit site`; replaced on each build\n")
+        os.chmod(work, 0o755)
+        _swap(work, out)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return Built(out, pages, len(site.snapshot.of_kind("Version")), site.findings)
+
+
+def _swap(work: Path, out: Path) -> None:
+    if not out.exists():
+        os.replace(work, out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+    os.replace(out, old / "site")
+    os.replace(work, out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+class _Writer:
+    def __init__(self, root: Path, env: jinja2.Environment, common: Row) -> None:
+        self.root = root
+        self.env = env
+        self.common = common
+        self.pages = 0
+        self.made: set[Path] = set()
+
+    def text(self, path: str, text: str) -> None:
+        target = self.root / path
+        if target.parent not in self.made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.made.add(target.parent)
+        target.write_text(text, encoding="utf-8")
+
+    def page(self, path: str, template: str, **context: Any) -> None:
+        depth = path.count("/")
+        root = "../" * depth
+        self.text(path, self.env.get_template(template).render(root=root, **self.common, **context))
+        self.pages += 1
+
+
+def _environment() -> jinja2.Environment:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("armgit.site", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["short"] = lambda digest: (
+        str(digest)[:19] + "…" if len(str(digest)) > 20 else digest
+    )
+    env.filters["chip"] = lambda state: "chip chip-" + str(state).lower().replace("_", "-")
+    return env
+
+
+def _script(name: str, value: object) -> str:
+    return f"window.{name} = {_json(value)};\n"
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_default)
+
+
+def _default(value: object) -> object:
+    if isinstance(value, Finding):
+        return finding_row(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def finding_row(f: Finding) -> Row:
+    return {"rule": f.rule, "path": f.path, "line": f.line, "message": f.message}
+
+
+def _write(site: SiteSource, root: Path) -> int:
+    facts = Facts.of(site.snapshot, site.findings, site.records)
+    dir_data = directory(facts)
+    common: Row = {
+        "commit": site.source.commit or "",
+        "source": site.source,
+        "findingCount": len(site.findings),
+        "filesWithFindings": len({f.path for f in site.findings}),
+    }
+    writer = _Writer(root, _environment(), common)
+    static = resources.files("armgit.site") / "static"
+    for name in STATIC:
+        writer.text(f"static/{name}", (static / name).read_text(encoding="utf-8"))
+    writer.text("data/directory.js", _script("ARMGIT_DIRECTORY", dir_data))
+    writer.page("index.html", "directory.html", page="directory", tenants=tenants(site.snapshot))
+    rows = {row["ref"]: row for row in dir_data["versions"]}
+    for ident in sorted([e.id for e in site.snapshot.of_kind("Version")] + list(facts.tampered)):
+        context = version_page(facts, ident, rows[ident.ref])
+        writer.page(rows[ident.ref]["url"], "version.html", page="directory", v=context)
+    for entity in sorted(site.snapshot.of_kind("Template"), key=lambda e: e.id):
+        context = template_page(facts, entity.id, dir_data["versions"])
+        writer.page(
+            f"templates/{entity.id.tenant}/{entity.id.name}.html",
+            "template.html",
+            page="directory",
+            t=context,
+        )
+    for entity in sorted(site.snapshot.of_kind("Instance"), key=lambda e: e.id):
+        writer.page(
+            f"instances/{entity.id.tenant}/{entity.id.name}.html",
+            "instance.html",
+            page="directory",
+            i=instance_page(facts, entity.id),
+        )
+    writer.page(
+        "deployments.html", "deployments.html", page="deployments", groups=deployments(facts)
+    )
+    writer.page(
+        "policies.html",
+        "policies.html",
+        page="policies",
+        p=effective_policies(site.snapshot),
+        environments=environments(site.snapshot),
+        tenants=tenants(site.snapshot),
+    )
+    writer.page(
+        "approvals.html",
+        "approvals.html",
+        page="approvals",
+        approvals=sorted(
+            (row for rows_ in facts.approvals_of.values() for row in rows_),
+            key=lambda r: (r["createdAt"], r["id"]),
+            reverse=True,
+        ),
+        proposals=site.proposals,
+        branch=site.branch,
+        history=site.history,
+    )
+    records = [r.to_json() for r in site.records]
+    writer.text("data/audit.js", _script("ARMGIT_AUDIT", [_audit_row(r) for r in site.records]))
+    writer.text("audit.jsonl", "".join(_json(r) + "\n" for r in records))
+    writer.text("audit.csv", _csv(site.records))
+    writer.page("audit.html", "audit.html", page="audit", history=site.history, count=len(records))
+    writer.page("operators.html", "operators.html", page="operators", o=operators(site.snapshot))
+    by_path: dict[str, list[Finding]] = {}
+    for finding in site.findings:
+        by_path.setdefault(finding.path, []).append(finding)
+    writer.page("findings.html", "findings.html", page="findings", by_path=by_path)
+    return writer.pages
+
+
+def _audit_row(record: Any) -> Row:
+    row = record_row(record)
+    return {
+        "type": record.type,
+        "tenant": record.tenant,
+        "target": record.target,
+        "time": record.time,
+        "who": row["who"],
+        "commit": row["commit"],
+        "change": row["change"],
+        "approvals": len(record.approvals),
+    }
+
+
+def _csv(records: list[Any]) -> str:
+    buffer = io.StringIO()
+    out = csv.writer(buffer, lineterminator="\n")
+    out.writerow(
+        ["time", "type", "tenant", "target", "author", "operator", "commit", "approvals", "payload"]
+    )
+    for r in records:
+        out.writerow(
+            [
+                r.time,
+                r.type,
+                r.tenant,
+                r.target,
+                r.author,
+                r.operator or "",
+                r.commit,
+                " ".join(r.approvals),
+                _json(r.payload),
+            ]
+        )
+    return buffer.getvalue()
