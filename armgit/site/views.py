@@ -501,7 +501,7 @@ def operators(snapshot: Snapshot) -> Row:
                 "displayName": o.display_name or "",
                 "email": o.email,
                 "identities": list(o.identities),
-                "keys": len(o.ssh_keys),
+                "sshKeys": len(o.ssh_keys),
                 "roles": [{"role": r.role, "expiresAt": r.expires_at or ""} for r in o.roles],
                 "disabled": o.disabled,
             }
