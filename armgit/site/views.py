@@ -161,11 +161,12 @@ def directory(facts: Facts) -> Row:
     versions = [_version_row(facts, e.id, e.model, tags) for e in snap.of_kind("Version")]  # type: ignore[arg-type]
     for ident, row in facts.tampered.items():
         versions.append(_tampered_row(ident, row["data"], tags))
-    ranks = sorted(versions, key=lambda r: (r["tenant"], r["template"], semver_key(r["label"])))
+    # "rank": the place in SemVer precedence across the whole registry (the Directory's sort)
+    ranks = sorted(versions, key=lambda r: (semver_key(r["label"]), r["tenant"], r["template"]))
     latest: dict[tuple[str, str], Row] = {}
     for rank, row in enumerate(ranks):
         row["rank"] = rank
-        latest[(row["tenant"], row["template"])] = row
+        latest[(row["tenant"], row["template"])] = row  # the last one seen is the highest
     for row in latest.values():
         row["latest"] = True
     by_template: dict[tuple[str, str], list[Row]] = defaultdict(list)
