@@ -160,7 +160,7 @@ def directory(facts: Facts) -> Row:
         tags[(entity.id.tenant, entity.id.name)] = list(entity.model.tags)
     versions = [_version_row(facts, e.id, e.model, tags) for e in snap.of_kind("Version")]  # type: ignore[arg-type]
     for ident, row in facts.tampered.items():
-        versions.append(_tampered_row(ident, row["data"], tags))
+        versions.append(_tampered_row(ident, row, tags))
     # "rank": the place in SemVer precedence across the whole registry (the Directory's sort)
     ranks = sorted(versions, key=lambda r: (semver_key(r["label"]), r["tenant"], r["template"]))
     latest: dict[tuple[str, str], Row] = {}
@@ -259,7 +259,10 @@ def _version_row(
     }
 
 
-def _tampered_row(ident: EntityId, data: Row, tags: dict[tuple[str, str], list[str]]) -> Row:
+def _tampered_row(ident: EntityId, broken: Row, tags: dict[tuple[str, str], list[str]]) -> Row:
+    """A version file that did not load: TAMPERED unless its genome hashes to what it says."""
+    data: Row = broken["data"]
+    actual, written = broken["actual"], data.get("genomeHash")
     genome = mapping(data, "genome")
     provenance = mapping(genome, "provenance")
     config = mapping(genome, "modelConfig")
@@ -274,7 +277,7 @@ def _tampered_row(ident: EntityId, data: Row, tags: dict[tuple[str, str], list[s
         "evaluation": "",
         "model": str(config.get("modelId", "")),
         "hash": str(data.get("genomeHash", "")),
-        "integrity": "TAMPERED",
+        "integrity": "VERIFIED" if actual is not None and actual == written else "TAMPERED",
         "envs": [],
         "tags": tags.get((ident.tenant, ident.template), []),
         "description": str(data.get("description", "")),

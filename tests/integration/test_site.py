@@ -128,3 +128,23 @@ def test_plain_directory_without_history(tmp_path: Path) -> None:
     code, _, _ = site("--repo", str(tmp_path / "plain"), "--out", str(out))
     assert code == 0
     assert "No git history" in (out / "approvals.html").read_text()
+
+
+def test_post_receive_writes_the_site(tmp_path: Path) -> None:
+    from tests.integration.test_push_rules import V1, Server
+
+    server = Server(tmp_path)
+    site_dir = tmp_path / "www" / "site"
+    installed = run_armgit(
+        "hooks", "install", "--server", str(server.bare), "--site-dir", str(site_dir), "--force"
+    )
+    assert installed.returncode == 0, installed.stderr
+    server.edit(V1, "lifecycle: DEPRECATED", "lifecycle: RETIRED")
+    commit = server.work.commit_all("retire 1.0.0")
+    result = server.push("github:alice-chen")
+    assert result.returncode == 0, result.stderr
+    assert "wrote the site" in result.stderr
+    page = (site_dir / "versions/arm-dev/customer-support/1.0.0.html").read_text()
+    assert commit in page
+    assert "RETIRED" in page
+    assert not (tmp_path / "www" / "index.json").exists()  # no index asked for
