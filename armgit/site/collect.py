@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from armgit.api import open_cached
-from armgit.audit.query import read_audit
+from armgit.audit.query import audit_history, cache_dir_for
 from armgit.audit.records import ChangeRecord
 from armgit.core.findings import Finding
 from armgit.core.snapshot import Snapshot
 from armgit.errors import ArmgitError
-from armgit.registry.history import default_rev, locate_registry
+from armgit.registry.history import default_rev, head_commit, locate_registry
 from armgit.registry.loader import load_registry
 from armgit.site.proposals import Proposal, open_proposals
 from armgit.store.tree import GitTree, RegistryTree, SourceInfo, resolve_commit
@@ -55,7 +55,16 @@ def collect(repo: str | Path | None, rev: str | None, *, proposals: bool = True)
         if located.repo.head_is_unborn:
             return site
     located = locate_registry(repo)
-    run = read_audit(repo, rev if rev is not None else None)
+    # the records' derivation parses the files each commit touched: hand it the content cache
+    # the load just filled (a registry's first commit touches every file)
+    run = audit_history(
+        located.repo,
+        head_commit(located, rev),
+        located.prefix,
+        cache_dir=cache_dir_for(located.repo),
+        content=lambda _commits: cache,
+    )
+    cache.save()
     records = run.records
     base_rev = default_rev(located)
     base = resolve_commit(located.repo, base_rev)

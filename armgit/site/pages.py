@@ -10,6 +10,7 @@ from armgit.site.semver import semver_key
 from armgit.site.views import (
     Facts,
     Row,
+    finding_row,
     instance_url,
     lineage,
     mapping,
@@ -21,7 +22,8 @@ from armgit.site.views import (
 
 
 def version_page(facts: Facts, ident: EntityId, row: Row) -> Row:
-    """A version: genome, integrity, lineage, where it runs, its approvals and history."""
+    """A version's page, as the data ``static/version.js`` renders: genome, integrity,
+    lineage, where it runs, its approvals and history."""
     snap = facts.snapshot
     model = snap.get(ident, Version)
     tenant, template, label = ident.tenant, ident.template, ident.name
@@ -39,18 +41,16 @@ def version_page(facts: Facts, ident: EntityId, row: Row) -> Row:
             policy = policy_row(target_policy(snap, tenant, env, template, model))
             policies.append({"environment": env, **policy})
     return {
-        "kind": "version",
-        "title": f"{template}@{label}",
         "ref": ident.ref,
         "tenant": tenant,
         "template": template,
         "label": label,
-        "row": row,
-        "data": data,
+        "state": row["state"],
+        "integrity": row["integrity"],
+        "evaluation": mapping(data, "evaluation"),
+        "description": str(data.get("description", "")),
+        "policy": str(data.get("policy", "")),
         "genome": genome,
-        "tools": genome.get("toolManifest") or [],
-        "config": genome.get("modelConfig") or {},
-        "provenance": genome.get("provenance") or {},
         "written": str(data.get("genomeHash", "")),
         "actual": actual or "",
         "lineage": lineage(snap, ident, facts.tampered),
@@ -62,33 +62,19 @@ def version_page(facts: Facts, ident: EntityId, row: Row) -> Row:
         "policies": policies,
         "approvals": facts.approvals_of.get(ident.ref, []),
         "history": [record_row(r) for r in reversed(facts.by_target.get(ident.ref, []))],
-        "findings": facts.by_path.get(ident.path, []),
+        "findings": [finding_row(f) for f in facts.by_path.get(ident.path, [])],
         "templateUrl": template_url(tenant, template),
     }
 
 
-def template_page(facts: Facts, ident: EntityId, versions: list[Row]) -> Row:
-    snap = facts.snapshot
-    model = snap.get(ident, Template)
+def template_page(facts: Facts, ident: EntityId, own: list[Row]) -> Row:
+    """A template: its versions (``own``, its rows of the Directory), deployments, history."""
+    model = facts.snapshot.get(ident, Template)
     assert model is not None
-    own = sorted(
-        (r for r in versions if r["tenant"] == ident.tenant and r["template"] == ident.name),
-        key=lambda r: semver_key(r["label"]),
-        reverse=True,
+    own = sorted(own, key=lambda r: semver_key(r["label"]), reverse=True)
+    deployments = sorted(
+        facts.deployments_of.get((ident.tenant, ident.name), []), key=lambda r: r["environment"]
     )
-    deployments = []
-    for entity in snap.of_kind("Deployment"):
-        d = entity.model
-        if entity.id.tenant == ident.tenant and getattr(d, "template", None) == ident.name:
-            deployments.append(
-                {
-                    "environment": getattr(d, "environment", ""),
-                    "version": getattr(d, "version", ""),
-                    "status": getattr(d, "status", ""),
-                    "url": version_url(ident.tenant, ident.name, getattr(d, "version", "")),
-                }
-            )
-    deployments.sort(key=lambda r: r["environment"])
     return {
         "kind": "template",
         "title": model.display_name or ident.name,

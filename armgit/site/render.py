@@ -11,8 +11,6 @@ import csv
 import io
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -29,16 +27,19 @@ from armgit.site.views import (
     directory,
     effective_policies,
     environments,
+    finding_row,
     operators,
     record_row,
     tenants,
+    version_data_path,
 )
 
 if TYPE_CHECKING:
     import jinja2
+    from markupsafe import Markup
 
 MARKER = ".armgit-site"
-STATIC = ("site.css", "common.js", "directory.js", "audit.js")
+STATIC = ("site.css", "common.js", "directory.js", "audit.js", "version.js")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,49 +53,52 @@ class Built:
 
 
 def build_site(site: SiteSource, out: Path) -> Built:
-    """Write the site of ``site`` into ``out`` (replacing a site written there before)."""
+    """Write the site of ``site`` into ``out``, a new or empty directory or a site written
+    before: each file is replaced atomically and only if its bytes change, and files the new
+    site no longer has are removed, so a rebuild after a small change writes little."""
     out = out.absolute()
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
         raise UsageError(
             f"{out} exists and is not a site armgit wrote: give an empty or new directory"
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        pages = _write(site, work)
-        (work / MARKER).write_text("written by `armgit site`; replaced on each build\n")
-        os.chmod(work, 0o755)
-        _swap(work, out)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    return Built(out, pages, len(site.snapshot.of_kind("Version")), site.findings)
-
-
-def _swap(work: Path, out: Path) -> None:
-    if not out.exists():
-        os.replace(work, out)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-    os.replace(out, old / "site")
-    os.replace(work, out)
-    shutil.rmtree(old, ignore_errors=True)
+    before = {p for p in out.rglob("*") if p.is_file()} if out.exists() else set()
+    out.mkdir(parents=True, exist_ok=True)
+    writer = _Writer(out, _environment(), before)
+    _write(site, writer)
+    writer.text(MARKER, "written by `armgit site`; replaced on each build\n")
+    for stale in sorted(before - writer.written):
+        stale.unlink()
+    for folder in sorted({p.parent for p in before - writer.written}, reverse=True):
+        if folder != out and not any(folder.iterdir()):
+            folder.rmdir()
+    return Built(out, writer.pages, len(site.snapshot.of_kind("Version")), site.findings)
 
 
 class _Writer:
-    def __init__(self, root: Path, env: jinja2.Environment, common: Row) -> None:
+    def __init__(self, root: Path, env: jinja2.Environment, existing: set[Path]) -> None:
         self.root = root
         self.env = env
-        self.common = common
+        self.common: Row = {}
+        self.existing = existing
+        self.written: set[Path] = set()
         self.pages = 0
         self.made: set[Path] = set()
 
     def text(self, path: str, text: str) -> None:
         target = self.root / path
+        data = text.encode("utf-8")
+        self.written.add(target)
+        if target in self.existing:
+            if target.read_bytes() == data:
+                return
+            tmp = target.with_name(f".{target.name}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, target)  # readers see the old page or the new one
+            return
         if target.parent not in self.made:
             target.parent.mkdir(parents=True, exist_ok=True)
             self.made.add(target.parent)
-        target.write_text(text, encoding="utf-8")
+        target.write_bytes(data)
 
     def page(self, path: str, template: str, **context: Any) -> None:
         depth = path.count("/")
@@ -116,8 +120,30 @@ def _environment() -> jinja2.Environment:
     env.filters["short"] = lambda digest: (
         str(digest)[:19] + "…" if len(str(digest)) > 20 else digest
     )
-    env.filters["chip"] = lambda state: "chip chip-" + str(state).lower().replace("_", "-")
+    env.filters["chip"] = chip
+    env.filters["integrity"] = integrity
     return env
+
+
+def chip(state: object) -> Markup:
+    """A status chip (``chip-approved``, ``chip-quarantined``, ...); nothing for no state."""
+    from markupsafe import Markup, escape
+
+    if not state:
+        return Markup("")
+    text = escape(str(state))
+    return Markup(f'<span class="chip chip-{text.lower().replace("_", "-")}">{text}</span>')
+
+
+def integrity(value: object) -> Markup:
+    """The VERIFIED / TAMPERED badge."""
+    from markupsafe import Markup, escape
+
+    text = escape(str(value))
+    mark = "✔" if value == "VERIFIED" else "✖"
+    return Markup(
+        f'<span class="badge badge-{text.lower()}" data-integrity="{text}">{mark} {text}</span>'
+    )
 
 
 def _script(name: str, value: object) -> str:
@@ -134,31 +160,32 @@ def _default(value: object) -> object:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
-def finding_row(f: Finding) -> Row:
-    return {"rule": f.rule, "path": f.path, "line": f.line, "message": f.message}
-
-
-def _write(site: SiteSource, root: Path) -> int:
+def _write(site: SiteSource, writer: _Writer) -> None:
     facts = Facts.of(site.snapshot, site.findings, site.records)
     dir_data = directory(facts)
-    common: Row = {
+    writer.common = {
         "commit": site.source.commit or "",
-        "source": site.source,
         "findingCount": len(site.findings),
         "filesWithFindings": len({f.path for f in site.findings}),
     }
-    writer = _Writer(root, _environment(), common)
     static = resources.files("armgit.site") / "static"
     for name in STATIC:
         writer.text(f"static/{name}", (static / name).read_text(encoding="utf-8"))
     writer.text("data/directory.js", _script("ARMGIT_DIRECTORY", dir_data))
     writer.page("index.html", "directory.html", page="directory", tenants=tenants(site.snapshot))
-    rows = {row["ref"]: row for row in dir_data["versions"]}
-    for ident in sorted([e.id for e in site.snapshot.of_kind("Version")] + list(facts.tampered)):
-        context = version_page(facts, ident, rows[ident.ref])
-        writer.page(rows[ident.ref]["url"], "version.html", page="directory", v=context)
+    by_template: dict[tuple[str, str], list[Row]] = {}
+    for row in dir_data["versions"]:
+        by_template.setdefault((row["tenant"], row["template"]), []).append(row)
+    snapshot_ids = {e.id.ref: e.id for e in site.snapshot.of_kind("Version")}
+    snapshot_ids.update({ident.ref: ident for ident in facts.tampered})
+    for (tenant, template), own in sorted(by_template.items()):
+        pages = {r["label"]: version_page(facts, snapshot_ids[r["ref"]], r) for r in own}
+        call = f"armgitVersions({_json(tenant + '/' + template)}, {_json(pages)});\n"
+        writer.text(version_data_path(tenant, template), call)
+    writer.page("version.html", "version.html", page="directory")
     for entity in sorted(site.snapshot.of_kind("Template"), key=lambda e: e.id):
-        context = template_page(facts, entity.id, dir_data["versions"])
+        own = by_template.get((entity.id.tenant, entity.id.name), [])
+        context = template_page(facts, entity.id, own)
         writer.page(
             f"templates/{entity.id.tenant}/{entity.id.name}.html",
             "template.html",
@@ -206,7 +233,6 @@ def _write(site: SiteSource, root: Path) -> int:
     for finding in site.findings:
         by_path.setdefault(finding.path, []).append(finding)
     writer.page("findings.html", "findings.html", page="findings", by_path=by_path)
-    return writer.pages
 
 
 def _audit_row(record: Any) -> Row:

@@ -38,7 +38,17 @@ Row = dict[str, Any]
 
 
 def version_url(tenant: str, template: str, label: str) -> str:
-    return f"versions/{tenant}/{template}/{quote(label)}.html"
+    """A version's page: ``version.html`` renders the version the fragment names from its
+    template's data script (one page per version, without a file per version)."""
+    return f"version.html#{tenant}/{template}@{quote(label, safe='')}"
+
+
+def version_data_path(tenant: str, template: str) -> str:
+    return f"data/versions/{tenant}/{template}.js"
+
+
+def finding_row(f: Finding) -> Row:
+    return {"rule": f.rule, "path": f.path, "line": f.line, "message": f.message}
 
 
 def template_url(tenant: str, template: str) -> str:
@@ -62,6 +72,7 @@ class Facts:
     instances_of: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)
     approvals_of: dict[str, list[Row]] = field(default_factory=dict)
     tampered: dict[EntityId, Row] = field(default_factory=dict)
+    deployments_of: dict[tuple[str, str], list[Row]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, snapshot: Snapshot, findings: list[Finding], records: list[ChangeRecord]) -> Facts:
@@ -76,6 +87,14 @@ class Facts:
             if d.status == "ACTIVE":
                 key = (entity.id.tenant, d.template, d.version)
                 facts.deployed.setdefault(key, []).append(d.environment)
+            facts.deployments_of.setdefault((entity.id.tenant, d.template), []).append(
+                {
+                    "environment": d.environment,
+                    "version": d.version,
+                    "status": d.status,
+                    "url": version_url(entity.id.tenant, d.template, d.version),
+                }
+            )
         for entity in snapshot.of_kind("Instance"):
             i = entity.model
             assert isinstance(i, Instance)

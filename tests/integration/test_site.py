@@ -7,19 +7,29 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
 from armgit.cli.main import cli
 from tests.conftest import EXAMPLE, Git, run_armgit
 
-V2 = "versions/arm-dev/customer-support/2.0.0.html"
+DATA = "data/versions/arm-dev/customer-support.js"
 V1_FILE = "tenants/arm-dev/templates/customer-support/versions/1.0.0.yaml"
 
 
 def site(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(cli, ["site", *args], catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
+
+
+def versions(out: Path) -> dict[str, dict[str, Any]]:
+    """The version pages' data of customer-support, by label."""
+    text = (out / DATA).read_text()
+    prefix = 'armgitVersions("arm-dev/customer-support", '
+    assert text.startswith(prefix)
+    pages: dict[str, dict[str, Any]] = json.loads(text.removeprefix(prefix).rstrip(");\n"))
+    return pages
 
 
 def read_tree(root: Path) -> dict[str, bytes]:
@@ -34,18 +44,20 @@ def test_example_site(example_repo: Git, tmp_path: Path) -> None:
     assert code == 0
     assert "2 versions" in stdout
     for page in ("index.html", "deployments.html", "policies.html", "approvals.html",
-                 "audit.html", "operators.html", "findings.html", V2,
-                 "versions/arm-dev/customer-support/1.0.0.html",
+                 "audit.html", "operators.html", "findings.html", "version.html", DATA,
                  "templates/arm-dev/customer-support.html",
                  "instances/arm-dev/support-prod-1.html"):  # fmt: skip
         assert (out / page).is_file(), page
-    version = (out / V2).read_text()
-    assert 'data-integrity="VERIFIED"' in version
-    assert "TAMPERED" not in version
+    version = versions(out)["2.0.0"]
+    assert version["integrity"] == "VERIFIED"
+    assert version["actual"] == version["written"]
     # the lineage is the chain from the root, in order
-    chain = re.findall(r"customer-support@(\d\.\d\.\d)</a>", version.split('id="lineage"')[1])
-    assert chain[:2] == ["1.0.0", "2.0.0"]
-    assert "support-prod-1" in version  # the instance that runs it
+    assert [s["label"] for s in version["lineage"]["steps"]] == ["1.0.0", "2.0.0"]
+    assert version["instances"][0]["name"] == "support-prod-1"  # the instance that runs it
+    assert version["deployed"] == ["prod"]
+    assert version["history"][0]["type"] == "VERSION_CREATED"
+    template = (out / "templates/arm-dev/customer-support.html").read_text()
+    assert 'href="../../version.html#arm-dev/customer-support@2.0.0"' in template
     deployments = (out / "deployments.html").read_text()
     assert "DEPLOYMENT_" not in deployments
     assert "ACTIVATED" in deployments
@@ -86,12 +98,13 @@ def test_tampered_registry_still_builds(example_repo: Git, tmp_path: Path) -> No
     code, _, stderr = site("--repo", str(example_repo.path), "--rev", "main", "--out", str(out))
     assert code == 1
     assert "finding" in stderr
-    page = (out / "versions/arm-dev/customer-support/1.0.0.html").read_text()
-    assert 'data-integrity="TAMPERED"' in page
-    assert "genome-hash-mismatch" in page  # the findings panel on the page it concerns
+    pages = versions(out)
+    assert pages["1.0.0"]["integrity"] == "TAMPERED"
+    assert pages["1.0.0"]["actual"] != pages["1.0.0"]["written"]
+    # the findings panel on the page it concerns
+    assert [f["rule"] for f in pages["1.0.0"]["findings"]] == ["genome-hash-mismatch"]
     # the child's lineage shows the tampered parent
-    child = (out / V2).read_text().split('id="lineage"')[1]
-    assert "TAMPERED" in child
+    assert pages["2.0.0"]["lineage"]["steps"][0]["integrity"] == "TAMPERED"
     assert "genome-hash-mismatch" in (out / "findings.html").read_text()
     assert "fails validation" in (out / "index.html").read_text()
 
@@ -144,7 +157,6 @@ def test_post_receive_writes_the_site(tmp_path: Path) -> None:
     result = server.push("github:alice-chen")
     assert result.returncode == 0, result.stderr
     assert "wrote the site" in result.stderr
-    page = (site_dir / "versions/arm-dev/customer-support/1.0.0.html").read_text()
-    assert commit in page
-    assert "RETIRED" in page
+    assert commit in (site_dir / "index.html").read_text()
+    assert versions(site_dir)["1.0.0"]["state"] == "RETIRED"
     assert not (tmp_path / "www" / "index.json").exists()  # no index asked for

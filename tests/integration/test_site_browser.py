@@ -207,27 +207,45 @@ def test_tabs_answer_the_keyboard(page: Page, example_site: Site) -> None:
     assert unlabeled == []
 
 
+def wait_for_version(page: Page, label: str) -> None:
+    page.wait_for_function(
+        "label => document.body.dataset.ready && document.querySelector('h1') &&"
+        " document.querySelector('h1').textContent.includes('@' + label)",
+        arg=label,
+    )
+
+
 def test_open_a_version_and_follow_links(page: Page, example_site: Site) -> None:
     open_directory(page, example_site)
     page.click("text=customer-support@2.0.0")
-    assert page.url.endswith("versions/arm-dev/customer-support/2.0.0.html")
+    wait_for_version(page, "2.0.0")
+    assert page.url.endswith("version.html#arm-dev/customer-support@2.0.0")
     assert page.locator("h1 [data-integrity]").inner_text().endswith("VERIFIED")
     assert page.text_content("#hash-written") == page.text_content("#hash-actual")
     chain = page.locator("#lineage li a").all_inner_texts()
     assert chain == ["customer-support@1.0.0", "customer-support@2.0.0"]
     page.click("#lineage >> text=customer-support@1.0.0")
-    assert page.url.endswith("1.0.0.html")
+    wait_for_version(page, "1.0.0")
     assert "DEPRECATED" in page.locator("h1").inner_text()
+    page.go_back()
+    wait_for_version(page, "2.0.0")
     page.click("nav.crumbs >> text=customer-support")
     assert page.url.endswith("templates/arm-dev/customer-support.html")
-    page.click("text=2.0.0 >> nth=0")
+    page.click("table >> text=2.0.0")
+    wait_for_version(page, "2.0.0")
     page.click("text=support-prod-1")
     assert page.url.endswith("instances/arm-dev/support-prod-1.html")
     assert "ACTIVE" in page.locator("h1").inner_text()
     page.click("nav[aria-label=Sections] >> text=Deployments")
     assert "customer-support" in page.locator("#env-arm-dev-prod").inner_text()
-    for link in page.locator("a[href$='.html']").evaluate_all("as => as.map(a => a.href)"):
+    for link in page.locator("a[href*='.html']").evaluate_all("as => as.map(a => a.href)"):
         assert Path(re.sub(r"^file://", "", str(link).split("#")[0])).is_file(), link
+
+
+def test_an_unknown_version_says_so(page: Page, example_site: Site) -> None:
+    page.goto(example_site.url("version.html#arm-dev/customer-support@9.9.9"))
+    page.wait_for_selector("body[data-ready]")
+    assert page.locator("h1").inner_text() == "No such version"
 
 
 def test_tampered_version_is_shown(page: Page, tampered_site: Site) -> None:
@@ -236,6 +254,7 @@ def test_tampered_version_is_shown(page: Page, tampered_site: Site) -> None:
     assert row.locator("[data-integrity]").inner_text().endswith("TAMPERED")
     assert "fails validation" in page.locator(".banner").inner_text()
     row.locator("a").first.click()
+    wait_for_version(page, "1.0.0")
     assert page.locator("h1 [data-integrity]").inner_text().endswith("TAMPERED")
     assert "genome-hash-mismatch" in page.locator(".findings").inner_text()
     assert page.text_content("#hash-written") != page.text_content("#hash-actual")
@@ -269,11 +288,12 @@ def test_screenshots(page: Page, example_site: Site, fleet_site: Site, tmp_path:
     where.mkdir(parents=True, exist_ok=True)
     shots = [
         (fleet_site, "index.html#tab=templates", "directory.png"),
-        (example_site, "versions/arm-dev/customer-support/2.0.0.html", "version.png"),
+        (example_site, "version.html#arm-dev/customer-support@2.0.0", "version.png"),
         (fleet_site, "deployments.html", "deployments.png"),
         (fleet_site, "audit.html", "audit.png"),
     ]
     for site, name, file in shots:
         page.goto(site.url(name))
+        page.wait_for_selector("main h1")
         page.screenshot(path=str(where / file))
         assert (where / file).stat().st_size > 10_000
