@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from armgit.core.layout import EntityId, version_id
 from armgit.core.models import Instance, Template, Version
-from armgit.core.rules.policy import target_policy
 from armgit.core.rules.state import parse_version_ref
 from armgit.site.semver import semver_key
 from armgit.site.views import (
@@ -14,7 +13,6 @@ from armgit.site.views import (
     instance_url,
     lineage,
     mapping,
-    policy_row,
     record_row,
     template_url,
     version_url,
@@ -38,8 +36,7 @@ def version_page(facts: Facts, ident: EntityId, row: Row) -> Row:
     policies = []
     for env in sorted(facts.deployed.get(key, [])):
         if model is not None:
-            policy = policy_row(target_policy(snap, tenant, env, template, model))
-            policies.append({"environment": env, **policy})
+            policies.append({"environment": env, **facts.policy(tenant, env, template, model)})
     return {
         "ref": ident.ref,
         "tenant": tenant,
@@ -96,11 +93,7 @@ def instance_page(facts: Facts, ident: EntityId) -> Row:
     version = snap.get(version_id(ref.tenant, ref.template, ref.label), Version)
     policy = None
     if version is not None:
-        policy = policy_row(
-            target_policy(
-                snap, ident.tenant, model.environment, ref.template, version, model.policy
-            )
-        )
+        policy = facts.policy(ident.tenant, model.environment, ref.template, version, model.policy)
     return {
         "kind": "instance",
         "title": ident.name,

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from markupsafe import Markup
 
 MARKER = ".armgit-site"
+SHOWN_APPROVALS = 500  # the newest on the page; all of them in approvals.jsonl
 STATIC = ("site.css", "common.js", "directory.js", "audit.js", "version.js")
 
 
@@ -206,19 +207,22 @@ def _write(site: SiteSource, writer: _Writer) -> None:
         "policies.html",
         "policies.html",
         page="policies",
-        p=effective_policies(site.snapshot),
+        p=effective_policies(facts),
         environments=environments(site.snapshot),
         tenants=tenants(site.snapshot),
     )
+    decided = sorted(
+        (row for rows_ in facts.approvals_of.values() for row in rows_),
+        key=lambda r: (r["createdAt"], r["id"]),
+        reverse=True,
+    )
+    writer.text("approvals.jsonl", "".join(_json(row) + "\n" for row in decided))
     writer.page(
         "approvals.html",
         "approvals.html",
         page="approvals",
-        approvals=sorted(
-            (row for rows_ in facts.approvals_of.values() for row in rows_),
-            key=lambda r: (r["createdAt"], r["id"]),
-            reverse=True,
-        ),
+        approvals=decided[:SHOWN_APPROVALS],
+        total=len(decided),
         proposals=site.proposals,
         branch=site.branch,
         history=site.history,

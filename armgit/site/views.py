@@ -73,6 +73,19 @@ class Facts:
     approvals_of: dict[str, list[Row]] = field(default_factory=dict)
     tampered: dict[EntityId, Row] = field(default_factory=dict)
     deployments_of: dict[tuple[str, str], list[Row]] = field(default_factory=dict)
+    _policies: dict[tuple[str, str, str, str, str | None], Row] = field(default_factory=dict)
+
+    def policy(
+        self, tenant: str, env: str, template: str, version: Version, own: str | None = None
+    ) -> Row:
+        """The effective policy of ``version`` in ``env`` (with an instance's ``own`` policy
+        first), as a row; resolved once per target."""
+        key = (tenant, env, template, version.label, own)
+        found = self._policies.get(key)
+        if found is None:
+            resolved = target_policy(self.snapshot, tenant, env, template, version, own)
+            found = self._policies[key] = policy_row(resolved)
+        return found
 
     @classmethod
     def of(cls, snapshot: Snapshot, findings: list[Finding], records: list[ChangeRecord]) -> Facts:
@@ -385,8 +398,9 @@ def policy_row(policy: EffectivePolicy) -> Row:
     }
 
 
-def effective_policies(snapshot: Snapshot) -> Row:
+def effective_policies(facts: Facts) -> Row:
     """The effective policy of every active deployment and every instance."""
+    snapshot = facts.snapshot
     deployments = []
     for entity in sorted(snapshot.of_kind("Deployment"), key=lambda e: e.id):
         d = entity.model
@@ -395,7 +409,7 @@ def effective_policies(snapshot: Snapshot) -> Row:
         v = snapshot.get(version_id(tenant, d.template, d.version), Version)
         if v is None:
             continue
-        row = policy_row(target_policy(snapshot, tenant, d.environment, d.template, v))
+        row = {**facts.policy(tenant, d.environment, d.template, v)}
         row.update(
             tenant=tenant,
             environment=d.environment,
@@ -414,8 +428,7 @@ def effective_policies(snapshot: Snapshot) -> Row:
         v = snapshot.get(version_id(ref.tenant, ref.template, ref.label), Version)
         if v is None:
             continue
-        policy = target_policy(snapshot, tenant, i.environment, ref.template, v, i.policy)
-        row = policy_row(policy)
+        row = {**facts.policy(tenant, i.environment, ref.template, v, i.policy)}
         row.update(
             tenant=tenant,
             name=entity.id.name,
