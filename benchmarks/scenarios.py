@@ -19,6 +19,7 @@ from benchmarks.index_scenarios import (
     json_dumps,
 )
 from benchmarks.push_scenarios import hook_startup, hook_work, push_with_hook, push_without_hook
+from benchmarks.site_scenarios import site_cold, site_filter, site_warm
 from benchmarks.suite import (
     MEASURED,
     NOT_YET,
@@ -193,6 +194,9 @@ SCENARIOS: tuple[Scenario, ...] = (
         ("compile",),
         peer_of="evaluate",
     ),
+    Scenario("site-cold", "site", "armgit site, cold (no cache)", site_cold, ("site",)),
+    Scenario("site-warm", "site", "armgit site, rebuilt (caches populated)", site_warm, ("site",)),
+    Scenario("site-filter", "site", "site: Directory filter in Chromium", site_filter, ("site",)),
     Scenario("audit-cold", "audit", "armgit audit over the history, cold", audit_cold, ("audit",)),
     Scenario(
         "audit-records-cold",
@@ -300,6 +304,11 @@ GOALS: tuple[Goal, ...] = (
     Goal("evaluate p50 <= 2 us", _metric("evaluate", "p50_s", 2e-6)),
     Goal("evaluate p99 <= 10 us", _metric("evaluate", "p99_s", 10e-6)),
     Goal("evaluate >= 50x faster than cedarpy", _faster("evaluate", "cedarpy", 50.0)),
+    Goal(
+        "site build, cold <= 2x a cold validate",
+        _ratio_at_most("site-cold", "validate-cold", 2.0),
+    ),
+    Goal("Directory filter in Chromium <= 1 s", _within("site-filter", 1.0, worst=True)),
     Goal("audit of 10,000 commits, cold <= 30 s", _within("audit-cold", 30.0)),
     Goal("audit after one new commit <= 200 ms", _within("audit-one-commit", 0.200)),
 )
