@@ -29,6 +29,7 @@ class SiteSource:
     source: SourceInfo
     tree: RegistryTree
     records: list[ChangeRecord] = field(default_factory=list)
+    record_lines: bytes = b""  # the records as `armgit audit --format json` writes them
     history: bool = False  # whether the registry has a git history (records were read)
     proposals: list[Proposal] = field(default_factory=list)
     branch: str = ""  # the protected branch the proposals are judged against
@@ -73,5 +74,13 @@ def collect(repo: str | Path | None, rev: str | None, *, proposals: bool = True)
         found = open_proposals(located.repo, base, located.prefix, build_time())
     branch = base_rev.removeprefix("refs/heads/")
     return SiteSource(
-        loaded.snapshot, loaded.findings, tree.source, tree, records, True, found, branch
+        loaded.snapshot,
+        loaded.findings,
+        tree.source,
+        tree,
+        records,
+        b"".join(run.lines()),
+        True,
+        found,
+        branch,
     )

@@ -227,11 +227,11 @@ def _write(site: SiteSource, writer: _Writer) -> None:
         branch=site.branch,
         history=site.history,
     )
-    records = [r.to_json() for r in site.records]
     writer.text("data/audit.js", _script("ARMGIT_AUDIT", [_audit_row(r) for r in site.records]))
-    writer.text("audit.jsonl", "".join(_json(r) + "\n" for r in records))
+    writer.text("audit.jsonl", site.record_lines.decode("utf-8"))
     writer.text("audit.csv", _csv(site.records))
-    writer.page("audit.html", "audit.html", page="audit", history=site.history, count=len(records))
+    count = len(site.records)
+    writer.page("audit.html", "audit.html", page="audit", history=site.history, count=count)
     writer.page("operators.html", "operators.html", page="operators", o=operators(site.snapshot))
     by_path: dict[str, list[Finding]] = {}
     for finding in site.findings:

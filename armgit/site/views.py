@@ -489,8 +489,7 @@ def deployments(facts: Facts) -> list[Row]:
         timeline = [
             record_row(r)
             for r in facts.by_target.get(entity.id.ref, [])
-            if r.type in ("DEPLOYMENT_CREATED", "DEPLOYMENT_ACTIVATED", "DEPLOYMENT_ROLLED_BACK")
-            or r.type.startswith("DEPLOYMENT_")
+            if r.type.startswith("DEPLOYMENT_")
         ]
         timeline.reverse()  # newest first
         groups[(entity.id.tenant, d.environment)].append(
