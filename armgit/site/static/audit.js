@@ -39,7 +39,7 @@
     var html = ['<table id="audit-table"><caption class="sr">Change records, newest first</caption><thead><tr><th scope="col">When</th><th scope="col">Record</th><th scope="col">Target</th><th scope="col">Change</th><th scope="col">Who</th><th scope="col">Approvals</th><th scope="col">Commit</th></tr></thead><tbody>'];
     for (var j = 0; j < shown; j++) {
       var x = rows[j];
-      html.push("<tr><td>" + armgit.esc(x.time) + '</td><td><span class="rec">' + armgit.esc(x.type) + "</span></td><td>" + armgit.esc(x.target) + "</td><td>" + armgit.esc(x.change) + "</td><td>" + armgit.esc(x.who) + "</td><td>" + x.approvals + "</td><td><code>" + armgit.esc(x.commit) + "</code></td></tr>");
+      html.push("<tr><td><time>" + armgit.esc(x.time) + "</time>" + '</td><td><span class="rec">' + armgit.esc(x.type) + "</span></td><td>" + armgit.esc(x.target) + "</td><td>" + armgit.esc(x.change) + "</td><td>" + armgit.esc(x.who) + "</td><td>" + x.approvals + "</td><td><code>" + armgit.esc(x.commit) + "</code></td></tr>");
     }
     html.push("</tbody></table>");
     results.innerHTML = rows.length ? html.join("") : '<p class="muted">No record matches.</p>';
