@@ -1,8 +1,8 @@
 """Render the site and write it: the pages (Jinja2), the data scripts and the static files.
 
-The whole site is written into a fresh directory beside ``out`` and swapped in at the end, so
-a reader (a web server, a browser) sees the old site or the new one, never a mix; a directory
-that is not empty and was not written by armgit is refused rather than replaced.
+Each file is replaced atomically and only when its bytes change (a reader sees the old page or
+the new one); a directory that is not empty and was not written by armgit is refused rather
+than replaced.
 """
 
 from __future__ import annotations
@@ -19,18 +19,14 @@ from typing import TYPE_CHECKING, Any
 from armgit.core.findings import Finding
 from armgit.errors import UsageError
 from armgit.site.collect import SiteSource
+from armgit.site.fleet import deployments, effective_policies, environments, operators, tenants
 from armgit.site.pages import instance_page, template_page, version_page
 from armgit.site.views import (
     Facts,
     Row,
-    deployments,
     directory,
-    effective_policies,
-    environments,
     finding_row,
-    operators,
     record_row,
-    tenants,
     version_data_path,
 )
 
