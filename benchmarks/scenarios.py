@@ -20,6 +20,7 @@ from benchmarks.index_scenarios import (
 )
 from benchmarks.loop_scenarios import decision_log_append, evaluate_approval
 from benchmarks.push_scenarios import hook_startup, hook_work, push_with_hook, push_without_hook
+from benchmarks.site_scenarios import site_cold, site_filter, site_warm
 from benchmarks.suite import (
     MEASURED,
     NOT_YET,
@@ -206,6 +207,9 @@ SCENARIOS: tuple[Scenario, ...] = (
         "runtime: one decision-log append (mean)",
         decision_log_append,
     ),
+    Scenario("site-cold", "site", "armgit site, cold (no cache)", site_cold, ("site",)),
+    Scenario("site-warm", "site", "armgit site, rebuilt (caches populated)", site_warm, ("site",)),
+    Scenario("site-filter", "site", "site: Directory filter in Chromium", site_filter, ("site",)),
     Scenario("audit-cold", "audit", "armgit audit over the history, cold", audit_cold, ("audit",)),
     Scenario(
         "audit-records-cold",
@@ -318,6 +322,11 @@ GOALS: tuple[Goal, ...] = (
         _metric("evaluate-approval", "p50_s", 100e-6),
     ),
     Goal("decision-log append p50 <= 20 us", _metric("decision-log", "p50_s", 20e-6)),
+    Goal(
+        "site build, cold <= 2x a cold validate",
+        _ratio_at_most("site-cold", "validate-cold", 2.0),
+    ),
+    Goal("Directory filter in Chromium <= 1 s", _within("site-filter", 1.0, worst=True)),
     Goal("audit of 10,000 commits, cold <= 30 s", _within("audit-cold", 30.0)),
     Goal("audit after one new commit <= 200 ms", _within("audit-one-commit", 0.200)),
 )

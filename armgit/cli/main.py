@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "verify": ("verify", "Replay every rule over the whole history; recompute every genome hash."),
     "import": ("import_", "Import ARM and Mission Control exports, with history, onto a branch."),
+    "site": ("site", "Write the static web view: directory, versions, deployments, audit."),
 }
 
 

@@ -35,8 +35,9 @@ def pre_receive() -> None:
 def post_receive() -> None:
     """Server side, after an accepted push: compile and publish the signed index for each
     updated protected branch, if the server's git config names a directory and a key
-    (`armgit hooks install --server --publish-dir --signing-key`). A failure is reported to the
-    pusher and never undoes the push."""
+    (`armgit hooks install --server --publish-dir --signing-key`), and write the web view there
+    if it names a site directory (`--site-dir`, git config `armgit.siteDir`). A failure is
+    reported to the pusher and never undoes the push."""
     import pygit2
 
     from armgit.core.refupdates import parse_ref_updates
@@ -46,10 +47,12 @@ def post_receive() -> None:
 
     repo = open_hook_repository()
     config = repo.config
-    if "armgit.publishDir" not in config or "armgit.signingKey" not in config:
+    index = "armgit.publishDir" in config and "armgit.signingKey" in config
+    site_dir = Path(str(config["armgit.siteDir"])) if "armgit.siteDir" in config else None
+    if not index and site_dir is None:
         return
-    directory = Path(str(config["armgit.publishDir"]))
-    key = Path(str(config["armgit.signingKey"]))
+    directory = Path(str(config["armgit.publishDir"])) if index else Path()
+    key = Path(str(config["armgit.signingKey"])) if index else Path()
     expires_in = str(config["armgit.expiresIn"]) if "armgit.expiresIn" in config else ""
     try:
         updates = parse_ref_updates(sys.stdin.buffer.read())
@@ -63,6 +66,10 @@ def post_receive() -> None:
             continue
         if not isinstance(repo.get(update.new), pygit2.Commit):
             continue
+        if site_dir is not None:
+            _write_site(Path(repo.path), update.new, site_dir)
+        if not index:
+            continue
         try:
             result = publish(
                 Path(repo.path), update.new, directory, key, datetime.now(UTC), expires_in
@@ -74,6 +81,19 @@ def post_receive() -> None:
             click.echo(f"armgit: not published: {f.path}: {f.rule}: {f.message}", err=True)
         for path, version in result.written:
             click.echo(f"armgit: published {path} (version {version})", err=True)
+
+
+def _write_site(repo: Path, rev: str, site_dir: Path) -> None:
+    """The web view of ``rev`` into ``site_dir``; a registry with findings is still written."""
+    from armgit.site.collect import collect
+    from armgit.site.render import build_site
+
+    try:
+        built = build_site(collect(repo, rev), site_dir)
+    except Exception as exc:  # the push has landed: report, never fail it
+        click.echo(f"armgit: the site was not written: {exc}", err=True)
+        return
+    click.echo(f"armgit: wrote the site to {built.out} ({built.pages} pages)", err=True)
 
 
 @command.command(name="pre-commit")

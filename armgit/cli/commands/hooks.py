@@ -36,6 +36,12 @@ def command() -> None:
 @click.option(
     "--expires-in", default="7d", show_default=True, help="Lifetime of a published index."
 )
+@click.option(
+    "--site-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With --server: after each accepted push to a protected branch, write the static web "
+    "view (`armgit site`) here, e.g. beside the index: PUBLISH_DIR/site.",
+)
 @click.option("--force", is_flag=True, help="Replace a hook armgit did not install.")
 def install(
     server: Path | None,
@@ -44,6 +50,7 @@ def install(
     publish_dir: Path | None,
     signing_key: Path | None,
     expires_in: str,
+    site_dir: Path | None,
     force: bool,
 ) -> None:
     """Put the hooks in place: `--server BARE_REPO` installs pre-receive (every push to a
@@ -53,6 +60,8 @@ def install(
     \b
     Examples:
       armgit hooks install --server /srv/git/agents.git
+      armgit hooks install --server /srv/git/agents.git --publish-dir /srv/www/agents \\
+          --signing-key /etc/armgit/index.key --site-dir /srv/www/agents/site
       armgit hooks install --client
     """
     from armgit.enforce.hooks import install_hook
@@ -72,8 +81,12 @@ def install(
             config["armgit.publishDir"] = str(publish_dir.absolute())
             config["armgit.signingKey"] = str(signing_key.absolute())
             config["armgit.expiresIn"] = expires_in
+        if site_dir is not None:
+            repository.config["armgit.siteDir"] = str(site_dir.absolute())
+        if publish_dir is not None or site_dir is not None:
             posted = install_hook(Path(repository.path) / "hooks", "post-receive", force=force)
-            click.echo(f"installed {posted} (publishing to {publish_dir.absolute()})")
+            where = [str(p.absolute()) for p in (publish_dir, site_dir) if p is not None]
+            click.echo(f"installed {posted} (publishing to {' and '.join(where)})")
     else:
         repository = open_repository(repo)
         target = install_hook(Path(repository.path) / "hooks", "pre-commit", force=force)

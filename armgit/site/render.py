@@ -1,0 +1,272 @@
+"""Render the site and write it: the pages (Jinja2), the data scripts and the static files.
+
+Each file is replaced atomically and only when its bytes change (a reader sees the old page or
+the new one); a directory that is not empty and was not written by armgit is refused rather
+than replaced.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from armgit.core.findings import Finding
+from armgit.errors import UsageError
+from armgit.site.collect import SiteSource
+from armgit.site.fleet import deployments, effective_policies, environments, operators, tenants
+from armgit.site.pages import instance_page, template_page, version_page
+from armgit.site.views import (
+    Facts,
+    Row,
+    directory,
+    finding_row,
+    record_row,
+    version_data_path,
+)
+
+if TYPE_CHECKING:
+    import jinja2
+    from markupsafe import Markup
+
+MARKER = ".armgit-site"
+SHOWN_APPROVALS = 500  # the newest on the page; all of them in approvals.jsonl
+STATIC = ("site.css", "common.js", "directory.js", "audit.js", "version.js")
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """What was written."""
+
+    out: Path
+    pages: int
+    versions: int
+    findings: list[Finding]
+
+
+def build_site(site: SiteSource, out: Path) -> Built:
+    """Write the site of ``site`` into ``out``, a new or empty directory or a site written
+    before: each file is replaced atomically and only if its bytes change, and files the new
+    site no longer has are removed, so a rebuild after a small change writes little."""
+    out = out.absolute()
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
+        raise UsageError(
+            f"{out} exists and is not a site armgit wrote: give an empty or new directory"
+        )
+    before = {p for p in out.rglob("*") if p.is_file()} if out.exists() else set()
+    out.mkdir(parents=True, exist_ok=True)
+    writer = _Writer(out, _environment(), before)
+    _write(site, writer)
+    writer.text(MARKER, "written by `armgit site`; replaced on each build\n")
+    for stale in sorted(before - writer.written):
+        stale.unlink()
+    for folder in sorted({p.parent for p in before - writer.written}, reverse=True):
+        if folder != out and not any(folder.iterdir()):
+            folder.rmdir()
+    return Built(out, writer.pages, len(site.snapshot.of_kind("Version")), site.findings)
+
+
+class _Writer:
+    def __init__(self, root: Path, env: jinja2.Environment, existing: set[Path]) -> None:
+        self.root = root
+        self.env = env
+        self.common: Row = {}
+        self.existing = existing
+        self.written: set[Path] = set()
+        self.pages = 0
+        self.made: set[Path] = set()
+
+    def text(self, path: str, text: str) -> None:
+        target = self.root / path
+        data = text.encode("utf-8")
+        self.written.add(target)
+        if target in self.existing:
+            if target.read_bytes() == data:
+                return
+            tmp = target.with_name(f".{target.name}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, target)  # readers see the old page or the new one
+            return
+        if target.parent not in self.made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.made.add(target.parent)
+        target.write_bytes(data)
+
+    def page(self, path: str, template: str, **context: Any) -> None:
+        depth = path.count("/")
+        root = "../" * depth
+        self.text(path, self.env.get_template(template).render(root=root, **self.common, **context))
+        self.pages += 1
+
+
+def _environment() -> jinja2.Environment:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("armgit.site", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["short"] = lambda digest: (
+        str(digest)[:19] + "…" if len(str(digest)) > 20 else digest
+    )
+    env.filters["chip"] = chip
+    env.filters["integrity"] = integrity
+    return env
+
+
+def chip(state: object) -> Markup:
+    """A status chip (``chip-approved``, ``chip-quarantined``, ...); nothing for no state."""
+    from markupsafe import Markup, escape
+
+    if not state:
+        return Markup("")
+    text = escape(str(state))
+    return Markup(f'<span class="chip chip-{text.lower().replace("_", "-")}">{text}</span>')
+
+
+def integrity(value: object) -> Markup:
+    """The VERIFIED / TAMPERED badge."""
+    from markupsafe import Markup, escape
+
+    text = escape(str(value))
+    mark = "✔" if value == "VERIFIED" else "✖"
+    return Markup(
+        f'<span class="badge badge-{text.lower()}" data-integrity="{text}">{mark} {text}</span>'
+    )
+
+
+def _script(name: str, value: object) -> str:
+    return f"window.{name} = {_json(value)};\n"
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_default)
+
+
+def _default(value: object) -> object:
+    if isinstance(value, Finding):
+        return finding_row(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def _write(site: SiteSource, writer: _Writer) -> None:
+    facts = Facts.of(site.snapshot, site.findings, site.records)
+    dir_data = directory(facts)
+    writer.common = {
+        "commit": site.source.commit or "",
+        "findingCount": len(site.findings),
+        "filesWithFindings": len({f.path for f in site.findings}),
+    }
+    static = resources.files("armgit.site") / "static"
+    for name in STATIC:
+        writer.text(f"static/{name}", (static / name).read_text(encoding="utf-8"))
+    writer.text("data/directory.js", _script("ARMGIT_DIRECTORY", dir_data))
+    writer.page("index.html", "directory.html", page="directory", tenants=tenants(site.snapshot))
+    by_template: dict[tuple[str, str], list[Row]] = {}
+    for row in dir_data["versions"]:
+        by_template.setdefault((row["tenant"], row["template"]), []).append(row)
+    snapshot_ids = {e.id.ref: e.id for e in site.snapshot.of_kind("Version")}
+    snapshot_ids.update({ident.ref: ident for ident in facts.tampered})
+    for (tenant, template), own in sorted(by_template.items()):
+        pages = {r["label"]: version_page(facts, snapshot_ids[r["ref"]], r) for r in own}
+        call = f"armgitVersions({_json(tenant + '/' + template)}, {_json(pages)});\n"
+        writer.text(version_data_path(tenant, template), call)
+    writer.page("version.html", "version.html", page="directory")
+    for entity in sorted(site.snapshot.of_kind("Template"), key=lambda e: e.id):
+        own = by_template.get((entity.id.tenant, entity.id.name), [])
+        context = template_page(facts, entity.id, own)
+        writer.page(
+            f"templates/{entity.id.tenant}/{entity.id.name}.html",
+            "template.html",
+            page="directory",
+            t=context,
+        )
+    for entity in sorted(site.snapshot.of_kind("Instance"), key=lambda e: e.id):
+        writer.page(
+            f"instances/{entity.id.tenant}/{entity.id.name}.html",
+            "instance.html",
+            page="directory",
+            i=instance_page(facts, entity.id),
+        )
+    writer.page(
+        "deployments.html", "deployments.html", page="deployments", groups=deployments(facts)
+    )
+    writer.page(
+        "policies.html",
+        "policies.html",
+        page="policies",
+        p=effective_policies(facts),
+        environments=environments(site.snapshot),
+        tenants=tenants(site.snapshot),
+    )
+    decided = sorted(
+        (row for rows_ in facts.approvals_of.values() for row in rows_),
+        key=lambda r: (r["createdAt"], r["id"]),
+        reverse=True,
+    )
+    writer.text("approvals.jsonl", "".join(_json(row) + "\n" for row in decided))
+    writer.page(
+        "approvals.html",
+        "approvals.html",
+        page="approvals",
+        approvals=decided[:SHOWN_APPROVALS],
+        total=len(decided),
+        proposals=site.proposals,
+        branch=site.branch,
+        history=site.history,
+    )
+    writer.text("data/audit.js", _script("ARMGIT_AUDIT", [_audit_row(r) for r in site.records]))
+    writer.text("audit.jsonl", site.record_lines.decode("utf-8"))
+    writer.text("audit.csv", _csv(site.records))
+    count = len(site.records)
+    writer.page("audit.html", "audit.html", page="audit", history=site.history, count=count)
+    writer.page("operators.html", "operators.html", page="operators", o=operators(site.snapshot))
+    by_path: dict[str, list[Finding]] = {}
+    for finding in site.findings:
+        by_path.setdefault(finding.path, []).append(finding)
+    writer.page("findings.html", "findings.html", page="findings", by_path=by_path)
+
+
+def _audit_row(record: Any) -> Row:
+    row = record_row(record)
+    return {
+        "type": record.type,
+        "tenant": record.tenant,
+        "target": record.target,
+        "time": record.time,
+        "who": row["who"],
+        "commit": row["commit"],
+        "change": row["change"],
+        "approvals": len(record.approvals),
+    }
+
+
+def _csv(records: list[Any]) -> str:
+    buffer = io.StringIO()
+    out = csv.writer(buffer, lineterminator="\n")
+    out.writerow(
+        ["time", "type", "tenant", "target", "author", "operator", "commit", "approvals", "payload"]
+    )
+    for r in records:
+        out.writerow(
+            [
+                r.time,
+                r.type,
+                r.tenant,
+                r.target,
+                r.author,
+                r.operator or "",
+                r.commit,
+                " ".join(r.approvals),
+                _json(r.payload),
+            ]
+        )
+    return buffer.getvalue()

@@ -1,0 +1,162 @@
+"""``armgit site``: what it writes for the example, deterministically; a registry with findings
+still built and shown (exit 1); the Approval Center's gates; a directory it must not replace."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from armgit.cli.main import cli
+from tests.conftest import EXAMPLE, Git, run_armgit
+
+DATA = "data/versions/arm-dev/customer-support.js"
+V1_FILE = "tenants/arm-dev/templates/customer-support/versions/1.0.0.yaml"
+
+
+def site(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["site", *args], catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def versions(out: Path) -> dict[str, dict[str, Any]]:
+    """The version pages' data of customer-support, by label."""
+    text = (out / DATA).read_text()
+    prefix = 'armgitVersions("arm-dev/customer-support", '
+    assert text.startswith(prefix)
+    pages: dict[str, dict[str, Any]] = json.loads(text.removeprefix(prefix).rstrip(");\n"))
+    return pages
+
+
+def read_tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def test_example_site(example_repo: Git, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    code, stdout, _ = site("--repo", str(example_repo.path), "--rev", "main", "--out", str(out))
+    assert code == 0
+    assert "2 versions" in stdout
+    for page in ("index.html", "deployments.html", "policies.html", "approvals.html",
+                 "audit.html", "operators.html", "findings.html", "version.html", DATA,
+                 "templates/arm-dev/customer-support.html",
+                 "instances/arm-dev/support-prod-1.html"):  # fmt: skip
+        assert (out / page).is_file(), page
+    version = versions(out)["2.0.0"]
+    assert version["integrity"] == "VERIFIED"
+    assert version["actual"] == version["written"]
+    # the lineage is the chain from the root, in order
+    assert [s["label"] for s in version["lineage"]["steps"]] == ["1.0.0", "2.0.0"]
+    assert version["instances"][0]["name"] == "support-prod-1"  # the instance that runs it
+    assert version["deployed"] == ["prod"]
+    assert version["history"][0]["type"] == "VERSION_CREATED"
+    template = (out / "templates/arm-dev/customer-support.html").read_text()
+    assert 'href="../../version.html#arm-dev/customer-support@2.0.0"' in template
+    deployments = (out / "deployments.html").read_text()
+    assert "DEPLOYMENT_" not in deployments
+    assert "ACTIVATED" in deployments
+    # effective policy with its source and ceilings
+    policies = (out / "policies.html").read_text()
+    assert "support-prod" in policies
+    assert "prod-ceiling, tenant-ceiling" in policies
+    # the data scripts and the downloads
+    data = (out / "data/directory.js").read_text()
+    assert data.startswith("window.ARMGIT_DIRECTORY = ")
+    rows = json.loads(data.removeprefix("window.ARMGIT_DIRECTORY = ").rstrip(";\n"))
+    assert [r["label"] for r in rows["versions"] if r["latest"]] == ["2.0.0"]
+    records = [json.loads(line) for line in (out / "audit.jsonl").read_text().splitlines()]
+    assert {"VERSION_CREATED", "DEPLOYMENT_CREATED"} <= {r["type"] for r in records}
+    assert (out / "audit.csv").read_text().splitlines()[0].startswith("time,type,tenant,target")
+    # nothing loaded from elsewhere: every src and href is relative
+    for name, data_bytes in read_tree(out).items():
+        if name.endswith((".html", ".css")):
+            assert not re.search(rb'(src|href)="(https?:)?//|url\((https?:)?//', data_bytes), name
+
+
+def test_same_commit_same_bytes(example_repo: Git, tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    assert site("--repo", str(example_repo.path), "--rev", "main", "--out", str(first))[0] == 0
+    assert site("--repo", str(example_repo.path), "--rev", "main", "--out", str(second))[0] == 0
+    assert read_tree(first) == read_tree(second)
+    # building again over a site replaces it
+    assert site("--repo", str(example_repo.path), "--rev", "main", "--out", str(first))[0] == 0
+    assert read_tree(first) == read_tree(second)
+
+
+def test_tampered_registry_still_builds(example_repo: Git, tmp_path: Path) -> None:
+    path = example_repo.path / V1_FILE
+    path.write_text(path.read_text().replace("temperature: 0.3", "temperature: 0.9"))
+    assert "temperature: 0.9" in path.read_text()
+    example_repo.commit_all("tamper with a released genome")
+    out = tmp_path / "site"
+    code, _, stderr = site("--repo", str(example_repo.path), "--rev", "main", "--out", str(out))
+    assert code == 1
+    assert "finding" in stderr
+    pages = versions(out)
+    assert pages["1.0.0"]["integrity"] == "TAMPERED"
+    assert pages["1.0.0"]["actual"] != pages["1.0.0"]["written"]
+    # the findings panel on the page it concerns
+    assert [f["rule"] for f in pages["1.0.0"]["findings"]] == ["genome-hash-mismatch"]
+    # the child's lineage shows the tampered parent
+    assert pages["2.0.0"]["lineage"]["steps"][0]["integrity"] == "TAMPERED"
+    assert "genome-hash-mismatch" in (out / "findings.html").read_text()
+    assert "fails validation" in (out / "index.html").read_text()
+
+
+def test_approval_center_lists_missing_gates(example_repo: Git, tmp_path: Path) -> None:
+    example_repo("checkout", "-q", "-b", "raise-tier")
+    policy = example_repo.path / "tenants/arm-dev/policies/support-prod.yaml"
+    policy.write_text(policy.read_text().replace("autonomyTier: 2", "autonomyTier: 3"))
+    example_repo.commit_all("support-prod: tier 3")
+    example_repo("checkout", "-q", "main")
+    out = tmp_path / "site"
+    assert site("--repo", str(example_repo.path), "--out", str(out))[0] == 0
+    page = (out / "approvals.html").read_text()
+    section = page.split('id="proposal-raise-tier"')[1].split("</article>")[0]
+    assert "POLICY_AUTONOMY_INCREASE" in section
+    assert "1 missing" in section
+    # who may give it: operators holding the permission, never the author
+    assert re.search(r"<td>[a-z-]+(, [a-z-]+)*</td></tr>", section), section
+
+
+def test_refuses_a_directory_it_did_not_write(example_repo: Git, tmp_path: Path) -> None:
+    out = tmp_path / "docs"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    result = run_armgit("site", "--repo", str(example_repo.path), "--out", str(out))
+    assert result.returncode == 2
+    assert "not a site armgit wrote" in result.stderr
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_plain_directory_without_history(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    shutil.copytree(EXAMPLE, tmp_path / "plain")
+    code, _, _ = site("--repo", str(tmp_path / "plain"), "--out", str(out))
+    assert code == 0
+    assert "No git history" in (out / "approvals.html").read_text()
+
+
+def test_post_receive_writes_the_site(tmp_path: Path) -> None:
+    from tests.integration.test_push_rules import V1, Server
+
+    server = Server(tmp_path)
+    site_dir = tmp_path / "www" / "site"
+    installed = run_armgit(
+        "hooks", "install", "--server", str(server.bare), "--site-dir", str(site_dir), "--force"
+    )
+    assert installed.returncode == 0, installed.stderr
+    server.edit(V1, "lifecycle: DEPRECATED", "lifecycle: RETIRED")
+    commit = server.work.commit_all("retire 1.0.0")
+    result = server.push("github:alice-chen")
+    assert result.returncode == 0, result.stderr
+    assert "wrote the site" in result.stderr
+    assert commit in (site_dir / "index.html").read_text()
+    assert versions(site_dir)["1.0.0"]["state"] == "RETIRED"
+    assert not (tmp_path / "www" / "index.json").exists()  # no index asked for

@@ -1,0 +1,299 @@
+"""The site in a real browser: Chromium (Debian's ``chromium``, as ``.ci/run`` installs it)
+driven by Playwright, pages opened from ``file://``. Every test fails on any console error.
+
+Screenshots for docs/site.md: ``ARMGIT_SITE_SCREENSHOTS=docs/site pytest -q
+tests/integration/test_site_browser.py -k screenshots`` writes them there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from armgit.cli.main import cli
+from armgit.site.semver import semver_key
+from benchmarks.generate import Options, generate
+from tests.conftest import EXAMPLE, Git
+
+CHROMIUM = os.environ.get("ARMGIT_CHROMIUM", "/usr/lib/chromium/chromium")
+FLEET = Options(tenants=2, templates=5, versions_per_template=20, seed=11, history=40)
+V1_FILE = "tenants/arm-dev/templates/customer-support/versions/1.0.0.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    root: Path
+    data: dict[str, list[dict[str, object]]]
+
+    def url(self, page: str = "index.html") -> str:
+        path, _, state = page.partition("#")
+        return (self.root / path).as_uri() + (f"#{state}" if state else "")
+
+
+def build(repo: Path, out: Path, expect: int = 0) -> Site:
+    result = CliRunner().invoke(
+        cli, ["site", "--repo", str(repo), "--rev", "main", "--out", str(out)],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert result.exit_code == expect, result.output
+    text = (out / "data/directory.js").read_text()
+    return Site(out, json.loads(text.removeprefix("window.ARMGIT_DIRECTORY = ").rstrip(";\n")))
+
+
+def example_git(where: Path) -> Git:
+    shutil.copytree(EXAMPLE, where)
+    git = Git(where)
+    git("init", "-q", "-b", "main")
+    git.commit_all("the example registry")
+    return git
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: `apt-get install chromium` (.ci/run does)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def example_site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    where = tmp_path_factory.mktemp("example")
+    return build(example_git(where / "registry").path, where / "site")
+
+
+@pytest.fixture(scope="module")
+def tampered_site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    where = tmp_path_factory.mktemp("tampered")
+    git = example_git(where / "registry")
+    path = git.path / V1_FILE
+    path.write_text(path.read_text().replace("temperature: 0.3", "temperature: 0.9"))
+    git.commit_all("tamper with a released genome")
+    return build(git.path, where / "site", expect=1)
+
+
+@pytest.fixture(scope="module")
+def fleet_site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    where = tmp_path_factory.mktemp("fleet")
+    generated = generate(where / "registry", FLEET)
+    return build(generated.path, where / "site")
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1366, "height": 860})
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    opened.on("pageerror", lambda e: errors.append(str(e)))
+    yield opened
+    context.close()
+    assert errors == [], errors
+
+
+def open_directory(page: Page, site: Site, state: str = "") -> None:
+    page.goto(site.url("index.html" + (f"#{state}" if state else "")))
+    page.wait_for_selector("body[data-ready]")
+
+
+def refs(page: Page) -> list[str]:
+    found = page.locator("#directory-table tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.ref)"
+    )
+    return [str(ref) for ref in found]
+
+
+def test_directory_shows_latest_versions_by_default(page: Page, example_site: Site) -> None:
+    open_directory(page, example_site)
+    assert page.get_attribute("#tab-versions", "aria-selected") == "true"
+    assert page.is_checked("#f-latest")
+    assert refs(page) == ["arm-dev/customer-support@2.0.0"]
+    assert page.text_content("#summary", timeout=1000) is not None
+    assert "1 of 2 versions" in (page.text_content("#summary") or "")
+
+
+def test_view_state_lives_in_the_url(page: Page, example_site: Site) -> None:
+    open_directory(page, example_site)
+    page.uncheck("#f-latest")
+    assert refs(page) == ["arm-dev/customer-support@2.0.0", "arm-dev/customer-support@1.0.0"]
+    page.select_option("#f-dir", "asc")
+    assert "latest=0" in page.url
+    assert "dir=asc" in page.url
+    page.reload()
+    page.wait_for_selector("body[data-ready]")
+    assert not page.is_checked("#f-latest")
+    assert refs(page) == ["arm-dev/customer-support@1.0.0", "arm-dev/customer-support@2.0.0"]
+
+
+def test_filters_on_a_fleet(page: Page, fleet_site: Site) -> None:
+    versions = fleet_site.data["versions"]
+    assert len(versions) == 200
+    open_directory(page, fleet_site, "latest=0")
+    page.select_option("#f-state", "APPROVED")
+    shown = refs(page)
+    assert shown
+    assert sorted(shown) == sorted(str(v["ref"]) for v in versions if v["state"] == "APPROVED")
+    tenant = str(versions[0]["tenant"])
+    page.select_option("#f-tenant", tenant)
+    assert all(ref.startswith(tenant + "/") for ref in refs(page))
+    page.select_option("#f-state", "")
+    page.select_option("#f-tenant", "")
+    page.select_option("#f-env", "prod")
+    expected = sorted(str(v["ref"]) for v in versions if "prod" in v["envs"])  # type: ignore[operator]
+    assert sorted(refs(page)) == expected
+    tag = "finance"
+    page.select_option("#f-env", "")
+    page.select_option("#f-tag", tag)
+    assert sorted(refs(page)) == sorted(
+        str(v["ref"])
+        for v in versions
+        if tag in v["tags"]  # type: ignore[operator]
+    )
+
+
+def test_search_by_name_label_and_hash_prefix(page: Page, fleet_site: Site) -> None:
+    target = fleet_site.data["versions"][17]
+    open_directory(page, fleet_site, "latest=0")
+    digest = str(target["hash"]).removeprefix("sha256:")
+    page.fill("#f-q", digest[:12])
+    assert refs(page) == [target["ref"]]
+    page.fill("#f-q", "sha256:" + digest[:10])
+    assert refs(page) == [target["ref"]]
+    page.fill("#f-q", f"{target['template']}@{target['label']}")
+    assert target["ref"] in refs(page)
+    page.fill("#f-q", "no-such-agent-anywhere")
+    assert page.locator("#results").inner_text() == "Nothing matches: clear a filter."
+
+
+def test_sort_by_semver_and_by_time(page: Page, fleet_site: Site) -> None:
+    template = str(fleet_site.data["templates"][0]["name"])
+    open_directory(page, fleet_site, f"latest=0&q={template}@&sort=semver&dir=asc")
+    labels = [ref.split("@")[1] for ref in refs(page)]
+    assert len(labels) == 20
+    assert labels == sorted(labels, key=semver_key)
+    page.select_option("#f-sort", "created")
+    page.select_option("#f-dir", "desc")
+    created = {str(v["ref"]): str(v["created"]) for v in fleet_site.data["versions"]}
+    times = [created[ref] for ref in refs(page)]
+    assert times == sorted(times, reverse=True)
+
+
+def test_tabs_answer_the_keyboard(page: Page, example_site: Site) -> None:
+    open_directory(page, example_site)
+    page.focus("#tab-versions")
+    page.keyboard.press("ArrowRight")
+    assert page.get_attribute("#tab-instances", "aria-selected") == "true"
+    assert "tab=instances" in page.url
+    assert refs(page) == ["arm-dev/instance/support-prod-1"]
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    assert page.get_attribute("#tab-templates", "aria-selected") == "true"
+    assert refs(page) == ["arm-dev/customer-support"]
+    # every control of the filters has a label
+    unlabeled = page.eval_on_selector_all(
+        "input, select", "els => els.filter(e => !e.labels || !e.labels.length).map(e => e.id)"
+    )
+    assert unlabeled == []
+
+
+def wait_for_version(page: Page, label: str) -> None:
+    page.wait_for_function(
+        "label => document.body.dataset.ready && document.querySelector('h1') &&"
+        " document.querySelector('h1').textContent.includes('@' + label)",
+        arg=label,
+    )
+
+
+def test_open_a_version_and_follow_links(page: Page, example_site: Site) -> None:
+    open_directory(page, example_site)
+    page.click("text=customer-support@2.0.0")
+    wait_for_version(page, "2.0.0")
+    assert page.url.endswith("version.html#arm-dev/customer-support@2.0.0")
+    assert page.locator("h1 [data-integrity]").inner_text().endswith("VERIFIED")
+    assert page.text_content("#hash-written") == page.text_content("#hash-actual")
+    chain = page.locator("#lineage li a").all_inner_texts()
+    assert chain == ["customer-support@1.0.0", "customer-support@2.0.0"]
+    page.click("#lineage >> text=customer-support@1.0.0")
+    wait_for_version(page, "1.0.0")
+    assert "DEPRECATED" in page.locator("h1").inner_text()
+    page.go_back()
+    wait_for_version(page, "2.0.0")
+    page.click("nav.crumbs >> text=customer-support")
+    assert page.url.endswith("templates/arm-dev/customer-support.html")
+    page.click("table >> text=2.0.0")
+    wait_for_version(page, "2.0.0")
+    page.click("text=support-prod-1")
+    assert page.url.endswith("instances/arm-dev/support-prod-1.html")
+    assert "ACTIVE" in page.locator("h1").inner_text()
+    page.click("nav[aria-label=Sections] >> text=Deployments")
+    assert "customer-support" in page.locator("#env-arm-dev-prod").inner_text()
+    for link in page.locator("a[href*='.html']").evaluate_all("as => as.map(a => a.href)"):
+        assert Path(re.sub(r"^file://", "", str(link).split("#")[0])).is_file(), link
+
+
+def test_an_unknown_version_says_so(page: Page, example_site: Site) -> None:
+    page.goto(example_site.url("version.html#arm-dev/customer-support@9.9.9"))
+    page.wait_for_selector("body[data-ready]")
+    assert page.locator("h1").inner_text() == "No such version"
+
+
+def test_tampered_version_is_shown(page: Page, tampered_site: Site) -> None:
+    open_directory(page, tampered_site, "latest=0")
+    row = page.locator("tr[data-ref='arm-dev/customer-support@1.0.0']")
+    assert row.locator("[data-integrity]").inner_text().endswith("TAMPERED")
+    assert "fails validation" in page.locator(".banner").inner_text()
+    row.locator("a").first.click()
+    wait_for_version(page, "1.0.0")
+    assert page.locator("h1 [data-integrity]").inner_text().endswith("TAMPERED")
+    assert "genome-hash-mismatch" in page.locator(".findings").inner_text()
+    assert page.text_content("#hash-written") != page.text_content("#hash-actual")
+
+
+def test_audit_filters_and_downloads(page: Page, fleet_site: Site) -> None:
+    page.goto(fleet_site.url("audit.html"))
+    page.wait_for_selector("body[data-ready]")
+    page.select_option("#a-type", "VERSION_TRANSITIONED")
+    types = set(page.locator("#audit-table tbody tr td:nth-child(2)").all_inner_texts())
+    assert types == {"VERSION_TRANSITIONED"}
+    assert "type=VERSION_TRANSITIONED" in page.url
+    for name in ("audit.jsonl", "audit.csv"):
+        href = page.get_attribute(f"a[href$='{name}']", "href")
+        assert href == name
+        assert (fleet_site.root / name).stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["index.html", "deployments.html", "policies.html", "approvals.html", "audit.html",
+     "operators.html", "findings.html"],
+)  # fmt: skip
+def test_every_page_loads_cleanly(page: Page, fleet_site: Site, name: str) -> None:
+    page.goto(fleet_site.url(name))
+    assert page.locator("main h1").count() == 1
+
+
+def test_screenshots(page: Page, example_site: Site, fleet_site: Site, tmp_path: Path) -> None:
+    where = Path(os.environ.get("ARMGIT_SITE_SCREENSHOTS", tmp_path))
+    where.mkdir(parents=True, exist_ok=True)
+    shots = [
+        (fleet_site, "index.html#tab=templates", "directory.png"),
+        (example_site, "version.html#arm-dev/customer-support@2.0.0", "version.png"),
+        (fleet_site, "deployments.html", "deployments.png"),
+        (fleet_site, "audit.html", "audit.png"),
+    ]
+    for site, name, file in shots:
+        page.goto(site.url(name))
+        page.wait_for_selector("main h1")
+        page.screenshot(path=str(where / file))
+        assert (where / file).stat().st_size > 10_000
