@@ -13,6 +13,7 @@ from armgit.core.rules.access import (
     Actor,
     actor_from_email,
     actor_from_env,
+    actor_from_identities,
     actor_from_identity,
     check_access,
     find_operator,
@@ -102,6 +103,22 @@ def test_a_github_login_equal_to_an_operator_name_is_nobody() -> None:
 def test_author_must_be_an_identity(value: str) -> None:
     with pytest.raises(ValueError, match="not an identity SCHEME:ID"):
         actor_from_identity(value)
+
+
+def test_several_author_identities_name_one_person() -> None:
+    # CI names a pull request's author by login and by account number (check --author twice):
+    # an operator bound by the number alone is found, as one bound by the login is
+    alice = operator(snapshot(example_files()), "alice")
+    by_number = alice.model_copy(update={"identities": ["github-id:4242"]})
+    assert not is_actor(by_number, actor_from_identity("github:alice-chen"))
+    both = actor_from_identities(["github:alice-chen", "github-id:4242", "github:alice-chen"])
+    assert both.names == ("github:alice-chen", "github-id:4242")
+    assert is_actor(by_number, both)
+    assert is_actor(alice, both) == ("github:alice-chen" in alice.identities)
+    with pytest.raises(ValueError, match="not an identity SCHEME:ID"):
+        actor_from_identities(["github:alice-chen", "alice"])
+    with pytest.raises(ValueError, match="names nobody"):
+        actor_from_identities([])
 
 
 def test_four_eyes_uses_the_same_exact_rule() -> None:

@@ -17,14 +17,17 @@ from armgit.cli.output import emit_findings, plural
 @click.option("--head", required=True, metavar="REV", help="The last commit of the change.")
 @click.option(
     "--author",
+    "authors",
     metavar="IDENTITY",
+    multiple=True,
     help="Who makes the change, an identity (e.g. github:alice) matched exactly against the "
     "operators' identities: permissions are checked for them and their own approvals do not "
-    "count. Without it, permissions are not checked.",
+    "count. Repeat it for the same person's other identities (github:alice --author "
+    "github-id:12345). Without it, permissions are not checked.",
 )
 @repo_option
 @format_option("text", "json", "github", "sarif")
-def command(base: str, head: str, author: str | None, repo: str | None, fmt: str) -> None:
+def command(base: str, head: str, authors: tuple[str, ...], repo: str | None, fmt: str) -> None:
     """Check every change rule between two commits, as CI does on a pull request.
 
     Each commit of BASE..HEAD is checked against its parent: write-once genomes, no deleted
@@ -35,11 +38,12 @@ def command(base: str, head: str, author: str | None, repo: str | None, fmt: str
 
     \b
     Example (GitHub Actions, annotations on the diff):
-      armgit check --base origin/main --head HEAD --author github:$PR_AUTHOR --format github
+      armgit check --base origin/main --head HEAD --author github:$PR_AUTHOR \\
+          --author github-id:$PR_AUTHOR_ID --format github
 
     `--format sarif` writes SARIF 2.1.0 for GitHub code scanning (upload-sarif).
     """
-    from armgit.core.rules.access import actor_from_identity
+    from armgit.core.rules.access import actor_from_identities
     from armgit.enforce.imported import ImportMarks
     from armgit.enforce.ranges import check_range
     from armgit.store.tree import open_repository, registry_prefix, resolve_commit
@@ -50,7 +54,7 @@ def command(base: str, head: str, author: str | None, repo: str | None, fmt: str
     base_id = str(resolve_commit(repository, base).id)
     head_id = str(resolve_commit(repository, head).id)
     try:
-        actor = actor_from_identity(author) if author else None
+        actor = actor_from_identities(authors) if authors else None
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     report = check_range(
@@ -60,7 +64,7 @@ def command(base: str, head: str, author: str | None, repo: str | None, fmt: str
         actor=actor,
         now=datetime.now(UTC),
         prefix=prefix,
-        access=author is not None,
+        access=bool(authors),
     )
     # what ARM never enforced, in an honoured import's commits, is a notice (docs/import.md)
     marks = ImportMarks(repository, prefix)

@@ -88,6 +88,17 @@ def actor_from_identity(identity: str, source: str = "--author") -> Actor:
     return Actor((identity,), source)
 
 
+def actor_from_identities(identities: Iterable[str], source: str = "--author") -> Actor:
+    """One author named by several identities of theirs (``github:alice`` and
+    ``github-id:12345``, both from the same pull request): any of them names the operator, so an
+    operator bound by login or by account number alone is found, and their own approvals never
+    count under either. Raises ``ValueError`` as :func:`actor_from_identity` does."""
+    names = tuple(dict.fromkeys(actor_from_identity(i, source).names[0] for i in identities))
+    if not names:
+        raise ValueError(f"{source} names nobody")
+    return Actor(names, source)
+
+
 def actor_from_email(email: str, source: str) -> Actor:
     """Whoever git's ``user.email`` or a commit's author names (not authenticated: for records
     and hints, never for permissions): the operator with that email or ``email:`` identity."""
