@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 import pygit2
 
 from armgit.audit.derivation import CommitFacts, SortKey, commit_records
+from armgit.audit.imported import ImportClaims, imported_records
 from armgit.audit.records import ChangeRecord
 from armgit.audit.walk import Keyed, approval_name, read_approval
 from armgit.core.layout import REGISTRY_FILE, REGISTRY_ID, EntityId
@@ -36,6 +37,7 @@ class CommitDeriver:
         self.prefix = prefix
         self.content = content
         self._operators: dict[tuple[str, str, str], str | None] = {}
+        self.claims = ImportClaims(repo, prefix)
 
     def derive(
         self, commit: pygit2.Commit, changes: list[RawChange] | None = None
@@ -55,7 +57,19 @@ class CommitDeriver:
             changed, deleted = changed_paths(before, after)
         touched = classify(changed, deleted)
         entity_ids = set(touched.ids) | set(touched.deleted)
-        return [record for _, record in self._records(commit, before, after, entity_ids, changed)]
+        keyed = self._records(commit, before, after, entity_ids, changed)
+        paths = [c.path for c in changes] if changes is not None else [*changed, *deleted]
+        return [record for _, record in keyed] + self.imported(commit, paths)
+
+    def imported(self, commit: pygit2.Commit, paths: list[str]) -> list[ChangeRecord]:
+        """The ARM records an import commit carries (:mod:`armgit.audit.imported`); ``paths``:
+        what it changed, from the registry's directory."""
+        tenants = self.claims.tenants(commit, paths)
+        if not tenants:
+            return []
+        when = format_time(commit_time(commit))
+        facts = CommitFacts(str(commit.id), when, commit.author.email or "", not commit.parents)
+        return imported_records(commit.message, facts, tenants)
 
     def registry(self, commit: pygit2.Commit) -> list[Keyed]:
         """The records of ``armgit.yaml`` alone at ``commit`` (for the per-tenant walk)."""
