@@ -114,3 +114,24 @@ def test_a_forged_import_mark_injects_no_records(
         records = read_audit(registry.path, rev).records
         assert not any(r.imported and r.time.startswith("2026-03") for r in records), rev
     assert sum(r.imported for r in read_audit(registry.path, BRANCH).records) == 2
+
+
+@pytest.mark.parametrize("walk", [False, True])
+def test_a_merge_of_the_import_shows_its_records_on_the_protected_branch(
+    registry: Git, monkeypatch: pytest.MonkeyPatch, walk: bool
+) -> None:
+    monkeypatch.setenv("ARMGIT_NO_CACHE", "1")
+    monkeypatch.setattr("armgit.audit.query._WALK_COMMITS", 0 if walk else 200)
+    on_branch = [r for r in read_audit(registry.path, BRANCH).records if r.imported]
+    registry(
+        "merge", "-q", "--no-ff", "-m", "merge the import", BRANCH,
+        env={"GIT_AUTHOR_DATE": "2026-03-01T10:00:00Z", "GIT_COMMITTER_DATE": "2026-03-01T10:00:00Z"},
+    )  # fmt: skip
+    merge = registry("rev-parse", "HEAD")
+    run = read_audit(registry.path, "main")
+    assert [r for r in run.records if r.imported] == on_branch  # under the import's own commits
+    assert all(r.commit != merge for r in on_branch)
+    block = next(b for b in run.blocks if b.commit == merge)  # the merge's block holds them
+    lines = [json.loads(line) for line in bytes(block.lines).splitlines()]
+    assert [line.get("imported", False) for line in lines][-2:] == [True, True]
+    assert "TENANT_CREATED" in {line["type"] for line in lines}  # derived from its files, first
