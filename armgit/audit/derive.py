@@ -14,13 +14,16 @@ from collections.abc import Iterable, Mapping
 import pygit2
 
 from armgit.audit.derivation import CommitFacts, SortKey, commit_records
+from armgit.audit.imported import ImportClaims, imported_records
 from armgit.audit.records import ChangeRecord
 from armgit.audit.walk import Keyed, approval_name, read_approval
+from armgit.core.importmark import import_mark
 from armgit.core.layout import REGISTRY_FILE, REGISTRY_ID, EntityId
 from armgit.core.models import Approval
 from armgit.core.rules.access import actor_from_email, find_operator
 from armgit.core.snapshot import View
 from armgit.core.timeutil import format_time
+from armgit.enforce.imported import ImportMarks
 from armgit.enforce.ranges import changed_paths, classify, registry_tree, view_of
 from armgit.registry.history import commit_time
 from armgit.store.cache import ContentCache
@@ -36,6 +39,8 @@ class CommitDeriver:
         self.prefix = prefix
         self.content = content
         self._operators: dict[tuple[str, str, str], str | None] = {}
+        self.claims = ImportClaims(repo, prefix)
+        self.marks = ImportMarks(repo, prefix)
 
     def derive(
         self, commit: pygit2.Commit, changes: list[RawChange] | None = None
@@ -55,7 +60,39 @@ class CommitDeriver:
             changed, deleted = changed_paths(before, after)
         touched = classify(changed, deleted)
         entity_ids = set(touched.ids) | set(touched.deleted)
-        return [record for _, record in self._records(commit, before, after, entity_ids, changed)]
+        keyed = self._records(commit, before, after, entity_ids, changed)
+        paths = [c.path for c in changes] if changes is not None else [*changed, *deleted]
+        return [record for _, record in keyed] + self.imported(commit, paths)
+
+    def imported(self, commit: pygit2.Commit, paths: list[str]) -> list[ChangeRecord]:
+        """The ARM records an import commit carries (:mod:`armgit.audit.imported`); ``paths``:
+        what it changed, from the registry's directory."""
+        if len(commit.parents) > 1:
+            return self._merged(commit)
+        return _imported(commit, self.claims.tenants(commit, paths))
+
+    def _merged(self, merge: pygit2.Commit) -> list[ChangeRecord]:
+        """A merge that brings in an import honoured from its first parent
+        (:class:`~armgit.enforce.imported.ImportMarks`): the records of the import's commits
+        (each under its own commit id), for the tenants the merge brings in."""
+        brought = self.marks.tenants(str(merge.id))
+        if not brought:
+            return []
+        out: list[ChangeRecord] = []
+        for side in merge.parents[1:]:
+            run: list[pygit2.Commit] = []
+            current = side
+            while import_mark(current.message) is not None and current.parents:
+                run.append(current)
+                current = current.parents[0]
+            for commit in reversed(run):
+                before = registry_tree(self.repo, commit.parents[0], self.prefix)
+                changed, deleted = changed_paths(
+                    before, registry_tree(self.repo, commit, self.prefix)
+                )
+                tenants = self.claims.tenants(commit, [*changed, *deleted]) & brought
+                out += _imported(commit, tenants)
+        return out
 
     def registry(self, commit: pygit2.Commit) -> list[Keyed]:
         """The records of ``armgit.yaml`` alone at ``commit`` (for the per-tenant walk)."""
@@ -108,6 +145,14 @@ class CommitDeriver:
         if key not in self._operators:
             self._operators[key] = operator_of(view, tenant, email)
         return self._operators[key]
+
+
+def _imported(commit: pygit2.Commit, tenants: frozenset[str]) -> list[ChangeRecord]:
+    if not tenants:
+        return []
+    when = format_time(commit_time(commit))
+    facts = CommitFacts(str(commit.id), when, commit.author.email or "", not commit.parents)
+    return imported_records(commit.message, facts, tenants)
 
 
 def operator_of(view: View, tenant: str, email: str) -> str | None:

@@ -70,6 +70,7 @@ def record_of(data: dict[str, object]) -> ChangeRecord:
         operator=operator if isinstance(operator, str) else None,
         payload=cast(JsonObject, data["payload"]),
         approvals=tuple(str(a) for a in approvals),
+        imported=data.get("imported") is True,
     )
 
 
@@ -106,9 +107,8 @@ def audit_history(
             commit = repo[logged.id].peel(pygit2.Commit)
             records = deriver.derive(commit, diffs.get(logged.id, []))
             lines = b"".join(to_line(r) for r in records)
-            log.add(
-                logged.id, logged.parent, records[0].time if records else "", lines, len(records)
-            )
+            when = format_time(datetime.fromtimestamp(logged.time, UTC)) if records else ""
+            log.add(logged.id, logged.parent, when, lines, len(records))
     else:
         if complete:  # the walk needs the whole history from the root
             newest_first = list(first_parent_log(git_dir, head_id))
@@ -188,8 +188,11 @@ def _walk(
     for index in sorted(wanted):
         meta = metas[index]
         keyed_parts = parts.get(index, [])
-        lines = merge_commit(keyed_parts)
-        count = sum(len(k) for k in keyed_parts)
+        commit = repo[meta.commit].peel(pygit2.Commit)
+        paths = [c.path for c in diffs.get(meta.commit, ())]
+        imported = deriver.imported(commit, paths)  # after the derived ones, as derive gives
+        lines = merge_commit(keyed_parts) + b"".join(to_line(r) for r in imported)
+        count = sum(len(k) for k in keyed_parts) + len(imported)
         log.add(meta.commit, meta.parent, meta.time if count else "", lines, count)
 
 

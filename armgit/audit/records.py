@@ -103,7 +103,8 @@ class ChangeRecord:
     reference of its subject), ``time`` the commit's committer time (RFC 3339, UTC), ``author``
     the commit author's email, ``operator`` the operator that email maps to in the parent commit
     (``None`` if none), ``approvals`` the ids of APPROVE statements at that commit that name the
-    target and bind its content.
+    target and bind its content. ``imported``: one of ARM's records an import commit carries
+    (:mod:`armgit.audit.imported`), ARM's word rather than derived from the files.
     """
 
     type: str
@@ -115,9 +116,10 @@ class ChangeRecord:
     operator: str | None
     payload: JsonObject
     approvals: tuple[str, ...] = ()
+    imported: bool = False
 
     def to_json(self) -> JsonObject:
-        return {
+        data: JsonObject = {
             "type": self.type,
             "tenant": self.tenant,
             "target": self.target,
@@ -128,6 +130,9 @@ class ChangeRecord:
             "payload": self.payload,
             "approvals": list(self.approvals),
         }
+        if self.imported:
+            data["imported"] = True
+        return data
 
 
 def derive_changes(

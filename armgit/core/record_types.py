@@ -47,3 +47,24 @@ RECORD_TYPES: tuple[str, ...] = (
     "APPROVAL_UPDATED",
     "APPROVAL_DELETED",
 )
+
+# ARM's change record types armgit does not derive: an import commit's records of these types
+# appear as imported records (docs/import.md); ARM's families by prefix
+IMPORTED_TYPES: tuple[str, ...] = (
+    "APPROVAL_REQUESTED",
+    "APPROVAL_CANCELLED",
+    "VERSION_EVAL_COMPLETED",
+    "ROLE_ASSIGNED",
+    "ROLE_REVOKED",
+    "ALL_ROLES_REVOKED",
+)
+IMPORTED_PREFIXES: tuple[str, ...] = ("EVAL_SUITE_", "EVAL_RUN_", "CUSTOM_FUNCTION_")
+
+
+def is_record_type(name: str) -> bool:
+    """Whether ``armgit audit --type`` knows ``name`` (derived, or ARM's when imported)."""
+    return (
+        name in RECORD_TYPES
+        or name in IMPORTED_TYPES
+        or (name.startswith(IMPORTED_PREFIXES) and name.replace("_", "").isalnum())
+    )

@@ -13,11 +13,22 @@ from typing import TYPE_CHECKING
 import click
 
 from armgit.cli.options import quiet_option, repo_option, stream_format_option
-from armgit.core.record_types import RECORD_TYPES
+from armgit.core.record_types import is_record_type
 
 if TYPE_CHECKING:
     from armgit.audit.fast import Lookup
     from armgit.audit.log import Block
+
+
+def _record_types(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``--type`` values, upper case; a type armgit does not know is a usage error."""
+    wanted = tuple(name.upper() for name in names)
+    for name in wanted:
+        if not is_record_type(name):
+            raise click.BadParameter(
+                f"{name!r} is not a record type (docs/audit.md lists them)", param_hint="--type"
+            )
+    return wanted
 
 
 @click.command(name="audit")
@@ -36,8 +47,9 @@ if TYPE_CHECKING:
     "types",
     multiple=True,
     metavar="TYPE",
-    type=click.Choice(RECORD_TYPES, case_sensitive=False),
-    help="Only records of this type (repeatable), e.g. VERSION_TRANSITIONED.",
+    callback=lambda _ctx, _param, value: _record_types(value),
+    help="Only records of this type (repeatable), e.g. VERSION_TRANSITIONED; an import's "
+    "records keep ARM's types (ROLE_ASSIGNED, APPROVAL_REQUESTED, ...).",
 )
 @click.option(
     "--since", metavar="TIME", help="Only commits made at or after TIME (RFC 3339 or a date)."
