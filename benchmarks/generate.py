@@ -32,7 +32,7 @@ from benchmarks.packfile import BLOB, COMMIT, TREE, PackWriter, commit_bytes  # 
 
 BRANCH = "main"
 # bumped whenever the same arguments would give a different registry (fixtures are keyed by it)
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 # a commit message lists at most this many of its changes: a one-commit registry of 10,000
 # versions once had a 4.5 MB message, which libgit2 (caching commits of up to 4 KiB) re-read
 # on every lookup, and no real commit looks like that
