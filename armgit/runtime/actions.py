@@ -12,6 +12,7 @@ statement's RFC 8785 form, so ``ssh-keygen -Y verify -n armgit-action`` checks i
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import secrets
@@ -50,6 +51,9 @@ _REQUEST_TEXT = (
     "nonce",
 )
 _REQUEST_OPTIONAL = ("instance", "argsDigest", "indexDigest")
+_STATEMENT_FIELDS = frozenset(
+    ("requestId", "decision", "approver", "createdAt", "expiresAt", "justification")
+)
 
 
 class ActionError(ArmgitError):
@@ -66,11 +70,16 @@ def parse_time(value: object, what: str) -> float:
     try:
         if not isinstance(value, str):
             raise ValueError("not a string")
-        parsed = datetime.fromisoformat(value)
-        if parsed.tzinfo is None:
-            raise ValueError("no time zone")
+        return _timestamp(value)
     except ValueError as exc:
         raise ActionError(f"{what} is not an RFC 3339 time with a zone ({exc})") from exc
+
+
+@functools.lru_cache(maxsize=4096)  # requests and approvals of one second share their times
+def _timestamp(text: str) -> float:
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        raise ValueError("no time zone")
     return parsed.timestamp()
 
 
@@ -235,6 +244,16 @@ def statement_of(
 
 def signed_message(statement: Mapping[str, Any]) -> bytes:
     """What the signature covers: the RFC 8785 form of the statement."""
+    if type(statement) is dict and all(
+        type(k) is str and k.isascii() and type(v) is str for k, v in statement.items()
+    ):
+        # text only, ASCII keys: json.dumps gives the RFC 8785 bytes (see armgit.core.canonical)
+        try:
+            return json.dumps(
+                statement, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            ).encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate
+            raise CanonicalizationError(f"not canonicalizable JSON data: {exc}") from exc
     return to_canonical_json(dict(statement))
 
 
@@ -259,14 +278,7 @@ def parse_approval(data: bytes | str | Mapping[str, Any]) -> ActionApproval:
     justification = statement.get("justification")
     if justification is not None and not isinstance(justification, str):
         raise ActionError("approval: statement.justification is a string")
-    extra = set(statement) - {
-        "requestId",
-        "decision",
-        "approver",
-        "createdAt",
-        "expiresAt",
-        "justification",
-    }
+    extra = statement.keys() - _STATEMENT_FIELDS
     if extra:
         raise ActionError(f"approval: unknown statement fields {sorted(extra)}")
     return ActionApproval(

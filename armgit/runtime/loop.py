@@ -65,7 +65,7 @@ class PendingRequest(Mapping[str, Any]):
     that get a NEEDS_APPROVAL never read it, and making one (a nonce, RFC 8785, SHA-256) costs
     tens of times a decision. Once made, its fields (nonce included) never change."""
 
-    __slots__ = ("_args", "_doc")
+    __slots__ = ("_args", "_made_request")
 
     def __init__(
         self,
@@ -76,19 +76,26 @@ class PendingRequest(Mapping[str, Any]):
         now: float,
     ) -> None:
         self._args = (loop, index, decision, call, now)
-        self._doc: dict[str, Any] | None = None
+        self._made_request: tuple[ActionRequest, dict[str, Any]] | None = None
 
     def _made(self) -> dict[str, Any]:
-        doc = self._doc
-        if doc is None:
+        return self.made()[1]
+
+    def made(self) -> tuple[ActionRequest, dict[str, Any]]:
+        """The request and its JSON form, made once."""
+        made = self._made_request
+        if made is None:
             with _MAKING:
-                doc = self._doc
-                if doc is None:
+                made = self._made_request
+                if made is None:
                     loop, index, decision, call, now = self._args
-                    made = loop.create_request(index, decision, Call(*call), now)
-                    doc = made.to_json()
-                    self._doc = doc
-        return doc
+                    request = loop.create_request(index, decision, Call(*call), now)
+                    made = self._made_request = (request, request.to_json())
+        return made
+
+    def loop(self) -> ActionLoop:
+        """The loop that made this request."""
+        return self._args[0]
 
     def __getitem__(self, key: str) -> Any:
         return self._made()[key]
@@ -347,6 +354,8 @@ class ActionLoop:
     def _request(self, given: RequestLike) -> ActionRequest:
         if isinstance(given, ActionRequest):
             return given
+        if type(given) is PendingRequest and given.loop() is self:
+            return given.made()[0]  # made here, its fields never change: no rehash
         if isinstance(given, Mapping):
             request_id = given.get("requestId")
             known = self._issued.get(request_id) if isinstance(request_id, str) else None
