@@ -225,14 +225,16 @@ def _verify_ed25519(
     else:
         return None
     public = blob[_ED25519_KEY_END - _ED25519_KEY_SIZE : _ED25519_KEY_END]
-    signer = next((key for key in allowed if key.blob == public), None)
-    if signer is None or signer.key_type != "ssh-ed25519":
+    for signer in allowed:
+        if signer.blob == public:
+            break
+    else:
         return None
     key = signer.to_cryptography()
-    if not isinstance(key, ed25519.Ed25519PublicKey):
+    if signer.key_type != "ssh-ed25519" or not isinstance(key, ed25519.Ed25519PublicKey):
         return None
     digest = _MESSAGE_HASHES[hash_name](message).digest()
-    to_verify = _signed_prefix(namespace, hash_name) + put_string(digest)
+    to_verify = _signed_prefix(namespace, hash_name, len(digest)) + digest
     try:
         key.verify(blob[-64:], to_verify)
     except InvalidSignature:
@@ -268,9 +270,16 @@ def _ed25519_middle(namespace: str, hash_name: HashName) -> bytes:
 
 
 @functools.lru_cache(maxsize=64)
-def _signed_prefix(namespace: str, hash_name: HashName) -> bytes:
-    """The signed data before the message's digest (``PROTOCOL.sshsig``)."""
-    return _MAGIC + put_string(namespace) + put_string(b"") + put_string(hash_name)
+def _signed_prefix(namespace: str, hash_name: HashName, digest_size: int) -> bytes:
+    """The signed data before the message's digest (``PROTOCOL.sshsig``), the digest's length
+    included."""
+    return (
+        _MAGIC
+        + put_string(namespace)
+        + put_string(b"")
+        + put_string(hash_name)
+        + put_uint32(digest_size)
+    )
 
 
 def _check_hash(name: str) -> HashName:
@@ -290,7 +299,7 @@ def _check_namespace(namespace: str) -> None:
 
 def _signed_data(namespace: str, hash_name: HashName, message: bytes) -> bytes:
     digest = _MESSAGE_HASHES[hash_name](message).digest()
-    return _signed_prefix(namespace, hash_name) + put_string(digest)
+    return _signed_prefix(namespace, hash_name, len(digest)) + digest
 
 
 def _dearmor(text: str) -> bytes:

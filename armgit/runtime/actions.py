@@ -16,10 +16,11 @@ import functools
 import json
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from json.encoder import encode_basestring as _quote
+from typing import Any, NamedTuple
 
 from armgit.core.canonical import CanonicalizationError, sha256_digest, to_canonical_json
 from armgit.crypto.sshkeys import CryptoPrivateKey, PublicKey, SshKeyError, parse_public_key
@@ -205,9 +206,10 @@ def parse_request(data: bytes | str | Mapping[str, Any]) -> ActionRequest:
     return ActionRequest(request_id, body)
 
 
-@dataclass(frozen=True, slots=True)
-class ActionApproval:
-    """A parsed action approval: its statement's fields and the armored signature."""
+class ActionApproval(NamedTuple):
+    """A parsed action approval: its statement's fields and the armored signature. (A named
+    tuple rather than a frozen dataclass: one is made per approval on the runtime's hot path,
+    and a frozen dataclass's ``__init__`` costs a microsecond or two.)"""
 
     request_id: str
     decision: str
@@ -244,16 +246,21 @@ def statement_of(
 
 def signed_message(statement: Mapping[str, Any]) -> bytes:
     """What the signature covers: the RFC 8785 form of the statement."""
-    if type(statement) is dict and all(
-        type(k) is str and k.isascii() and type(v) is str for k, v in statement.items()
-    ):
-        # text only, ASCII keys: json.dumps gives the RFC 8785 bytes (see armgit.core.canonical)
+    if type(statement) is dict:
+        # text values under ASCII keys: the RFC 8785 bytes are these, as json.dumps prints them
+        # (armgit.core.canonical says why), written out without building an encoder each time
+        parts = []
         try:
-            return json.dumps(
-                statement, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-            ).encode("utf-8")
+            for key, value in sorted(statement.items()):
+                if type(key) is not str or type(value) is not str or not key.isascii():
+                    break
+                parts.append(f"{_quote(key)}:{_quote(value)}")
+            else:
+                return ("{" + ",".join(parts) + "}").encode("utf-8")
         except UnicodeEncodeError as exc:  # a lone surrogate
             raise CanonicalizationError(f"not canonicalizable JSON data: {exc}") from exc
+        except TypeError:  # keys of different types: the general encoder says what is wrong
+            pass
     return to_canonical_json(dict(statement))
 
 
@@ -315,8 +322,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     """How one approval counts: ``problem`` is ``None`` when it counts, else a kebab-case code
     (``wrong-request``, ``wrong-tenant``, ``unknown-approver``, ``unknown-key``,
     ``bad-signature``, ``not-yet-valid``, ``expired``, ``no-permission``, ``already-used``,
@@ -379,32 +385,40 @@ def check_approval(
     spent: bool = False,
 ) -> Verdict:
     """Whether ``approval`` counts for ``request`` at ``now``, and if not, why."""
-    who = approval.approver
-
-    def no(problem: str, message: str) -> Verdict:
-        return Verdict(who, approval.decision, problem, f"approval by {who} ({problem}): {message}")
-
     if approval.request_id != request.request_id:
-        return no("wrong-request", f"it approves {approval.request_id}, not this request")
-    tenant, _, name = who.partition("/")
+        return _no(
+            approval, "wrong-request", f"it approves {approval.request_id}, not this request"
+        )
+    tenant, _, name = approval.approver.partition("/")
     if tenant != request.body["tenant"]:
-        return no("wrong-tenant", f"the approver is not of tenant {request.body['tenant']!r}")
+        return _no(
+            approval, "wrong-tenant", f"the approver is not of tenant {request.body['tenant']!r}"
+        )
     if name not in operators.table:
-        return no("unknown-approver", "no such operator in the index")
+        return _no(approval, "unknown-approver", "no such operator in the index")
     keys = operators.keys(name)
     try:
         verify(approval.signature, signed_message(approval.statement), ACTION_NAMESPACE, keys)
     except (SignatureError, CanonicalizationError) as exc:
-        return _signature_problem(approval, keys, name, exc, no)
+        return _signature_problem(approval, keys, name, exc)
     if approval.created_at > now + 300:
-        return no("not-yet-valid", f"it was made in the future ({approval.statement['createdAt']})")
+        made = approval.statement["createdAt"]
+        return _no(approval, "not-yet-valid", f"it was made in the future ({made})")
     if approval.expires_at <= now:
-        return no("expired", f"it expired at {approval.statement['expiresAt']}")
+        return _no(approval, "expired", f"it expired at {approval.statement['expiresAt']}")
     if not operators.holds(name, PERMISSION, now):
-        return no("no-permission", f"{name} does not hold {PERMISSION} (or the role expired)")
+        return _no(
+            approval, "no-permission", f"{name} does not hold {PERMISSION} (or the role expired)"
+        )
     if spent:
-        return no("already-used", "the request was already decided with approvals once")
+        return _no(approval, "already-used", "the request was already decided with approvals once")
+    who = approval.approver
     return Verdict(who, approval.decision, None, f"{approval.decision} by {who}")
+
+
+def _no(approval: ActionApproval, problem: str, message: str) -> Verdict:
+    who = approval.approver
+    return Verdict(who, approval.decision, problem, f"approval by {who} ({problem}): {message}")
 
 
 def sign_approval(
@@ -425,18 +439,14 @@ def sign_approval(
 
 
 def _signature_problem(
-    approval: ActionApproval,
-    keys: tuple[PublicKey, ...],
-    name: str,
-    error: Exception,
-    no: Callable[[str, str], Verdict],
+    approval: ActionApproval, keys: tuple[PublicKey, ...], name: str, error: Exception
 ) -> Verdict:
     """Why a signature did not verify: a key that is not the approver's, or a bad signature
     (parsed again only here, on the failing path)."""
     try:
         signer = parse_armored(approval.signature).public_key
     except SignatureError as exc:
-        return no("bad-signature", str(exc))
+        return _no(approval, "bad-signature", str(exc))
     if not any(key.blob == signer for key in keys):
-        return no("unknown-key", f"it is signed with a key that is not {name}'s")
-    return no("bad-signature", str(error))
+        return _no(approval, "unknown-key", f"it is signed with a key that is not {name}'s")
+    return _no(approval, "bad-signature", str(error))

@@ -288,17 +288,25 @@ class ActionLoop:
             return _deny(decision, f"the action request expired at {asked.body['expiresAt']}")
         spent = self.spent.is_spent(asked.request_id)
         operators = self.tables(index).operators.get(call.tenant) or Operators({})
-        verdicts = [_verdict(a, asked, operators, now, spent) for a in approvals or ()]
-        problems = tuple(v.message for v in verdicts if v.problem is not None)
-        rejects = [v for v in verdicts if v.problem is None and v.decision == REJECT]
-        if rejects:
-            who = tuple(dict.fromkeys(v.approver for v in rejects))
+        problems: list[str] = []
+        approving: dict[str, None] = {}  # approvers in order, each once
+        rejecting: dict[str, None] = {}
+        for given in approvals or ():
+            verdict = _verdict(given, asked, operators, now, spent)
+            if verdict.problem is not None:
+                problems.append(verdict.message)
+            elif verdict.decision == REJECT:
+                rejecting[verdict.approver] = None
+            else:
+                approving[verdict.approver] = None
+        if rejecting:
+            who = tuple(rejecting)
             reasons = (f"{asked.request_id} rejected by {', '.join(who)}", *problems)
-            return Decision(
+            return _DECISION(Decision, (
                 DENY, decision.risk, reasons, decision.policy_digest, decision.genome_digest,
                 asked.to_json(), who,
-            )  # fmt: skip
-        approvers = tuple(dict.fromkeys(v.approver for v in verdicts if v.problem is None))
+            ))  # fmt: skip
+        approvers = tuple(approving)
         if len(approvers) >= count:
             if not self.spent.claim(asked.request_id, asked.expires_at, now):
                 message = f"approval by {', '.join(approvers)}: already-used"
@@ -308,10 +316,10 @@ class ActionLoop:
                 f"({len(approvers)} of {count} needed)",
                 *problems,
             )
-            return Decision(
+            return _DECISION(Decision, (
                 ALLOW, decision.risk, reasons, decision.policy_digest, decision.genome_digest,
                 asked.to_json(), approvers,
-            )  # fmt: skip
+            ))  # fmt: skip
         reasons = (
             *decision.reasons,
             f"{len(approvers)} of {count} approvals for {asked.request_id}",
@@ -415,6 +423,18 @@ def _target(index: VerifiedIndex, call: Call) -> tuple[str, str, Mapping[str, An
 
 def _mismatch(request: ActionRequest, call: Call, template: str, decision: Decision) -> str | None:
     body = request.body
+    get = body.get
+    if (
+        get("tenant") == call.tenant
+        and get("environment") == call.environment
+        and get("template") == template
+        and get("instance") == call.instance
+        and get("tool") == call.tool
+        and get("argsDigest") == call.args_digest
+        and get("risk") == decision.risk
+        and get("policyDigest") == decision.policy_digest
+    ):
+        return None  # the common case, without building the table below
     expected = {
         "tenant": call.tenant,
         "environment": call.environment,
