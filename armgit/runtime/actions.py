@@ -55,6 +55,8 @@ _REQUEST_OPTIONAL = ("instance", "argsDigest", "indexDigest")
 _STATEMENT_FIELDS = frozenset(
     ("requestId", "decision", "approver", "createdAt", "expiresAt", "justification")
 )
+_STATEMENT_ORDER = tuple(sorted(_STATEMENT_FIELDS))  # RFC 8785's order (ASCII names)
+_APPROVAL_FIELDS = frozenset(("statement", "signature"))
 
 
 class ActionError(ArmgitError):
@@ -247,29 +249,26 @@ def statement_of(
 def signed_message(statement: Mapping[str, Any]) -> bytes:
     """What the signature covers: the RFC 8785 form of the statement."""
     if type(statement) is dict:
-        # text values under ASCII keys: the RFC 8785 bytes are these, as json.dumps prints them
-        # (armgit.core.canonical says why), written out without building an encoder each time
-        parts = []
+        # text values under the statement's own (ASCII) names: RFC 8785 prints them as json
+        # quotes strings (armgit.core.canonical says why), in this fixed order
         try:
-            for key, value in sorted(statement.items()):
-                if type(key) is not str or type(value) is not str or not key.isascii():
-                    break
-                parts.append(f"{_quote(key)}:{_quote(value)}")
-            else:
+            parts = [f'"{k}":{_quote(statement[k])}' for k in _STATEMENT_ORDER if k in statement]
+        except TypeError:  # a value that is not text: the general encoder
+            parts = []
+        if parts and len(parts) == len(statement):
+            try:
                 return ("{" + ",".join(parts) + "}").encode("utf-8")
-        except UnicodeEncodeError as exc:  # a lone surrogate
-            raise CanonicalizationError(f"not canonicalizable JSON data: {exc}") from exc
-        except TypeError:  # keys of different types: the general encoder says what is wrong
-            pass
+            except UnicodeEncodeError as exc:  # a lone surrogate
+                raise CanonicalizationError(f"not canonicalizable JSON data: {exc}") from exc
     return to_canonical_json(dict(statement))
 
 
 def parse_approval(data: bytes | str | Mapping[str, Any]) -> ActionApproval:
     """An approval document; :class:`ActionError` says what is wrong with its shape."""
-    document = _document(data, "approval")
+    document = data if type(data) is dict else _document(data, "approval")  # only read here
     statement = document.get("statement")
     signature = document.get("signature")
-    if set(document) != {"statement", "signature"}:
+    if document.keys() != _APPROVAL_FIELDS:
         raise ActionError("approval: expected exactly {statement, signature}")
     if not isinstance(statement, dict) or not isinstance(signature, str):
         raise ActionError("approval: statement is an object and signature a string")
@@ -285,17 +284,17 @@ def parse_approval(data: bytes | str | Mapping[str, Any]) -> ActionApproval:
     justification = statement.get("justification")
     if justification is not None and not isinstance(justification, str):
         raise ActionError("approval: statement.justification is a string")
-    extra = statement.keys() - _STATEMENT_FIELDS
-    if extra:
+    if not statement.keys() <= _STATEMENT_FIELDS:
+        extra = statement.keys() - _STATEMENT_FIELDS
         raise ActionError(f"approval: unknown statement fields {sorted(extra)}")
     return ActionApproval(
-        request_id=request_id,
-        decision=decision,
-        approver=approver,
-        created_at=parse_time(statement.get("createdAt"), "approval: createdAt"),
-        expires_at=parse_time(statement.get("expiresAt"), "approval: expiresAt"),
-        statement=statement,
-        signature=signature,
+        request_id,
+        decision,
+        approver,
+        parse_time(statement.get("createdAt"), "approval: createdAt"),
+        parse_time(statement.get("expiresAt"), "approval: expiresAt"),
+        statement,
+        signature,
     )
 
 

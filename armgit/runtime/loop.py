@@ -50,6 +50,8 @@ class _Tables:
             tenant: Operators(data.get("operators") or {})
             for tenant, data in index.payload["tenants"].items()
         }
+        # (tenant, environment, template, instance): the target's template and quorum count
+        self.quorums: dict[tuple[str, str, str | None, str | None], tuple[str, int]] = {}
 
 
 class DecideRequest(Protocol):
@@ -272,11 +274,15 @@ class ActionLoop:
             if approvals:
                 reasons += ("approvals were given without the request they answer: give it back",)
             return pending(self, index, decision._replace(reasons=reasons), call, now)
-        where = _target(index, call)
-        if where is None:  # not reached: a NEEDS_APPROVAL has a target
-            return decision
-        template, _, policy = where
-        count, _ = quorum_of(policy)
+        tables = self.tables(index)
+        target = (call.tenant, call.environment, call.template, call.instance)
+        quorum = tables.quorums.get(target)
+        if quorum is None:
+            where = _target(index, call)
+            if where is None:  # not reached: a NEEDS_APPROVAL has a target
+                return decision
+            quorum = tables.quorums[target] = (where[0], quorum_of(where[2])[0])
+        template, count = quorum
         try:
             asked = self._request(request)
         except ActionError as exc:
@@ -287,7 +293,7 @@ class ActionLoop:
         if asked.expires_at <= now:
             return _deny(decision, f"the action request expired at {asked.body['expiresAt']}")
         spent = self.spent.is_spent(asked.request_id)
-        operators = self.tables(index).operators.get(call.tenant) or Operators({})
+        operators = tables.operators.get(call.tenant) or Operators({})
         problems: list[str] = []
         approving: dict[str, None] = {}  # approvers in order, each once
         rejecting: dict[str, None] = {}
