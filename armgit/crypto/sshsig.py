@@ -178,6 +178,13 @@ def verify(armored: str, message: bytes, namespace: str, allowed: Sequence[Publi
     fast = _verify_ed25519(armored, message, namespace, allowed)
     if fast is not None:
         return fast
+    return _verify_full(armored, message, namespace, allowed)
+
+
+def _verify_full(
+    armored: str, message: bytes, namespace: str, allowed: Sequence[PublicKey]
+) -> PublicKey:
+    """:func:`verify` field by field, for every key type and layout; says what is wrong."""
     _check_namespace(namespace)
     sig = parse_armored(armored)
     if sig.namespace != namespace:
