@@ -290,7 +290,8 @@ class ActionLoop:
         mismatch = _mismatch(asked, call, template, decision)
         if mismatch is not None:
             return _deny(decision, f"the action request does not match this call: {mismatch}")
-        if asked.expires_at <= now:
+        expires_at = asked.expires_at
+        if expires_at <= now:
             return _deny(decision, f"the action request expired at {asked.body['expiresAt']}")
         spent = self.spent.is_spent(asked.request_id)
         operators = tables.operators.get(call.tenant) or Operators({})
@@ -314,7 +315,7 @@ class ActionLoop:
             ))  # fmt: skip
         approvers = tuple(approving)
         if len(approvers) >= count:
-            if not self.spent.claim(asked.request_id, asked.expires_at, now):
+            if not self.spent.claim(asked.request_id, expires_at, now):
                 message = f"approval by {', '.join(approvers)}: already-used"
                 return _deny(decision, message, asked)
             reasons = (
@@ -366,10 +367,10 @@ class ActionLoop:
         issued[request.request_id] = request.body
 
     def _request(self, given: RequestLike) -> ActionRequest:
-        if isinstance(given, ActionRequest):
-            return given
         if type(given) is PendingRequest and given.loop() is self:
             return given.made()[0]  # made here, its fields never change: no rehash
+        if isinstance(given, ActionRequest):
+            return given
         if isinstance(given, Mapping):
             request_id = given.get("requestId")
             known = self._issued.get(request_id) if isinstance(request_id, str) else None
