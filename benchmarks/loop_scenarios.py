@@ -2,8 +2,9 @@
 append to the hash-chained decision log.
 
 Both use the example registry's index (the approval path does not grow with the fleet: one
-target, one operator table). An approval's cost is mostly its Ed25519 verification, so the note
-gives a bare ``Ed25519PublicKey.verify`` measured in the same run, for machines of other speeds.
+target, one operator table). An approval's cost is mostly its Ed25519 verification, so each call
+is timed right after the bare ``Ed25519PublicKey.verify`` of its own signature: the call over
+that verify (``overhead_s``) is what armgit adds, and holds on machines of other speeds and loads.
 """
 
 from __future__ import annotations
@@ -70,37 +71,55 @@ def evaluate_approval(bench: Bench) -> Outcome:
     per_call = Stats(tuple(s / CALLS for s in stats.samples))
     setup()
     runtime, pairs = work
+    verifies = [_verify_of(approval, approver) for _, approval in pairs]
     samples: list[int] = []
+    bare: list[int] = []
     clock = time.perf_counter_ns
-    for request, approval in pairs:
-        started = clock()
+    for (request, approval), (verify, signature, data) in zip(pairs, verifies, strict=True):
+        started = clock()  # the verify alone of this approval, then the call: the same load
+        verify(signature, data)
+        between = clock()
         decision = runtime.evaluate(
             "arm-dev", "prod", **CALL, request=request, approvals=[approval]
         )
-        samples.append(clock() - started)
+        samples.append(clock() - between)
+        bare.append(between - started)
         assert decision.decision == "ALLOW", decision.reasons
+    added = sorted(call - alone for call, alone in zip(samples, bare, strict=True))
     samples.sort()
+    bare.sort()
     p50 = samples[len(samples) // 2] / 1e9
-    verify = _bare_verify()
+    verify_p50 = bare[len(bare) // 2] / 1e9
+    overhead = added[len(added) // 2] / 1e9
     note = (
         f"{CALLS:,} calls, each with its own request and signed approval (Ed25519 SSHSIG, "
-        f"namespace armgit-action; spent ids in memory); p50 {p50 * 1e6:.1f} us; a bare "
-        f"Ed25519 verify takes {verify * 1e6:.1f} us on this machine"
+        f"namespace armgit-action; spent ids in memory); p50 {p50 * 1e6:.1f} us; the bare "
+        f"Ed25519 verify of each call's signature, timed just before it: p50 "
+        f"{verify_p50 * 1e6:.1f} us; the call over its verify: p50 {overhead * 1e6:.1f} us"
     )
-    return Outcome(MEASURED, per_call, note, {"p50_s": p50, "bare_verify_s": verify})
+    metrics = {"p50_s": p50, "bare_verify_s": verify_p50, "overhead_s": overhead}
+    return Outcome(MEASURED, per_call, note, metrics)
 
 
-def _bare_verify() -> float:
-    key = Ed25519PrivateKey.generate()
-    public, message = key.public_key(), b"x" * 200
-    signature = key.sign(message)
-    samples = []
-    for _ in range(CALLS):
-        started = time.perf_counter_ns()
-        public.verify(signature, message)
-        samples.append(time.perf_counter_ns() - started)
-    samples.sort()
-    return samples[len(samples) // 2] / 1e9
+def _verify_of(approval: dict[str, Any], approver: Ed25519PrivateKey) -> tuple[Any, bytes, bytes]:
+    """The bare ``Ed25519PublicKey.verify`` an approval costs: the method, the raw signature
+    and the SSHSIG signed data (namespace, hash and the statement's SHA-512)."""
+    import hashlib
+
+    from armgit.crypto._wire import put_string
+    from armgit.crypto.sshsig import parse_armored
+    from armgit.runtime.actions import ACTION_NAMESPACE, signed_message
+
+    sig = parse_armored(approval["signature"])
+    digest = hashlib.sha512(signed_message(approval["statement"])).digest()
+    data = (
+        b"SSHSIG"
+        + put_string(ACTION_NAMESPACE)
+        + put_string(b"")
+        + put_string(sig.hash_algorithm)
+        + put_string(digest)
+    )
+    return approver.public_key().verify, sig.signature[-64:], data
 
 
 def decision_log_append(bench: Bench) -> Outcome:

@@ -321,6 +321,10 @@ GOALS: tuple[Goal, ...] = (
         "evaluate with one approval p50 <= 100 us",
         _metric("evaluate-approval", "p50_s", 100e-6),
     ),
+    Goal(
+        "evaluate with one approval p50 <= its bare Ed25519 verify + 20 us",
+        _metric("evaluate-approval", "overhead_s", 20e-6),
+    ),
     Goal("decision-log append p50 <= 20 us", _metric("decision-log", "p50_s", 20e-6)),
     Goal(
         "site build, cold <= 2x a cold validate",

@@ -12,13 +12,15 @@ statement's RFC 8785 form, so ``ssh-keygen -Y verify -n armgit-action`` checks i
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from json.encoder import encode_basestring as _quote
+from typing import Any, NamedTuple
 
 from armgit.core.canonical import CanonicalizationError, sha256_digest, to_canonical_json
 from armgit.crypto.sshkeys import CryptoPrivateKey, PublicKey, SshKeyError, parse_public_key
@@ -50,6 +52,11 @@ _REQUEST_TEXT = (
     "nonce",
 )
 _REQUEST_OPTIONAL = ("instance", "argsDigest", "indexDigest")
+_STATEMENT_FIELDS = frozenset(
+    ("requestId", "decision", "approver", "createdAt", "expiresAt", "justification")
+)
+_STATEMENT_ORDER = tuple(sorted(_STATEMENT_FIELDS))  # RFC 8785's order (ASCII names)
+_APPROVAL_FIELDS = frozenset(("statement", "signature"))
 
 
 class ActionError(ArmgitError):
@@ -66,11 +73,16 @@ def parse_time(value: object, what: str) -> float:
     try:
         if not isinstance(value, str):
             raise ValueError("not a string")
-        parsed = datetime.fromisoformat(value)
-        if parsed.tzinfo is None:
-            raise ValueError("no time zone")
+        return _timestamp(value)
     except ValueError as exc:
         raise ActionError(f"{what} is not an RFC 3339 time with a zone ({exc})") from exc
+
+
+@functools.lru_cache(maxsize=4096)  # requests and approvals of one second share their times
+def _timestamp(text: str) -> float:
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        raise ValueError("no time zone")
     return parsed.timestamp()
 
 
@@ -196,9 +208,10 @@ def parse_request(data: bytes | str | Mapping[str, Any]) -> ActionRequest:
     return ActionRequest(request_id, body)
 
 
-@dataclass(frozen=True, slots=True)
-class ActionApproval:
-    """A parsed action approval: its statement's fields and the armored signature."""
+class ActionApproval(NamedTuple):
+    """A parsed action approval: its statement's fields and the armored signature. (A named
+    tuple rather than a frozen dataclass: one is made per approval on the runtime's hot path,
+    and a frozen dataclass's ``__init__`` costs a microsecond or two.)"""
 
     request_id: str
     decision: str
@@ -235,15 +248,27 @@ def statement_of(
 
 def signed_message(statement: Mapping[str, Any]) -> bytes:
     """What the signature covers: the RFC 8785 form of the statement."""
+    if type(statement) is dict:
+        # text values under the statement's own (ASCII) names: RFC 8785 prints them as json
+        # quotes strings (armgit.core.canonical says why), in this fixed order
+        try:
+            parts = [f'"{k}":{_quote(statement[k])}' for k in _STATEMENT_ORDER if k in statement]
+        except TypeError:  # a value that is not text: the general encoder
+            parts = []
+        if parts and len(parts) == len(statement):
+            try:
+                return ("{" + ",".join(parts) + "}").encode("utf-8")
+            except UnicodeEncodeError as exc:  # a lone surrogate
+                raise CanonicalizationError(f"not canonicalizable JSON data: {exc}") from exc
     return to_canonical_json(dict(statement))
 
 
 def parse_approval(data: bytes | str | Mapping[str, Any]) -> ActionApproval:
     """An approval document; :class:`ActionError` says what is wrong with its shape."""
-    document = _document(data, "approval")
+    document = data if type(data) is dict else _document(data, "approval")  # only read here
     statement = document.get("statement")
     signature = document.get("signature")
-    if set(document) != {"statement", "signature"}:
+    if document.keys() != _APPROVAL_FIELDS:
         raise ActionError("approval: expected exactly {statement, signature}")
     if not isinstance(statement, dict) or not isinstance(signature, str):
         raise ActionError("approval: statement is an object and signature a string")
@@ -259,24 +284,17 @@ def parse_approval(data: bytes | str | Mapping[str, Any]) -> ActionApproval:
     justification = statement.get("justification")
     if justification is not None and not isinstance(justification, str):
         raise ActionError("approval: statement.justification is a string")
-    extra = set(statement) - {
-        "requestId",
-        "decision",
-        "approver",
-        "createdAt",
-        "expiresAt",
-        "justification",
-    }
-    if extra:
+    if not statement.keys() <= _STATEMENT_FIELDS:
+        extra = statement.keys() - _STATEMENT_FIELDS
         raise ActionError(f"approval: unknown statement fields {sorted(extra)}")
     return ActionApproval(
-        request_id=request_id,
-        decision=decision,
-        approver=approver,
-        created_at=parse_time(statement.get("createdAt"), "approval: createdAt"),
-        expires_at=parse_time(statement.get("expiresAt"), "approval: expiresAt"),
-        statement=statement,
-        signature=signature,
+        request_id,
+        decision,
+        approver,
+        parse_time(statement.get("createdAt"), "approval: createdAt"),
+        parse_time(statement.get("expiresAt"), "approval: expiresAt"),
+        statement,
+        signature,
     )
 
 
@@ -303,8 +321,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     """How one approval counts: ``problem`` is ``None`` when it counts, else a kebab-case code
     (``wrong-request``, ``wrong-tenant``, ``unknown-approver``, ``unknown-key``,
     ``bad-signature``, ``not-yet-valid``, ``expired``, ``no-permission``, ``already-used``,
@@ -367,32 +384,40 @@ def check_approval(
     spent: bool = False,
 ) -> Verdict:
     """Whether ``approval`` counts for ``request`` at ``now``, and if not, why."""
-    who = approval.approver
-
-    def no(problem: str, message: str) -> Verdict:
-        return Verdict(who, approval.decision, problem, f"approval by {who} ({problem}): {message}")
-
     if approval.request_id != request.request_id:
-        return no("wrong-request", f"it approves {approval.request_id}, not this request")
-    tenant, _, name = who.partition("/")
+        return _no(
+            approval, "wrong-request", f"it approves {approval.request_id}, not this request"
+        )
+    tenant, _, name = approval.approver.partition("/")
     if tenant != request.body["tenant"]:
-        return no("wrong-tenant", f"the approver is not of tenant {request.body['tenant']!r}")
+        return _no(
+            approval, "wrong-tenant", f"the approver is not of tenant {request.body['tenant']!r}"
+        )
     if name not in operators.table:
-        return no("unknown-approver", "no such operator in the index")
+        return _no(approval, "unknown-approver", "no such operator in the index")
     keys = operators.keys(name)
     try:
         verify(approval.signature, signed_message(approval.statement), ACTION_NAMESPACE, keys)
     except (SignatureError, CanonicalizationError) as exc:
-        return _signature_problem(approval, keys, name, exc, no)
+        return _signature_problem(approval, keys, name, exc)
     if approval.created_at > now + 300:
-        return no("not-yet-valid", f"it was made in the future ({approval.statement['createdAt']})")
+        made = approval.statement["createdAt"]
+        return _no(approval, "not-yet-valid", f"it was made in the future ({made})")
     if approval.expires_at <= now:
-        return no("expired", f"it expired at {approval.statement['expiresAt']}")
+        return _no(approval, "expired", f"it expired at {approval.statement['expiresAt']}")
     if not operators.holds(name, PERMISSION, now):
-        return no("no-permission", f"{name} does not hold {PERMISSION} (or the role expired)")
+        return _no(
+            approval, "no-permission", f"{name} does not hold {PERMISSION} (or the role expired)"
+        )
     if spent:
-        return no("already-used", "the request was already decided with approvals once")
+        return _no(approval, "already-used", "the request was already decided with approvals once")
+    who = approval.approver
     return Verdict(who, approval.decision, None, f"{approval.decision} by {who}")
+
+
+def _no(approval: ActionApproval, problem: str, message: str) -> Verdict:
+    who = approval.approver
+    return Verdict(who, approval.decision, problem, f"approval by {who} ({problem}): {message}")
 
 
 def sign_approval(
@@ -413,18 +438,14 @@ def sign_approval(
 
 
 def _signature_problem(
-    approval: ActionApproval,
-    keys: tuple[PublicKey, ...],
-    name: str,
-    error: Exception,
-    no: Callable[[str, str], Verdict],
+    approval: ActionApproval, keys: tuple[PublicKey, ...], name: str, error: Exception
 ) -> Verdict:
     """Why a signature did not verify: a key that is not the approver's, or a bad signature
     (parsed again only here, on the failing path)."""
     try:
         signer = parse_armored(approval.signature).public_key
     except SignatureError as exc:
-        return no("bad-signature", str(exc))
+        return _no(approval, "bad-signature", str(exc))
     if not any(key.blob == signer for key in keys):
-        return no("unknown-key", f"it is signed with a key that is not {name}'s")
-    return no("bad-signature", str(error))
+        return _no(approval, "unknown-key", f"it is signed with a key that is not {name}'s")
+    return _no(approval, "bad-signature", str(error))

@@ -378,6 +378,11 @@ class Runtime:
                             if request is None and args_digest is None and not approvals:
                                 plain = (tenant, environment, template, None, tool, None)
                                 return pending(loop, fresh[0], decision, plain, now)
+                            if request is not None:  # the policy's answer is known: decide
+                                call = Call(tenant, environment, template, None, tool, args_digest)
+                                return loop.decide(
+                                    fresh[0], decision, call, now, request, approvals
+                                )
                     elif type(tool) is str and known[0].blocked is None:
                         return refuse_tool(known[0], tool)
             except TypeError:  # an unhashable argument: the long way says what is wrong

@@ -50,6 +50,8 @@ class _Tables:
             tenant: Operators(data.get("operators") or {})
             for tenant, data in index.payload["tenants"].items()
         }
+        # (tenant, environment, template, instance): the target's template and quorum count
+        self.quorums: dict[tuple[str, str, str | None, str | None], tuple[str, int]] = {}
 
 
 class DecideRequest(Protocol):
@@ -65,7 +67,7 @@ class PendingRequest(Mapping[str, Any]):
     that get a NEEDS_APPROVAL never read it, and making one (a nonce, RFC 8785, SHA-256) costs
     tens of times a decision. Once made, its fields (nonce included) never change."""
 
-    __slots__ = ("_args", "_doc")
+    __slots__ = ("_args", "_made_request")
 
     def __init__(
         self,
@@ -76,19 +78,26 @@ class PendingRequest(Mapping[str, Any]):
         now: float,
     ) -> None:
         self._args = (loop, index, decision, call, now)
-        self._doc: dict[str, Any] | None = None
+        self._made_request: tuple[ActionRequest, dict[str, Any]] | None = None
 
     def _made(self) -> dict[str, Any]:
-        doc = self._doc
-        if doc is None:
+        return self.made()[1]
+
+    def made(self) -> tuple[ActionRequest, dict[str, Any]]:
+        """The request and its JSON form, made once."""
+        made = self._made_request
+        if made is None:
             with _MAKING:
-                doc = self._doc
-                if doc is None:
+                made = self._made_request
+                if made is None:
                     loop, index, decision, call, now = self._args
-                    made = loop.create_request(index, decision, Call(*call), now)
-                    doc = made.to_json()
-                    self._doc = doc
-        return doc
+                    request = loop.create_request(index, decision, Call(*call), now)
+                    made = self._made_request = (request, request.to_json())
+        return made
+
+    def loop(self) -> ActionLoop:
+        """The loop that made this request."""
+        return self._args[0]
 
     def __getitem__(self, key: str) -> Any:
         return self._made()[key]
@@ -265,11 +274,15 @@ class ActionLoop:
             if approvals:
                 reasons += ("approvals were given without the request they answer: give it back",)
             return pending(self, index, decision._replace(reasons=reasons), call, now)
-        where = _target(index, call)
-        if where is None:  # not reached: a NEEDS_APPROVAL has a target
-            return decision
-        template, _, policy = where
-        count, _ = quorum_of(policy)
+        tables = self.tables(index)
+        target = (call.tenant, call.environment, call.template, call.instance)
+        quorum = tables.quorums.get(target)
+        if quorum is None:
+            where = _target(index, call)
+            if where is None:  # not reached: a NEEDS_APPROVAL has a target
+                return decision
+            quorum = tables.quorums[target] = (where[0], quorum_of(where[2])[0])
+        template, count = quorum
         try:
             asked = self._request(request)
         except ActionError as exc:
@@ -277,23 +290,32 @@ class ActionLoop:
         mismatch = _mismatch(asked, call, template, decision)
         if mismatch is not None:
             return _deny(decision, f"the action request does not match this call: {mismatch}")
-        if asked.expires_at <= now:
+        expires_at = asked.expires_at
+        if expires_at <= now:
             return _deny(decision, f"the action request expired at {asked.body['expiresAt']}")
         spent = self.spent.is_spent(asked.request_id)
-        operators = self.tables(index).operators.get(call.tenant) or Operators({})
-        verdicts = [_verdict(a, asked, operators, now, spent) for a in approvals or ()]
-        problems = tuple(v.message for v in verdicts if v.problem is not None)
-        rejects = [v for v in verdicts if v.problem is None and v.decision == REJECT]
-        if rejects:
-            who = tuple(dict.fromkeys(v.approver for v in rejects))
+        operators = tables.operators.get(call.tenant) or Operators({})
+        problems: list[str] = []
+        approving: dict[str, None] = {}  # approvers in order, each once
+        rejecting: dict[str, None] = {}
+        for given in approvals or ():
+            verdict = _verdict(given, asked, operators, now, spent)
+            if verdict.problem is not None:
+                problems.append(verdict.message)
+            elif verdict.decision == REJECT:
+                rejecting[verdict.approver] = None
+            else:
+                approving[verdict.approver] = None
+        if rejecting:
+            who = tuple(rejecting)
             reasons = (f"{asked.request_id} rejected by {', '.join(who)}", *problems)
-            return Decision(
+            return _DECISION(Decision, (
                 DENY, decision.risk, reasons, decision.policy_digest, decision.genome_digest,
                 asked.to_json(), who,
-            )  # fmt: skip
-        approvers = tuple(dict.fromkeys(v.approver for v in verdicts if v.problem is None))
+            ))  # fmt: skip
+        approvers = tuple(approving)
         if len(approvers) >= count:
-            if not self.spent.claim(asked.request_id, asked.expires_at, now):
+            if not self.spent.claim(asked.request_id, expires_at, now):
                 message = f"approval by {', '.join(approvers)}: already-used"
                 return _deny(decision, message, asked)
             reasons = (
@@ -301,10 +323,10 @@ class ActionLoop:
                 f"({len(approvers)} of {count} needed)",
                 *problems,
             )
-            return Decision(
+            return _DECISION(Decision, (
                 ALLOW, decision.risk, reasons, decision.policy_digest, decision.genome_digest,
                 asked.to_json(), approvers,
-            )  # fmt: skip
+            ))  # fmt: skip
         reasons = (
             *decision.reasons,
             f"{len(approvers)} of {count} approvals for {asked.request_id}",
@@ -345,6 +367,8 @@ class ActionLoop:
         issued[request.request_id] = request.body
 
     def _request(self, given: RequestLike) -> ActionRequest:
+        if type(given) is PendingRequest and given.loop() is self:
+            return given.made()[0]  # made here, its fields never change: no rehash
         if isinstance(given, ActionRequest):
             return given
         if isinstance(given, Mapping):
@@ -406,6 +430,18 @@ def _target(index: VerifiedIndex, call: Call) -> tuple[str, str, Mapping[str, An
 
 def _mismatch(request: ActionRequest, call: Call, template: str, decision: Decision) -> str | None:
     body = request.body
+    get = body.get
+    if (
+        get("tenant") == call.tenant
+        and get("environment") == call.environment
+        and get("template") == template
+        and get("instance") == call.instance
+        and get("tool") == call.tool
+        and get("argsDigest") == call.args_digest
+        and get("risk") == decision.risk
+        and get("policyDigest") == decision.policy_digest
+    ):
+        return None  # the common case, without building the table below
     expected = {
         "tenant": call.tenant,
         "environment": call.environment,

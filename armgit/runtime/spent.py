@@ -30,10 +30,10 @@ class SpentIds:
         self._lock = threading.Lock()
 
     def is_spent(self, request_id: str) -> bool:
-        """Whether ``request_id`` was spent (a read without the lock: a hint, see claim)."""
+        """Whether ``request_id`` was spent (a hint: :meth:`claim` decides, under the lock)."""
+        if self._dir is None:
+            return request_id in self._memory  # one dict lookup, atomic under the GIL
         with self._lock:
-            if self._dir is None:
-                return request_id in self._memory
             return request_id in self._read()
 
     def claim(self, request_id: str, expires_at: float, now: float) -> bool:

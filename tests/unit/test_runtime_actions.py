@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from armgit.core.canonical import sha256_digest, to_canonical_json
+from armgit.core.canonical import CanonicalizationError, sha256_digest, to_canonical_json
 from armgit.crypto.ed25519 import public_key_line
 from armgit.runtime import ALLOW, DENY, NEEDS_APPROVAL, NotFound, Runtime, TrustRoot
 from armgit.runtime.actions import (
@@ -21,6 +23,7 @@ from armgit.runtime.actions import (
     parse_approval,
     parse_request,
     sign_approval,
+    signed_message,
 )
 from armgit.runtime.spent import SpentIds
 from tests.index_helpers import NOW, example_payload, sign
@@ -323,3 +326,25 @@ def test_instance_states_at_runtime(state: str, tool: str, risk: str | None, exp
     assert decision.decision == expected, decision.reasons
     if expected == DENY:
         assert state in decision.reasons[0]
+
+
+_FIELDS = ("requestId", "decision", "approver", "createdAt", "expiresAt", "justification")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    statement=st.dictionaries(
+        st.one_of(st.sampled_from(_FIELDS), st.text(max_size=4)),
+        st.one_of(st.text(), st.none(), st.integers(), st.booleans()),
+        max_size=7,
+    )
+)
+def test_signed_message_is_the_rfc8785_form(statement: dict[str, Any]) -> None:
+    """The statement's fast printing gives exactly the bytes of the general encoder."""
+    try:
+        expected = to_canonical_json(statement)
+    except CanonicalizationError:
+        with pytest.raises(CanonicalizationError):
+            signed_message(statement)
+        return
+    assert signed_message(statement) == expected

@@ -31,6 +31,8 @@ from armgit.crypto.sshsig import (
     APPROVAL_NAMESPACE,
     SignatureError,
     SshSig,
+    _verify_ed25519,
+    _verify_full,
     parse_armored,
     parse_blob,
     sign,
@@ -829,3 +831,52 @@ def test_mutated_private_key_only_raises_ssh_key_error(
         blob = _mutate(blob, mutation)
     with contextlib.suppress(SshKeyError):
         parse_private_key(_armor_private(blob), passphrase)
+
+
+# --- the Ed25519 fast path: taken for what ssh-keygen writes, never looser than the full path ---
+
+
+@pytest.mark.parametrize("hash_alg", ["sha512", "sha256"])
+def test_ed25519_fast_path_reads_what_ssh_keygen_writes(hash_alg: str) -> None:
+    vector = OPENSSH_VECTORS[0]
+    key = parse_public_key(vector.line)
+    fast = _verify_ed25519(vector.signature, OPENSSH_MESSAGE, APPROVAL_NAMESPACE, [key])
+    assert fast is key
+    armored = sign(MESSAGE, private_key("ed25519"), "file", hash_alg)
+    assert _verify_ed25519(armored, MESSAGE, "file", [public("p256"), public("ed25519")]) == (
+        public("ed25519")
+    )
+
+
+@pytest.mark.parametrize(
+    ("armored", "message", "namespace", "kind"),
+    [
+        (signed().replace("\n", "\r\n"), MESSAGE, APPROVAL_NAMESPACE, "ed25519"),  # CRLF
+        (signed(), MESSAGE + b"!", APPROVAL_NAMESPACE, "ed25519"),  # does not verify
+        (signed(), MESSAGE, "file", "ed25519"),  # another namespace
+        (signed(), MESSAGE, APPROVAL_NAMESPACE, "p256"),  # a key that is not allowed
+        (signed("p256"), MESSAGE, APPROVAL_NAMESPACE, "p256"),  # not Ed25519
+    ],
+    ids=["crlf", "tampered", "namespace", "other-key", "ecdsa"],
+)
+def test_ed25519_fast_path_leaves_the_rest_to_the_full_path(
+    armored: str, message: bytes, namespace: str, kind: str
+) -> None:
+    assert _verify_ed25519(armored, message, namespace, [public(kind)]) is None
+
+
+@settings(deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    mutations=st.lists(_MUTATION, min_size=1, max_size=3),
+    hash_alg=st.sampled_from(["sha512", "sha256"]),
+)
+def test_ed25519_fast_path_accepts_only_what_the_full_path_accepts(
+    mutations: list[tuple[str, int, bytes | int]], hash_alg: str
+) -> None:
+    blob = parse_armored(sign(MESSAGE, private_key("ed25519"), "file", hash_alg)).to_blob()
+    for mutation in mutations:
+        blob = _mutate(blob, mutation)
+    allowed = [public("ed25519")]
+    fast = _verify_ed25519(armor(blob), MESSAGE, "file", allowed)
+    if fast is not None:
+        assert _verify_full(armor(blob), MESSAGE, "file", allowed) is fast
