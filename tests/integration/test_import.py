@@ -332,3 +332,17 @@ def test_marks_made_on_an_old_commit_cannot_reach_an_imported_tenant(registry: G
     assert checked.exit_code == 1
     assert "notice:" not in checked.output
     assert "9.0.0.yaml" in checked.output
+
+
+def test_the_site_of_the_import_branch_shows_the_imported_fleet(
+    registry: Git, tmp_path: Path
+) -> None:
+    imported(registry)
+    out = tmp_path / "site"
+    built = armgit("site", "--repo", str(registry.path), "--rev", BRANCH, "--out", str(out))
+    assert built.exit_code == 0, built.output
+    directory = (out / "data" / "directory.js").read_text()
+    for template in ("customer-support-agent", "legacy-echo", "legacy-atlas"):
+        assert template in directory
+    audit = [json.loads(line) for line in (out / "audit.jsonl").read_text().splitlines()]
+    assert any(r.get("imported") for r in audit)  # ARM's own records, beside armgit's
