@@ -95,6 +95,7 @@ def test_each_merge_button_passes_check_hook_and_publish_recheck(
         BASE_SHA=before,
         HEAD_SHA=work("rev-parse", "pr"),
         PR_AUTHOR=ALICE.removeprefix("github:"),
+        PR_AUTHOR_ID="4242",  # alice's operator lists her login only: the login finds her
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
