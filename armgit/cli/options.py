@@ -100,3 +100,17 @@ def at_option(func: F) -> F:
         "its midnight UTC) picks the last first-parent commit at or before it on --rev (default: "
         "the first protected branch that exists, else HEAD); anything else is a revision.",
     )(func)
+
+
+def read_input(path: str, what: str = "") -> bytes:
+    """The bytes of a file a command was given; a usage error (exit 2) naming ``what`` it was
+    when it cannot be read."""
+    from pathlib import Path
+
+    from armgit.errors import UsageError
+
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        named = f"{what} {path}" if what else path
+        raise UsageError(f"cannot read {named}: {exc.strerror or exc}") from exc

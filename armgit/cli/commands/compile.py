@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from armgit.cli.options import quiet_option, repo_option, rev_option
+from armgit.cli.options import quiet_option, read_input, repo_option, rev_option
 from armgit.cli.output import emit_findings, plural
 from armgit.cli.progress_bar import progress_shown
 from armgit.crypto.ed25519 import keyid, parse_private_key
@@ -22,13 +22,6 @@ from armgit.index.compile import (
 )
 from armgit.index.signed import PreviousIndex
 from armgit.store.atomic import PUBLISHED, write_atomic
-
-
-def _read(path: str, what: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
 
 
 @click.command(name="compile")
@@ -121,7 +114,7 @@ def command(
       armgit compile --rev main --key k --out next.json \\
           --previous https://cdn.example/agents/index.json --expires-in 1d
     """
-    private = [parse_private_key(_read(k, "key"), name=k) for k in keys]
+    private = [parse_private_key(read_input(k, "key"), name=k) for k in keys]
     before = _previous(previous, first_publish, out)
     when = parse_issued_at(issued_at, os.environ.get("SOURCE_DATE_EPOCH"))
     with progress_shown(quiet):

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from armgit.cli.commands.index_publish import root, status, timestamp
+from armgit.cli.options import read_input
 from armgit.crypto.ed25519 import KeyFileError
 from armgit.errors import UsageError
 from armgit.runtime import (
@@ -318,8 +319,8 @@ def evaluate(
         raise UsageError("give exactly one of --template and --instance")
     if approval_files and request_file is None:
         raise UsageError("--approval answers a request: give it with --request FILE")
-    request = parse_request(_read(request_file)) if request_file is not None else None
-    approvals = [parse_approval(_read(f)) for f in approval_files]
+    request = parse_request(read_input(request_file)) if request_file is not None else None
+    approvals = [parse_approval(read_input(f)) for f in approval_files]
     runtime = _load_runtime(file, trusted_keys, root, threshold, state_dir, tenant, decision_log)
     decision = runtime.evaluate(
         tenant,
@@ -340,13 +341,6 @@ def evaluate(
     if spool is not None and decision.decision == NEEDS_APPROVAL and decision.request is not None:
         output["spooled"] = str(Spool(spool).submit(parse_request(decision.request)))
     click.echo(json.dumps(output, indent=2))
-
-
-def _read(path: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
 for _sub in (root, status, timestamp):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from armgit.cli.options import repo_option, rev_option
+from armgit.cli.options import read_input, repo_option, rev_option
 from armgit.errors import UsageError
 from armgit.runtime import IndexRefused, IndexUnavailable
 
@@ -60,8 +60,8 @@ def root(
     from armgit.store.atomic import PUBLISHED, write_atomic
     from armgit.store.tree import open_tree
 
-    private = [parse_private_key(_read_file(k, "key"), name=k) for k in keys]
-    before = _read_file(previous_root, "previous root") if previous_root else None
+    private = [parse_private_key(read_input(k, "key"), name=k) for k in keys]
+    before = read_input(previous_root, "previous root") if previous_root else None
     signers = Compiler(open_tree(repo, rev)).signers()
     data, made = make_root(signers, private, before)
     try:
@@ -72,13 +72,6 @@ def root(
         f"wrote {out}: trust root version {made.version}, "
         f"{made.threshold} of {len(made.keys)} key(s): {', '.join(sorted(made.keys))}"
     )
-
-
-def _read_file(path: str, what: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
 
 
 @click.command(name="status")
@@ -195,7 +188,7 @@ def timestamp(
     from armgit.runtime.fetch import DefaultFetcher
     from armgit.store.atomic import PUBLISHED, write_atomic
 
-    private = [parse_private_key(_read_file(k, "key"), name=k) for k in keys]
+    private = [parse_private_key(read_input(k, "key"), name=k) for k in keys]
     lifetime = parse_duration(expires_in)
     before = None
     if first_publish:
@@ -215,7 +208,7 @@ def timestamp(
         assert fetched is not None
         before = read_previous_timestamp(fetched.data, source)
     envelope, payload = make_timestamp(
-        _read_file(index_file, "index"),
+        read_input(index_file, "index"),
         private,
         issued_at=datetime.now(UTC),
         expires_in=lifetime,
