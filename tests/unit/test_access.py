@@ -112,13 +112,35 @@ def test_several_author_identities_name_one_person() -> None:
     by_number = alice.model_copy(update={"identities": ["github-id:4242"]})
     assert not is_actor(by_number, actor_from_identity("github:alice-chen"))
     both = actor_from_identities(["github:alice-chen", "github-id:4242", "github:alice-chen"])
-    assert both.names == ("github:alice-chen", "github-id:4242")
+    assert both.names == ("github-id:4242", "github:alice-chen")
     assert is_actor(by_number, both)
     assert is_actor(alice, both) == ("github:alice-chen" in alice.identities)
     with pytest.raises(ValueError, match="not an identity SCHEME:ID"):
         actor_from_identities(["github:alice-chen", "alice"])
     with pytest.raises(ValueError, match="names nobody"):
         actor_from_identities([])
+
+
+def test_an_account_number_wins_over_a_login_that_changed_hands() -> None:
+    # carol once had the login alice-chen and her operator file still lists it; the pull
+    # request's author is alice (account 4242): the number decides who they are
+    view = snapshot(example_files())
+    alice = operator(view, "alice").model_copy(update={"identities": ["github-id:4242"]})
+    carol = operator(view, "bob").model_copy(
+        update={"name": "carol", "identities": ["github:alice-chen"]}
+    )
+
+    class Two:
+        def ids(self, kind: str, tenant: str) -> list[EntityId]:
+            return [named_id("Operator", tenant, "carol"), named_id("Operator", tenant, "alice")]
+
+        def get(self, entity: EntityId, model: object) -> Operator:
+            return carol if entity.name == "carol" else alice
+
+    actor = actor_from_identities(["github:alice-chen", "github-id:4242"])
+    found = find_operator(Two(), "arm-dev", actor)  # type: ignore[arg-type]
+    assert found is not None
+    assert found.name == "alice"
 
 
 def test_four_eyes_uses_the_same_exact_rule() -> None:

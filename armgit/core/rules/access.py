@@ -93,7 +93,9 @@ def actor_from_identities(identities: Iterable[str], source: str = "--author") -
     ``github-id:12345``, both from the same pull request): any of them names the operator, so an
     operator bound by login or by account number alone is found, and their own approvals never
     count under either. Raises ``ValueError`` as :func:`actor_from_identity` does."""
-    names = tuple(dict.fromkeys(actor_from_identity(i, source).names[0] for i in identities))
+    named = dict.fromkeys(actor_from_identity(i, source).names[0] for i in identities)
+    # an account number first: find_operator tries names in order, and a login can be reused
+    names = tuple(sorted(named, key=lambda name: "-id:" not in name))
     if not names:
         raise ValueError(f"{source} names nobody")
     return Actor(names, source)
@@ -124,8 +126,16 @@ def operators(view: View, tenant: str) -> Iterator[Operator]:
 
 
 def find_operator(view: View, tenant: str, actor: Actor) -> Operator | None:
-    """The operator of ``tenant`` that ``actor`` is (see :func:`is_actor`)."""
-    return next((o for o in operators(view, tenant) if is_actor(o, actor)), None)
+    """The operator of ``tenant`` that ``actor`` is (see :func:`is_actor`), trying the actor's
+    names in their order: an account number before a login that may have changed hands."""
+    found = [o for o in operators(view, tenant) if is_actor(o, actor)]
+    if len(found) < 2:
+        return found[0] if found else None
+    for name in actor.names:
+        for operator in found:
+            if is_actor(operator, Actor((name,), actor.source, actor.exact)):
+                return operator
+    return found[0]
 
 
 def registry_admins(view: View) -> list[tuple[str, Operator]]:
