@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from armgit.core.canonical import genome_hash
 from armgit.core.jsondata import JsonObject, JsonValue
-from armgit.core.layout import EntityId
+from armgit.core.layout import EntityId, version_id
 from armgit.core.models import (
     Approval,
     Deployment,
@@ -25,6 +25,7 @@ from armgit.core.models import (
     Role,
     Version,
 )
+from armgit.core.rules.approvals import binds
 from armgit.core.rules.change import entity_digest
 from armgit.core.rules.lifecycle import (
     INSTANCE_START,
@@ -63,6 +64,7 @@ class Binding:
     subject: str
     digest: str
     to: str | None = None
+    former: str | None = None  # what approvals made before whole-file binding bound
 
     def admits_change(self, to: str | None) -> bool:
         """Whether an approval of this subject and digest moving to ``to`` is about this change."""
@@ -78,7 +80,7 @@ def admitting(binding: Binding, added: Mapping[str, Approval]) -> tuple[str, ...
             name
             for name, approval in added.items()
             if approval.statement.subject.ref == binding.subject
-            and approval.statement.digest == binding.digest
+            and binds(approval.statement, binding.digest, binding.former)
             and binding.admits_change(approval.statement.change.to)
         )
     )
@@ -366,8 +368,17 @@ class _Deriver:
     # -- what an approval binds -----------------------------------------------------------------
 
     def binding(self, model: Document, to: str | None) -> Binding | None:
-        # the subject's whole file, as the gate binds it (armgit.core.rules.change)
-        if isinstance(model, Version | Instance | Policy | Deployment):
+        # the subject's whole file, as the gate binds it (armgit.core.rules.change), and the
+        # genome hash that approvals made before whole-file binding bound
+        if isinstance(model, Version):
+            return Binding(self.id.ref, entity_digest(model), to, model.genome_hash)
+        if isinstance(model, Deployment):
+            deployed = self.head.get(
+                version_id(self.id.tenant, model.template, model.version), Version
+            )
+            former = deployed.genome_hash if deployed is not None else None
+            return Binding(self.id.ref, entity_digest(model), to, former)
+        if isinstance(model, Instance | Policy):
             return Binding(self.id.ref, entity_digest(model), to)
         return None
 

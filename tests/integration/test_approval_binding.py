@@ -9,11 +9,13 @@ genome hash) is refused with a reason that says to re-approve.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from armgit.core.timeutil import format_time
 from tests.approval_helpers import (
     HASH_21,
     V21_FILE,
@@ -22,6 +24,7 @@ from tests.approval_helpers import (
     needs_ssh_keygen,
     statement_for,
 )
+from tests.conftest import run_armgit
 from tests.integration.conftest import Registry
 
 pytestmark = needs_ssh_keygen
@@ -98,3 +101,38 @@ def test_an_approval_of_the_genome_only_is_refused_with_a_reason_to_re_approve(
     assert code != 0
     assert "it binds only the genome hash" in err
     assert "re-approve the proposed arm-dev/customer-support@2.1.0 (armgit approve)" in err
+
+
+@pytest.mark.parametrize(
+    ("made", "verified"),
+    [
+        pytest.param(datetime(2026, 12, 5, 12, tzinfo=UTC), True, id="before-whole-file-binding"),
+        pytest.param(datetime(2026, 12, 7, 12, tzinfo=UTC), False, id="since-whole-file-binding"),
+    ],
+)
+def test_verify_judges_a_genome_only_approval_by_the_binding_of_its_time(
+    setup: Setup, made: datetime, verified: bool
+) -> None:
+    """Upgrading keeps the history an earlier armgit admitted: a promotion approved, before
+    approvals bound whole files, by an approval of the genome hash stays verified, and the audit
+    still links the approval; one made since is refused, whatever the commit says."""
+    setup.promote()
+    add_hand_approval(setup, statement_for(approver="bob", digest=HASH_21, created=made), "bob")
+    setup.work.commit_all("promote 2.1.0", when=format_time(made + timedelta(hours=1)))
+    result = run_armgit("verify", "--repo", str(setup.root))
+    audit = run_armgit("audit", "--repo", str(setup.root), "--format", "jsonl")
+    assert audit.returncode == 0, audit.stderr
+    promotions = [
+        json.loads(line)
+        for line in audit.stdout.splitlines()
+        if '"VERSION_TRANSITIONED"' in line and '"APPROVED"' in line
+    ]
+    assert len(promotions) == 1
+    if verified:
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "INTEGRITY_VERIFIED" in result.stdout
+        assert promotions[0]["approvals"], promotions[0]
+    else:
+        assert result.returncode == 1
+        assert "it binds only the genome hash" in result.stdout
+        assert not promotions[0]["approvals"]

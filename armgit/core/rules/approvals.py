@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from armgit.core.canonical import to_canonical_json
 from armgit.core.findings import Finding
@@ -34,6 +34,13 @@ from armgit.core.snapshot import View
 from armgit.core.timeutil import parse_duration, parse_time
 
 CLOCK_SKEW = timedelta(minutes=5)
+
+# Approvals made before this moment bound a version's genome hash; since then they bind the
+# subject's whole file (docs/approvals.md, "What an approval binds"). Each approval is judged by
+# the binding of its time, so the history an earlier armgit admitted stays verified, and nobody
+# can make a new genome-only approval count: the approver signs the time, and an approval is
+# valid for no longer than its rule allows.
+WHOLE_FILE_BINDING_SINCE = datetime(2026, 12, 6, tzinfo=UTC)
 
 
 def statement_data(statement: Statement) -> JsonValue:
@@ -266,7 +273,9 @@ def evaluate_gates(
                 or s.change.type != gate.request_type
             ):
                 continue
-            if s.digest != gate.digest or (gate.change_to and s.change.to != gate.change_to):
+            if not binds(s, gate.digest, gate.former_digest) or (
+                gate.change_to and s.change.to != gate.change_to
+            ):
                 status.refused.append((name, _other_content(s, gate)))
                 continue
             why = judge.refusal(approval, rule, tenant)
@@ -293,12 +302,33 @@ def evaluate_gates(
     return statuses
 
 
+def binds(statement: Statement, digest: str, former_digest: str | None) -> bool:
+    """Whether ``statement`` binds the content a gate binds: ``digest`` (the subject's whole
+    proposed file) or, for an approval made before :data:`WHOLE_FILE_BINDING_SINCE`,
+    ``former_digest`` (the genome hash). Shared by the gates and the audit's record links."""
+    if statement.digest == digest:
+        return True
+    return (
+        former_digest is not None
+        and statement.digest == former_digest
+        and _before_whole_file_binding(statement)
+    )
+
+
+def _before_whole_file_binding(statement: Statement) -> bool:
+    try:
+        return parse_time(statement.created_at) < WHOLE_FILE_BINDING_SINCE
+    except ValueError:
+        return False
+
+
 def _other_content(statement: Statement, gate: Gate) -> str:
     """Why an approval of the gate's subject and request type does not count for its content."""
     if gate.former_digest is not None and statement.digest == gate.former_digest:
         return (
             "it binds only the genome hash, as approvals made before armgit bound the whole "
-            f"subject file; re-approve the proposed {gate.subject.ref} (armgit approve)"
+            f"subject file ({WHOLE_FILE_BINDING_SINCE:%Y-%m-%d}) did; re-approve the proposed "
+            f"{gate.subject.ref} (armgit approve)"
         )
     if statement.digest != gate.digest:
         return (

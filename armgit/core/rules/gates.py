@@ -19,7 +19,8 @@ class Gate:
     Approvals must name ``subject`` (kind and reference), ``request_type`` with the same
     ``change_from``/``change_to``, and bind ``digest``, the subject's whole proposed content.
     ``former_digest`` is what approvals made before armgit bound whole files bound (a version's
-    genome hash), so that such an approval is refused with a reason that says to re-approve.
+    genome hash): such an approval counts when it was made before that change, and is refused
+    with a reason that says to re-approve when made after it.
     """
 
     request_type: str
