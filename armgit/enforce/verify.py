@@ -28,10 +28,12 @@ from armgit.core.rules.approvals import evaluate_gates, gate_findings
 from armgit.core.rules.gates import Gate
 from armgit.enforce.imported import ImportMarks
 from armgit.enforce.ranges import changed_paths, check_range, registry_tree, view_of
+from armgit.errors import UsageError
 from armgit.progress import task
 from armgit.registry.history import commit_time, first_parent_chain, head_commit, locate_registry
 from armgit.store.cache import ContentCache
 from armgit.store.parallel import fork_pool, fork_workers
+from armgit.store.tree import resolve_commit
 
 # how far ahead a gated change's approvals may land (the seed's longest default is 72 h)
 LOOKAHEAD_WINDOW = timedelta(days=7)
@@ -63,21 +65,38 @@ class VerifyReport:
     findings: list[CommitFinding] = field(default_factory=list)
     # what ARM never enforced, in honoured import commits (docs/import.md): reported, not failed
     notices: list[CommitFinding] = field(default_factory=list)
+    # what today's rules say of the commits up to the trust root (an earlier armgit admitted
+    # them under the rules it had): reported, not failed
+    trusted: list[CommitFinding] = field(default_factory=list)
+    trust_root: str | None = None
 
     @property
     def status(self) -> str:
         return INTEGRITY_FAILED if self.findings else INTEGRITY_VERIFIED
 
 
-def verify_repository(repo: str | Path | None = None, rev: str | None = None) -> VerifyReport:
+def verify_repository(
+    repo: str | Path | None = None, rev: str | None = None, trust_root: str | None = None
+) -> VerifyReport:
     """:func:`verify_history` of the registry at ``repo`` on branch ``rev`` (default: the first
-    protected branch that exists, else HEAD)."""
+    protected branch that exists, else HEAD), trusting its history up to ``trust_root``."""
     located = locate_registry(repo)
-    return verify_history(located.repo, head_commit(located, rev), located.prefix)
+    head = head_commit(located, rev)
+    root = resolve_commit(located.repo, trust_root) if trust_root is not None else None
+    return verify_history(located.repo, head, located.prefix, root)
 
 
-def verify_history(repo: pygit2.Repository, head: pygit2.Commit, prefix: str = "") -> VerifyReport:
+def verify_history(
+    repo: pygit2.Repository,
+    head: pygit2.Commit,
+    prefix: str = "",
+    trust_root: pygit2.Commit | None = None,
+) -> VerifyReport:
     """Replay the rules for every commit of ``head``'s first-parent history, from the root.
+
+    With ``trust_root`` (a commit of that history), what the rules say of the commits up to and
+    including it is reported as ``trusted``, not failed: an earlier armgit admitted them under
+    the rules it had (docs/hooks.md, "Upgrading armgit"). Every genome hash is recomputed still.
 
     Commits are checked independently, so a long history is split into runs of consecutive
     commits checked in forked worker processes (each with its own repository handle and
@@ -85,14 +104,23 @@ def verify_history(repo: pygit2.Repository, head: pygit2.Commit, prefix: str = "
     report = VerifyReport(str(head.id))
     chain = [str(c.id) for c in first_parent_chain(repo, head)]
     report.commits = len(chain)
+    trusted_through = -1
+    if trust_root is not None:
+        report.trust_root = str(trust_root.id)
+        if report.trust_root not in chain:
+            raise UsageError(
+                f"the trust root {report.trust_root[:12]} is not on the first-parent history "
+                f"of {report.head[:12]}: name a commit of the branch being verified"
+            )
+        trusted_through = chain.index(report.trust_root)
     workers = fork_workers(len(chain), PARALLEL_MIN_COMMITS)
     with task("replaying commits", len(chain)) as advance:
         if workers < 2:
-            parts = [_verify_run(repo, chain, 0, len(chain), prefix, advance)]
+            parts = [_verify_run(repo, chain, 0, len(chain), prefix, trusted_through, advance)]
         else:
             size = -(-len(chain) // (workers * _RUNS_PER_WORKER))
             jobs = [
-                (repo.path, chain, i, min(i + size, len(chain)), prefix)
+                (repo.path, chain, i, min(i + size, len(chain)), prefix, trusted_through)
                 for i in range(0, len(chain), size)
             ]
             parts = []
@@ -101,9 +129,10 @@ def verify_history(repo: pygit2.Repository, head: pygit2.Commit, prefix: str = "
                     parts.append(part)
                     advance(job[3] - job[2])
     versions: set[str] = set()
-    for findings, notices, oids in parts:
+    for findings, notices, trusted, oids in parts:
         report.findings += findings
         report.notices += notices
+        report.trusted += trusted
         versions |= oids
     report.genomes = len(versions)
     return report
@@ -117,12 +146,13 @@ def _start_worker() -> None:
     os.environ["ARMGIT_NO_PARALLEL"] = "1"  # a worker reads its files itself
 
 
-Found = tuple[list[CommitFinding], list[CommitFinding], set[str]]  # findings, notices, versions
+# findings, notices, trusted, versions
+Found = tuple[list[CommitFinding], list[CommitFinding], list[CommitFinding], set[str]]
 
 
-def _verify_job(job: tuple[str, list[str], int, int, str]) -> Found:
-    path, chain, start, stop, prefix = job
-    return _verify_run(pygit2.Repository(path), chain, start, stop, prefix)
+def _verify_job(job: tuple[str, list[str], int, int, str, int]) -> Found:
+    path, chain, start, stop, prefix, trusted_through = job
+    return _verify_run(pygit2.Repository(path), chain, start, stop, prefix, trusted_through)
 
 
 def _verify_run(
@@ -131,16 +161,19 @@ def _verify_run(
     start: int,
     stop: int,
     prefix: str,
+    trusted_through: int = -1,
     advance: Callable[[int], None] | None = None,
 ) -> Found:
     """The findings and notices of the commits ``ids[start:stop]`` and the version blobs they
     wrote. A notice is what an honoured import commit relaxes (docs/import.md), judged from the
-    commit's parent as the range's base."""
+    commit's parent as the range's base; what a commit at or before position ``trusted_through``
+    (the trust root) breaks is trusted."""
     content = ContentCache(None)  # proving integrity: recompute, trust no cache on disk
     chain = _Chain(repo, ids)
     marks = ImportMarks(repo, prefix)
     found: list[CommitFinding] = []
     notices: list[CommitFinding] = []
+    trusted: list[CommitFinding] = []
     versions: set[str] = set()
     for position in range(start, stop):
         commit = chain[position]
@@ -170,8 +203,12 @@ def _verify_run(
         order = {f: i for i, f in enumerate(sort_findings([b.finding for b in blamed]))}
         base = str(parent.id) if parent is not None else None
         for item in sorted(blamed, key=lambda b: order[b.finding]):
-            relaxed = item.finding.rule in RELAXED_RULES and marks.honoured(item.commit, base)
-            (notices if relaxed else found).append(item)
+            if position <= trusted_through:
+                trusted.append(item)
+            elif item.finding.rule in RELAXED_RULES and marks.honoured(item.commit, base):
+                notices.append(item)
+            else:
+                found.append(item)
         after = registry_tree(repo, commit, prefix)
         changed, _ = changed_paths(registry_tree(repo, parent, prefix), after)
         for path in changed:
@@ -182,7 +219,7 @@ def _verify_run(
                     versions.add(entry.oid)
         if advance is not None:
             advance(1)
-    return found, notices, versions
+    return found, notices, trusted, versions
 
 
 class _Chain:

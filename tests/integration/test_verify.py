@@ -234,3 +234,57 @@ def test_removing_a_registry_directory_deletes_its_versions(tmp_path: Path) -> N
         if d.commit == r.commits["remove the registry"]
     ]
     assert "VERSION_DELETED" in deleted
+
+
+def test_a_trust_root_reports_what_the_history_up_to_it_breaks_without_failing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Upgrading armgit may bring rules that history an earlier armgit admitted breaks: with
+    ``--trust-root``, what today's rules say of the commits up to it (itself included) is
+    reported as trusted; what comes after still fails, in every worker layout."""
+    r = scripted_history(tmp_path)
+    r.edit(V2, "maxTokens: 8192", "maxTokens: 9000")
+    r.commit("tamper", "2026-02-13T10:00:00Z", ALICE_EMAIL)
+    r.edit(V2, r.read(V2).split("genomeHash: ")[1].strip(), r.genome_hash(V2))
+    r.commit("rehash", "2026-02-14T10:00:00Z", ALICE_EMAIL)
+    tamper, rehash = r.commits["tamper"], r.commits["rehash"]
+
+    for parallel in (False, True):
+        if parallel:
+            monkeypatch.setattr("armgit.enforce.verify.PARALLEL_MIN_COMMITS", 2)
+        at_tamper = verify_repository(r.path, trust_root=tamper)
+        assert [(f.commit, f.finding.rule) for f in at_tamper.trusted] == [
+            (tamper, "genome-hash-mismatch")
+        ]
+        assert [(f.commit, f.finding.rule) for f in at_tamper.findings] == [
+            (rehash, "genome-immutable")
+        ]
+        at_head = verify_repository(r.path, trust_root=rehash)
+        assert at_head.status == INTEGRITY_VERIFIED
+        assert len(at_head.trusted) == 2
+        assert at_head.trust_root == rehash
+
+    shown = run_armgit("verify", "--repo", str(r.path), "--trust-root", rehash[:12])
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert f"trusted: {tamper[:12]} " in shown.stdout
+    assert "2 findings trusted, at or before the trust root" in shown.stdout
+    as_json = json.loads(
+        run_armgit(
+            "verify", "--repo", str(r.path), "--trust-root", tamper, "--format", "json"
+        ).stdout
+    )
+    assert (as_json["status"], as_json["trustRoot"]) == (INTEGRITY_FAILED, tamper)
+    assert [f["rule"] for f in as_json["trusted"]] == ["genome-hash-mismatch"]
+
+    r.git("checkout", "-q", "-b", "side", tamper)
+    r.edit(V2, "maxTokens: 9000", "maxTokens: 9001")
+    r.commit("elsewhere", "2026-02-15T10:00:00Z", ALICE_EMAIL)
+    r.git("checkout", "-q", "main")
+    off_branch = run_armgit(
+        "verify", "--repo", str(r.path), "--rev", "main", "--trust-root", "side"
+    )
+    assert off_branch.returncode == 2
+    assert "is not on the first-parent history" in off_branch.stderr
+    unknown = run_armgit("verify", "--repo", str(r.path), "--trust-root", "no-such-commit")
+    assert unknown.returncode == 2
+    assert "unknown revision 'no-such-commit'" in unknown.stderr
