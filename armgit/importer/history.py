@@ -6,8 +6,9 @@ the snapshot. Each entity appears at its creation record (or, with none, at the 
 after its ``_creationTime``; with none after it, in the last commit), together with what it
 cannot exist without. Its lifecycle or state is the one the transition records say held at that
 moment; an optional reference (an instance's policy) waits for its target; approval evidence
-appears when it was requested. Other fields are as the snapshot has them: ARM's records hold
-patches and key names, not the values before them. Each commit lists its records in its message
+appears when it was requested. A template, policy or role that update records patched is, before
+each update, as :mod:`armgit.importer.replay` says it was (``Entity.earlier``); other fields
+are as the snapshot has them. Each commit lists its records in its message
 (JSON, one a line) and carries the import mark (:mod:`armgit.importer.marks`).
 """
 
@@ -49,7 +50,7 @@ def plan_history(
     """The commits that replay ``records`` over the mapped entities, then the snapshot."""
     groups: dict[float, list[Row]] = {}
     for record in records:
-        when = _when(record)
+        when = record_time(record)
         groups.setdefault(when, []).append(record)
     moments = sorted(groups)
     by_target: dict[str, list[tuple[float, Row]]] = {}
@@ -74,6 +75,7 @@ def plan_history(
         points.update(bisect_left(moments, when) for when, _ in transitions)
         points.update(index_of[target] for _, target in entity.optional if target in index_of)
         points.update(bisect_left(moments, t) for t in _evidence_times(entity))
+        points.update(bisect_left(moments, until) for until, _ in entity.earlier)
         previous: bytes | None = None
         for point in sorted(p for p in points if p >= start):
             at = math.inf if point == final else moments[point]
@@ -98,7 +100,7 @@ def plan_history(
     return plan
 
 
-def _when(record: Row) -> float:
+def record_time(record: Row) -> float:
     """A record's time: its ``timestamp`` (one per mutation), else its ``_creationTime``."""
     stamp = record.fields.get("timestamp")
     if isinstance(stamp, (int, float)) and not isinstance(stamp, bool):
@@ -158,7 +160,7 @@ def _doc_at(
     index_of: dict[str, int],
     point: int,
 ) -> JsonObject:
-    doc = dict(entity.doc)
+    doc = dict(next((d for until, d in entity.earlier if at < until), entity.doc))
     if at != math.inf:
         if entity.state is not None and transitions:
             state = _state_at(at, transitions)
@@ -227,7 +229,7 @@ def _message(mapped: Mapped, rows: list[Row], marks: list[str]) -> str:
             "operator": mapped.entities[operator].doc["name"]
             if operator
             else row.fields.get("operatorId"),
-            "time": iso_time(_when(row)),
+            "time": iso_time(record_time(row)),
             "payload": row.fields.get("payload"),
         }
         lines.append(json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":")))

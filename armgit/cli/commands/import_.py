@@ -118,6 +118,9 @@ def arm(
     assert isinstance(verdicts, dict)
     if verdicts:
         click.echo("ARM genome hashes: " + ", ".join(f"{n} {v}" for v, n in verdicts.items()))
+    replay = result.report["history"]
+    if isinstance(replay, dict) and replay:
+        click.echo("history: " + ", ".join(f"{k} {v}" for k, v in replay.items()))
     notes = result.report["notes"]
     assert isinstance(notes, list)
     for note in notes:
