@@ -5,7 +5,8 @@ The mark says "ARM made this change; armgit did not judge it when it happened". 
 commits are honoured is decided by :mod:`armgit.enforce.imported` from the tree before the
 import (docs/import.md): ``armgit check`` and ``armgit verify`` turn the findings of the rules
 ARM never enforced into notices there; schema, references, hashes and permissions stay strict,
-and the server hook honours nothing.
+and the server hook only where ``imports`` in ``armgit.yaml`` at the base of the push names the
+import (:func:`armgit.enforce.imported.granted_split`).
 """
 
 from __future__ import annotations

@@ -11,8 +11,12 @@ about a tenant that existed before: it cannot carry an unjudged change into exis
 Creating a tenant still needs ``admin:registry`` (permissions are never relaxed), so only a
 registry admin's import passes ``armgit check``. Where honoured, the findings of
 :data:`~armgit.core.importmark.RELAXED_RULES` (approvals, transition guards, illegal
-transitions) become notices; schema, references, hashes and permissions stay strict. The server
-hook does not use this module: a push to a protected branch is judged as any other.
+transitions) become notices; schema, references, hashes and permissions stay strict.
+
+The server hook honours a marked commit only through :func:`granted_split`: when ``imports`` in
+``armgit.yaml`` *at the base of the push* names the import's mark (source and export digest)
+and the pusher as the operator allowed to land it. Nothing the push brings, an ``imports``
+entry included, can authorise itself (SPEC section 4a).
 """
 
 from __future__ import annotations
@@ -23,8 +27,11 @@ import pygit2
 
 from armgit.core.findings import Finding
 from armgit.core.importmark import RELAXED_RULES, import_mark
-from armgit.core.layout import TENANTS_DIR
-from armgit.enforce.ranges import changed_paths, outside_paths, registry_tree
+from armgit.core.layout import TENANTS_DIR, named_id
+from armgit.core.models import Operator, Registry
+from armgit.core.rules.access import Actor, is_actor
+from armgit.enforce.ranges import changed_paths, outside_paths, registry_tree, view_of
+from armgit.store.cache import ContentCache
 
 
 class ImportMarks:
@@ -60,6 +67,21 @@ class ImportMarks:
             honoured = commit is not None and self.honoured(commit, base)
             (notices if honoured else kept).append(finding)
         return kept, notices
+
+    def mark_of(self, commit_id: str) -> tuple[str, str] | None:
+        """The import mark (source, export digest) of a marked commit, or of the honoured
+        import a merge brings in (its first marked side parent)."""
+        commit = self.repo.get(commit_id)
+        if not isinstance(commit, pygit2.Commit):
+            return None
+        mark = import_mark(commit.message)
+        if mark is not None:
+            return mark
+        for side in commit.parents[1:]:
+            mark = import_mark(side.message)
+            if mark is not None:
+                return mark
+        return None
 
     def tenants(self, commit_id: str) -> frozenset[str] | None:
         """The new tenants an import commit (or a merge bringing one in) fills, or ``None``
@@ -142,3 +164,39 @@ class ImportMarks:
     def _has_tenant(self, commit: pygit2.Commit, tenant: str) -> bool:
         tree = registry_tree(self.repo, commit, self.prefix)
         return tree is not None and bool(tree.names(f"{TENANTS_DIR}/{tenant}"))
+
+
+def granted_split(
+    repo: pygit2.Repository,
+    base: str,
+    registry: Registry,
+    actor: Actor,
+    findings: list[Finding],
+    blame: Callable[[Finding], str | None],
+    cache: ContentCache | None = None,
+) -> tuple[list[Finding], list[Finding]]:
+    """The hook's (findings, notices) for a push judged from ``base``, whose ``armgit.yaml`` is
+    ``registry``: a relaxed rule's finding blamed on a commit honoured from ``base`` whose mark
+    an ``imports`` entry of ``registry`` names, with ``actor`` as its operator, is a notice."""
+    base_commit = repo.get(base)
+    if not registry.imports or not isinstance(base_commit, pygit2.Commit):
+        return findings, []
+    view = view_of(registry_tree(repo, base_commit, ""), cache)
+    granted = set()
+    for grant in registry.imports:
+        tenant, _, name = grant.operator.partition("/")
+        operator = view.get(named_id("Operator", tenant, name), Operator)
+        if operator is not None and not operator.disabled and is_actor(operator, actor):
+            granted.add((grant.source, grant.export))
+    if not granted:
+        return findings, []
+    marks = ImportMarks(repo)
+    kept: list[Finding] = []
+    notices: list[Finding] = []
+    for finding in findings:
+        commit = blame(finding) if finding.rule in RELAXED_RULES else None
+        honoured = (
+            commit is not None and marks.honoured(commit, base) and marks.mark_of(commit) in granted
+        )
+        (notices if honoured else kept).append(finding)
+    return kept, notices

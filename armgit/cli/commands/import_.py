@@ -126,6 +126,7 @@ def arm(
     for note in notes:
         click.echo(f"note: {note}")
     files = len({p for c in result.plan for p in c.changes})
+    click.echo(f"import mark: {result.export} (name it in armgit.yaml imports to land it)")
     if dry_run:
         click.echo(
             f"dry run: would write {plural(len(result.plan), 'commit')} ({plural(files, 'file')}) "
