@@ -83,20 +83,24 @@ def plan_history(
             if data != previous:
                 changes[point][path] = data
                 previous = data
-    plan: list[PlannedCommit] = []
-    marks = mark_lines(source, digest)
+    bodies: list[tuple[float, tuple[str, str], str, dict[str, bytes]]] = []
     for point, when in enumerate(moments):
         rows = groups[when]
-        author = _author(mapped, rows)
-        plan.append(PlannedCommit(when, author, _message(mapped, rows, marks), changes[point]))
+        bodies.append((when, _author(mapped, rows), _message(mapped, rows), changes[point]))
     last = max([*moments, *(e.created for e in mapped.entities.values())], default=0.0)
-    if changes[final] or not plan:
+    if changes[final] or not bodies:
         summary = f"import: the snapshot of {source} (every row as the export holds it)"
-        plan.append(
-            PlannedCommit(
-                last, IMPORTER, "\n\n".join([summary, "\n".join(marks)]) + "\n", changes[final]
-            )
+        bodies.append((last, IMPORTER, summary, changes[final]))
+    total = len(bodies)
+    plan = [
+        PlannedCommit(
+            when,
+            author,
+            body + "\n\n" + "\n".join(mark_lines(source, digest, n, total)) + "\n",
+            files,
         )
+        for n, (when, author, body, files) in enumerate(bodies, start=1)
+    ]
     return plan
 
 
@@ -212,7 +216,7 @@ def _tenant_of(mapped: Mapped, row: Row) -> str | None:
     return None
 
 
-def _message(mapped: Mapped, rows: list[Row], marks: list[str]) -> str:
+def _message(mapped: Mapped, rows: list[Row]) -> str:
     counts = Counter(str(r.fields.get("type")) for r in rows)
     summary = "ARM: " + ", ".join(f"{t} x{n}" if n > 1 else t for t, n in sorted(counts.items()))
     lines = []
@@ -233,4 +237,4 @@ def _message(mapped: Mapped, rows: list[Row], marks: list[str]) -> str:
             "payload": row.fields.get("payload"),
         }
         lines.append(json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
-    return "\n\n".join([summary[:200], "\n".join(lines), "\n".join(marks)]) + "\n"
+    return "\n\n".join([summary[:200], "\n".join(lines)])
