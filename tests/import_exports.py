@@ -453,6 +453,48 @@ def small_arm(
     return b, ids
 
 
+def patched_arm(fmt: str = "uniform") -> tuple[ExportBuilder, dict[str, str]]:
+    """:func:`small_arm` with update records in every shape ARM writes: a template patched
+    twice (its value before the first patch unknown), a policy whose creation record gives its
+    first tier and whose update names keys only, an update contradicting the snapshot, a role
+    updated with before and after values, and a template whose old name armgit cannot hold."""
+    b, ids = small_arm(fmt)
+    t = ids["tenant"]
+    rows = {d["_id"]: d for docs in b.tables.values() for d in docs}
+    rows[ids["support"]]["description"] = "Answers customers"
+    rows[ids["support"]]["tags"] = ["support", "tier-1"]
+    for doc in b.tables["changeRecords"]:
+        if doc["type"] == "POLICY_CREATED":
+            doc["payload"] = {"name": "Support Prod", "autonomyTier": 1, "toolCount": 2}
+
+    def update(when: float, kind: str, entity: str, target: str, payload: Any) -> None:
+        b.add(
+            "changeRecords",
+            when + 0.5,
+            tenantId=t,
+            type=kind,
+            targetEntity=entity,
+            targetId=target,
+            payload=payload,
+            timestamp=when,
+            operatorId=ids["ops"],
+        )
+
+    template, policy = "agentTemplate", "policyEnvelope"
+    patch = {"description": "Answers customers", "tags": ["support", "tier-1"]}
+    update(T0 + 16 * MINUTE, "TEMPLATE_UPDATED", template, ids["support"], patch)
+    keys = {"changes": ["autonomyTier", "allowedTools"]}
+    update(T0 + 16 * MINUTE, "POLICY_UPDATED", policy, ids["policy"], keys)
+    wrong = {"changes": {"costLimits": {"from": {"dailyTokens": 1}, "to": {"dailyTokens": 2}}}}
+    update(T0 + 17 * MINUTE, "POLICY_UPDATED", policy, ids["policy"], wrong)
+    after = {"permissions": ["approve:versions", "manage:everything"]}
+    role = {"before": {"permissions": ["read:templates"]}, "after": after}
+    update(T0 + 18 * MINUTE, "ROLE_UPDATED", "role", ids["role"], role)
+    renamed = {"changes": {"name": {"from": "", "to": "support agent"}}}
+    update(T0 + 19 * MINUTE, "TEMPLATE_UPDATED", template, ids["support2"], renamed)
+    return b, ids
+
+
 def small_mc(fmt: str = "older", linked: str | None = None) -> tuple[ExportBuilder, dict[str, str]]:
     """Mission Control agents (one maybe already ``linked`` from an ARM instance) and a
     toolCalls row; Int64 budgets in the older format's strings."""

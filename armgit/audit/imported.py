@@ -4,9 +4,10 @@ derive (``ROLE_ASSIGNED``, ``APPROVAL_REQUESTED``, ...).
 ``armgit import`` writes each of ARM's change records into its commit's message, one JSON object a
 line, above the import mark (:mod:`armgit.core.importmark`). A message is anyone's to write, so a
 record is taken only from a commit that could be an import's: its message ends with the mark and
-holds nothing but well-formed records, it changes nothing but files in ``tenants/T/``, and only
-for tenants ``T`` that its tree has and the tree its import grew from (the first commit below its
-run of marked commits) does not: the record's tenant must be one of those. So a mark written on
+holds nothing but well-formed records, its place in its import follows the commits below it
+(:class:`~armgit.enforce.imported.ImportRuns`), it changes nothing but files in ``tenants/T/``,
+and only for tenants ``T`` that its tree has and the tree its import grew from (the commit below
+its import's first) does not: the record's tenant must be one of those. So a mark written on
 an ordinary commit claims nothing about a tenant that existed before it (docs/import.md). Records
 kept are labelled ``"imported": true``: ARM's word, not something armgit derived or verified.
 
@@ -28,6 +29,7 @@ from armgit.core.importmark import import_mark
 from armgit.core.jsondata import JsonObject
 from armgit.core.layout import TENANTS_DIR, EntityId, identify
 from armgit.core.record_types import RECORD_TYPES
+from armgit.enforce.imported import ImportRuns
 from armgit.enforce.ranges import registry_tree
 
 _DERIVED = frozenset(RECORD_TYPES)
@@ -104,16 +106,16 @@ class ImportClaims:
         self.repo = repo
         self.prefix = prefix
         self._tenants: dict[str, frozenset[str]] = {}  # commit id -> the tenants its tree has
-        self._base: dict[str, str] = {}  # marked commit id -> the commit its import grew from
+        self.runs = ImportRuns()
 
     def tenants(self, commit: pygit2.Commit, paths: Iterable[str]) -> frozenset[str]:
         """The tenants ``commit`` (whose changed paths, from the registry's directory, are
         ``paths``) may speak for: none unless it carries the import mark and changes only files
         of tenants its tree has and its import's base does not."""
-        if import_mark(commit.message) is None or not commit.parents:
+        base = self.runs.base(commit)
+        if base is None:
             return frozenset()
-        base = self._import_base(commit)
-        new = self._tenants_at(str(commit.id)) - self._tenants_at(base)
+        new = self._tenants_at(str(commit.id)) - self._tenants_at(str(base.id))
         for path in paths:
             steps = path.split("/")
             if len(steps) < 3 or steps[0] != TENANTS_DIR or steps[1] not in new:
@@ -127,18 +129,3 @@ class ImportClaims:
             names = tree.names(TENANTS_DIR) if tree is not None else []
             self._tenants[commit_id] = frozenset(names)
         return self._tenants[commit_id]
-
-    def _import_base(self, commit: pygit2.Commit) -> str:
-        """The first commit below ``commit``'s run of marked commits (first parents)."""
-        run: list[str] = []
-        current = commit
-        while import_mark(current.message) is not None and current.parents:
-            cached = self._base.get(str(current.id))
-            if cached is not None:
-                break
-            run.append(str(current.id))
-            current = current.parents[0]
-        base = self._base.get(str(current.id), str(current.id))
-        for commit_id in run:
-            self._base[commit_id] = base
-        return base

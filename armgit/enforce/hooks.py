@@ -132,6 +132,13 @@ def _judge_update(
         repo, base, update.new, actor=actor, now=now, cache=cache, first_parent_line=True
     )
     verdict.findings = report.findings
+    if config is not None and config.imports and base is not None and report.findings:
+        # an import authorised at the base: what ARM never enforced is a notice (docs/import.md)
+        from armgit.enforce.imported import granted_split
+
+        verdict.findings, _ = granted_split(
+            repo, base, config, actor, report.findings, report.blame.get, cache
+        )
     verdict.commits = report.commits
 
 

@@ -4,15 +4,20 @@
 (:mod:`armgit.core.importmark`). ARM never signed approvals nor recorded every transition, so
 replaying its history under armgit's change rules would flag what ARM never enforced. A marked
 commit is *honoured* only when everything it changes is inside tenants that did not exist
-before the import: in the tree of the first commit below its run of marked commits (the base
-the import grew from). A merge is honoured when it only brings in, unchanged, files of an
+before the import: in the tree of the commit below its import's first (the base the import
+grew from), and only when it is a commit the importer could have made (:class:`ImportRuns`).
+A merge is honoured when it only brings in, unchanged, files of an
 honoured import into tenants its first parent does not have. So the mark can relax nothing
 about a tenant that existed before: it cannot carry an unjudged change into existing data.
 Creating a tenant still needs ``admin:registry`` (permissions are never relaxed), so only a
 registry admin's import passes ``armgit check``. Where honoured, the findings of
 :data:`~armgit.core.importmark.RELAXED_RULES` (approvals, transition guards, illegal
-transitions) become notices; schema, references, hashes and permissions stay strict. The server
-hook does not use this module: a push to a protected branch is judged as any other.
+transitions) become notices; schema, references, hashes and permissions stay strict.
+
+The server hook honours a marked commit only through :func:`granted_split`: when ``imports`` in
+``armgit.yaml`` *at the base of the push* names the import's mark (source and export digest)
+and the pusher as the operator allowed to land it. Nothing the push brings, an ``imports``
+entry included, can authorise itself (SPEC section 4a).
 """
 
 from __future__ import annotations
@@ -22,9 +27,47 @@ from collections.abc import Callable
 import pygit2
 
 from armgit.core.findings import Finding
-from armgit.core.importmark import RELAXED_RULES, import_mark
-from armgit.core.layout import TENANTS_DIR
-from armgit.enforce.ranges import changed_paths, outside_paths, registry_tree
+from armgit.core.importmark import RELAXED_RULES, follows, import_mark, import_position
+from armgit.core.layout import TENANTS_DIR, named_id
+from armgit.core.models import Operator, Registry
+from armgit.core.rules.access import Actor, is_actor
+from armgit.enforce.ranges import changed_paths, outside_paths, registry_tree, view_of
+from armgit.store.cache import ContentCache
+
+
+class ImportRuns:
+    """Which marked commits the importer could have made: the N-th commit of an import of TOTAL
+    (its ``Armgit-Import-Commit: N/TOTAL`` trailer) counts only on top of the N-1 before it,
+    first parent by first parent, all with the same source, export digest and TOTAL, the first
+    right above an unmarked commit (the base the import grew from). A marked commit on top of a
+    finished import, a marked commit after an unmarked one that is not its first, a merge or a
+    root is no import commit (docs/import.md), whatever it changes."""
+
+    def __init__(self) -> None:
+        self._base: dict[str, pygit2.Commit | None] = {}
+
+    def base(self, commit: pygit2.Commit) -> pygit2.Commit | None:
+        """The commit ``commit``'s import grew from, or ``None`` when it is no import commit."""
+        chain: list[str] = []
+        current = commit
+        found: pygit2.Commit | None = None
+        while True:
+            key = str(current.id)
+            if key in self._base:
+                found = self._base[key]
+                break
+            chain.append(key)
+            parent = current.parents[0] if len(current.parents) == 1 else None
+            if parent is None or not follows(current.message, parent.message):
+                break
+            position = import_position(current.message)
+            if position is not None and position[0] == 1:
+                found = parent
+                break
+            current = parent
+        for key in chain:
+            self._base[key] = found
+        return found
 
 
 class ImportMarks:
@@ -35,7 +78,7 @@ class ImportMarks:
         self.repo = repo
         self.prefix = prefix
         self._tenants: dict[str, frozenset[str] | None] = {}
-        self._base: dict[str, pygit2.Commit] = {}
+        self.runs = ImportRuns()
 
     def honoured(self, commit_id: str, base: str | None) -> bool:
         """Whether ``commit_id`` is honoured in a range judged from ``base``: it only changes
@@ -61,6 +104,17 @@ class ImportMarks:
             (notices if honoured else kept).append(finding)
         return kept, notices
 
+    def mark_of(self, commit_id: str) -> tuple[str, str] | None:
+        """The import mark (source, export digest) of a marked commit, or of the honoured
+        import a merge brings in (its first marked side parent)."""
+        commit = self.repo.get(commit_id)
+        if not isinstance(commit, pygit2.Commit):
+            return None
+        for candidate in [commit, *commit.parents[1:]]:
+            if self.runs.base(candidate) is not None:
+                return import_mark(candidate.message)
+        return None
+
     def tenants(self, commit_id: str) -> frozenset[str] | None:
         """The new tenants an import commit (or a merge bringing one in) fills, or ``None``
         when the commit is no such thing."""
@@ -78,7 +132,9 @@ class ImportMarks:
         if not tenants:
             return None
         if import_mark(commit.message) is not None:
-            base = self._import_base(commit)
+            base = self.runs.base(commit)
+            if base is None:
+                return None
             return None if any(self._has_tenant(base, t) for t in tenants) else tenants
         if len(commit.parents) < 2 or any(self._has_tenant(parent, t) for t in tenants):
             return None
@@ -124,21 +180,42 @@ class ImportMarks:
             tenants.add(parts[1])
         return frozenset(tenants)
 
-    def _import_base(self, commit: pygit2.Commit) -> pygit2.Commit:
-        """The first commit below ``commit``'s run of marked commits (first parents)."""
-        run: list[str] = []
-        current = commit
-        while import_mark(current.message) is not None and current.parents:
-            cached = self._base.get(str(current.id))
-            if cached is not None:
-                current = cached
-                break
-            run.append(str(current.id))
-            current = current.parents[0]
-        for commit_id in run:
-            self._base[commit_id] = current
-        return current
-
     def _has_tenant(self, commit: pygit2.Commit, tenant: str) -> bool:
         tree = registry_tree(self.repo, commit, self.prefix)
         return tree is not None and bool(tree.names(f"{TENANTS_DIR}/{tenant}"))
+
+
+def granted_split(
+    repo: pygit2.Repository,
+    base: str,
+    registry: Registry,
+    actor: Actor,
+    findings: list[Finding],
+    blame: Callable[[Finding], str | None],
+    cache: ContentCache | None = None,
+) -> tuple[list[Finding], list[Finding]]:
+    """The hook's (findings, notices) for a push judged from ``base``, whose ``armgit.yaml`` is
+    ``registry``: a relaxed rule's finding blamed on a commit honoured from ``base`` whose mark
+    an ``imports`` entry of ``registry`` names, with ``actor`` as its operator, is a notice."""
+    base_commit = repo.get(base)
+    if not registry.imports or not isinstance(base_commit, pygit2.Commit):
+        return findings, []
+    view = view_of(registry_tree(repo, base_commit, ""), cache)
+    granted = set()
+    for grant in registry.imports:
+        tenant, _, name = grant.operator.partition("/")
+        operator = view.get(named_id("Operator", tenant, name), Operator)
+        if operator is not None and not operator.disabled and is_actor(operator, actor):
+            granted.add((grant.source, grant.export))
+    if not granted:
+        return findings, []
+    marks = ImportMarks(repo)
+    kept: list[Finding] = []
+    notices: list[Finding] = []
+    for finding in findings:
+        commit = blame(finding) if finding.rule in RELAXED_RULES else None
+        honoured = (
+            commit is not None and marks.honoured(commit, base) and marks.mark_of(commit) in granted
+        )
+        (notices if honoured else kept).append(finding)
+    return kept, notices

@@ -9,7 +9,8 @@
   Control rows into registry documents (:mod:`.model`), with their ``legacy`` blocks, genome
   hash verdicts and a report of what was and was not imported; :mod:`.build` runs them in order
   and checks every document against its model; :mod:`.render` writes them as YAML.
-- :mod:`.history` (pure) turns the change records into an ordered plan of commits.
+- :mod:`.replay` (pure) the values update records say a template, policy or role held before
+  each update; :mod:`.history` (pure) turns the change records into an ordered plan of commits.
 - :mod:`.write` (I/O: pygit2) writes that plan as commits on an import branch, deterministically.
 - :mod:`.run` (I/O) the whole import, for the command; :mod:`.build` checks every document.
 

@@ -14,6 +14,7 @@ from armgit.importer.fleet import map_approvals, map_instances, map_templates, m
 from armgit.importer.mapping import ARM_TABLES, ArmMapper
 from armgit.importer.mc import map_mission_control
 from armgit.importer.model import HISTORY, NOT_IMPORTED, Mapped
+from armgit.importer.replay import replay_updates
 
 
 class MappingError(ArmgitError):
@@ -35,6 +36,7 @@ def map_exports(
     map_versions(mapper)
     map_instances(mapper)
     map_approvals(mapper)
+    replay_updates(mapper, arm.rows("changeRecords"))
     mapped = mapper.mapped
     for name, rows in sorted(arm.tables.items()):
         if name not in ARM_TABLES:

@@ -30,26 +30,35 @@ def map_templates(m: ArmMapper) -> None:
         tenant = m.tenant_of(row)
         if tenant is None:
             continue
-        display = text(row, "name")
-        name = m.book.name(f"{tenant}/template", row.id, slugify(display or "", "template"))
-        doc: JsonObject = {
-            "apiVersion": API,
-            "kind": "Template",
-            "name": name,
-            "tenant": tenant,
-        }
-        doc["displayName"] = short(display)
-        description = row.fields.get("description")
-        if isinstance(description, str) and description:
-            doc["description"] = description[:4096]
-        owners = strings(row.fields.get("owners"))
-        found = [_owner(m, tenant, o) for o in owners]
-        doc["owners"] = list(dict.fromkeys(o for o in found if o is not None))
-        tags = strings(row.fields.get("tags"))
-        doc["tags"] = list(dict.fromkeys(t for t in tags if TAG_PATTERN.match(t)))
-        doc["legacy"] = m.legacy(row, ("tenantId", "name", "description"))
-        operators = tuple(named_id("Operator", tenant, str(o)).path for o in doc["owners"])  # type: ignore[union-attr]
+        doc = template_doc(m, row, tenant)
+        owners = doc["owners"]
+        assert isinstance(owners, list)
+        name = str(doc["name"])
+        operators = tuple(named_id("Operator", tenant, str(o)).path for o in owners)
         m.add(row, template_id(tenant, name).path, doc, needs=(tenant_id(tenant).path, *operators))
+
+
+def template_doc(m: ArmMapper, row: Row, tenant: str) -> JsonObject:
+    """The template a row of ``agentTemplates`` becomes (no side effect but its name)."""
+    display = text(row, "name")
+    name = m.book.name(f"{tenant}/template", row.id, slugify(display or "", "template"))
+    doc: JsonObject = {
+        "apiVersion": API,
+        "kind": "Template",
+        "name": name,
+        "tenant": tenant,
+    }
+    doc["displayName"] = short(display)
+    description = row.fields.get("description")
+    if isinstance(description, str) and description:
+        doc["description"] = description[:4096]
+    owners = strings(row.fields.get("owners"))
+    found = [_owner(m, tenant, o) for o in owners]
+    doc["owners"] = list(dict.fromkeys(o for o in found if o is not None))
+    tags = strings(row.fields.get("tags"))
+    doc["tags"] = list(dict.fromkeys(t for t in tags if TAG_PATTERN.match(t)))
+    doc["legacy"] = m.legacy(row, ("tenantId", "name", "description"))
+    return doc
 
 
 def _owner(m: ArmMapper, tenant: str, owner: str) -> str | None:

@@ -6,8 +6,9 @@ the snapshot. Each entity appears at its creation record (or, with none, at the 
 after its ``_creationTime``; with none after it, in the last commit), together with what it
 cannot exist without. Its lifecycle or state is the one the transition records say held at that
 moment; an optional reference (an instance's policy) waits for its target; approval evidence
-appears when it was requested. Other fields are as the snapshot has them: ARM's records hold
-patches and key names, not the values before them. Each commit lists its records in its message
+appears when it was requested. A template, policy or role that update records patched is, before
+each update, as :mod:`armgit.importer.replay` says it was (``Entity.earlier``); other fields
+are as the snapshot has them. Each commit lists its records in its message
 (JSON, one a line) and carries the import mark (:mod:`armgit.importer.marks`).
 """
 
@@ -49,7 +50,7 @@ def plan_history(
     """The commits that replay ``records`` over the mapped entities, then the snapshot."""
     groups: dict[float, list[Row]] = {}
     for record in records:
-        when = _when(record)
+        when = record_time(record)
         groups.setdefault(when, []).append(record)
     moments = sorted(groups)
     by_target: dict[str, list[tuple[float, Row]]] = {}
@@ -74,6 +75,7 @@ def plan_history(
         points.update(bisect_left(moments, when) for when, _ in transitions)
         points.update(index_of[target] for _, target in entity.optional if target in index_of)
         points.update(bisect_left(moments, t) for t in _evidence_times(entity))
+        points.update(bisect_left(moments, until) for until, _ in entity.earlier)
         previous: bytes | None = None
         for point in sorted(p for p in points if p >= start):
             at = math.inf if point == final else moments[point]
@@ -81,24 +83,28 @@ def plan_history(
             if data != previous:
                 changes[point][path] = data
                 previous = data
-    plan: list[PlannedCommit] = []
-    marks = mark_lines(source, digest)
+    bodies: list[tuple[float, tuple[str, str], str, dict[str, bytes]]] = []
     for point, when in enumerate(moments):
         rows = groups[when]
-        author = _author(mapped, rows)
-        plan.append(PlannedCommit(when, author, _message(mapped, rows, marks), changes[point]))
+        bodies.append((when, _author(mapped, rows), _message(mapped, rows), changes[point]))
     last = max([*moments, *(e.created for e in mapped.entities.values())], default=0.0)
-    if changes[final] or not plan:
+    if changes[final] or not bodies:
         summary = f"import: the snapshot of {source} (every row as the export holds it)"
-        plan.append(
-            PlannedCommit(
-                last, IMPORTER, "\n\n".join([summary, "\n".join(marks)]) + "\n", changes[final]
-            )
+        bodies.append((last, IMPORTER, summary, changes[final]))
+    total = len(bodies)
+    plan = [
+        PlannedCommit(
+            when,
+            author,
+            body + "\n\n" + "\n".join(mark_lines(source, digest, n, total)) + "\n",
+            files,
         )
+        for n, (when, author, body, files) in enumerate(bodies, start=1)
+    ]
     return plan
 
 
-def _when(record: Row) -> float:
+def record_time(record: Row) -> float:
     """A record's time: its ``timestamp`` (one per mutation), else its ``_creationTime``."""
     stamp = record.fields.get("timestamp")
     if isinstance(stamp, (int, float)) and not isinstance(stamp, bool):
@@ -158,7 +164,7 @@ def _doc_at(
     index_of: dict[str, int],
     point: int,
 ) -> JsonObject:
-    doc = dict(entity.doc)
+    doc = dict(next((d for until, d in entity.earlier if at < until), entity.doc))
     if at != math.inf:
         if entity.state is not None and transitions:
             state = _state_at(at, transitions)
@@ -210,7 +216,7 @@ def _tenant_of(mapped: Mapped, row: Row) -> str | None:
     return None
 
 
-def _message(mapped: Mapped, rows: list[Row], marks: list[str]) -> str:
+def _message(mapped: Mapped, rows: list[Row]) -> str:
     counts = Counter(str(r.fields.get("type")) for r in rows)
     summary = "ARM: " + ", ".join(f"{t} x{n}" if n > 1 else t for t, n in sorted(counts.items()))
     lines = []
@@ -227,8 +233,8 @@ def _message(mapped: Mapped, rows: list[Row], marks: list[str]) -> str:
             "operator": mapped.entities[operator].doc["name"]
             if operator
             else row.fields.get("operatorId"),
-            "time": iso_time(_when(row)),
+            "time": iso_time(record_time(row)),
             "payload": row.fields.get("payload"),
         }
         lines.append(json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
-    return "\n\n".join([summary[:200], "\n".join(lines), "\n".join(marks)]) + "\n"
+    return "\n\n".join([summary[:200], "\n".join(lines)])

@@ -260,29 +260,31 @@ class ArmMapper:
             tenant = self.tenant_of(row)
             if tenant is None:
                 continue
-            name = self.book.name(
-                f"{tenant}/role", row.id, slugify(text(row, "name") or "", "role")
-            )
-            permissions = row.fields.get("permissions")
-            listed = (
-                [p for p in permissions if isinstance(p, str)]
-                if isinstance(permissions, list)
-                else []
-            )
-            valid = [p for p in listed if _PERMISSION.match(p)]
-            doc: JsonObject = {"apiVersion": API, "kind": "Role", "name": name, "tenant": tenant}
-            description = row.fields.get("description")
-            if isinstance(description, str) and description:
-                doc["description"] = description[:4096]
-            doc["permissions"] = list(dict.fromkeys(valid))
-            extra: dict[str, JsonValue] = {"displayName": short(text(row, "name"))}
-            unknown = [p for p in listed if p not in valid]
-            if unknown:
-                extra["permissionsNotMapped"] = list(unknown)
-            doc["legacy"] = self.legacy(
-                row, ("tenantId", "name", "description", "permissions"), **extra
-            )
-            self.add(row, named_id("Role", tenant, name).path, doc, needs=(tenant_id(tenant).path,))
+            doc = self.role_doc(row, tenant)
+            path = named_id("Role", tenant, str(doc["name"])).path
+            self.add(row, path, doc, needs=(tenant_id(tenant).path,))
+
+    def role_doc(self, row: Row, tenant: str) -> JsonObject:
+        """The role a row of ``roles`` becomes (no side effect but its name)."""
+        name = self.book.name(f"{tenant}/role", row.id, slugify(text(row, "name") or "", "role"))
+        permissions = row.fields.get("permissions")
+        listed = (
+            [p for p in permissions if isinstance(p, str)] if isinstance(permissions, list) else []
+        )
+        valid = [p for p in listed if _PERMISSION.match(p)]
+        doc: JsonObject = {"apiVersion": API, "kind": "Role", "name": name, "tenant": tenant}
+        description = row.fields.get("description")
+        if isinstance(description, str) and description:
+            doc["description"] = description[:4096]
+        doc["permissions"] = list(dict.fromkeys(valid))
+        extra: dict[str, JsonValue] = {"displayName": short(text(row, "name"))}
+        unknown = [p for p in listed if p not in valid]
+        if unknown:
+            extra["permissionsNotMapped"] = list(unknown)
+        doc["legacy"] = self.legacy(
+            row, ("tenantId", "name", "description", "permissions"), **extra
+        )
+        return doc
 
     def map_operators(self) -> None:
         assignments: dict[str, list[Row]] = {}
@@ -360,39 +362,43 @@ class ArmMapper:
             tenant = self.tenant_of(row)
             if tenant is None:
                 continue
-            name = self.book.name(
-                f"{tenant}/policy", row.id, slugify(text(row, "name") or "", "policy")
+            doc = self.policy_doc(row, tenant)
+            path = named_id("Policy", tenant, str(doc["name"])).path
+            self.add(row, path, doc, needs=(tenant_id(tenant).path,))
+
+    def policy_doc(self, row: Row, tenant: str) -> JsonObject:
+        """The policy a row of ``policyEnvelopes`` becomes (no side effect but its name)."""
+        name = self.book.name(
+            f"{tenant}/policy", row.id, slugify(text(row, "name") or "", "policy")
+        )
+        tier = number(row.fields.get("autonomyTier"))
+        doc: JsonObject = {"apiVersion": API, "kind": "Policy", "name": name, "tenant": tenant}
+        extra: dict[str, JsonValue] = {"displayName": short(text(row, "name"))}
+        if tier is None or not tier.is_integer() or not 0 <= tier <= 5:
+            extra["autonomyTierNotMapped"] = row.fields.get("autonomyTier")
+            tier = 0.0
+        doc["autonomyTier"] = int(tier)
+        tools = row.fields.get("allowedTools")
+        doc["allowedTools"] = list(
+            dict.fromkeys(
+                t
+                for t in (tools if isinstance(tools, list) else [])
+                if isinstance(t, str) and re.match(r"^[A-Za-z0-9_.:-]{1,128}$", t)
             )
-            tier = number(row.fields.get("autonomyTier"))
-            doc: JsonObject = {"apiVersion": API, "kind": "Policy", "name": name, "tenant": tenant}
-            extra: dict[str, JsonValue] = {"displayName": short(text(row, "name"))}
-            if tier is None or not tier.is_integer() or not 0 <= tier <= 5:
-                extra["autonomyTierNotMapped"] = row.fields.get("autonomyTier")
-                tier = 0.0
-            doc["autonomyTier"] = int(tier)
-            tools = row.fields.get("allowedTools")
-            doc["allowedTools"] = list(
-                dict.fromkeys(
-                    t
-                    for t in (tools if isinstance(tools, list) else [])
-                    if isinstance(t, str) and re.match(r"^[A-Za-z0-9_.:-]{1,128}$", t)
-                )
-            )
-            limits = row.fields.get("costLimits")
-            mapped_limits: JsonObject = {}
-            if isinstance(limits, dict):
-                daily = number(limits.get("dailyTokens"))
-                monthly = number(limits.get("monthlyCost"))
-                if daily is not None and daily.is_integer() and daily >= 0:
-                    mapped_limits["dailyTokens"] = int(daily)
-                if monthly is not None and monthly >= 0:
-                    mapped_limits["monthlyCost"] = monthly
-            if mapped_limits:
-                doc["costLimits"] = mapped_limits
-            doc["legacy"] = self.legacy(row, ("tenantId", "name", "autonomyTier"), **extra)
-            self.add(
-                row, named_id("Policy", tenant, name).path, doc, needs=(tenant_id(tenant).path,)
-            )
+        )
+        limits = row.fields.get("costLimits")
+        mapped_limits: JsonObject = {}
+        if isinstance(limits, dict):
+            daily = number(limits.get("dailyTokens"))
+            monthly = number(limits.get("monthlyCost"))
+            if daily is not None and daily.is_integer() and daily >= 0:
+                mapped_limits["dailyTokens"] = int(daily)
+            if monthly is not None and monthly >= 0:
+                mapped_limits["monthlyCost"] = monthly
+        if mapped_limits:
+            doc["costLimits"] = mapped_limits
+        doc["legacy"] = self.legacy(row, ("tenantId", "name", "autonomyTier"), **extra)
+        return doc
 
 
 def _gate_value(key: str, value: JsonValue, wanted: type | None) -> JsonValue:

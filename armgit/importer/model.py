@@ -18,7 +18,9 @@ class Entity:
     ``needs``: paths that must exist whenever this one does (its tenant, template, version,
     environment, provider); ``optional``: (field, path) references dropped at a moment of the
     history when that path does not exist yet. ``state`` names the field whose value the change
-    records move over time (``lifecycle`` or ``state``)."""
+    records move over time (``lifecycle`` or ``state``). ``earlier``: (until, document) pairs in
+    time order, the document as it was before each ``until`` (ms) at which a change record
+    patched it (:mod:`armgit.importer.replay`); from the last ``until`` on it is ``doc``."""
 
     path: str
     doc: JsonObject
@@ -28,6 +30,7 @@ class Entity:
     needs: tuple[str, ...] = ()
     optional: tuple[tuple[str, str], ...] = ()
     state: str | None = None
+    earlier: tuple[tuple[float, JsonObject], ...] = ()
 
 
 @dataclass
@@ -49,6 +52,7 @@ class Mapped:
     notes: list[str] = field(default_factory=list)
     verdicts: dict[str, int] = field(default_factory=dict)
     operators: dict[str, str] = field(default_factory=dict)  # operator id -> path
+    replay: dict[str, int] = field(default_factory=dict)  # replayed / snapshotKept fields
 
     def table(self, name: str) -> TableReport:
         return self.tables.setdefault(name, TableReport())
@@ -65,4 +69,5 @@ class Mapped:
         }
         notes: list[JsonValue] = list(self.notes)
         verdicts: JsonObject = dict(sorted(self.verdicts.items()))
-        return {"tables": tables, "genomeHashes": verdicts, "notes": notes}
+        replay: JsonObject = dict(sorted(self.replay.items()))
+        return {"tables": tables, "genomeHashes": verdicts, "history": replay, "notes": notes}

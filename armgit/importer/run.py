@@ -36,6 +36,7 @@ class ImportResult:
     base: str
     plan: list[PlannedCommit]
     report: JsonObject
+    export: str = ""  # the digest its commits' mark binds (an ``imports`` grant names it)
     commits: list[str] = field(default_factory=list)
     written: int = 0
     tip: str = ""
@@ -45,6 +46,7 @@ class ImportResult:
         return {
             "branch": self.branch,
             "base": self.base,
+            "export": self.export,
             "commits": len(self.plan),
             "written": self.written,
             "tip": self.tip or None,
@@ -94,7 +96,7 @@ def run_import(options: ImportOptions) -> ImportResult:
             f"the registry already has tenant {', '.join(clash)}: import into a new registry, or "
             "give the imported tenant another name with --names (Convex id: name)"
         )
-    result = ImportResult(branch, str(base.id), plan, mapped.report())
+    result = ImportResult(branch, str(base.id), plan, mapped.report(), digest)
     if options.dry_run:
         return result
     written = write_commits(

@@ -15,7 +15,11 @@ from tests.conftest import Git, run_armgit
 from tests.import_exports import SAMPLES
 
 BRANCH = "import/arm-prod"
-TRAILERS = "Armgit-Import: arm-prod\nArmgit-Import-Export: sha256:" + "0" * 64
+TRAILERS = (
+    "Armgit-Import: arm-prod\nArmgit-Import-Export: sha256:"
+    + "0" * 64
+    + "\nArmgit-Import-Commit: 1/1"
+)
 FORGED = {
     "id": "forged",
     "type": "ROLE_ASSIGNED",

@@ -24,7 +24,11 @@ from tests.index_helpers import ssh_keygen
 ARM = str(SAMPLES / "arm-sample-export.zip")
 MC = str(SAMPLES / "mc-sample-export.zip")
 BRANCH = "import/arm-prod"
-TRAILERS = "Armgit-Import: arm-prod\nArmgit-Import-Export: sha256:" + "0" * 64
+TRAILERS = (
+    "Armgit-Import: arm-prod\nArmgit-Import-Export: sha256:"
+    + "0" * 64
+    + "\nArmgit-Import-Commit: 1/1"
+)
 
 
 def armgit(*args: str) -> Result:

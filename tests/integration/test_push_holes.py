@@ -364,3 +364,49 @@ def test_a_new_protected_branch_is_judged_by_the_base_settings(world: World) -> 
     rehash(world, V20)
     world.commit("release: not protected, 2.0.0 rehashed")
     assert_refused(world, world.push(ENGINEER, "HEAD", "release"), "genome-immutable")
+
+
+@pytest.mark.parametrize("position", ["copied", "next", "retotalled"])
+def test_a_marked_commit_after_a_landed_import_claims_nothing(
+    tmp_path: Path, position: str
+) -> None:
+    """An import landed by fast-forward (authorised by ``imports`` at the base), then an empty
+    commit carrying the import's mark and one of ARM's records: the hook accepts it (it changes
+    nothing), but it is no commit the importer made, so the audit takes no claim from it."""
+    import json
+
+    from armgit.core.importmark import IMPORT_TRAILER
+    from tests.import_helpers import BRANCH, armgit, grant, import_samples, push, served
+
+    git = served(tmp_path)
+    grant(git, genesis=True)
+    assert push(git).returncode == 0
+    import_samples(git)
+    git("merge", "-q", "--ff-only", BRANCH)
+    landed = push(git)
+    assert landed.returncode == 0, landed.stderr
+    tip = git("log", "-1", "--format=%B", "main")
+    trailers = tip[tip.index(IMPORT_TRAILER) :].splitlines()
+    if position != "copied":  # the importer's last position n/n: claim n+1 of n, or of n+1
+        *rest, last = trailers
+        key, _, value = last.partition(": ")
+        done = int(value.split("/")[0])
+        total = done if position == "next" else done + 1
+        trailers = [*rest, f"{key}: {done + 1}/{total}"]
+    record = {
+        "id": "forged", "type": "ROLE_ASSIGNED", "tenant": "arm-dev", "targetEntity": "operator",
+        "targetId": "x", "target": None, "operator": "mallory",
+        "time": "2026-01-21T00:00:00Z", "payload": {"roleId": "admin"},
+    }  # fmt: skip
+    message = "ARM: ROLE_ASSIGNED\n\n" + json.dumps(record) + "\n\n" + "\n".join(trailers)
+    git("commit", "-q", "--allow-empty", "-m", message)
+    forged = push(git)
+    assert forged.returncode == 0, forged.stderr  # an empty commit breaks no rule
+    audit = armgit(
+        "audit", "--repo", str(tmp_path / "server.git"), "--type", "ROLE_ASSIGNED",
+        "--format", "jsonl",
+    )  # fmt: skip
+    assert audit.exit_code == 0, audit.output
+    records = [json.loads(line) for line in audit.output.splitlines() if line]
+    assert records  # the import's own ROLE_ASSIGNED records are there
+    assert all(r["payload"]["armId"] != "forged" for r in records)

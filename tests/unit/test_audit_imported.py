@@ -8,7 +8,11 @@ from armgit.audit.derivation import CommitFacts
 from armgit.audit.imported import imported_records, message_records
 from armgit.core.record_types import is_record_type
 
-TRAILERS = "Armgit-Import: arm-prod\nArmgit-Import-Export: sha256:" + "0" * 64
+TRAILERS = (
+    "Armgit-Import: arm-prod\nArmgit-Import-Export: sha256:"
+    + "0" * 64
+    + "\nArmgit-Import-Commit: 1/1"
+)
 FACTS = CommitFacts("c" * 40, "2026-01-20T10:12:00Z", "ops@arm-dev.com", genesis=False)
 
 

@@ -118,11 +118,15 @@ def arm(
     assert isinstance(verdicts, dict)
     if verdicts:
         click.echo("ARM genome hashes: " + ", ".join(f"{n} {v}" for v, n in verdicts.items()))
+    replay = result.report["history"]
+    if isinstance(replay, dict) and replay:
+        click.echo("history: " + ", ".join(f"{k} {v}" for k, v in replay.items()))
     notes = result.report["notes"]
     assert isinstance(notes, list)
     for note in notes:
         click.echo(f"note: {note}")
     files = len({p for c in result.plan for p in c.changes})
+    click.echo(f"import mark: {result.export} (name it in armgit.yaml imports to land it)")
     if dry_run:
         click.echo(
             f"dry run: would write {plural(len(result.plan), 'commit')} ({plural(files, 'file')}) "

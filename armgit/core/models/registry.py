@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from armgit.core.models.base import (
+    Digest,
     Document,
     Duration,
     Model,
@@ -115,6 +116,16 @@ def _default_rules() -> tuple[ApprovalRule, ...]:
     )
 
 
+class ImportGrant(Model):
+    """An import the protected branches accept with what ARM never enforced as notices: the
+    mark its commits carry (``source``, ``export`` digest) and the registry admin who lands it
+    (TENANT/OPERATOR). Read at the base of a push, like every trust setting (docs/import.md)."""
+
+    source: Text
+    export: Digest
+    operator: AdminRef
+
+
 class Registry(Document):
     """The registry configuration (``armgit.yaml`` at the repository root)."""
 
@@ -129,3 +140,5 @@ class Registry(Document):
     attestors: tuple[TrustedKey, ...] = ()
     # the only holders of admin:registry (TENANT/OPERATOR, read at the branch before a change)
     registry_admins: tuple[AdminRef, ...] = ()
+    # imports whose landing the hook accepts (armgit.enforce.imported.landed_import)
+    imports: tuple[ImportGrant, ...] = ()

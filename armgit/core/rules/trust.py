@@ -7,7 +7,8 @@ word counts, and which changes of them a REGISTRY_TRUST_CHANGE approval must adm
 - ``registryAdmins``: who holds ``admin:registry`` and approves these very changes;
 - ``approvalRules``: how many approvals each gate needs, with which permission, for how long;
 - ``indexSigners``: whose signatures make the compiled index that runtimes trust;
-- ``attestors``: whose bot keys stand for a platform review.
+- ``attestors``: whose bot keys stand for a platform review;
+- ``imports``: which imports a protected branch accepts with ARM's unenforced history as notices.
 
 ``name`` and ``description`` only label the registry. Values are compared as the models have
 them (defaults included), so writing a default out is no change; lists whose order means
@@ -81,6 +82,13 @@ def _attestors(old: Registry, new: Registry) -> str:
     return _diff([_key(k) for k in old.attestors], [_key(k) for k in new.attestors])
 
 
+def _imports(old: Registry, new: Registry) -> str:
+    return _diff(
+        [f"{g.source} {g.export} by {g.operator}" for g in old.imports],
+        [f"{g.source} {g.export} by {g.operator}" for g in new.imports],
+    )
+
+
 _DESCRIBERS: tuple[tuple[str, Callable[[Registry, Registry], str]], ...] = (
     ("protectedBranches", _branches),
     ("identityEnv", _identity_env),
@@ -88,6 +96,7 @@ _DESCRIBERS: tuple[tuple[str, Callable[[Registry, Registry], str]], ...] = (
     ("approvalRules", _rules),
     ("indexSigners", _signers),
     ("attestors", _attestors),
+    ("imports", _imports),
 )
 
 
