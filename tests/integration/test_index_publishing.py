@@ -194,6 +194,40 @@ def with_signers(repo: Git, threshold: int, *lines: str) -> None:
     repo.commit_all("index signers")
 
 
+def test_timestamp_refuses_a_key_not_in_index_signers(example_repo: Git, tmp_path: Path) -> None:
+    """`armgit index timestamp` checks indexSigners where it sees the registry (--repo, or run
+    in one), as compile does; in a publish directory it has nothing to check against."""
+    listed, _, listed_line = ssh_keygen(tmp_path, "listed")
+    stray, _, _ = ssh_keygen(tmp_path, "stray")
+    with_signers(example_repo, 1, listed_line)
+    www = tmp_path / "www"
+    www.mkdir()
+    index = www / "index.json"
+    assert compile_(example_repo, index, listed, "--first-publish").returncode == 0
+    stamp = www / "timestamp.json"
+
+    def timestamp(key: Path, *where: str, cwd: Path | None = None) -> Any:
+        args = ("index", "timestamp", str(index), "--key", str(key), "--out", str(stamp))
+        return run_armgit(*args, "--first-publish", *where, cwd=cwd)
+
+    for refused in (
+        timestamp(stray, "--repo", str(example_repo.path)),
+        timestamp(stray, "--repo", str(example_repo.path), "--rev", "HEAD"),
+        timestamp(stray, cwd=example_repo.path),  # run in the registry
+    ):
+        assert refused.returncode == 2, refused.stdout
+        assert "is not listed in armgit.yaml indexSigners (k0 SHA256:" in refused.stderr
+        assert "Traceback" not in refused.stderr
+        assert not stamp.exists()
+    made = timestamp(listed, "--repo", str(example_repo.path))
+    assert made.returncode == 0, made.stderr
+    assert "timestamp version 1" in made.stdout
+    stamp.unlink()
+    # outside any registry (a publish directory): no indexSigners to hold it to
+    unseen = timestamp(stray, cwd=www)
+    assert unseen.returncode == 0, unseen.stderr
+
+
 def test_index_signers_enforced_and_the_trust_root_written_from_them(
     example_repo: Git, tmp_path: Path
 ) -> None:
