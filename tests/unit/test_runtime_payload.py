@@ -402,3 +402,22 @@ def test_another_format_is_refused(found: object) -> None:
         del payload["format"]
     error = refused("malformed-payload", signed(to_canonical_json(payload)))
     assert "this runtime reads format 2" in str(error)
+
+
+def test_a_genome_with_parts_and_a_number_json_dumps_prints_otherwise() -> None:
+    """1e21 in the inline genome (JCS: 1e+21): the table is read with the reference encoder,
+    parts and all, and the whole genome hashes as JCS has it."""
+    payload = example_payload()
+    versions, parts = tenant(payload)["versions"], tenant(payload)["parts"]
+    version = versions[VERSION]
+    version["genome"]["provenance"]["big"] = 1e21
+    whole = merge_genome(version["genome"], version["parts"], parts)
+    version["genomeHash"] = canonical_digest(whole)
+    data = to_canonical_json(payload)
+    assert b'"big":1e+21' in data
+    index = verify_index(signed(data), TRUST, now=NOW)
+    resolved = index.resolve("arm-dev", "prod", "customer-support")
+    assert resolved.genome == whole
+    assert resolved.genome_hash == canonical_digest(whole)
+    version["genomeHash"] = canonical_digest({**whole, "x": 1})
+    refused("genome-hash-mismatch", signed(to_canonical_json(payload)))
