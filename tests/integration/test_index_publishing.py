@@ -138,8 +138,8 @@ def test_the_ci_workflow_script_numbers_each_publish_and_re_signs_only_the_recor
             "GITHUB_SERVER_URL": "https://github.example",
             "GITHUB_REPOSITORY": "acme/agents",
         }
-        return subprocess.run(
-            ["bash", "-e", "-c", script],
+        return subprocess.run(  # as GitHub's runners run a step's script
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
             cwd=example_repo.path,
             env=env,
             capture_output=True,
