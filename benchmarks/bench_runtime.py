@@ -13,6 +13,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from armgit.core.canonical import canonical_digest, to_canonical_json
+from armgit.core.index.compact import merge_genome
 from armgit.crypto.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
 from armgit.crypto.ed25519 import public_key_line
 from armgit.runtime import Runtime, TrustRoot
@@ -24,18 +25,19 @@ def synthetic(templates: int, envs: int = 3) -> Any:
     payload = example_payload()
     tenant = payload["tenants"]["arm-dev"]
     base_version = tenant["versions"]["customer-support@2.0.0"]
+    base_version["genome"] = merge_genome(
+        base_version["genome"], base_version.pop("parts"), tenant["parts"]
+    )
     base_deployment = tenant["deployments"]["prod"]["customer-support"]
     versions: dict[str, Any] = {}
     deployments: dict[str, Any] = {}
     for t in range(templates):
         for e in range(envs):
             version = copy.deepcopy(base_version)
-            version["template"] = f"tpl-{t}"
-            version["label"] = f"1.0.{e}"
             version["genome"]["provenance"]["commitRef"] = f"{t}-{e}"
             version["genomeHash"] = canonical_digest(version["genome"])
             versions[f"tpl-{t}@1.0.{e}"] = version
-            deployment = dict(base_deployment, version=f"1.0.{e}", genomeHash=version["genomeHash"])
+            deployment = dict(base_deployment, version=f"1.0.{e}")
             deployments.setdefault(f"env-{e}", {})[f"tpl-{t}"] = deployment
     tenant["versions"], tenant["deployments"], tenant["instances"] = versions, deployments, {}
     return payload

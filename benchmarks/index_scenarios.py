@@ -188,6 +188,16 @@ def big_index(bench: Bench) -> BigIndex:
     return result
 
 
+def _loaded_payload(index: BigIndex) -> Any:
+    """The payload as the runtime reads it: each genome whole, each policy with its digest."""
+    from armgit.runtime import Runtime
+
+    runtime = Runtime(index.trust)
+    runtime.load_bytes(index.data)
+    assert runtime.index is not None
+    return runtime.index.payload
+
+
 def index_load(bench: Bench) -> Outcome:
     from armgit.runtime import Runtime
 
@@ -226,7 +236,7 @@ def requests(bench: Bench) -> tuple[Any, list[Request], list[str]]:
     index = big_index(bench)
     runtime = Runtime(index.trust)
     runtime.load_bytes(index.data)
-    payload = json.loads(base64.b64decode(json.loads(index.data)["payload"]))
+    payload = _loaded_payload(index)  # genomes whole (their parts put back)
     rng = random.Random(5)
     found: list[Request] = []
     for tenant, data in payload["tenants"].items():
@@ -316,7 +326,7 @@ def _threaded(run: Any, calls: list[Any], threads: int) -> float:
 def cedar_input(bench: Bench) -> dict[str, Any]:
     """The same targets as Cedar entities and the same requests, with armgit's answers."""
     _, found, answers = requests(bench)
-    payload = json.loads(base64.b64decode(json.loads(big_index(bench).data)["payload"]))
+    payload = _loaded_payload(big_index(bench))  # genomes whole (their parts put back)
     rank = {r: i for i, r in enumerate(RISKS)}
     entities: list[dict[str, Any]] = []
     for tenant, data in payload["tenants"].items():

@@ -2,14 +2,20 @@
 
 The payload is RFC 8785 canonical JSON, so the canonical form of each genome (and of each
 interned policy) is a slice of the payload bytes, and its hash is the sha256 of that slice,
-checked against ``genomeHash`` (the policy's key) for every entry at load. The ``versions`` and
-``policies`` tables are parsed by the C scanner in one call each and then checked entry by entry
-to be exactly the canonical text of what was parsed (``json.dumps`` with sorted keys where that
-provably gives the JCS bytes, the reference implementation elsewhere), which also proves they
-have no duplicate key; the slices' offsets come from that check, never from a search. The levels
-above (payload, tenants) are walked here with canonical punctuation (no whitespace) and duplicate
-keys refused; everything else is parsed by the C scanner with a duplicate-refusing hook. Nothing
-is re-serialized but genomes and policies, one by one.
+checked against ``genomeHash`` (the policy's digest, whose first hex digits are its key) for
+every entry at load. A genome with interned parts (format 2, :mod:`armgit.core.index.compact`)
+is put back together from the tenant's ``parts`` table and its hash is the sha256 of the
+canonical encoding of the whole. The ``versions`` and ``policies`` tables are parsed by the C
+scanner in one call each and then checked entry by entry to be exactly the canonical text of
+what was parsed (``json.dumps`` with sorted keys where that provably gives the JCS bytes, the
+reference implementation elsewhere), which also proves they have no duplicate key; the slices'
+offsets come from that check, never from a search. The levels above (payload, tenants) are
+walked here with canonical punctuation (no whitespace) and duplicate keys refused; everything
+else is parsed by the C scanner with a duplicate-refusing hook. Nothing is re-serialized but
+genomes and policies, one by one.
+
+In the parsed payload each version's ``genome`` is the whole genome (its ``parts`` merged in)
+and each policy carries its full ``digest``.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from armgit.core.canonical import CanonicalizationError, to_canonical_json
+from armgit.core.index.compact import INDEX_FORMAT, REF_LENGTH, merge_genome
 from armgit.gcpause import collector_paused
 from armgit.runtime.envelope import DuplicateKey, reject_constant, strict_decoder
 from armgit.runtime.errors import IndexRefused
@@ -28,7 +35,7 @@ from armgit.runtime.errors import IndexRefused
 _scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # JCS orders such keys by UTF-16 units
 
-_VERSION_KEYS = ("genome", "genomeHash", "label", "lifecycle", "template")
+_VERSION_KEYS = ("genome", "genomeHash", "lifecycle")  # and "parts" when it has parts
 _encode_string: Callable[[str], str] = json.encoder.c_encode_basestring  # type: ignore[attr-defined]
 
 
@@ -73,12 +80,19 @@ class _Reader:
         self.odd_numbers: list[str] = []
         self.exact = False  # the table being read needs the reference JCS encoder
         self.table_start = 0
+        self.format: object = 1  # the payload's format (none was written before format 2)
+        self.parts: dict[str, Any] = {}  # the current tenant's genome parts
+        self.parts_exact = False  # ... hold a number json.dumps may print otherwise than JCS
         parse_float, parse_int = _number_parsers(self.odd_numbers)
         plain = json.JSONDecoder(
             parse_float=parse_float, parse_int=parse_int, parse_constant=reject_constant
         )
+        counted = strict_decoder()
+        counted.parse_float, counted.parse_int = parse_float, parse_int
+        counted.scan_once = json.scanner.make_scanner(counted)  # type: ignore[attr-defined]
         # the C scanners: (text, offset) -> (value, end); plain builds dicts without a hook
         self.strict: Scan = strict_decoder().scan_once  # type: ignore[attr-defined]
+        self.counted: Scan = counted.scan_once  # type: ignore[attr-defined]
         self.plain: Scan = plain.scan_once  # type: ignore[attr-defined]
 
     def fail(self, pos: int, what: str) -> NoReturn:
@@ -156,8 +170,11 @@ class _Reader:
 
     def _version(self, key: str, version: Any, pos: int) -> int:
         text = self.text
-        if type(version) is not dict or tuple(version) != _VERSION_KEYS:
-            self.fail(pos, f"versions[{key!r}] is not {{{', '.join(_VERSION_KEYS)}}}")
+        if type(version) is not dict or tuple(version)[:3] != _VERSION_KEYS:
+            self.fail(pos, f"versions[{key!r}] is not {{{', '.join(_VERSION_KEYS)}[, parts]}}")
+        parts = version.pop("parts", None)
+        if len(version) != 3 or (parts is not None and type(parts) is not dict):
+            self.fail(pos, f"versions[{key!r}] is not {{{', '.join(_VERSION_KEYS)}[, parts]}}")
         head = _encode_string(key) + ':{"genome":'
         if not text.startswith(head, pos):
             self.not_canonical(pos)
@@ -168,21 +185,29 @@ class _Reader:
         end = start + len(genome)
         tail = (
             f',"genomeHash":{_encode_string(version["genomeHash"])}'
-            f',"label":{_encode_string(version["label"])}'
             f',"lifecycle":{_encode_string(version["lifecycle"])}'
-            f',"template":{_encode_string(version["template"])}}}'
         )
+        if parts is not None:
+            tail += ',"parts":' + self.encode(parts, self.exact)
+        tail += "}"
         if not text.startswith(tail, end):
             self.not_canonical(end)
-        if self.digest(start, end, genome) != version["genomeHash"]:
+        if parts is None:
+            digest = self.digest(start, end, genome)
+        else:  # put back together: the hash is of the whole genome's canonical form
+            whole = merge_genome(version["genome"], parts, self.parts)
+            encoded = self.encode(whole, self.exact or self.parts_exact)
+            digest = "sha256:" + hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+            version["genome"] = whole
+        if digest != version["genomeHash"]:
             raise IndexRefused(
                 "genome-hash-mismatch",
                 f"versions[{key!r}]: the genome does not hash to {version['genomeHash']}",
             )
         return end + len(tail)
 
-    def _policy(self, digest: str, policy: Any, pos: int) -> int:
-        head = _encode_string(digest) + ":"
+    def _policy(self, ref: str, policy: Any, pos: int) -> int:
+        head = _encode_string(ref) + ":"
         if not self.text.startswith(head, pos):
             self.not_canonical(pos)
         start = pos + len(head)
@@ -190,10 +215,12 @@ class _Reader:
         if not body or not self.text.startswith(body, start):
             self.not_canonical(start)
         end = start + len(body)
-        if self.digest(start, end, body) != digest:
+        computed = self.digest(start, end, body)
+        if len(ref) != REF_LENGTH or computed[7 : 7 + REF_LENGTH] != ref:
             raise IndexRefused(
-                "policy-digest-mismatch", f"policies[{digest!r}] does not hash to its key"
+                "policy-digest-mismatch", f"policies[{ref!r}] is not named by its digest"
             )
+        policy["digest"] = computed
         return end
 
     # -- the levels walked -------------------------------------------------------------------
@@ -205,11 +232,17 @@ class _Reader:
         return value
 
     def _top(self, key: str, pos: int) -> tuple[Any, int]:
-        if key == "tenants":
+        if key == "tenants":  # after "format" in canonical order
+            if self.format != INDEX_FORMAT:
+                raise IndexRefused("malformed-payload", wrong_format(self.format))
             return self.object(pos, self._tenant)
-        return self.value(key, pos)
+        value, end = self.value(key, pos)
+        if key == "format":
+            self.format = value
+        return value, end
 
     def _tenant(self, name: str, pos: int) -> tuple[Any, int]:
+        self.parts, self.parts_exact = {}, False
         return self.object(pos, self._tenant_member)
 
     def _tenant_member(self, key: str, pos: int) -> tuple[Any, int]:
@@ -217,7 +250,25 @@ class _Reader:
             return self.table(pos, self._version)
         if key == "policies":
             return self.table(pos, self._policy)
+        if key == "parts":  # before "versions" in canonical order
+            before = len(self.odd_numbers)
+            parts, end = self.counted(self.text, pos)
+            if type(parts) is not dict:
+                self.fail(pos, "parts is an object")
+            self.parts = parts
+            self.parts_exact = len(self.odd_numbers) != before or (
+                self.view is None and _ASTRAL.search(self.text, pos, end) is not None
+            )
+            return parts, end
         return self.value(key, pos)
+
+
+def wrong_format(found: object) -> str:
+    """Why a payload of another format is refused."""
+    return (
+        f"the index is of format {found!r}; this runtime reads format {INDEX_FORMAT} "
+        "(compile it with this version of armgit)"
+    )
 
 
 def read_payload(payload: bytes) -> dict[str, Any]:
@@ -235,6 +286,7 @@ def _read(payload: bytes) -> dict[str, Any]:
         raise IndexRefused("duplicate-key", f"payload: key {exc} appears twice") from exc
     except (
         UnicodeDecodeError,
+        KeyError,
         ValueError,
         TypeError,
         RecursionError,

@@ -15,12 +15,13 @@ from datetime import datetime
 from typing import Any, NamedTuple, NoReturn
 
 from armgit.core.index.assemble import WHOLE_REGISTRY
+from armgit.core.index.compact import INDEX_FORMAT
 from armgit.core.index.decide import Decision, Target, compile_target, decide
 from armgit.crypto.dsse import INDEX_PAYLOAD_TYPE
 from armgit.gcpause import collector_paused
 from armgit.runtime.envelope import parse_envelope
 from armgit.runtime.errors import IndexRefused, NotFound
-from armgit.runtime.payload import read_payload
+from armgit.runtime.payload import read_payload, wrong_format
 from armgit.runtime.trust import TrustRoot
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -159,18 +160,15 @@ class VerifiedIndex:
 
     def _compile_tenant(self, tenant: str, data: Mapping[str, Any]) -> None:
         versions: Mapping[str, Any] = data["versions"]
-        policies = {d: _policy(d, body) for d, body in data["policies"].items()}
+        policies = {ref: _policy(ref, body) for ref, body in data["policies"].items()}
         approvals: Mapping[str, Any] = data["approvals"]
-        for key, version in versions.items():
-            if version["template"] + "@" + version["label"] != key:
-                raise ValueError(f"versions[{key!r}] names another version")
         deployments = self._deployments
         for environment, by_template in data["deployments"].items():
             for template, deployment in by_template.items():
                 version = versions[template + "@" + deployment["version"]]
                 policy = policies.get(deployment["policy"])
-                if deployment["genomeHash"] != version["genomeHash"] or policy is None:
-                    _refuse(f"{tenant}/deployment/{environment}/{template}", deployment, version)
+                if policy is None:
+                    _no_policy(f"{tenant}/deployment/{environment}/{template}", deployment)
                 for name in deployment["approvals"]:
                     if name not in approvals:
                         raise ValueError(
@@ -183,8 +181,8 @@ class VerifiedIndex:
         for name, instance in data["instances"].items():
             version = versions[instance["template"] + "@" + instance["version"]]
             policy = policies.get(instance["policy"])
-            if instance["genomeHash"] != version["genomeHash"] or policy is None:
-                _refuse(f"{tenant}/instance/{name}", instance, version)
+            if policy is None:
+                _no_policy(f"{tenant}/instance/{name}", instance)
             state = instance["state"]
             blocked = readonly = None
             if state == "READONLY":
@@ -276,20 +274,20 @@ class VerifiedIndex:
         )
 
 
-def _refuse(where: str, entry: Mapping[str, Any], version: Mapping[str, Any]) -> NoReturn:
-    if entry["genomeHash"] != version["genomeHash"]:
-        raise IndexRefused(
-            "genome-hash-mismatch", f"{where}: genomeHash differs from its version's"
-        )
+def _no_policy(where: str, entry: Mapping[str, Any]) -> NoReturn:
     raise ValueError(f"{where}: policy {entry['policy']!r} is not in the tenant's table")
 
 
-def _policy(digest: str, body: object) -> dict[str, Any]:
+def _policy(ref: str, body: object) -> dict[str, Any]:
     """A table entry in the index JSON form of an effective policy, with its ``digest`` (the
-    entries were hashed when the payload was read)."""
-    if not isinstance(body, dict) or not isinstance(body.get("allowedTools", []), list):
-        raise ValueError(f"policies[{digest!r}] is not an object with allowedTools")
-    return {**body, "digest": digest}
+    reader hashed each entry and added it)."""
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("allowedTools", []), list)
+        or not isinstance(body.get("digest"), str)
+    ):
+        raise ValueError(f"policies[{ref!r}] is not an object with allowedTools")
+    return body
 
 
 class _Deployed(NamedTuple):
@@ -385,6 +383,8 @@ def _verify(
     try:
         if not isinstance(payload, dict) or payload.get("kind") != "Index":
             raise ValueError("the payload is not an armgit index (kind: Index)")
+        if payload.get("format", 1) != INDEX_FORMAT:
+            raise ValueError(wrong_format(payload.get("format", 1)))
         version = payload["version"]
         if type(version) is not int or version < 1:
             raise ValueError("version is a positive integer")

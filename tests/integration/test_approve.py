@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from armgit.core.canonical import canonical_digest
 from armgit.core.content import parse_content
 from armgit.core.models import Approval
 from armgit.core.rules.approvals import approval_id, statement_message
@@ -231,8 +232,10 @@ def compiled_policy(setup: Setup, instance: str) -> str:
     )
     assert result.exit_code == 0, result.output
     payload = json.loads(base64.b64decode(json.loads(out.read_text())["payload"]))
-    digest = payload["tenants"]["arm-dev"]["instances"][instance]["policy"]
-    assert isinstance(digest, str)
+    tenant = payload["tenants"]["arm-dev"]
+    ref = tenant["instances"][instance]["policy"]
+    digest = canonical_digest(tenant["policies"][ref])  # the index names it by its first digits
+    assert digest.startswith("sha256:" + ref)
     return digest
 
 

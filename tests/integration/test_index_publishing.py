@@ -133,12 +133,13 @@ def test_the_ci_workflow_script_numbers_each_publish_and_re_signs_only_the_recor
             "INDEX_URL": f"{files.url}/index.json",
             "FIRST_PUBLISH": "yes" if first == "publish" else "",
             "FIRST_TIMESTAMP": "yes" if first == "timestamp" else "",
+            "FIRST_TENANTS": "yes" if first == "tenants" else "",
             "RUNNER_TEMP": str(runner),
             "GITHUB_SERVER_URL": "https://github.example",
             "GITHUB_REPOSITORY": "acme/agents",
         }
-        return subprocess.run(
-            ["bash", "-e", "-c", script],
+        return subprocess.run(  # as GitHub's runners run a step's script
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
             cwd=example_repo.path,
             env=env,
             capture_output=True,
@@ -146,20 +147,34 @@ def test_the_ci_workflow_script_numbers_each_publish_and_re_signs_only_the_recor
             check=False,
         )
 
-    def publish() -> tuple[int, int]:  # what actions/deploy-pages does with the artifact
-        for name in ("index.json", "timestamp.json"):
-            (www / name).write_bytes((example_repo.path / "site" / name).read_bytes())
-        shutil.rmtree(example_repo.path / "site")
-        index: int = payload_of(www / "index.json")["version"]
-        stamp: int = payload_of(www / "timestamp.json")["version"]
-        assert payload_of(www / "timestamp.json")["index"]["version"] == index
+    def versions(where: Path) -> tuple[int, int]:
+        index: int = payload_of(where / "index.json")["version"]
+        stamp: int = payload_of(where / "timestamp.json")["version"]
+        assert payload_of(where / "timestamp.json")["index"]["version"] == index
         return index, stamp
+
+    tenants: dict[str, list[tuple[int, int]]] = {}  # each tenant's files, publish by publish
+
+    def publish() -> tuple[int, int]:  # what actions/deploy-pages does with the artifact
+        site = example_repo.path / "site"
+        assert sorted(p.name for p in (site / "tenants").iterdir()) == sorted(
+            payload_of(site / "index.json")["tenants"]
+        )
+        shutil.rmtree(www, ignore_errors=True)  # the site is replaced whole
+        shutil.copytree(site, www)
+        shutil.rmtree(site)
+        for tenant in (www / "tenants").iterdir():
+            assert payload_of(tenant / "index.json")["scope"] == {"tenants": [tenant.name]}
+            assert mode_of(tenant / "index.json") == 0o644
+            tenants.setdefault(tenant.name, []).append(versions(tenant))
+        return versions(www)
 
     lost = run()  # nothing published yet, and not told it is the first time
     assert lost.returncode == 2, lost.stdout + lost.stderr
     assert "cannot establish the last published version" in lost.stderr
     assert run("publish").returncode == 0
     assert publish() == (1, 1)
+    assert tenants == {"arm-dev": [(1, 1)]}
     first_bytes = (www / "index.json").read_bytes()
     for stamp in (2, 3):  # the 6-hourly re-sign of an unchanged commit: the record only
         again = run()
@@ -174,13 +189,40 @@ def test_the_ci_workflow_script_numbers_each_publish_and_re_signs_only_the_recor
     assert changed.returncode == 0, changed.stdout + changed.stderr
     assert publish() == (2, 4)
     assert not list(runner.glob("index-key*"))  # the key file was removed
+    # the tenant's own files: kept while the commit was, numbered after themselves
+    assert tenants["arm-dev"] == [(1, 1), (1, 2), (1, 3), (2, 4)]
+
+    # a tenant added since the last publish starts at 1; the others go on
+    two = example_repo.path / "tenants/arm-two"
+    shutil.copytree(example_repo.path / "tenants/arm-dev", two)
+    for path in two.rglob("*.yaml"):
+        if "/versions/" not in path.as_posix():  # a released genome never changes
+            path.write_text(path.read_text().replace("arm-dev", "arm-two"))
+    example_repo.commit_all("a second tenant")
+    added = run()
+    assert added.returncode == 0, added.stdout + added.stderr
+    assert publish() == (3, 5)
+    assert (tenants["arm-dev"][-1], tenants["arm-two"]) == ((3, 5), [(1, 1)])
+
+    # a tenant the published index holds whose own file is gone: fails loudly
+    shutil.rmtree(www / "tenants/arm-two")
+    gone = run()
+    assert gone.returncode == 2, gone.stdout + gone.stderr
+    assert "cannot establish the last published version" in gone.stderr
+    assert "tenants/arm-two/index.json" in gone.stderr
+    # ... as before tenant files existed: started by hand, each tenant at 1 again
+    shutil.rmtree(www / "tenants")
+    assert run("tenants").returncode == 0
+    assert publish() == (3, 6)  # kept: the commit is unchanged
+    assert (tenants["arm-dev"][-1], tenants["arm-two"][-1]) == ((1, 1), (1, 1))
 
     (www / "timestamp.json").unlink()  # an index published before the record existed
     missing = run()
     assert missing.returncode == 2
     assert "cannot establish the last published timestamp" in missing.stderr
     assert run("timestamp").returncode == 0
-    assert publish() == (2, 1)
+    assert publish() == (3, 1)
+    assert tenants["arm-dev"][-1] == (1, 2)  # its own record goes on: only the whole's was new
 
 
 def with_signers(repo: Git, threshold: int, *lines: str) -> None:
@@ -192,6 +234,40 @@ def with_signers(repo: Git, threshold: int, *lines: str) -> None:
     )
     config.write_text(text + f"indexSigners:\n  threshold: {threshold}\n  keys:\n{keys}")
     repo.commit_all("index signers")
+
+
+def test_timestamp_refuses_a_key_not_in_index_signers(example_repo: Git, tmp_path: Path) -> None:
+    """`armgit index timestamp` checks indexSigners where it sees the registry (--repo, or run
+    in one), as compile does; in a publish directory it has nothing to check against."""
+    listed, _, listed_line = ssh_keygen(tmp_path, "listed")
+    stray, _, _ = ssh_keygen(tmp_path, "stray")
+    with_signers(example_repo, 1, listed_line)
+    www = tmp_path / "www"
+    www.mkdir()
+    index = www / "index.json"
+    assert compile_(example_repo, index, listed, "--first-publish").returncode == 0
+    stamp = www / "timestamp.json"
+
+    def timestamp(key: Path, *where: str, cwd: Path | None = None) -> Any:
+        args = ("index", "timestamp", str(index), "--key", str(key), "--out", str(stamp))
+        return run_armgit(*args, "--first-publish", *where, cwd=cwd)
+
+    for refused in (
+        timestamp(stray, "--repo", str(example_repo.path)),
+        timestamp(stray, "--repo", str(example_repo.path), "--rev", "HEAD"),
+        timestamp(stray, cwd=example_repo.path),  # run in the registry
+    ):
+        assert refused.returncode == 2, refused.stdout
+        assert "is not listed in armgit.yaml indexSigners (k0 SHA256:" in refused.stderr
+        assert "Traceback" not in refused.stderr
+        assert not stamp.exists()
+    made = timestamp(listed, "--repo", str(example_repo.path))
+    assert made.returncode == 0, made.stderr
+    assert "timestamp version 1" in made.stdout
+    stamp.unlink()
+    # outside any registry (a publish directory): no indexSigners to hold it to
+    unseen = timestamp(stray, cwd=www)
+    assert unseen.returncode == 0, unseen.stderr
 
 
 def test_index_signers_enforced_and_the_trust_root_written_from_them(

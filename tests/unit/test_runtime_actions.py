@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from armgit.core.canonical import CanonicalizationError, sha256_digest, to_canonical_json
+from armgit.core.index.compact import short_ref
 from armgit.crypto.ed25519 import public_key_line
 from armgit.runtime import ALLOW, DENY, NEEDS_APPROVAL, NotFound, Runtime, TrustRoot
 from armgit.runtime.actions import (
@@ -57,7 +58,7 @@ def payload(count: int | None = None, **operators: Any) -> dict[str, Any]:
         for digest, old in list(tenant["policies"].items()):
             del tenant["policies"][digest]
             policy = {**old, "actionApprovals": {"count": count, "validFor": "1h"}}
-            new = sha256_digest(to_canonical_json(policy))
+            new = short_ref(sha256_digest(to_canonical_json(policy)))
             tenant["policies"][new] = policy
             for table in (*tenant["deployments"].values(), tenant["instances"]):
                 for entry in table.values():

@@ -1,6 +1,7 @@
-"""The payload reader: genome and policy hashes from canonical slices of the signed bytes,
-duplicate keys anywhere, canonical punctuation at the levels it walks, and the envelope's
-fast path giving the same answers as a whole parse."""
+"""The payload reader: genome and policy hashes from canonical slices of the signed bytes (or,
+for a genome with interned parts, of the whole put back together), duplicate keys anywhere,
+canonical punctuation at the levels it walks, and the envelope's fast path giving the same
+answers as a whole parse."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from armgit.core.canonical import canonical_digest, to_canonical_json
+from armgit.core.index.compact import merge_genome
 from armgit.crypto.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
 from armgit.crypto.ed25519 import public_key_line
 from armgit.runtime import IndexRefused, TrustRoot, verify_index
@@ -40,10 +42,21 @@ def tenant(payload: dict[str, Any]) -> dict[str, Any]:
     return payload["tenants"]["arm-dev"]  # type: ignore[no-any-return]
 
 
+def example(**changes: Any) -> dict[str, Any]:
+    """The example payload with VERSION's genome written whole (its parts put back inline), so
+    that its hash is the sha256 of its slice."""
+    payload = example_payload(**changes)
+    version = tenant(payload)["versions"][VERSION]
+    version["genome"] = merge_genome(
+        version["genome"], version.pop("parts"), tenant(payload)["parts"]
+    )
+    return payload
+
+
 def with_genome_text(genome_text: bytes, genome_hash: str) -> bytes:
     """The example payload's bytes with the genome of VERSION replaced by ``genome_text`` (any
     bytes) and its genomeHash (and its deployments' and instances') set to ``genome_hash``."""
-    payload = example_payload()
+    payload = example()
     old_hash = tenant(payload)["versions"][VERSION]["genomeHash"]
     marker: dict[str, Any] = {"marker": True}
     tenant(payload)["versions"][VERSION]["genome"] = marker
@@ -56,7 +69,7 @@ def sha(data: bytes) -> str:
 
 
 def example_genome() -> dict[str, Any]:
-    return tenant(example_payload())["versions"][VERSION]["genome"]  # type: ignore[no-any-return]
+    return tenant(example())["versions"][VERSION]["genome"]  # type: ignore[no-any-return]
 
 
 def test_the_slice_is_what_is_hashed() -> None:
@@ -96,16 +109,12 @@ def test_a_duplicate_key_inside_a_genome() -> None:
 
 
 def test_look_alike_genome_key_inside_the_genome() -> None:
-    payload = example_payload()
+    payload = example()
     version = tenant(payload)["versions"][VERSION]
     inner: dict[str, Any] = {"a": 1}
     version["genome"]["modelConfig"]["genome"] = inner
     version["genome"]["provenance"]["note"] = '"genome":{"a":1},"genomeHash":"x"'
     good = canonical_digest(version["genome"])
-    for where in (tenant(payload)["deployments"]["prod"]["customer-support"],):
-        where["genomeHash"] = good
-    for instance in tenant(payload)["instances"].values():
-        instance["genomeHash"] = good
     version["genomeHash"] = good
     index = verify_index(signed(to_canonical_json(payload)), TRUST, now=NOW)
     assert (
@@ -118,7 +127,7 @@ def test_look_alike_genome_key_inside_the_genome() -> None:
 
 
 def test_policy_table_entries_are_hashed() -> None:
-    payload = example_payload()
+    payload = example()
     policies = tenant(payload)["policies"]
     digest = next(iter(policies))
     policies[digest]["autonomyTier"] = 5
@@ -126,13 +135,13 @@ def test_policy_table_entries_are_hashed() -> None:
 
 
 def test_a_policy_not_in_the_table() -> None:
-    payload = example_payload()
-    tenant(payload)["deployments"]["prod"]["customer-support"]["policy"] = "sha256:" + "0" * 64
+    payload = example()
+    tenant(payload)["deployments"]["prod"]["customer-support"]["policy"] = "0" * 12
     refused("malformed-payload", signed(to_canonical_json(payload)))
 
 
 def test_an_approval_not_in_the_table() -> None:
-    payload = example_payload()
+    payload = example()
     tenant(payload)["deployments"]["prod"]["customer-support"]["approvals"] = ["nobody"]
     refused("malformed-payload", signed(to_canonical_json(payload)))
 
@@ -177,14 +186,11 @@ def test_truncated_payload() -> None:
 
 
 def test_non_ascii_payload_hashes_bytes() -> None:
-    payload = example_payload()
+    payload = example()
     version = tenant(payload)["versions"][VERSION]
     version["genome"]["provenance"]["note"] = "café ☕ \U0001f600"
     good = canonical_digest(version["genome"])
     version["genomeHash"] = good
-    tenant(payload)["deployments"]["prod"]["customer-support"]["genomeHash"] = good
-    for instance in tenant(payload)["instances"].values():
-        instance["genomeHash"] = good
     index = verify_index(signed(to_canonical_json(payload)), TRUST, now=NOW)
     assert index.resolve("arm-dev", "prod", "customer-support").genome_hash == good
 
@@ -258,37 +264,39 @@ def test_a_nested_payload_key_is_not_taken_for_the_payload() -> None:
 def test_a_version_entry_look_alike_inside_the_genome() -> None:
     """A genome holding the text that follows a genome in its version entry, with a hash of
     what precedes it: the genome's end is where its parse ends, not where that text is."""
-    payload = example_payload()
+    payload = example()
     version = tenant(payload)["versions"][VERSION]
     version["genome"] = {
         "a": {
             "b": 1,
             "genomeHash": "",
-            **{k: version[k] for k in ("label", "lifecycle", "template")},
+            "lifecycle": version["lifecycle"],
         }
     }
     prefix = b'{"a":{"b":1'
     fake = sha(prefix)
     version["genome"]["a"]["genomeHash"] = fake
     version["genomeHash"] = fake
-    tenant(payload)["deployments"]["prod"]["customer-support"]["genomeHash"] = fake
-    for instance in tenant(payload)["instances"].values():
-        instance["genomeHash"] = fake
     data = to_canonical_json(payload)
     assert prefix + b',"genomeHash":"' + fake.encode() in data
     refused("genome-hash-mismatch", signed(data))
 
 
 def test_version_entries_are_exactly_the_schema() -> None:
-    payload = example_payload()
+    payload = example()
     tenant(payload)["versions"][VERSION]["extra"] = 1
     refused("malformed-payload", signed(to_canonical_json(payload)))
     data = to_canonical_json(example_payload())
     entry = data[data.index(b'"customer-support@2.0.0":{') :]
-    entry = entry[
-        : entry.index(b'"template":"customer-support"}') + len(b'"template":"customer-support"}')
-    ]
+    entry = entry[: entry.index(b"]}}") + len(b"]}}")]  # ... "parts":{...,"toolManifest":[...]}}
+    assert entry.endswith(b"]}}")
+    assert b'"parts":{' in entry
     refused("duplicate-key", signed(data.replace(entry, entry + b"," + entry, 1)))
+    for extra in (b'"genome":{},', b'"zzz":1,'):  # a member twice, or one not in the schema
+        broken = data.replace(entry, entry[:-1] + b"," + extra[:-1] + b"}", 1)
+        assert broken != data
+        with pytest.raises(IndexRefused):
+            verify_index(signed(broken), TRUST, now=NOW)
 
 
 def test_loads_on_many_threads_at_once() -> None:
@@ -311,3 +319,105 @@ def test_loads_on_many_threads_at_once() -> None:
     assert len(digests) == 80
     assert digests == [sha(base64.b64decode(json.loads(data)["payload"]))] * 80
     assert gc.isenabled()  # the collector is paused during a load, never left off
+
+
+# -- format 2: genome parts, policy refs -----------------------------------------------------
+
+
+def test_genomes_with_parts_load_whole() -> None:
+    payload = example_payload()
+    versions, parts = tenant(payload)["versions"], tenant(payload)["parts"]
+    assert all("parts" in v for v in versions.values())  # every example genome has tools
+    index = verify_index(signed(to_canonical_json(payload)), TRUST, now=NOW)
+    resolved = index.resolve("arm-dev", "prod", "customer-support")
+    entry = versions[f"customer-support@{resolved.version}"]
+    whole = merge_genome(entry["genome"], entry["parts"], parts)
+    assert resolved.genome == whole
+    assert "toolManifest" in whole
+    assert canonical_digest(whole) == resolved.genome_hash == entry["genomeHash"]
+
+
+def test_a_changed_part_changes_the_genome_hash() -> None:
+    payload = example_payload()
+    parts = tenant(payload)["parts"]
+    ref = tenant(payload)["versions"][VERSION]["parts"]["toolManifest"][0]
+    parts[ref] = {**parts[ref], "risk": "low" if parts[ref]["risk"] != "low" else "high"}
+    refused("genome-hash-mismatch", signed(to_canonical_json(payload)))
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda version: version["parts"].update(toolManifest=["0" * 12]),  # no such part
+        lambda version: version["parts"].update(toolManifest="0" * 12),
+        lambda version: version["parts"].update(modelConfig=7),  # neither a ref nor refs
+        lambda version: version["genome"].update(toolManifest=[]),  # inline and a part
+    ],
+    ids=["unknown-ref", "unknown-single-ref", "not-a-ref", "both"],
+)
+def test_malformed_parts(edit: Callable[[dict[str, Any]], None]) -> None:
+    payload = example_payload()
+    edit(tenant(payload)["versions"][VERSION])
+    refused("malformed-payload", signed(to_canonical_json(payload)))
+
+
+def test_a_part_with_a_number_json_dumps_prints_otherwise() -> None:
+    """A part holding 1.0 (JCS: 1): the whole genome is encoded with the reference encoder."""
+    payload = example_payload()
+    versions, parts = tenant(payload)["versions"], tenant(payload)["parts"]
+    version = versions[VERSION]
+    tool = parts[version["parts"]["toolManifest"][0]]
+    tool["weight"] = 1.0
+    whole = merge_genome(version["genome"], version["parts"], parts)
+    for other in versions.values():  # every genome naming that tool hashes anew
+        other["genomeHash"] = canonical_digest(merge_genome(other["genome"], other["parts"], parts))
+    assert b'"weight":1}' in to_canonical_json(tool)
+    index = verify_index(signed(to_canonical_json(payload)), TRUST, now=NOW)
+    assert index.resolve("arm-dev", "prod", "customer-support").genome_hash == canonical_digest(
+        whole
+    )
+
+
+def test_policy_refs_are_checked_and_decisions_name_the_full_digest() -> None:
+    payload = example_payload()
+    policies = tenant(payload)["policies"]
+    ref = tenant(payload)["deployments"]["prod"]["customer-support"]["policy"]
+    digest = canonical_digest(policies[ref])
+    assert digest.startswith("sha256:" + ref)
+    assert len(ref) == 12
+    index = verify_index(signed(to_canonical_json(payload)), TRUST, now=NOW)
+    assert index.resolve("arm-dev", "prod", "customer-support").policy["digest"] == digest
+    # a key that is not the digest's first 12 hex digits, or the whole digest
+    for key in (ref[:-1] + ("0" if ref[-1] != "0" else "1"), digest, digest[7:]):
+        wrong = example_payload()
+        table = tenant(wrong)["policies"]
+        table[key] = table.pop(ref)
+        refused("policy-digest-mismatch", signed(to_canonical_json(wrong)))
+
+
+@pytest.mark.parametrize("found", [None, 1, 3, "2"])
+def test_another_format_is_refused(found: object) -> None:
+    payload = example_payload(format=found)
+    if found is None:
+        del payload["format"]
+    error = refused("malformed-payload", signed(to_canonical_json(payload)))
+    assert "this runtime reads format 2" in str(error)
+
+
+def test_a_genome_with_parts_and_a_number_json_dumps_prints_otherwise() -> None:
+    """1e21 in the inline genome (JCS: 1e+21): the table is read with the reference encoder,
+    parts and all, and the whole genome hashes as JCS has it."""
+    payload = example_payload()
+    versions, parts = tenant(payload)["versions"], tenant(payload)["parts"]
+    version = versions[VERSION]
+    version["genome"]["provenance"]["big"] = 1e21
+    whole = merge_genome(version["genome"], version["parts"], parts)
+    version["genomeHash"] = canonical_digest(whole)
+    data = to_canonical_json(payload)
+    assert b'"big":1e+21' in data
+    index = verify_index(signed(data), TRUST, now=NOW)
+    resolved = index.resolve("arm-dev", "prod", "customer-support")
+    assert resolved.genome == whole
+    assert resolved.genome_hash == canonical_digest(whole)
+    version["genomeHash"] = canonical_digest({**whole, "x": 1})
+    refused("genome-hash-mismatch", signed(to_canonical_json(payload)))

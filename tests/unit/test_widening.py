@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from armgit.core.canonical import genome_hash
+from armgit.core.canonical import genome_hash, sha256_digest, to_canonical_json
+from armgit.core.index.compact import short_ref
 from armgit.core.jsondata import JsonObject
 from armgit.core.layout import EntityId, identify
 from armgit.core.models import Version
@@ -313,7 +314,11 @@ def running_digest(view: Snapshot, target: EntityId) -> str:
         assert isinstance(by_template, dict)
         entry = by_template[template]
     assert isinstance(entry, dict)
-    return f"{entry['policy']}"
+    policies = tenant["policies"]
+    assert isinstance(policies, dict)
+    digest = sha256_digest(to_canonical_json(policies[str(entry["policy"])]))
+    assert short_ref(digest) == entry["policy"]  # the index names the policy by its digest
+    return digest
 
 
 def test_only_ceilings_left_is_the_empty_policy() -> None:

@@ -6,8 +6,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from armgit.cli.options import read_input, repo_option, rev_option
 from armgit.errors import UsageError
@@ -159,6 +163,14 @@ def status(*, source: str, warn_within: str | None, fmt: str) -> None:
     "version + 1.",
 )
 @click.option("--first-publish", is_flag=True, help="No record was ever published: version 1.")
+@click.option(
+    "--repo",
+    metavar="PATH",
+    default=None,
+    help="The registry (a work tree, or a repository, bare or not), to refuse a --key its "
+    "armgit.yaml indexSigners does not list. Default: here, when here is a registry.",
+)
+@rev_option
 def timestamp(
     *,
     index_file: str,
@@ -167,6 +179,8 @@ def timestamp(
     expires_in: str,
     previous: str | None,
     first_publish: bool,
+    repo: str | None,
+    rev: str | None,
 ) -> None:
     """Sign the freshness record of INDEX (version, expiry, the index's digest and size).
 
@@ -174,6 +188,10 @@ def timestamp(
     a timestamp source (`Runtime(..., timestamp=URL)`) downloads the index only when the digest
     named here changes, and holds it good until the earlier of the two expiries. See
     docs/index.md, Freshness.
+
+    Where the registry can be seen (--repo, or run in one), a key its armgit.yaml
+    indexSigners does not list is refused, as compile refuses it: runtimes pinning the root
+    made from indexSigners would refuse the record.
 
     \b
     Example (cron, every 6 hours):
@@ -189,6 +207,7 @@ def timestamp(
     from armgit.store.atomic import PUBLISHED, write_atomic
 
     private = [parse_private_key(read_input(k, "key"), name=k) for k in keys]
+    _check_listed(private, repo, rev)
     lifetime = parse_duration(expires_in)
     before = None
     if first_publish:
@@ -222,3 +241,15 @@ def timestamp(
         f"wrote {out}: timestamp version {payload['version']} of index "
         f"version {payload['index']['version']}, expires {payload['expires']}"  # type: ignore[index]
     )
+
+
+def _check_listed(keys: list[Ed25519PrivateKey], repo: str | None, rev: str | None) -> None:
+    """Refuse keys armgit.yaml's ``indexSigners`` does not list, when the registry is seen:
+    ``--repo`` (or ``--rev``) names it, or the current directory is one."""
+    if repo is None and rev is None and not Path("armgit.yaml").is_file():
+        return  # a publish directory, not a registry: nothing to check against
+    from armgit.index.compiler import Compiler
+    from armgit.index.signed import check_signers
+    from armgit.store.tree import open_tree
+
+    check_signers(keys, Compiler(open_tree(repo, rev)).signers())

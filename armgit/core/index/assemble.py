@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from armgit.core.canonical import to_canonical_json
+from armgit.core.index.compact import INDEX_FORMAT
 from armgit.core.jsondata import JsonObject
 
 PAYLOAD_KIND = "Index"
@@ -48,6 +49,7 @@ def payload_head(registry: str, source: Source, options: IndexOptions) -> JsonOb
     return {
         "apiVersion": PAYLOAD_API_VERSION,
         "kind": PAYLOAD_KIND,
+        "format": INDEX_FORMAT,
         "registry": registry,
         "source": {
             "repo": source.repo,

@@ -3,15 +3,19 @@
 Per tenant: environments, providers, the deployed version of each template in each environment
 (ACTIVE deployments only) with its effective policy and the approvals that admitted it, instances
 with their desired state and effective policy, and tables that hold what would otherwise repeat,
-each entry once: ``versions`` (each referenced genome, named by ``template@label``; deployments
-and instances name it and repeat its hash), ``policies`` (each effective policy, named by its
-digest) and ``approvals`` (each approval, named by its id). A tenant's object is self-contained:
-it names only entries of its own tables.
+each entry once: ``versions`` (each referenced genome, named by ``template@label``), ``parts``
+(the repeated parts of those genomes), ``policies`` (each effective policy) and ``approvals``
+(a compact record of each approval, named by its id; the signed statement stays in git). A
+tenant's object is self-contained: it names only entries of its own tables. Refs and genome
+parts: :mod:`armgit.core.index.compact`.
 """
 
 from __future__ import annotations
 
+import hashlib
+
 from armgit.core.index.assemble import TENANTS_FIELD, IndexOptions, Source, payload_head
+from armgit.core.index.compact import keep, short_ref, split_genomes
 from armgit.core.index.operators import build_operators
 from armgit.core.jsondata import JsonObject, JsonValue
 from armgit.core.layout import deployment_id, tenant_id, version_id
@@ -71,7 +75,7 @@ class _TenantBuilder:
         self.snapshot = snapshot
         self.tenant = tenant
         self.versions: dict[str, JsonObject] = {}
-        self.policies: dict[str, JsonObject] = {}
+        self.policies: dict[str, JsonValue] = {}
         self.used_approvals: dict[str, JsonObject] = {}
         self.approvals: dict[str, list[JsonObject]] = {}
         for entity in snapshot.of_kind("Approval"):
@@ -81,14 +85,19 @@ class _TenantBuilder:
                 and isinstance(model, Approval)
                 and model.statement.decision == "APPROVE"
             ):
+                statement = model.statement
                 entry: JsonObject = {
                     "id": entity.id.name,
-                    "statement": model.statement.model_dump(
-                        mode="json", by_alias=True, exclude_none=True
-                    ),
-                    "signature": model.signature,
+                    "path": entity.path,
+                    "digest": statement.digest,
+                    "to": statement.change.to,
+                    "record": {
+                        "approver": statement.approver,
+                        "change": statement.change.type,
+                        "createdAt": statement.created_at,
+                    },
                 }
-                self.approvals.setdefault(model.statement.subject.ref, []).append(entry)
+                self.approvals.setdefault(statement.subject.ref, []).append(entry)
 
     def build(self) -> JsonObject:
         snapshot, tenant = self.snapshot, self.tenant
@@ -118,11 +127,17 @@ class _TenantBuilder:
                 built = self.instance(entity.model)
                 if built is not None:
                     instances[entity.id.name] = built
+        genomes, parts = split_genomes({k: _genome(v) for k, v in self.versions.items()})
+        versions: dict[str, JsonValue] = {}
+        for key, entry in sorted(self.versions.items()):
+            inline, refs = genomes[key]
+            versions[key] = {**entry, "genome": inline, **({"parts": refs} if refs else {})}
         return {
             "name": model.name,
             "environments": dict(sorted(environments.items())),
             "providers": dict(sorted(providers.items())),
-            "versions": dict(sorted(self.versions.items())),
+            "versions": versions,
+            "parts": dict(sorted(parts.items())),
             "policies": dict(sorted(self.policies.items())),
             "approvals": dict(sorted(self.used_approvals.items())),
             "deployments": {
@@ -139,8 +154,6 @@ class _TenantBuilder:
             key = f"{template}@{label}"
             if key not in self.versions:
                 self.versions[key] = {
-                    "template": template,
-                    "label": label,
                     "lifecycle": version.lifecycle,
                     "genome": version.genome.model_dump(
                         mode="json", by_alias=True, exclude_none=True
@@ -162,23 +175,22 @@ class _TenantBuilder:
             a
             for ref in refs
             for a in self.approvals.get(ref, [])
-            if _names_version(a, version.genome_hash, deployment.version)
+            if a["digest"] == version.genome_hash or a["to"] == deployment.version
         ]
         ids: list[JsonValue] = []
         for approval in sorted(approvals, key=lambda a: str(a["id"])):
             name = str(approval["id"])
             if name not in ids:
                 ids.append(name)
-                self.used_approvals[name] = {
-                    "statement": approval["statement"],
-                    "signature": approval["signature"],
-                }
+                if name not in self.used_approvals:
+                    self.used_approvals[name] = self.approval_record(approval)
         data = _dump(deployment)
-        data.pop("template", None)
-        data.pop("environment", None)
+        for redundant in ("template", "environment", "status"):  # the place; always ACTIVE
+            data.pop(redundant, None)
+        if data.get("rolloutPolicy") == _default_rollout():
+            del data["rolloutPolicy"]
         return {
             **data,
-            "genomeHash": version.genome_hash,
             "policy": self.intern_policy(
                 target_policy(
                     self.snapshot, self.tenant, deployment.environment, deployment.template, version
@@ -187,13 +199,22 @@ class _TenantBuilder:
             "approvals": ids,
         }
 
+    def approval_record(self, approval: JsonObject) -> JsonObject:
+        """What the index keeps of an approval: who approved which change when, and the
+        sha256 of its file in the commit (the signed statement: ``path`` at ``source.commit``)."""
+        record = approval["record"]
+        assert isinstance(record, dict)
+        data = self.snapshot.files.read(str(approval["path"]))
+        if data is None:
+            raise ValueError(f"{approval['path']} cannot be read")
+        return {**record, "file": "sha256:" + hashlib.sha256(data).hexdigest()}
+
     def intern_policy(self, policy: JsonObject) -> str:
-        """Keep an effective policy once in the tenant's ``policies``; return its digest."""
+        """Keep an effective policy once in the tenant's ``policies``; return its ref."""
         body = dict(policy)
         digest = body.pop("digest")
         assert isinstance(digest, str)
-        self.policies.setdefault(digest, body)
-        return digest
+        return keep(self.policies, short_ref(digest), body, "effective policies")
 
     def instance(self, instance: Instance) -> JsonObject | None:
         ref = parse_version_ref(instance.version, self.tenant)
@@ -205,7 +226,6 @@ class _TenantBuilder:
             **data,
             "template": ref.template,
             "version": ref.label,
-            "genomeHash": version.genome_hash,
             "policy": self.intern_policy(
                 target_policy(
                     self.snapshot,
@@ -219,10 +239,13 @@ class _TenantBuilder:
         }
 
 
-def _names_version(approval: JsonObject, genome_hash: str, label: str) -> bool:
-    statement = approval["statement"]
-    if not isinstance(statement, dict):
-        return False
-    change = statement.get("change")
-    to = change.get("to") if isinstance(change, dict) else None
-    return statement.get("digest") == genome_hash or to == label
+def _genome(entry: JsonObject) -> JsonObject:
+    genome = entry["genome"]
+    assert isinstance(genome, dict)
+    return genome
+
+
+def _default_rollout() -> JsonValue:
+    """A deployment's rollout when its file names none (the model's default): left out."""
+    default = Deployment.model_fields["rollout_policy"].default
+    return default.model_dump(mode="json", by_alias=True, exclude_none=True)  # type: ignore[no-any-return]
