@@ -55,7 +55,6 @@ _REQUEST_OPTIONAL = ("instance", "argsDigest", "indexDigest")
 _STATEMENT_FIELDS = frozenset(
     ("requestId", "decision", "approver", "createdAt", "expiresAt", "justification")
 )
-_STATEMENT_ORDER = tuple(sorted(_STATEMENT_FIELDS))  # RFC 8785's order (ASCII names)
 _APPROVAL_FIELDS = frozenset(("statement", "signature"))
 
 
@@ -249,15 +248,36 @@ def statement_of(
 def signed_message(statement: Mapping[str, Any]) -> bytes:
     """What the signature covers: the RFC 8785 form of the statement."""
     if type(statement) is dict:
-        # text values under the statement's own (ASCII) names: RFC 8785 prints them as json
-        # quotes strings (armgit.core.canonical says why), in this fixed order
-        try:
-            parts = [f'"{k}":{_quote(statement[k])}' for k in _STATEMENT_ORDER if k in statement]
-        except TypeError:  # a value that is not text: the general encoder
-            parts = []
-        if parts and len(parts) == len(statement):
+        # text values under the statement's own (ASCII) names, printed in RFC 8785's order;
+        # RFC 8785 quotes text as json does (armgit.core.canonical says why)
+        get = statement.get
+        approver = get("approver")
+        created = get("createdAt")
+        decision = get("decision")
+        expires = get("expiresAt")
+        justification = get("justification")
+        request_id = get("requestId")
+        if (
+            type(approver) is str
+            and type(created) is str
+            and type(decision) is str
+            and type(expires) is str
+            and type(request_id) is str
+            and len(statement) == (5 if justification is None else 6)
+            and (justification is None or type(justification) is str)
+        ):
+            said = "" if justification is None else ',"justification":' + _quote(justification)
+            text = (
+                '{"approver":' + _quote(approver)
+                + ',"createdAt":' + _quote(created)
+                + ',"decision":' + _quote(decision)
+                + ',"expiresAt":' + _quote(expires)
+                + said
+                + ',"requestId":' + _quote(request_id)
+                + "}"
+            )  # fmt: skip
             try:
-                return ("{" + ",".join(parts) + "}").encode("utf-8")
+                return text.encode("utf-8")
             except UnicodeEncodeError as exc:  # a lone surrogate
                 raise CanonicalizationError(f"not canonicalizable JSON data: {exc}") from exc
     return to_canonical_json(dict(statement))
@@ -287,15 +307,18 @@ def parse_approval(data: bytes | str | Mapping[str, Any]) -> ActionApproval:
     if not statement.keys() <= _STATEMENT_FIELDS:
         extra = statement.keys() - _STATEMENT_FIELDS
         raise ActionError(f"approval: unknown statement fields {sorted(extra)}")
-    return ActionApproval(
-        request_id,
-        decision,
-        approver,
-        parse_time(statement.get("createdAt"), "approval: createdAt"),
-        parse_time(statement.get("expiresAt"), "approval: expiresAt"),
-        statement,
-        signature,
-    )
+    created = statement.get("createdAt")
+    expires = statement.get("expiresAt")
+    try:
+        times = (_timestamp(created), _timestamp(expires))
+    except (TypeError, ValueError):  # not text, or not a time: say which and why
+        parse_time(created, "approval: createdAt")
+        parse_time(expires, "approval: expiresAt")
+        raise
+    return _APPROVAL(ActionApproval, (request_id, decision, approver, *times, statement, signature))
+
+
+_APPROVAL = tuple.__new__  # an ActionApproval from its fields without NamedTuple's __new__
 
 
 def _document(data: bytes | str | Mapping[str, Any], what: str) -> dict[str, Any]:
@@ -356,6 +379,8 @@ class Operators:
     def holds(self, name: str, permission: str, now: float) -> bool:
         """Whether ``name`` holds ``permission`` through a role unexpired at ``now``."""
         granted = self.table.get(name, {}).get("permissions", {})
+        if granted.get(permission, False) is None:
+            return True  # the permission itself, with no expiry: the usual grant
         for grant, expires in granted.items():
             if not _permits(grant, permission):
                 continue
