@@ -216,44 +216,39 @@ def _verify_ed25519(
         for hash_name in _HASH_NAMES:
             head = _ed25519_head(signer.blob, namespace, hash_name)
             if armored.startswith(head.text):
-                return _check_ed25519(signer, head, armored, message)
+                break
+        else:
+            continue
+        end = len(armored) - len(_LF_END)
+        if armored[-1] == "\n":
+            end -= 1
+        encoded = armored[len(head.text) : end]
+        if (
+            armored[end:] not in _ENDS
+            or "\n\n" in encoded
+            or encoded[:1] == "\n"
+            or encoded[-1:] == "\n"
+        ):
+            return None  # other armor, or an empty line: the full path names it
+        encoded = encoded.replace("\n", "")
+        try:
+            tail = binascii.a2b_base64(encoded, strict_mode=True)
+        except (binascii.Error, ValueError):
+            return None
+        if len(tail) != head.tail_size or not tail.startswith(head.tail_start):
+            return None  # another length or field
+        if "=" in encoded[-2:] and binascii.b2a_base64(tail, newline=False) != encoded.encode():
+            return None  # padded, and not canonical base64 (unpadded base64 has one form)
+        digest = _MESSAGE_HASHES[head.hash_name](message).digest()
+        try:
+            head.key.verify(tail[-64:], head.signed_prefix + digest)
+        except InvalidSignature:
+            return None
+        return signer
     return None
 
 
 _HASH_NAMES: tuple[HashName, ...] = ("sha512", "sha256")
-
-
-def _check_ed25519(
-    signer: PublicKey, head: _Head, armored: str, message: bytes
-) -> PublicKey | None:
-    end = len(armored) - len(_LF_END)
-    if armored[-1] == "\n":
-        end -= 1
-    encoded = armored[len(head.text) : end]
-    if (
-        armored[end:] not in _ENDS
-        or "\n\n" in encoded
-        or encoded[:1] == "\n"
-        or encoded[-1:] == "\n"
-    ):
-        return None  # other armor, or an empty line: the full path names it
-    encoded = encoded.replace("\n", "")
-    try:
-        tail = binascii.a2b_base64(encoded, strict_mode=True)
-    except (binascii.Error, ValueError):
-        return None
-    if (
-        len(tail) != head.tail_size
-        or not tail.startswith(head.tail_start)
-        or binascii.b2a_base64(tail, newline=False) != encoded.encode("ascii")
-    ):
-        return None  # another length or field, or not canonical base64
-    digest = _MESSAGE_HASHES[head.hash_name](message).digest()
-    try:
-        head.key.verify(tail[-64:], head.signed_prefix + digest)
-    except InvalidSignature:
-        return None
-    return signer
 
 
 class _Head(NamedTuple):

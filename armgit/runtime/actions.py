@@ -402,13 +402,19 @@ def _permits(granted: str, needed: str) -> bool:
 
 
 def check_approval(
-    approval: ActionApproval,
+    approval: ActionApproval | bytes | str | Mapping[str, Any],
     request: ActionRequest,
     operators: Operators,
     now: float,
     spent: bool = False,
 ) -> Verdict:
-    """Whether ``approval`` counts for ``request`` at ``now``, and if not, why."""
+    """Whether ``approval`` (parsed, or a document :func:`parse_approval` reads) counts for
+    ``request`` at ``now``, and if not, why."""
+    if type(approval) is not ActionApproval:
+        try:
+            approval = parse_approval(approval)  # type: ignore[arg-type]
+        except ActionError as exc:
+            return Verdict("?", None, "malformed", f"an approval (malformed): {exc}")
     if approval.request_id != request.request_id:
         return _no(
             approval, "wrong-request", f"it approves {approval.request_id}, not this request"
@@ -437,7 +443,10 @@ def check_approval(
     if spent:
         return _no(approval, "already-used", "the request was already decided with approvals once")
     who = approval.approver
-    return Verdict(who, approval.decision, None, f"{approval.decision} by {who}")
+    return _VERDICT(Verdict, (who, approval.decision, None, f"{approval.decision} by {who}"))
+
+
+_VERDICT = tuple.__new__  # a Verdict from its fields without NamedTuple's __new__
 
 
 def _no(approval: ActionApproval, problem: str, message: str) -> Verdict:

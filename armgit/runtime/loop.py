@@ -22,9 +22,7 @@ from armgit.runtime.actions import (
     ActionError,
     ActionRequest,
     Operators,
-    Verdict,
     check_approval,
-    parse_approval,
     parse_request,
     quorum_of,
 )
@@ -51,7 +49,7 @@ class _Tables:
             for tenant, data in index.payload["tenants"].items()
         }
         # (tenant, environment, template, instance): the target's template and quorum count
-        self.quorums: dict[tuple[str, str, str | None, str | None], tuple[str, int]] = {}
+        self.quorums: dict[tuple[str | None, ...], tuple[str, int]] = {}
 
 
 class DecideRequest(Protocol):
@@ -274,8 +272,10 @@ class ActionLoop:
             if approvals:
                 reasons += ("approvals were given without the request they answer: give it back",)
             return pending(self, index, decision._replace(reasons=reasons), call, now)
-        tables = self.tables(index)
-        target = (call.tenant, call.environment, call.template, call.instance)
+        tables = self._tables
+        if tables is None or tables.digest != index.digest:
+            tables = self.tables(index)
+        target = call[:4]  # tenant, environment, template, instance
         quorum = tables.quorums.get(target)
         if quorum is None:
             where = _target(index, call)
@@ -299,7 +299,7 @@ class ActionLoop:
         approving: dict[str, None] = {}  # approvers in order, each once
         rejecting: dict[str, None] = {}
         for given in approvals or ():
-            verdict = _verdict(given, asked, operators, now, spent)
+            verdict = check_approval(given, asked, operators, now, spent)
             if verdict.problem is not None:
                 problems.append(verdict.message)
             elif verdict.decision == REJECT:
@@ -367,8 +367,9 @@ class ActionLoop:
         issued[request.request_id] = request.body
 
     def _request(self, given: RequestLike) -> ActionRequest:
-        if type(given) is PendingRequest and given.loop() is self:
-            return given.made()[0]  # made here, its fields never change: no rehash
+        if type(given) is PendingRequest and given._args[0] is self:
+            made = given._made_request  # made here, its fields never change: no rehash
+            return made[0] if made is not None else given.made()[0]
         if isinstance(given, ActionRequest):
             return given
         if isinstance(given, Mapping):
@@ -394,20 +395,6 @@ class ActionLoop:
         if self.log is None:
             return
         self.log.append(record_of(index, decision, call, now, outcome))
-
-
-def _verdict(
-    given: ActionApproval | bytes | str | Mapping[str, Any],
-    request: ActionRequest,
-    operators: Operators,
-    now: float,
-    spent: bool,
-) -> Verdict:
-    try:
-        approval = given if isinstance(given, ActionApproval) else parse_approval(given)
-    except ActionError as exc:
-        return Verdict("?", None, "malformed", f"an approval (malformed): {exc}")
-    return check_approval(approval, request, operators, now, spent)
 
 
 def _target(index: VerifiedIndex, call: Call) -> tuple[str, str, Mapping[str, Any]] | None:
