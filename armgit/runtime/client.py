@@ -41,6 +41,7 @@ from armgit.runtime.verify import (
 __all__ = ["DefaultFetcher", "Fetched", "Fetcher", "Runtime"]
 
 _ZERO = 0  # the default usage: ``x is _ZERO`` is how evaluate() spots a call that gives none
+_CALL = tuple.__new__  # a Call from its fields without NamedTuple's __new__
 WARN_FRACTION = 0.25  # warn when a quarter of the index's lifetime is left
 logger = logging.getLogger("armgit.runtime")
 
@@ -392,8 +393,8 @@ class Runtime:
             if instance is not None and index is not None:
                 instance = loop.instance_name(index, tenant, instance)
             decision = _fail_closed(fresh)
-        call = Call(tenant, environment, template, instance, tool, args_digest)
-        if index is not None and decision.decision == NEEDS_APPROVAL:
+        call = _CALL(Call, (tenant, environment, template, instance, tool, args_digest))
+        if index is not None and decision[0] == NEEDS_APPROVAL:
             decision = loop.decide(index, decision, call, now, request, approvals)
         loop.record(index, decision, call, now)
         return decision
