@@ -24,6 +24,7 @@ from armgit.runtime.payload import read_payload
 from armgit.runtime.trust import TrustRoot
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+_MAX_REFUSALS = 4096
 _ZERO = 0  # the default usage: ``x is _ZERO`` is how evaluate() spots a call that gives none
 
 
@@ -113,6 +114,7 @@ class VerifiedIndex:
         "_deployments",
         "_instance_targets",
         "_instances",
+        "_refusals",
         "_targets",
         "digest",
         "expires",
@@ -138,6 +140,7 @@ class VerifiedIndex:
         # (tenant, environment, template, tool, risk) -> the answer of each compiled target's
         # Target.plain (never changed once here), for plain_decision: one lookup
         self._answers: dict[tuple[str, str, str | None, str, str | None], Decision] = {}
+        self._refusals = 0  # answers kept for tools a policy does not name (_MAX_REFUSALS)
         for tenant, data in payload["tenants"].items():
             self._compile_tenant(tenant, data)
 
@@ -302,7 +305,11 @@ class VerifiedIndex:
             and target.blocked is None
             and tool not in target.plain
         ):
-            return refuse_tool(target, tool)
+            refused = refuse_tool(target, tool)
+            if self._refusals < _MAX_REFUSALS:  # kept, up to a bound: callers name any tool
+                self._refusals += 1
+                self._answers[(tenant, environment, template, tool, risk)] = refused
+            return refused
         return self._decide(tenant, environment, template, None, tool, risk, 0, 0, 0, None)
 
     def _decide(

@@ -119,3 +119,24 @@ def test_instances() -> None:
         assert "only ACTIVE instances act" in blocked.reasons[0]
         missing = rt.evaluate("arm-dev", environment, instance="ghost", tool=tool)
         assert missing.decision == DENY
+
+
+def test_refusals_of_unnamed_tools_are_kept_up_to_a_bound(monkeypatch: Any) -> None:
+    from armgit.runtime import verify
+
+    monkeypatch.setattr(verify, "_MAX_REFUSALS", 3)
+    rt = runtime()
+    index = rt.index
+    kwargs: dict[str, Any] = {"template": "customer-support"}
+    rt.evaluate("arm-dev", "prod", tool="kb_lookup", **kwargs)  # compiles the target
+    target = index.target("arm-dev", "prod", "customer-support", None)
+    assert isinstance(target, Target)
+    size = len(index._answers)
+    for n in range(10):
+        tool = f"tool_{n}"
+        first = rt.evaluate("arm-dev", "prod", tool=tool, **kwargs)
+        again = rt.evaluate("arm-dev", "prod", tool=tool, **kwargs)
+        assert first == again == decide(target, tool)
+        assert first.decision == DENY
+        assert (first is again) == (n < 3)  # kept answers are the same object
+    assert len(index._answers) == size + 3
