@@ -493,10 +493,21 @@ def approves(given: object, request: ActionRequest, operators: Operators, now: f
         expires_at = _timestamp(get("expiresAt"))
     except (TypeError, ValueError):
         return None
-    if created_at > now + 300 or expires_at <= now or not operators.holds(name, PERMISSION, now):
+    if created_at > now + 300 or expires_at <= now:
         return None
+    granted = operators.table[name].get("permissions")
+    if not (type(granted) is dict and granted.get(PERMISSION, False) is None) and not (
+        operators.holds(name, PERMISSION, now)
+    ):
+        return None  # neither the usual grant (the permission, no expiry) nor another that holds
+    keys = operators._keys.get(name)
     try:
-        verify(signature, signed_message(statement), ACTION_NAMESPACE, operators.keys(name))
+        verify(
+            signature,
+            signed_message(statement),
+            ACTION_NAMESPACE,
+            keys if keys is not None else operators.keys(name),
+        )
     except (SignatureError, CanonicalizationError):
         return None
     return approver

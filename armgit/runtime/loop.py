@@ -288,9 +288,22 @@ class ActionLoop:
             asked = self._request(request)
         except ActionError as exc:
             return _deny(decision, f"the action request is malformed: {exc}")
-        mismatch = _mismatch(asked, call, template, decision)
-        if mismatch is not None:
-            return _deny(decision, f"the action request does not match this call: {mismatch}")
+        body = asked.body
+        get = body.get
+        if not (  # the request was made for this call: the usual case, without _mismatch's table
+            get("tenant") == call.tenant
+            and get("environment") == call.environment
+            and get("template") == template
+            and get("instance") == call.instance
+            and get("tool") == call.tool
+            and get("argsDigest") == call.args_digest
+            and get("risk") == decision.risk
+            and get("policyDigest") == decision.policy_digest
+        ):
+            mismatch = _mismatch(asked, call, template, decision)
+            if mismatch is not None:
+                why = f"the action request does not match this call: {mismatch}"
+                return _deny(decision, why)
         expires_at = asked.expires_at
         if expires_at <= now:
             return _deny(decision, f"the action request expired at {asked.body['expiresAt']}")
@@ -426,18 +439,6 @@ def _target(index: VerifiedIndex, call: Call) -> tuple[str, str, Mapping[str, An
 
 def _mismatch(request: ActionRequest, call: Call, template: str, decision: Decision) -> str | None:
     body = request.body
-    get = body.get
-    if (
-        get("tenant") == call.tenant
-        and get("environment") == call.environment
-        and get("template") == template
-        and get("instance") == call.instance
-        and get("tool") == call.tool
-        and get("argsDigest") == call.args_digest
-        and get("risk") == decision.risk
-        and get("policyDigest") == decision.policy_digest
-    ):
-        return None  # the common case, without building the table below
     expected = {
         "tenant": call.tenant,
         "environment": call.environment,
