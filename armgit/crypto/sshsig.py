@@ -14,7 +14,7 @@ import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, TypeAlias
+from typing import Literal, NamedTuple, TypeAlias
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -32,6 +32,7 @@ from armgit.crypto.sshkeys import (
     SshKeyError,
     fingerprint,
     parse_private_key,
+    parse_public_key_blob,
     public_key_of,
 )
 from armgit.errors import ArmgitError
@@ -202,78 +203,102 @@ def _verify_full(
 def _verify_ed25519(
     armored: str, message: bytes, namespace: str, allowed: Sequence[PublicKey]
 ) -> PublicKey | None:
-    """The common case of :func:`verify` (an Ed25519 key, armor as ``ssh-keygen`` writes it)
-    read by slicing the blob against its one expected layout: the allowed key that made a good
-    signature, or ``None`` for anything else (the full path then reads it again and says what is
-    wrong). It accepts only what the full path accepts: the same fields, each exactly checked."""
-    if len(armored) > _MAX_ARMORED or "\r" in armored:
-        return None
-    text = armored.strip()
-    if not text.startswith(_BEGIN_LF) or not text.endswith(_LF_END):
-        return None
-    encoded = text[len(_BEGIN_LF) : -len(_LF_END)]
-    if not encoded or encoded[0] == "\n" or encoded[-1] == "\n" or "\n\n" in encoded:
-        return None  # no body, or an empty line: the full path names it
-    encoded = encoded.replace("\n", "")
-    try:
-        blob = binascii.a2b_base64(encoded, strict_mode=True)
-    except (binascii.Error, ValueError):
-        return None
-    if binascii.b2a_base64(blob, newline=False) != encoded.encode("ascii"):
-        return None  # not canonical base64
-    if len(blob) != _ED25519_SIG_SIZE + len(namespace.encode("utf-8")) or not blob.startswith(
-        _ED25519_HEAD
-    ):
-        return None
-    for hash_name in ("sha512", "sha256"):
-        middle = _ed25519_middle(namespace, hash_name)
-        if blob.startswith(middle, _ED25519_KEY_END):
-            break
-    else:
-        return None
-    public = blob[_ED25519_KEY_END - _ED25519_KEY_SIZE : _ED25519_KEY_END]
+    """The common case of :func:`verify`: an Ed25519 signature armored as ``ssh-keygen`` writes
+    it. Everything before the 64 signature bytes is fixed for a key, a namespace and a hash, so
+    each allowed key's armored text up to there is made once (:func:`_ed25519_head`) and the
+    signature is only compared with it and the rest decoded. Returns the allowed key that made a
+    good signature, or ``None`` for anything else (the full path then reads it again and says
+    what is wrong). It accepts only what the full path accepts: the same fields, each exactly
+    checked, in canonical base64 without empty lines."""
     for signer in allowed:
-        if signer.blob == public:
-            break
-    else:
-        return None
-    key = signer.to_cryptography()
-    if signer.key_type != "ssh-ed25519" or not isinstance(key, ed25519.Ed25519PublicKey):
-        return None
-    digest = _MESSAGE_HASHES[hash_name](message).digest()
-    to_verify = _signed_prefix(namespace, hash_name, len(digest)) + digest
-    try:
-        key.verify(blob[-64:], to_verify)
-    except InvalidSignature:
-        return None
-    return signer
+        if signer.key_type != "ssh-ed25519":
+            continue
+        for hash_name in _HASH_NAMES:
+            head = _ed25519_head(signer.blob, namespace, hash_name)
+            if armored.startswith(head.text):
+                break
+        else:
+            continue
+        end = len(armored) - len(_LF_END)
+        if armored[-1] == "\n":
+            end -= 1
+        encoded = armored[len(head.text) : end]
+        if (
+            armored[end:] not in _ENDS
+            or "\n\n" in encoded
+            or encoded[:1] == "\n"
+            or encoded[-1:] == "\n"
+        ):
+            return None  # other armor, or an empty line: the full path names it
+        encoded = encoded.replace("\n", "")
+        try:
+            tail = binascii.a2b_base64(encoded, strict_mode=True)
+        except (binascii.Error, ValueError):
+            return None
+        if len(tail) != head.tail_size or not tail.startswith(head.tail_start):
+            return None  # another length or field
+        if "=" in encoded[-2:] and binascii.b2a_base64(tail, newline=False) != encoded.encode():
+            return None  # padded, and not canonical base64 (unpadded base64 has one form)
+        digest = _MESSAGE_HASHES[head.hash_name](message).digest()
+        try:
+            head.key.verify(tail[-64:], head.signed_prefix + digest)
+        except InvalidSignature:
+            return None
+        return signer
+    return None
 
 
-_BEGIN_LF = _BEGIN + "\n"
-_LF_END = "\n" + _END
-_ED25519_KEY_SIZE = 51  # string "ssh-ed25519", string of the 32-byte key
-# magic, version 1, then the key's length and its type's length and name: where a key starts
-_ED25519_HEAD = (
-    _MAGIC + put_uint32(_VERSION) + put_uint32(_ED25519_KEY_SIZE) + put_string(b"ssh-ed25519")
-)
-_ED25519_KEY_END = len(_MAGIC) + 4 + 4 + _ED25519_KEY_SIZE
-# everything but the namespace: head, key, namespace's and reserved's lengths, hash, signature
-_ED25519_SIG_SIZE = _ED25519_KEY_END + 4 + 4 + 4 + 6 + 4 + 4 + 11 + 4 + 64
+_HASH_NAMES: tuple[HashName, ...] = ("sha512", "sha256")
 
 
-@functools.lru_cache(maxsize=64)
-def _ed25519_middle(namespace: str, hash_name: HashName) -> bytes:
-    """What follows the key in an Ed25519 SSHSIG of ``namespace``: namespace, an empty reserved
-    field, the hash name, and the signature's length, type and value's length."""
+class _Head(NamedTuple):
+    """An Ed25519 SSHSIG of one key, namespace and hash, up to its signature bytes."""
+
+    text: str  # the armor's first line and the base64 of every whole 3-byte group before them
+    tail_start: bytes  # the fixed bytes left (0 to 2) before the signature
+    tail_size: int  # bytes the rest of the armor decodes to: tail_start and the 64 signature bytes
+    hash_name: HashName
+    key: ed25519.Ed25519PublicKey
+    signed_prefix: bytes  # the signed data before the message's digest
+
+
+@functools.lru_cache(maxsize=256)
+def _ed25519_head(blob: bytes, namespace: str, hash_name: HashName) -> _Head:
+    """What every ssh-keygen armored SSHSIG by the Ed25519 key ``blob`` in ``namespace`` with
+    ``hash_name`` starts with (pure, made once per key)."""
     _check_namespace(namespace)
-    return (
-        put_string(namespace)
+    fixed = (
+        _MAGIC
+        + put_uint32(_VERSION)
+        + put_string(blob)
+        + put_string(namespace)
         + put_string(b"")
         + put_string(hash_name)
         + put_uint32(4 + 11 + 4 + 64)
         + put_string(b"ssh-ed25519")
         + put_uint32(64)
     )
+    whole = len(fixed) // 3 * 3
+    encoded = base64.b64encode(fixed[:whole]).decode("ascii")
+    lines = [encoded[i : i + _LINE_WIDTH] for i in range(0, len(encoded), _LINE_WIDTH)]
+    text = "\n".join([_BEGIN, *lines])
+    if len(encoded) % _LINE_WIDTH == 0:
+        text += "\n"  # the next line starts with the rest
+    key = parse_public_key_blob(blob).to_cryptography()
+    assert isinstance(key, ed25519.Ed25519PublicKey)
+    digest_size = _MESSAGE_HASHES[hash_name]().digest_size
+    return _Head(
+        text,
+        fixed[whole:],
+        len(fixed) - whole + 64,
+        hash_name,
+        key,
+        _signed_prefix(namespace, hash_name, digest_size),
+    )
+
+
+_LF_END = "\n" + _END
+_ENDS = (_LF_END, _LF_END + "\n")
 
 
 @functools.lru_cache(maxsize=64)

@@ -17,7 +17,7 @@ import json
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from json.encoder import encode_basestring as _quote
 from typing import Any, NamedTuple
@@ -55,7 +55,6 @@ _REQUEST_OPTIONAL = ("instance", "argsDigest", "indexDigest")
 _STATEMENT_FIELDS = frozenset(
     ("requestId", "decision", "approver", "createdAt", "expiresAt", "justification")
 )
-_STATEMENT_ORDER = tuple(sorted(_STATEMENT_FIELDS))  # RFC 8785's order (ASCII names)
 _APPROVAL_FIELDS = frozenset(("statement", "signature"))
 
 
@@ -115,6 +114,7 @@ class ActionRequest:
 
     request_id: str
     body: Mapping[str, Any]
+    _json: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def create(
@@ -163,12 +163,20 @@ class ActionRequest:
         return cls(sha256_digest(to_canonical_json(body)), body)
 
     def to_json(self) -> dict[str, Any]:
-        """The request as a document: ``requestId`` and the body."""
-        return {"requestId": self.request_id, **self.body}
+        """The request as a document: ``requestId`` and the body (a new dict each time)."""
+        made = self._json
+        if made is None:  # made once: a dict's copy is cheaper than building it again
+            made = {"requestId": self.request_id, **self.body}
+            object.__setattr__(self, "_json", made)
+        return dict(made)
 
     @property
     def expires_at(self) -> float:
-        return parse_time(self.body["expiresAt"], "expiresAt")
+        value = self.body["expiresAt"]
+        try:
+            return _timestamp(value)
+        except (TypeError, ValueError):
+            return parse_time(value, "expiresAt")  # raises, saying why
 
     @property
     def requested_at(self) -> float:
@@ -249,15 +257,32 @@ def statement_of(
 def signed_message(statement: Mapping[str, Any]) -> bytes:
     """What the signature covers: the RFC 8785 form of the statement."""
     if type(statement) is dict:
-        # text values under the statement's own (ASCII) names: RFC 8785 prints them as json
-        # quotes strings (armgit.core.canonical says why), in this fixed order
-        try:
-            parts = [f'"{k}":{_quote(statement[k])}' for k in _STATEMENT_ORDER if k in statement]
-        except TypeError:  # a value that is not text: the general encoder
-            parts = []
-        if parts and len(parts) == len(statement):
+        # text values under the statement's own (ASCII) names, printed in RFC 8785's order;
+        # RFC 8785 quotes text as json does (armgit.core.canonical says why)
+        get = statement.get
+        approver = get("approver")
+        created = get("createdAt")
+        decision = get("decision")
+        expires = get("expiresAt")
+        justification = get("justification")
+        request_id = get("requestId")
+        if (
+            type(approver) is str
+            and type(created) is str
+            and type(decision) is str
+            and type(expires) is str
+            and type(request_id) is str
+            and len(statement) == (5 if justification is None else 6)
+            and (justification is None or type(justification) is str)
+        ):
+            said = "" if justification is None else ',"justification":' + _quote(justification)
+            text = (
+                f'{{"approver":{_quote(approver)},"createdAt":{_quote(created)},'
+                f'"decision":{_quote(decision)},"expiresAt":{_quote(expires)}{said},'
+                f'"requestId":{_quote(request_id)}}}'
+            )
             try:
-                return ("{" + ",".join(parts) + "}").encode("utf-8")
+                return text.encode("utf-8")
             except UnicodeEncodeError as exc:  # a lone surrogate
                 raise CanonicalizationError(f"not canonicalizable JSON data: {exc}") from exc
     return to_canonical_json(dict(statement))
@@ -287,15 +312,18 @@ def parse_approval(data: bytes | str | Mapping[str, Any]) -> ActionApproval:
     if not statement.keys() <= _STATEMENT_FIELDS:
         extra = statement.keys() - _STATEMENT_FIELDS
         raise ActionError(f"approval: unknown statement fields {sorted(extra)}")
-    return ActionApproval(
-        request_id,
-        decision,
-        approver,
-        parse_time(statement.get("createdAt"), "approval: createdAt"),
-        parse_time(statement.get("expiresAt"), "approval: expiresAt"),
-        statement,
-        signature,
-    )
+    created = statement.get("createdAt")
+    expires = statement.get("expiresAt")
+    try:
+        times = (_timestamp(created), _timestamp(expires))
+    except (TypeError, ValueError):  # not text, or not a time: say which and why
+        parse_time(created, "approval: createdAt")
+        parse_time(expires, "approval: expiresAt")
+        raise
+    return _APPROVAL(ActionApproval, (request_id, decision, approver, *times, statement, signature))
+
+
+_APPROVAL = tuple.__new__  # an ActionApproval from its fields without NamedTuple's __new__
 
 
 def _document(data: bytes | str | Mapping[str, Any], what: str) -> dict[str, Any]:
@@ -356,6 +384,8 @@ class Operators:
     def holds(self, name: str, permission: str, now: float) -> bool:
         """Whether ``name`` holds ``permission`` through a role unexpired at ``now``."""
         granted = self.table.get(name, {}).get("permissions", {})
+        if granted.get(permission, False) is None:
+            return True  # the permission itself, with no expiry: the usual grant
         for grant, expires in granted.items():
             if not _permits(grant, permission):
                 continue
@@ -377,13 +407,19 @@ def _permits(granted: str, needed: str) -> bool:
 
 
 def check_approval(
-    approval: ActionApproval,
+    approval: ActionApproval | bytes | str | Mapping[str, Any],
     request: ActionRequest,
     operators: Operators,
     now: float,
     spent: bool = False,
 ) -> Verdict:
-    """Whether ``approval`` counts for ``request`` at ``now``, and if not, why."""
+    """Whether ``approval`` (parsed, or a document :func:`parse_approval` reads) counts for
+    ``request`` at ``now``, and if not, why."""
+    if type(approval) is not ActionApproval:
+        try:
+            approval = parse_approval(approval)  # type: ignore[arg-type]
+        except ActionError as exc:
+            return Verdict("?", None, "malformed", f"an approval (malformed): {exc}")
     if approval.request_id != request.request_id:
         return _no(
             approval, "wrong-request", f"it approves {approval.request_id}, not this request"
@@ -412,7 +448,72 @@ def check_approval(
     if spent:
         return _no(approval, "already-used", "the request was already decided with approvals once")
     who = approval.approver
-    return Verdict(who, approval.decision, None, f"{approval.decision} by {who}")
+    return _VERDICT(Verdict, (who, approval.decision, None, f"{approval.decision} by {who}"))
+
+
+_VERDICT = tuple.__new__  # a Verdict from its fields without NamedTuple's __new__
+
+
+def approves(given: object, request: ActionRequest, operators: Operators, now: float) -> str | None:
+    """The approver, when ``given`` is an approval document of the usual shape (as
+    ``armgit actions approve`` writes it, parsed) that counts as an APPROVE of ``request`` at
+    ``now``; ``None`` for anything else, which :func:`check_approval` judges and says why.
+
+    The one-approval case in one pass: what :func:`parse_approval` and :func:`check_approval`
+    check, each as strictly (single use aside: the caller's claim decides it), with the
+    signature last, as it costs the most."""
+    if type(given) is not dict or len(given) != 2:
+        return None
+    statement = given.get("statement")
+    signature = given.get("signature")
+    if type(statement) is not dict or type(signature) is not str:
+        return None
+    get = statement.get
+    request_id = get("requestId")
+    approver = get("approver")
+    justification = get("justification")
+    if (
+        type(request_id) is not str
+        or request_id != request.request_id
+        or len(request_id) != 71
+        or request_id[:7] != "sha256:"
+        or request_id[7:].strip(_HEX)  # DIGEST, without the regular expression engine
+        or get("decision") != APPROVE
+        or type(approver) is not str
+        or approver.count("/") != 1
+        or (justification is not None and type(justification) is not str)
+        or not statement.keys() <= _STATEMENT_FIELDS
+    ):
+        return None
+    tenant, _, name = approver.partition("/")
+    if tenant != request.body["tenant"] or name not in operators.table:
+        return None
+    try:
+        created_at = _timestamp(get("createdAt"))
+        expires_at = _timestamp(get("expiresAt"))
+    except (TypeError, ValueError):
+        return None
+    if created_at > now + 300 or expires_at <= now:
+        return None
+    granted = operators.table[name].get("permissions")
+    if not (type(granted) is dict and granted.get(PERMISSION, False) is None) and not (
+        operators.holds(name, PERMISSION, now)
+    ):
+        return None  # neither the usual grant (the permission, no expiry) nor another that holds
+    keys = operators._keys.get(name)
+    try:
+        verify(
+            signature,
+            signed_message(statement),
+            ACTION_NAMESPACE,
+            keys if keys is not None else operators.keys(name),
+        )
+    except (SignatureError, CanonicalizationError):
+        return None
+    return approver
+
+
+_HEX = "0123456789abcdef"
 
 
 def _no(approval: ActionApproval, problem: str, message: str) -> Verdict:

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from armgit.core.index.decide import DENY, NEEDS_APPROVAL, Decision, refuse_tool
+from armgit.core.index.decide import DENY, NEEDS_APPROVAL, Decision
 from armgit.runtime.actions import ActionRequest
 from armgit.runtime.agents import Agent
 from armgit.runtime.envelope import parse_envelope, parse_json
@@ -41,6 +41,7 @@ from armgit.runtime.verify import (
 __all__ = ["DefaultFetcher", "Fetched", "Fetcher", "Runtime"]
 
 _ZERO = 0  # the default usage: ``x is _ZERO`` is how evaluate() spots a call that gives none
+_CALL = tuple.__new__  # a Call from its fields without NamedTuple's __new__
 WARN_FRACTION = 0.25  # warn when a quarter of the index's lifetime is left
 logger = logging.getLogger("armgit.runtime")
 
@@ -354,59 +355,48 @@ class Runtime:
         no index, an expired index or any error is a DENY (fail closed).
         """
         fresh = self._fresh
-        index = fresh[0] if fresh is not None else None
+        now = self._clock()
         loop = self.loop
-        if (
-            instance is None
-            and estimated_cost is _ZERO
-            and daily_tokens_used is _ZERO
-            and monthly_cost_used is _ZERO
-            and data_scope is None
-            and loop.log is None
-            and fresh is not None
-        ):
-            try:  # precomputed: a compiled target, a tool its policy names, a known risk
-                known = fresh[0].plain_decisions.get((tenant, environment, template))  # type: ignore[arg-type]
-                now = self._clock()
-                if known is not None and now < fresh[1]:
-                    risks = known[1].get(tool)
-                    if risks is not None:
-                        decision = risks.get(risk)
-                        if decision is not None:
-                            if decision.decision != NEEDS_APPROVAL:
-                                return decision
-                            if request is None and args_digest is None and not approvals:
-                                plain = (tenant, environment, template, None, tool, None)
-                                return pending(loop, fresh[0], decision, plain, now)
-                            if request is not None:  # the policy's answer is known: decide
-                                call = Call(tenant, environment, template, None, tool, args_digest)
-                                return loop.decide(
-                                    fresh[0], decision, call, now, request, approvals
-                                )
-                    elif type(tool) is str and known[0].blocked is None:
-                        return refuse_tool(known[0], tool)
-            except TypeError:  # an unhashable argument: the long way says what is wrong
-                pass
-        if instance is not None and index is not None:
-            instance = loop.instance_name(index, tenant, instance)
-        decision = self._policy_decision(
-            tenant,
-            environment,
-            template=template,
-            instance=instance,
-            tool=tool,
-            risk=risk,
-            estimated_cost=estimated_cost,
-            daily_tokens_used=daily_tokens_used,
-            monthly_cost_used=monthly_cost_used,
-            data_scope=data_scope,
-        )
-        if decision.decision != NEEDS_APPROVAL and loop.log is None:
-            return decision
-        call = Call(tenant, environment, template, instance, tool, args_digest)
-        if decision.decision == NEEDS_APPROVAL and index is not None:
-            decision = loop.decide(index, decision, call, self._clock(), request, approvals)
-        loop.record(index, decision, call, self._clock())
+        if fresh is not None and now < fresh[1]:
+            index: VerifiedIndex | None = fresh[0]
+            if (
+                instance is None
+                and estimated_cost is _ZERO
+                and daily_tokens_used is _ZERO
+                and monthly_cost_used is _ZERO
+                and data_scope is None
+            ):
+                decision = fresh[0].plain_decision(tenant, environment, template, tool, risk)
+                if decision[0] != NEEDS_APPROVAL:  # .decision: a named tuple's getter is slower
+                    if loop.log is None:
+                        return decision
+                elif request is None and args_digest is None and not approvals and loop.log is None:
+                    plain = (tenant, environment, template, None, tool, None)
+                    return pending(loop, fresh[0], decision, plain, now)
+            else:
+                if instance is not None:
+                    instance = loop.instance_name(fresh[0], tenant, instance)
+                decision = fresh[0].evaluate(
+                    tenant,
+                    environment,
+                    template=template,
+                    instance=instance,
+                    tool=tool,
+                    risk=risk,
+                    estimated_cost=estimated_cost,
+                    daily_tokens_used=daily_tokens_used,
+                    monthly_cost_used=monthly_cost_used,
+                    data_scope=data_scope,
+                )
+        else:
+            index = fresh[0] if fresh is not None else None
+            if instance is not None and index is not None:
+                instance = loop.instance_name(index, tenant, instance)
+            decision = _fail_closed(fresh)
+        call = _CALL(Call, (tenant, environment, template, instance, tool, args_digest))
+        if index is not None and decision[0] == NEEDS_APPROVAL:
+            decision = loop.decide(index, decision, call, now, request, approvals)
+        loop.record(index, decision, call, now)
         return decision
 
     def resolve_agent(self, tenant: str, ref: str) -> Agent:
@@ -425,8 +415,11 @@ class Runtime:
         self, call: Call, risk: str, request: ActionRequest, approvals: Approvals
     ) -> tuple[VerifiedIndex | None, Decision]:
         fresh = self._fresh
-        index = fresh[0] if fresh is not None else None
-        decision = self._policy_decision(
+        now = self._clock()
+        if fresh is None or now >= fresh[1]:
+            return (fresh[0] if fresh is not None else None), _fail_closed(fresh)
+        index = fresh[0]
+        decision = index.evaluate(
             call.tenant,
             call.environment,
             template=call.template,
@@ -434,61 +427,14 @@ class Runtime:
             tool=call.tool,
             risk=risk,
         )
-        if decision.decision == NEEDS_APPROVAL and index is not None:
-            decision = self.loop.decide(index, decision, call, self._clock(), request, approvals)
+        if decision.decision == NEEDS_APPROVAL:
+            decision = self.loop.decide(index, decision, call, now, request, approvals)
         return index, decision
 
-    def _policy_decision(
-        self,
-        tenant: str,
-        environment: str,
-        *,
-        template: str | None = None,
-        instance: str | None = None,
-        tool: str,
-        risk: str | None = None,
-        estimated_cost: float = 0,
-        daily_tokens_used: int = 0,
-        monthly_cost_used: float = 0,
-        data_scope: str | Iterable[str] | None = None,
-    ) -> Decision:
-        """The policy's answer alone (SPEC 7), before the loop around it (SPEC 12)."""
-        fresh = self._fresh
-        if fresh is None or self._clock() >= fresh[1]:
-            why = "no index loaded" if fresh is None else "the index expired"
-            return Decision(DENY, None, (f"{why}: failing closed",), None, None)
-        index = fresh[0]
-        if (
-            instance is None
-            and estimated_cost is _ZERO
-            and daily_tokens_used is _ZERO
-            and monthly_cost_used is _ZERO
-            and data_scope is None
-        ):
-            try:  # precomputed: a compiled target, a tool its policy names, a known risk
-                known = index.plain_decisions.get((tenant, environment, template))  # type: ignore[arg-type]
-                if known is not None:
-                    risks = known[1].get(tool)
-                    if risks is not None:
-                        decision = risks.get(risk)
-                        if decision is not None:
-                            return decision
-                    elif type(tool) is str and known[0].blocked is None:
-                        return refuse_tool(known[0], tool)
-            except TypeError:  # an unhashable argument: the long way says what is wrong
-                pass
-        return index.evaluate(
-            tenant,
-            environment,
-            template=template,
-            instance=instance,
-            tool=tool,
-            risk=risk,
-            estimated_cost=estimated_cost,
-            daily_tokens_used=daily_tokens_used,
-            monthly_cost_used=monthly_cost_used,
-            data_scope=data_scope,
-        )
+
+def _fail_closed(fresh: tuple[VerifiedIndex, float, float] | None) -> Decision:
+    why = "no index loaded" if fresh is None else "the index expired"
+    return Decision(DENY, None, (f"{why}: failing closed",), None, None)
 
 
 def _file_of(index: VerifiedIndex) -> str:

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple, NoReturn
 
 from armgit.core.index.assemble import WHOLE_REGISTRY
 from armgit.core.index.compact import INDEX_FORMAT
-from armgit.core.index.decide import Decision, Target, compile_target, decide
+from armgit.core.index.decide import DENY, Decision, Target, compile_target, decide, refuse_tool
 from armgit.crypto.dsse import INDEX_PAYLOAD_TYPE
 from armgit.gcpause import collector_paused
 from armgit.runtime.envelope import parse_envelope
@@ -25,6 +25,8 @@ from armgit.runtime.payload import read_payload, wrong_format
 from armgit.runtime.trust import TrustRoot
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+_MAX_REFUSALS = 4096
+_ZERO = 0  # the default usage: ``x is _ZERO`` is how evaluate() spots a call that gives none
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,14 +111,15 @@ class VerifiedIndex:
     """A verified index, compiled so that :meth:`evaluate` is a few dict lookups. Immutable."""
 
     __slots__ = (
+        "_answers",
         "_deployments",
         "_instance_targets",
         "_instances",
+        "_refusals",
         "_targets",
         "digest",
         "expires",
         "payload",
-        "plain_decisions",
         "registry",
         "scope",
         "version",
@@ -135,12 +138,10 @@ class VerifiedIndex:
         self._instances: dict[tuple[str, str], _Deployed] = {}
         self._targets: dict[tuple[str, str, str], Target | str] = {}
         self._instance_targets: dict[tuple[str, str], Target | str] = {}
-        # (tenant, environment, template) -> each target compiled so far and its Target.plain as
-        # plain dicts (never changed once here), for Runtime.evaluate's calls without usage
-        # figures: three lookups, no call
-        self.plain_decisions: dict[
-            tuple[str, str, str], tuple[Target, dict[str, dict[str | None, Decision]]]
-        ] = {}
+        # (tenant, environment, template, tool, risk) -> the answer of each compiled target's
+        # Target.plain (never changed once here), for plain_decision: one lookup
+        self._answers: dict[tuple[str, str, str | None, str, str | None], Decision] = {}
+        self._refusals = 0  # answers kept for tools a policy does not name (_MAX_REFUSALS)
         for tenant, data in payload["tenants"].items():
             self._compile_tenant(tenant, data)
 
@@ -240,8 +241,10 @@ class VerifiedIndex:
         subject = f"{tenant}/{environment}/{template}@{found.entry['version']}"
         compiled = _compiled(subject, found)
         if isinstance(compiled, Target):  # a benign race: two threads may compile the same
-            plain = {t: dict(r) for t, r in compiled.plain.items()}
-            self.plain_decisions[key] = (compiled, plain)
+            answers = self._answers
+            for tool, risks in compiled.plain.items():
+                for risk, decision in risks.items():
+                    answers[(tenant, environment, key[2], tool, risk)] = decision
         self._targets[key] = compiled
         return compiled
 
@@ -260,9 +263,73 @@ class VerifiedIndex:
         data_scope: str | Iterable[str] | None = None,
     ) -> Decision:
         """Decide a tool call (see :func:`armgit.core.index.decide.decide`); never raises."""
-        target = self.target(tenant, environment, template, instance)
+        if (
+            instance is None
+            and estimated_cost is _ZERO
+            and daily_tokens_used is _ZERO
+            and monthly_cost_used is _ZERO
+            and data_scope is None
+        ):
+            return self.plain_decision(tenant, environment, template, tool, risk)
+        return self._decide(
+            tenant,
+            environment,
+            template,
+            instance,
+            tool,
+            risk,
+            estimated_cost,
+            daily_tokens_used,
+            monthly_cost_used,
+            data_scope,
+        )
+
+    def plain_decision(
+        self, tenant: str, environment: str, template: str | None, tool: str, risk: str | None
+    ) -> Decision:
+        """:meth:`evaluate` of a call to a deployed template without usage figures or data
+        scope, the runtime's common call: for a target compiled already, a tool its policy
+        names and a known risk, its precomputed answer (one lookup); else the long way."""
+        try:
+            decision = self._answers.get((tenant, environment, template, tool, risk))
+            if decision is not None:
+                return decision
+            target = self._targets.get((tenant, environment, template))  # type: ignore[arg-type]
+        except TypeError:  # an unhashable argument: the long way says what is wrong
+            target = None
+        if (
+            type(target) is Target
+            and type(tool) is str
+            and target.blocked is None
+            and tool not in target.plain
+        ):
+            refused = refuse_tool(target, tool)
+            if self._refusals < _MAX_REFUSALS:  # kept, up to a bound: callers name any tool
+                self._refusals += 1
+                self._answers[(tenant, environment, template, tool, risk)] = refused
+            return refused
+        return self._decide(tenant, environment, template, None, tool, risk, 0, 0, 0, None)
+
+    def _decide(
+        self,
+        tenant: str,
+        environment: str,
+        template: str | None,
+        instance: str | None,
+        tool: str,
+        risk: str | None,
+        estimated_cost: float,
+        daily_tokens_used: int,
+        monthly_cost_used: float,
+        data_scope: str | Iterable[str] | None,
+    ) -> Decision:
+        try:
+            target = self.target(tenant, environment, template, instance)
+        except TypeError:  # an unhashable name
+            why = "evaluation error (TypeError): failing closed"
+            return Decision(DENY, None, (why,), None, None)
         if isinstance(target, str):
-            return Decision("DENY", None, (target,), None, None)
+            return Decision(DENY, None, (target,), None, None)
         return decide(
             target,
             tool,

@@ -349,3 +349,92 @@ def test_signed_message_is_the_rfc8785_form(statement: dict[str, Any]) -> None:
             signed_message(statement)
         return
     assert signed_message(statement) == expected
+
+
+# --- the one-approval case in one pass: never counts what check_approval does not ---
+
+_EDITS: dict[str, list[Any]] = {
+    "requestId": ["sha256:" + "0" * 64, "SHA256:" + "0" * 64, 5, None],
+    "decision": [REJECT, "approve", None],
+    "approver": ["arm-dev/bob", "arm-dev/carol", "arm-dev/dave", "other/alice", "arm-dev/a/b", 5],
+    "createdAt": ["2027-01-15T09:00:00Z", "2027-01-15T08:00:00", "not a time", None, 7],
+    "expiresAt": ["2027-01-15T07:00:00Z", "2027-01-15T08:00:00Z", "2027-01-15", [], None],
+    "justification": ["fine", 5, None],
+    "extra": ["x"],
+}
+_SIGNERS = {"alice": ALICE, "bob": BOB, "mallory": MALLORY}
+
+
+def _one_pass_case(
+    edits: list[tuple[str, int]], signer: str | None, same_request: bool, shape: str, late: int
+) -> None:
+    from armgit.crypto.sshsig import sign as sshsig_sign
+    from armgit.runtime.actions import ACTION_NAMESPACE, approves, check_approval
+
+    rt = runtime()
+    first = rt.evaluate("arm-dev", "prod", **CALL).request
+    other = rt.evaluate("arm-dev", "prod", **CALL).request
+    assert first is not None
+    assert other is not None
+    asked = rt.loop._request(first)
+    document = approve(first if same_request else other, "arm-dev/alice", ALICE)
+    statement = dict(document["statement"])
+    for key, i in edits:
+        statement[key] = _EDITS[key][i]
+    document = {"statement": statement, "signature": document["signature"]}
+    if signer is not None:
+        try:
+            message = signed_message(statement)
+        except CanonicalizationError:
+            message = b"{}"
+        if signer == "owner":  # the key of the operator the statement names
+            name = str(statement.get("approver")).partition("/")[2]
+            signer = {"carol": "mallory", "dave": "mallory"}.get(name, name)
+        private = _SIGNERS.get(signer, ALICE)
+        document["signature"] = sshsig_sign(message, private, ACTION_NAMESPACE)
+    if shape == "extra-key":
+        document["more"] = 1
+    elif shape == "no-signature":
+        del document["signature"]
+    elif shape == "garbled":
+        document["signature"] = document["signature"][:-40] + "A" * 10 + document["signature"][-30:]
+    elif shape == "crlf":
+        document["signature"] = document["signature"].replace("\n", "\r\n")
+    operators = rt.loop.tables(rt.index).operators["arm-dev"]
+    now = NOW + late
+    fast = approves(document, asked, operators, now)
+    verdict = check_approval(document, asked, operators, now)
+    if fast is not None:
+        assert verdict.problem is None, verdict
+        assert verdict.decision == APPROVE
+        assert verdict.approver == fast
+    if (
+        not edits
+        and signer in (None, "alice", "owner")
+        and same_request
+        and shape == "as-is"
+        and not late
+    ):
+        assert fast == "arm-dev/alice"  # the usual approval takes the one pass
+
+
+_ONE_EDITS = [(k, i) for k, values in _EDITS.items() for i in range(len(values))]
+
+
+@pytest.mark.parametrize("edit", _ONE_EDITS, ids=[f"{k}-{i}" for k, i in _ONE_EDITS])
+def test_each_edit_signed_again_counts_only_as_check_approval_says(edit: tuple[str, int]) -> None:
+    _one_pass_case([edit], "owner", True, "as-is", 0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    edits=st.lists(st.sampled_from(_ONE_EDITS), max_size=3),
+    signer=st.sampled_from([None, "owner", "owner", "alice", "mallory"]),  # None: the original
+    same_request=st.booleans(),
+    shape=st.sampled_from(["as-is", "extra-key", "no-signature", "garbled", "crlf"]),
+    late=st.sampled_from([0, 600, 3600]),
+)
+def test_the_one_pass_counts_only_what_check_approval_counts(
+    edits: list[tuple[str, int]], signer: str | None, same_request: bool, shape: str, late: int
+) -> None:
+    _one_pass_case(edits, signer, same_request, shape, late)

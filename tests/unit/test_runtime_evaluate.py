@@ -1,5 +1,6 @@
-"""Runtime.evaluate answers plain calls from decisions precomputed per target: the same answers,
-the same objects for the same inputs, and the long way for anything else."""
+"""Runtime.evaluate answers plain calls from decisions precomputed per target
+(VerifiedIndex.plain_decision): the same answers as deciding against the compiled target, the
+same objects for the same inputs, and the long way for anything else."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from armgit.core.canonical import to_canonical_json
-from armgit.core.index.decide import RISKS
+from armgit.core.index.decide import RISKS, Target, decide
 from armgit.crypto.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
 from armgit.crypto.ed25519 import public_key_line
 from armgit.runtime import DENY, NEEDS_APPROVAL, Runtime, TrustRoot
@@ -45,7 +46,10 @@ def test_plain_calls_answer_as_the_long_way() -> None:
     rt = runtime()
     index = rt.index
     for tenant, environment, template, tool, risk in calls():
-        slow = index.evaluate(tenant, environment, template=template, tool=tool, risk=risk)
+        target = index.target(tenant, environment, template, None)
+        assert isinstance(target, Target)
+        slow = decide(target, tool, risk=risk)  # the long way, without the precomputed answers
+        assert index.evaluate(tenant, environment, template=template, tool=tool, risk=risk) == slow
         fast = rt.evaluate(tenant, environment, template=template, tool=tool, risk=risk)
         # the runtime adds an action request (a fresh nonce each call) to a NEEDS_APPROVAL
         assert (fast.request is not None) == (fast.decision == NEEDS_APPROVAL)
@@ -85,6 +89,13 @@ def test_odd_arguments_fail_closed() -> None:
     for template, tool in ((None, "kb_lookup"), ("customer-support", 7), ("nope", "kb_lookup")):
         decision = rt.evaluate("arm-dev", "prod", template=template, tool=tool)  # type: ignore[arg-type]
         assert decision.decision == DENY
+    odd: Any = ["not", "hashable"]
+    for tenant, environment, template in ((odd, "prod", "customer-support"), ("arm-dev", odd, "x")):
+        decision = rt.evaluate(tenant, environment, template=template, tool="kb_lookup")
+        assert decision.decision == DENY
+        assert "failing closed" in decision.reasons[0]
+    decision = rt.evaluate("arm-dev", "prod", template=odd, tool="kb_lookup", estimated_cost=1)
+    assert decision.decision == DENY
 
 
 def test_instances() -> None:
@@ -108,3 +119,24 @@ def test_instances() -> None:
         assert "only ACTIVE instances act" in blocked.reasons[0]
         missing = rt.evaluate("arm-dev", environment, instance="ghost", tool=tool)
         assert missing.decision == DENY
+
+
+def test_refusals_of_unnamed_tools_are_kept_up_to_a_bound(monkeypatch: Any) -> None:
+    from armgit.runtime import verify
+
+    monkeypatch.setattr(verify, "_MAX_REFUSALS", 3)
+    rt = runtime()
+    index = rt.index
+    kwargs: dict[str, Any] = {"template": "customer-support"}
+    rt.evaluate("arm-dev", "prod", tool="kb_lookup", **kwargs)  # compiles the target
+    target = index.target("arm-dev", "prod", "customer-support", None)
+    assert isinstance(target, Target)
+    size = len(index._answers)
+    for n in range(10):
+        tool = f"tool_{n}"
+        first = rt.evaluate("arm-dev", "prod", tool=tool, **kwargs)
+        again = rt.evaluate("arm-dev", "prod", tool=tool, **kwargs)
+        assert first == again == decide(target, tool)
+        assert first.decision == DENY
+        assert (first is again) == (n < 3)  # kept answers are the same object
+    assert len(index._answers) == size + 3

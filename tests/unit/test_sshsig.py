@@ -880,3 +880,58 @@ def test_ed25519_fast_path_accepts_only_what_the_full_path_accepts(
     fast = _verify_ed25519(armor(blob), MESSAGE, "file", allowed)
     if fast is not None:
         assert _verify_full(armor(blob), MESSAGE, "file", allowed) is fast
+
+
+@pytest.mark.parametrize("hash_alg", ["sha512", "sha256"])
+def test_ed25519_fast_path_for_every_namespace_length(hash_alg: str) -> None:
+    # the armor's fixed head ends anywhere in a line, or at its end, as the namespace grows
+    key = public("ed25519")
+    for size in range(1, 120):
+        namespace = "n" * size
+        armored = sign(MESSAGE, private_key("ed25519"), namespace, hash_alg)
+        assert _verify_ed25519(armored, MESSAGE, namespace, [key]) is key, size
+        assert _verify_ed25519(armored.rstrip("\n"), MESSAGE, namespace, [key]) is key, size
+
+
+@settings(deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.sampled_from(["replace", "insert", "delete"]),
+            st.integers(0, 400),
+            st.sampled_from(["\n", "\r", " ", "=", "A", "a", "/", "+", "-", "é"]),
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    hash_alg=st.sampled_from(["sha512", "sha256"]),
+    namespace=st.sampled_from(["file", "n", "n" * 105]),  # "n": the fixed part ends a line
+)
+def test_ed25519_fast_path_reads_armor_no_looser_than_the_full_path(
+    edits: list[tuple[str, int, str]], hash_alg: str, namespace: str
+) -> None:
+    armored = sign(MESSAGE, private_key("ed25519"), namespace, hash_alg)
+    for op, where, char in edits:
+        at = where % (len(armored) + 1)
+        if op == "replace":
+            armored = armored[:at] + char + armored[at + 1 :]
+        elif op == "insert":
+            armored = armored[:at] + char + armored[at:]
+        else:
+            armored = armored[:at] + armored[at + 1 :]
+    allowed = [public("ed25519")]
+    fast = _verify_ed25519(armored, MESSAGE, namespace, allowed)
+    if fast is not None:
+        assert _verify_full(armored, MESSAGE, namespace, allowed) is fast
+
+
+@pytest.mark.parametrize("namespace", ["file", "n", "n" * 105])
+def test_ed25519_fast_path_refuses_an_empty_line_anywhere(namespace: str) -> None:
+    armored = sign(MESSAGE, private_key("ed25519"), namespace)
+    allowed = [public("ed25519")]
+    breaks = [i for i, c in enumerate(armored) if c == "\n"]
+    for at in breaks[:-1]:  # doubling the last one leaves an empty line after the armor
+        doubled = armored[:at] + "\n" + armored[at:]
+        assert _verify_ed25519(doubled, MESSAGE, namespace, allowed) is None, at
+        with pytest.raises(SignatureError, match="empty line"):
+            _verify_full(doubled, MESSAGE, namespace, allowed)
