@@ -3,8 +3,9 @@ append to the hash-chained decision log.
 
 Both use the example registry's index (the approval path does not grow with the fleet: one
 target, one operator table). An approval's cost is mostly its Ed25519 verification, so each call
-is timed right after the bare ``Ed25519PublicKey.verify`` of its own signature: the call over
-that verify (``overhead_s``) is what armgit adds, and holds on machines of other speeds and loads.
+is timed right after the bare verify of its own signature by the same library armgit verifies
+approvals with (libsodium, through PyNaCl): the call over that verify (``overhead_s``) is what
+armgit adds, and holds on machines of other speeds and loads.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def evaluate_approval(bench: Bench) -> Outcome:
     clock = time.perf_counter_ns
     for (request, approval), (verify, signature, data) in zip(pairs, verifies, strict=True):
         started = clock()  # the verify alone of this approval, then the call: the same load
-        verify(signature, data)
+        verify(data, signature)
         between = clock()
         decision = runtime.evaluate(
             "arm-dev", "prod", **CALL, request=request, approvals=[approval]
@@ -102,9 +103,11 @@ def evaluate_approval(bench: Bench) -> Outcome:
 
 
 def _verify_of(approval: dict[str, Any], approver: Ed25519PrivateKey) -> tuple[Any, bytes, bytes]:
-    """The bare ``Ed25519PublicKey.verify`` an approval costs: the method, the raw signature
-    and the SSHSIG signed data (namespace, hash and the statement's SHA-512)."""
+    """The bare Ed25519 verify an approval costs (libsodium's, as armgit's): the method, the raw
+    signature and the SSHSIG signed data (namespace, hash and the statement's SHA-512)."""
     import hashlib
+
+    from nacl.signing import VerifyKey
 
     from armgit.crypto._wire import put_string
     from armgit.crypto.sshsig import parse_armored
@@ -119,7 +122,7 @@ def _verify_of(approval: dict[str, Any], approver: Ed25519PrivateKey) -> tuple[A
         + put_string(sig.hash_algorithm)
         + put_string(digest)
     )
-    return approver.public_key().verify, sig.signature[-64:], data
+    return VerifyKey(approver.public_key().public_bytes_raw()).verify, sig.signature[-64:], data
 
 
 def decision_log_append(bench: Bench) -> Outcome:

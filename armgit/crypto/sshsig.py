@@ -14,7 +14,7 @@ import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, NamedTuple, TypeAlias
+from typing import TYPE_CHECKING, Literal, NamedTuple, TypeAlias
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
 )
+from nacl.exceptions import BadSignatureError
 
 from armgit.crypto._wire import Reader, WireError, put_mpint, put_string, put_uint32
 from armgit.crypto.sshkeys import (
@@ -36,6 +37,9 @@ from armgit.crypto.sshkeys import (
     public_key_of,
 )
 from armgit.errors import ArmgitError
+
+if TYPE_CHECKING:
+    from nacl.signing import VerifyKey
 
 APPROVAL_NAMESPACE = "armgit-approval"
 
@@ -241,9 +245,9 @@ def _verify_ed25519(
             return None  # padded, and not canonical base64 (unpadded base64 has one form)
         digest = _MESSAGE_HASHES[head.hash_name](message).digest()
         try:
-            head.key.verify(tail[-64:], head.signed_prefix + digest)
-        except InvalidSignature:
-            return None
+            head.key.verify(head.signed_prefix + digest, tail[-64:])
+        except BadSignatureError:
+            return None  # libsodium refuses more than OpenSSL: the full path decides
         return signer
     return None
 
@@ -258,7 +262,7 @@ class _Head(NamedTuple):
     tail_start: bytes  # the fixed bytes left (0 to 2) before the signature
     tail_size: int  # bytes the rest of the armor decodes to: tail_start and the 64 signature bytes
     hash_name: HashName
-    key: ed25519.Ed25519PublicKey
+    key: VerifyKey  # libsodium's: verifies in about half the time OpenSSL's takes here
     signed_prefix: bytes  # the signed data before the message's digest
 
 
@@ -286,13 +290,15 @@ def _ed25519_head(blob: bytes, namespace: str, hash_name: HashName) -> _Head:
         text += "\n"  # the next line starts with the rest
     key = parse_public_key_blob(blob).to_cryptography()
     assert isinstance(key, ed25519.Ed25519PublicKey)
+    from nacl.signing import VerifyKey  # imported here: only approvals are checked with it
+
     digest_size = _MESSAGE_HASHES[hash_name]().digest_size
     return _Head(
         text,
         fixed[whole:],
         len(fixed) - whole + 64,
         hash_name,
-        key,
+        VerifyKey(key.public_bytes_raw()),
         _signed_prefix(namespace, hash_name, digest_size),
     )
 
