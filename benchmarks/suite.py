@@ -211,12 +211,13 @@ class Bench:
         return path
 
     def final_fleet(self) -> Fleet:
-        """The generated fleet with every step applied (the registry at the fixture's head),
-        simulated once per run: the push and audit scenarios add their changes to it."""
+        """The generated fleet with every step applied (the registry at the fixture's head,
+        but for the approval files, which the scenarios' changes do not need), simulated once
+        per run: the push and audit scenarios add their changes to it."""
         known = self.shared.get("final-fleet")
         if isinstance(known, Fleet):
             return known
-        fleet = final_fleet(self.options)
+        fleet = final_fleet(self.options, approvals=False)
         self.shared["final-fleet"] = fleet
         return fleet
 

@@ -10,7 +10,7 @@ import pygit2
 import pytest
 
 from benchmarks import run, scenarios
-from benchmarks.generate import GENERATOR_VERSION, Options, generate
+from benchmarks.generate import GENERATOR_VERSION, Options, final_fleet, generate
 from tests.conftest import run_armgit
 
 # 60 commits: enough for every commit to hold one legal change per template (verify passes)
@@ -107,3 +107,13 @@ def test_scale_rows_run_on_a_one_commit_fleet(tmp_path: Path) -> None:
 def test_scale_must_divide_into_templates() -> None:
     with pytest.raises(SystemExit):
         run.parse_args(["--scale", "1001"])
+
+
+def test_fleet_without_approvals_differs_only_by_them() -> None:
+    """The scenarios' fleet (no approvals: a third of the time) gives the same changes."""
+    full, light = final_fleet(SMALL), final_fleet(SMALL, approvals=False)
+    assert any("/approvals/" in p for p in full.files)
+    assert {p: d for p, d in full.files.items() if "/approvals/" not in p} == light.files
+    added = full.new_draft(1)
+    assert added == light.new_draft(1)
+    assert [full.files[p] for p in added] == [light.files[p] for p in added]
