@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from armgit.core.layout import REGISTRY_ID, EntityId
+from armgit.core.layout import REGISTRY_ID, EntityId, may_run
 from armgit.core.models import Document, Registry
 
 D = TypeVar("D", bound=Document)
@@ -44,6 +44,11 @@ class View(Protocol):
 
     def deployments_of(self, tenant: str, template: str) -> list[EntityId]:
         """Ids of ``tenant``'s deployments of ``template`` (at most one per environment)."""
+        ...
+
+    def instances_naming(self, tenant: str, template: str) -> list[EntityId]:
+        """Ids of ``tenant``'s instances that may run a version of ``template``: every one that
+        does, maybe more (one whose file cannot be read that far)."""
         ...
 
     def legacy_ids(self, tenant: str) -> Mapping[str, list[str]]:
@@ -99,6 +104,13 @@ class Snapshot:
 
     def deployments_of(self, tenant: str, template: str) -> list[EntityId]:
         return [d for d in self.ids("Deployment", tenant) if d.name.split("/")[1] == template]
+
+    def instances_naming(self, tenant: str, template: str) -> list[EntityId]:
+        return [
+            e.id
+            for e in self.of_kind("Instance")
+            if e.id.tenant == tenant and may_run(getattr(e.model, "version", None), template)
+        ]
 
     def legacy_ids(self, tenant: str) -> Mapping[str, list[str]]:
         table = self._legacy.get(tenant)

@@ -18,12 +18,12 @@ from armgit.core.layout import (
     KIND_DIRS,
     EntityId,
     deployment_id,
+    may_run,
     named_id,
     version_id,
 )
 from armgit.core.models import Document, Environment
 from armgit.core.models.environment import with_gate_settings
-from armgit.core.rules.scope import may_name
 from armgit.core.rules.state import check_identity
 from armgit.core.snapshot import Entity, FileReader
 from armgit.store.cache import ContentCache
@@ -50,6 +50,7 @@ class LazyView:
         self._broken: set[EntityId] = set()
         self.file_findings: dict[str, list[Finding]] = {}
         self._instance_tables: dict[str, dict[str, tuple[object, object]]] = {}
+        self._legacy: dict[str, dict[str, list[str]]] = {}
 
     @property
     def files(self) -> FileReader:
@@ -161,14 +162,16 @@ class LazyView:
         return [
             named_id("Instance", tenant, name)
             for name, (ref, _) in self._instances(tenant).items()
-            if may_name(ref, tenant, template)
+            if may_run(ref, template)
         ]
 
     def legacy_ids(self, tenant: str) -> Mapping[str, list[str]]:
-        table: dict[str, list[str]] = {}
-        for name, (_, legacy) in self._instances(tenant).items():
-            if isinstance(legacy, str):
-                table.setdefault(legacy, []).append(name)
+        table = self._legacy.get(tenant)
+        if table is None:
+            table = self._legacy[tenant] = {}
+            for name, (_, legacy) in self._instances(tenant).items():
+                if isinstance(legacy, str):
+                    table.setdefault(legacy, []).append(name)
         return table
 
     def _instances(self, tenant: str) -> dict[str, tuple[object, object]]:

@@ -19,7 +19,7 @@ from typing import Any
 import pygit2
 import pytest
 
-from armgit.core.rules.scope import may_name
+from armgit.core.layout import EntityId, may_run
 from armgit.enforce.hooks import judge_push
 from armgit.registry.lazyview import LazyView
 from armgit.store.cache import ContentCache
@@ -27,6 +27,8 @@ from armgit.store.tree import GitTree, SourceInfo
 from benchmarks.generate import Options, commit_change, final_fleet, generate
 
 FLEET = Options(tenants=2, templates=6, versions_per_template=3, seed=1)
+# the templates that get a new draft; the second's names a policy, so the widening rule scans
+DRAFTS = (0, 3, 5)
 
 
 def _counting(monkeypatch: pytest.MonkeyPatch, counts: Counter[str], cls: type, name: str) -> None:
@@ -51,7 +53,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, list[st
     base = repo.revparse_single("refs/heads/main").peel(pygit2.Commit)
     fleet = final_fleet(FLEET, approvals=False)
     changes = []
-    for i in range(3):
+    for i in DRAFTS:
         files = {p: fleet.files[p] for p in fleet.new_draft(i)}
         ref = f"refs/bench/change-{i}"
         repo.references.create(ref, base.id, force=True)
@@ -74,7 +76,21 @@ def test_a_push_reads_what_it_touches_not_the_tenant(
     _counting(monkeypatch, counts, ContentCache, "peek")
     _counting(monkeypatch, counts, ContentCache, "get")
     _counting(monkeypatch, counts, GitTree, "names")
+    loaded: list[EntityId] = []
+    entity = LazyView.entity
+
+    def loading(view: LazyView, entity_id: EntityId) -> Any:
+        loaded.append(entity_id)
+        return entity(view, entity_id)
+
+    monkeypatch.setattr(LazyView, "entity", loading)
     assert _judge(server, 1) == (0, [])
+    # the new version attaches a policy: the widening rule looks at its template's instances
+    # (named TEMPLATE-ENV-N by the generator), not at every instance of the tenant
+    template = final_fleet(FLEET, approvals=False).templates[DRAFTS[1]].name
+    instances = [i.name for i in loaded if i.kind == "Instance"]
+    assert instances
+    assert [n for n in instances if not n.startswith(f"{template}-")] == []
     assert counts["get"] > 0  # the push's own files and those they name were read
     assert counts["peek"] == 0  # no other instance of the tenant
     listed = {k.removeprefix("names ") for k in counts if k.startswith("names ") and counts[k]}
@@ -106,7 +122,7 @@ def test_the_instances_table_follows_the_directory(
     assert naming == [
         i
         for i in plain.ids("Instance", tenant)
-        if may_name((plain.peek(i) or {}).get("version"), tenant, template)
+        if may_run((plain.peek(i) or {}).get("version"), template)
     ]
     counts: Counter[str] = Counter()
     again = ContentCache(cache_file)

@@ -76,13 +76,3 @@ def affected(
 
 
 _BY_TEMPLATE = frozenset({"Version", "Deployment"})
-
-
-def may_name(ref: object, tenant: str, template: str) -> bool:
-    """Whether an instance whose ``version`` is written as ``ref`` (``None``: it could not be
-    read) may run a version of ``tenant``'s ``template``."""
-    if not isinstance(ref, str) or "@" not in ref:
-        return True  # unreadable or malformed: its own check will say, keep it in scope
-    head = ref.partition("@")[0]
-    other_tenant, _, name = head.rpartition("/")
-    return name == template and other_tenant in ("", tenant)
