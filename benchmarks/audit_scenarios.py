@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pygit2
 
-from benchmarks.generate import commit_change, final_fleet
+from benchmarks.generate import commit_change
 from benchmarks.suite import MEASURED, Bench, Outcome, ScenarioError, run_checked
 
 
@@ -80,13 +80,15 @@ def audit_one_commit(bench: Bench) -> Outcome:
     argv, env = _argv(bench, repo_path), bench.env()
     if not _cache(repo_path).is_dir():  # audit-cold did not run: fill the cache up to head
         run_checked(argv, env=env)
-    fleet = final_fleet(bench.options)
+    fleet = bench.final_fleet()
     counter = [0]
 
     def new_commit() -> None:
         counter[0] += 1
         repo.references.create("refs/heads/main", head.id, force=True)
-        files = {p: fleet.files[p] for p in fleet.new_draft(counter[0] * 13)}
+        # templates from the end of the fleet: the push scenarios' drafts (shared fleet)
+        # are on the first ones
+        files = {p: fleet.files[p] for p in fleet.new_draft(len(fleet.templates) - counter[0])}
         commit_change(repo, "refs/heads/main", files, "one new draft\n", head.commit_time + 60)
 
     new_commit()

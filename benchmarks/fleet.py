@@ -150,7 +150,12 @@ class Step:
 class Fleet:
     """The registry as Python state plus its rendered files (``path -> bytes``)."""
 
-    def __init__(self, tenants: int, templates: int, versions: int, seed: int) -> None:
+    def __init__(
+        self, tenants: int, templates: int, versions: int, seed: int, *, approvals: bool = True
+    ) -> None:
+        # False: no approval files (nor the widening checks that find them), the rest the same:
+        # a fleet to add changes to, simulated in a third of the time
+        self.approvals = approvals
         self.rng = random.Random(seed)
         self.files: dict[str, bytes] = {}
         self.changed: list[str] = []
@@ -456,6 +461,8 @@ class Fleet:
 
     def _digest(self, path: str) -> str:
         """What an approval of the subject file at ``path``, as written, binds (the rules')."""
+        if not self.approvals:
+            return ""
         model = parse_content(self.files[path]).model
         assert model is not None, path
         return entity_digest(model)
@@ -463,6 +470,8 @@ class Fleet:
     def _approve(self, template: TemplateState, gate: Gate) -> None:
         """A reviewer's signed approval of ``gate`` (never the template owner's), written in
         the same commit as the change, created at the fleet's time."""
+        if not self.approvals:
+            return
         approver = "carol" if template.owners[0] == "bob" else "bob"
         decision = Decision(approver=approver, justification="Reviewed in the benchmark fleet.")
         when = BASE_TIME + timedelta(seconds=self.seq * STEP_SECONDS)
@@ -483,6 +492,8 @@ class Fleet:
         commit's other steps did before (a tightening, say). A commit that both relaxes a
         policy and moves a deployment of the same team onto a version governed by it would
         need the commit's view; test_generated_history_is_legal says so if one appears."""
+        if not self.approvals:
+            return
         cache = ContentCache(None)  # in memory, for this step: both sides share most files
         before = LazyView(_FleetTree(self.files, self._before), cache)
         after = LazyView(_FleetTree(self.files, {}), cache)

@@ -126,16 +126,18 @@ def commit_time(fleet: Fleet) -> int:
     return int(BASE_TIME.timestamp()) + fleet.seq * STEP_SECONDS
 
 
-def build_fleet(options: Options) -> tuple[Fleet, list[Step]]:
+def build_fleet(options: Options, *, approvals: bool = True) -> tuple[Fleet, list[Step]]:
     """The fleet's skeleton and the steps that fill it (not yet applied)."""
-    fleet = Fleet(options.tenants, options.templates, options.versions_per_template, options.seed)
+    o = options
+    fleet = Fleet(o.tenants, o.templates, o.versions_per_template, o.seed, approvals=approvals)
     steps = fleet.schedule(options.policy_edits_per_tenant * options.tenants)
     return fleet, steps
 
 
-def final_fleet(options: Options) -> Fleet:
-    """The fleet with every step applied: the registry at the generated head."""
-    fleet, steps = build_fleet(options)
+def final_fleet(options: Options, *, approvals: bool = True) -> Fleet:
+    """The fleet with every step applied: the registry at the generated head (without
+    ``approvals``, every file but the approvals)."""
+    fleet, steps = build_fleet(options, approvals=approvals)
     for step in steps:
         fleet.apply(step)
     fleet.take_changed()

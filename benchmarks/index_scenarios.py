@@ -70,11 +70,12 @@ def _key(bench: Bench) -> tuple[Ed25519PrivateKey, Path]:
     return key, path
 
 
-def _compile_argv(bench: Bench, key: Path, out: Path) -> list[str]:
+def _compile_argv(bench: Bench, key: Path, out: Path, tenant: str | None = None) -> list[str]:
     repo = bench.fixture("repo")
     return [
         *bench.armgit("compile", "--repo", str(repo), "--rev", "HEAD"),
         *("--key", str(key), "--out", str(out), "--expires-in", "30d", "--first-publish"),
+        *(("--tenant", tenant) if tenant is not None else ()),
     ]
 
 
@@ -402,7 +403,7 @@ def index_load_compiled(bench: Bench) -> Outcome:
 
     done = compiled(bench)
     data = done.path.read_bytes()
-    trust = big_index(bench).trust  # the same key signed both
+    trust = _trust(done)
 
     def load() -> None:
         Runtime(trust).load_bytes(data)
@@ -412,5 +413,78 @@ def index_load_compiled(bench: Bench) -> Outcome:
         f"Runtime.load_bytes of the index compiled from the {bench.versions:,}-version registry: "
         f"its {_versions(done.payload):,} deployed versions ({len(data) / 1e6:.1f} MB), the same "
         "checks"
+    )
+    return Outcome(MEASURED, stats, note)
+
+
+def _trust(done: Compiled) -> Any:
+    from armgit.crypto.ed25519 import public_key_line
+    from armgit.runtime import TrustRoot
+
+    return TrustRoot.from_public_keys([public_key_line(done.key.public_key())])
+
+
+# -- one tenant: what grows with the tenant, not the registry ---------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TenantIndex:
+    tenant: str
+    path: Path
+    versions: int
+
+
+def tenant_index(bench: Bench) -> TenantIndex:
+    """The first tenant compiled alone (``armgit compile --tenant``), once per run: what a
+    runtime bound to that tenant loads."""
+    known = bench.shared.get("tenant-index")
+    if isinstance(known, TenantIndex):
+        return known
+    done = compiled(bench)
+    tenant = min(done.payload["tenants"])
+    out = bench.out / "work" / "index-tenant.json"
+    argv = _compile_argv(bench, bench.out / "keys" / "index_ed25519", out, tenant)
+    run_checked(argv, env=bench.env())
+    envelope = json.loads(out.read_bytes())
+    payload = json.loads(base64.b64decode(envelope["payload"]))
+    result = TenantIndex(tenant, out, _versions(payload))
+    bench.shared["tenant-index"] = result
+    return result
+
+
+def compile_tenant(bench: Bench) -> Outcome:
+    """``armgit compile --tenant T``, caches warm: a tenant's index after a change to it."""
+    done, one = compiled(bench), tenant_index(bench)
+    key_path = bench.out / "keys" / "index_ed25519"
+    out = bench.out / "work" / "index-tenant-timed.json"
+    argv = _compile_argv(bench, key_path, out, one.tenant)
+    env = bench.env()
+
+    def run() -> None:
+        run_checked(argv, env=env)
+
+    stats = bench.measure(run)
+    note = (
+        f"one tenant ({one.tenant}) of {len(done.payload['tenants'])}: its {one.versions:,} "
+        f"deployed versions ({one.path.stat().st_size / 1e6:.2f} MB signed); caches populated"
+    )
+    return Outcome(MEASURED, stats, note)
+
+
+def index_load_tenant(bench: Bench) -> Outcome:
+    """A runtime bound to one tenant loading that tenant's own index."""
+    from armgit.runtime import Runtime
+
+    done, one = compiled(bench), tenant_index(bench)
+    data = one.path.read_bytes()
+    trust = _trust(done)
+
+    def load() -> None:
+        Runtime(trust, tenant=one.tenant).load_bytes(data)
+
+    stats = bench.measure(load)
+    note = (
+        f"Runtime(tenant={one.tenant!r}).load_bytes of that tenant's index: "
+        f"{one.versions:,} deployed versions ({len(data) / 1e6:.2f} MB), the same checks"
     )
     return Outcome(MEASURED, stats, note)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pygit2
 
-from benchmarks.generate import commit_change, final_fleet
+from benchmarks.generate import commit_change
 from benchmarks.suite import MEASURED, Bench, Outcome, ScenarioError, Stats, run_checked
 
 # an operator of every generated tenant with the engineer role: write:versions, write:deployments
@@ -61,7 +61,7 @@ def push_rig(bench: Bench) -> PushRig:
         shutil.copytree(pristine, target)
     client = pygit2.Repository(str(client_path))
     base = client.revparse_single("refs/heads/main").peel(pygit2.Commit)
-    fleet = final_fleet(bench.options)
+    fleet = bench.final_fleet()
     # per remote: the first push below, then warm-up and timed runs (and hook-work's runs)
     count = 2 * (bench.warmup + bench.repeat + 1)
     if count > len(fleet.templates):

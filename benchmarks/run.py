@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -21,7 +22,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the local armgit and benc
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.generate import Options  # noqa: E402
-from benchmarks.scenarios import GOALS, SCENARIOS  # noqa: E402
+from benchmarks.scenarios import GOALS, GROUPS, SCENARIOS  # noqa: E402
 from benchmarks.suite import Bench, Outcome, ScenarioError, human_time, run_scenario  # noqa: E402
 
 DEFAULT_OUT = ROOT / "benchmarks" / "out"
@@ -40,7 +41,21 @@ def parse_args(argv: list[str] | None) -> tuple[Bench, list[str]]:
     parser.add_argument("--repeat", type=int, help="timed runs per scenario (default 5)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs first (default 1)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where results go")
-    parser.add_argument("--only", action="append", default=[], help="run only this scenario")
+    parser.add_argument(
+        "--scale",
+        type=int,
+        metavar="VERSIONS",
+        help="a fleet of this many versions: --tenants (default 10) x --versions-per-template "
+        "(default 10) x the templates that make it; the audit fixture is the fleet's one commit "
+        "unless --history is given",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="run only this scenario, or a group of them: "
+        + ", ".join(f"{name} ({len(rows)} rows)" for name, rows in GROUPS.items()),
+    )
     parser.add_argument(
         "--no-install",
         action="store_true",
@@ -48,21 +63,28 @@ def parse_args(argv: list[str] | None) -> tuple[Bench, list[str]]:
     )
     args = parser.parse_args(argv)
     size = (2, 10, 5) if args.quick else (10, 100, 10)
-    options = Options(
-        tenants=args.tenants or size[0],
-        templates=args.templates or size[1],
-        versions_per_template=args.versions_per_template or size[2],
-        seed=args.seed,
-    )
+    tenants = args.tenants or size[0]
+    per_template = args.versions_per_template or size[2]
+    templates = args.templates or size[1]
+    if args.scale is not None:
+        templates, rest = divmod(args.scale, tenants * per_template)
+        if rest or templates < 1:
+            parser.error(
+                f"--scale {args.scale} is not a multiple of --tenants x --versions-per-template "
+                f"({tenants} x {per_template})"
+            )
+    options = Options(tenants, templates, per_template, seed=args.seed)
     repeat = args.repeat or (3 if args.quick else 5)
-    history = args.history or (200 if args.quick else 10_000)
+    history = args.history or (200 if args.quick else 1 if args.scale else 10_000)
     bench = Bench(args.out, options, repeat, args.warmup, not args.no_install, history)
-    return bench, args.only
+    unknown = [n for n in args.only if n not in GROUPS and n not in {s.name for s in SCENARIOS}]
+    if unknown:
+        parser.error(f"no scenario or group named {', '.join(unknown)}")
+    only = [row for name in args.only for row in GROUPS.get(name, (name,))]
+    return bench, only
 
 
 def machine() -> dict[str, object]:
-    import os
-
     git = subprocess.run(["git", "--version"], capture_output=True, text=True, check=False)
     head = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=False
@@ -86,10 +108,14 @@ def _cell(outcome: Outcome) -> tuple[str, str]:
 
 
 def table(bench: Bench, outcomes: dict[str, Outcome]) -> str:
-    rows = [("scenario", "median", "range", "vs peer")]
+    rows = [("scenario", "median", "range", "load", "vs peer")]
     for scenario in SCENARIOS:
         outcome = outcomes[scenario.name]
         median, spread = _cell(outcome)
+        load = ""
+        if "load_1m_before" in outcome.metrics:
+            m = outcome.metrics
+            load = f"{m['load_1m_before']:.1f}-{m['load_1m_after']:.1f}"
         ratio = ""
         base = outcomes.get(scenario.peer_of or "")
         if outcome.stats is not None and base is not None and base.stats is not None:
@@ -99,8 +125,8 @@ def table(bench: Bench, outcomes: dict[str, Outcome]) -> str:
                 if times >= 1
                 else f"{scenario.peer_of} is {1 / times:.1f}x this"
             )
-        rows.append((scenario.title, median, spread, ratio))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        rows.append((scenario.title, median, spread, load, ratio))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append("")
@@ -182,7 +208,11 @@ def main(argv: list[str] | None = None) -> int:
             outcomes[scenario.name] = Outcome("skipped", note="not selected with --only")
             continue
         print(f"... {scenario.name}", file=sys.stderr, flush=True)
+        load = os.getloadavg()[0]
         outcomes[scenario.name] = run_scenario(bench, scenario)
+        # the machine may be shared: the load it had is part of the figure
+        outcomes[scenario.name].metrics["load_1m_before"] = load
+        outcomes[scenario.name].metrics["load_1m_after"] = os.getloadavg()[0]
         if outcomes[scenario.name].status == "failed":
             print(outcomes[scenario.name].note, file=sys.stderr)
     text = table(bench, outcomes)

@@ -13,9 +13,11 @@ from benchmarks.index_scenarios import (
     cedarpy,
     compile_cold,
     compile_index,
+    compile_tenant,
     evaluate,
     index_load,
     index_load_compiled,
+    index_load_tenant,
     json_dumps,
 )
 from benchmarks.loop_scenarios import decision_log_append, evaluate_approval
@@ -169,6 +171,13 @@ SCENARIOS: tuple[Scenario, ...] = (
         ("compile",),
     ),
     Scenario(
+        "compile-tenant",
+        "compile",
+        "armgit compile --tenant, one tenant (caches populated)",
+        compile_tenant,
+        ("compile",),
+    ),
+    Scenario(
         "json-dumps",
         "compile",
         "peer: json.dumps of the same payload",
@@ -182,6 +191,13 @@ SCENARIOS: tuple[Scenario, ...] = (
         "runtime",
         "runtime: load + verify the registry's own index",
         index_load_compiled,
+        ("compile",),
+    ),
+    Scenario(
+        "index-load-tenant",
+        "runtime",
+        "runtime bound to one tenant: load + verify its own index",
+        index_load_tenant,
         ("compile",),
     ),
     Scenario(
@@ -226,6 +242,23 @@ SCENARIOS: tuple[Scenario, ...] = (
         ("audit",),
     ),
 )
+
+# what ``--only scale`` runs: the rows whose growth from 1,000 to 100,000 versions RESULTS.md
+# tabulates (SPEC 9, last bullet)
+SCALE_ROWS: tuple[str, ...] = (
+    "validate-cold",
+    "validate-warm",
+    "push-no-hook",
+    "push-hook",
+    "hook-startup",
+    "hook-work",
+    "compile",
+    "compile-tenant",
+    "index-load-compiled",
+    "index-load-tenant",
+    "audit-one-commit",
+)
+GROUPS: dict[str, tuple[str, ...]] = {"scale": SCALE_ROWS}
 
 
 # -- goals ------------------------------------------------------------------------------------

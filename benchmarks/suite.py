@@ -17,7 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from benchmarks.generate import GENERATOR_VERSION, Options, generate
+from benchmarks.fleet import Fleet
+from benchmarks.generate import GENERATOR_VERSION, Options, final_fleet, generate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -186,6 +187,8 @@ class Bench:
         """A generated registry of the bench's size, made once and kept in ``out/fixtures/``
         under a key of the generator's arguments: ``repo`` (one commit, with a work tree),
         ``bare`` (the same, bare) or ``history`` (``self.history`` commits, bare)."""
+        if kind == "history" and self.history <= 1:
+            kind = "bare"  # a one-commit history is the fleet's own commit: the bare fixture
         o = replace(self.options, history=self.history) if kind == "history" else self.options
         key = (
             f"g{GENERATOR_VERSION}-t{o.tenants}-m{o.templates}-v{o.versions_per_template}"
@@ -196,9 +199,27 @@ class Bench:
         if not done.exists():
             shutil.rmtree(path, ignore_errors=True)
             path.parent.mkdir(parents=True, exist_ok=True)
-            result = generate(path, o, bare=kind != "repo")
-            done.write_text(result.head + "\n")
+            repo = path.with_name("repo")
+            if kind == "bare" and repo.with_suffix(".done").exists():
+                # the same commit ids: a bare clone of the work-tree fixture, not a second
+                # generation (minutes at 100,000 versions)
+                run_checked(["git", "clone", "-q", "--bare", str(repo), str(path)])
+                head = repo.with_suffix(".done").read_text()
+            else:
+                head = generate(path, o, bare=kind != "repo").head + "\n"
+            done.write_text(head)
         return path
+
+    def final_fleet(self) -> Fleet:
+        """The generated fleet with every step applied (the registry at the fixture's head,
+        but for the approval files, which the scenarios' changes do not need), simulated once
+        per run: the push and audit scenarios add their changes to it."""
+        known = self.shared.get("final-fleet")
+        if isinstance(known, Fleet):
+            return known
+        fleet = final_fleet(self.options, approvals=False)
+        self.shared["final-fleet"] = fleet
+        return fleet
 
     def peer_python(self, *packages: str) -> Path:
         """The Python of the peers' venv (``out/venv-peers``), with ``packages`` installed

@@ -232,3 +232,13 @@ def _check_names(ref: str, *names: str) -> None:
     for name in names:
         if not _is_name(name):
             raise ValueError(f"{ref!r}: {name!r} is not a valid name")
+
+
+def may_run(ref: object, template: str) -> bool:
+    """Whether an instance whose ``version`` is written as ``ref`` may run a version of a
+    template named ``template`` (of any tenant: a reference to another tenant's is an error
+    its own check reports); ``True`` when ``ref`` cannot be read that far."""
+    if not isinstance(ref, str) or "@" not in ref:
+        return True
+    head = ref.partition("@")[0]
+    return template in (head, head.partition("/")[2], head.rpartition("/")[2])

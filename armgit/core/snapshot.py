@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from armgit.core.layout import REGISTRY_ID, EntityId
+from armgit.core.layout import REGISTRY_ID, EntityId, may_run
 from armgit.core.models import Document, Registry
 
 D = TypeVar("D", bound=Document)
@@ -42,6 +42,20 @@ class View(Protocol):
         """Ids of the entities of ``kind`` in ``tenant`` (versions: of template ``within``)."""
         ...
 
+    def deployments_of(self, tenant: str, template: str) -> list[EntityId]:
+        """Ids of ``tenant``'s deployments of ``template`` (at most one per environment)."""
+        ...
+
+    def instances_naming(self, tenant: str, template: str) -> list[EntityId]:
+        """Ids of ``tenant``'s instances that may run a version of ``template``: every one that
+        does, maybe more (one whose file cannot be read that far)."""
+        ...
+
+    def legacy_ids(self, tenant: str) -> Mapping[str, list[str]]:
+        """``legacyAgentId`` -> the names of ``tenant``'s instances that may carry it: every
+        instance that does, maybe more (a caller checks each candidate's model)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Entity:
@@ -73,6 +87,7 @@ class Snapshot:
         for entity in self._entities.values():
             self._by_kind.setdefault(entity.id.kind, []).append(entity)
         self._files = files
+        self._legacy: dict[str, dict[str, list[str]]] = {}
 
     def __contains__(self, entity_id: object) -> bool:
         return entity_id in self._entities
@@ -86,6 +101,26 @@ class Snapshot:
             for e in self.of_kind(kind)
             if (not tenant or e.id.tenant == tenant) and (not within or e.id.template == within)
         )
+
+    def deployments_of(self, tenant: str, template: str) -> list[EntityId]:
+        return [d for d in self.ids("Deployment", tenant) if d.name.split("/")[1] == template]
+
+    def instances_naming(self, tenant: str, template: str) -> list[EntityId]:
+        return [
+            e.id
+            for e in self.of_kind("Instance")
+            if e.id.tenant == tenant and may_run(getattr(e.model, "version", None), template)
+        ]
+
+    def legacy_ids(self, tenant: str) -> Mapping[str, list[str]]:
+        table = self._legacy.get(tenant)
+        if table is None:
+            table = self._legacy[tenant] = {}
+            for entity in self.of_kind("Instance"):
+                legacy = getattr(entity.model, "legacy_agent_id", None)
+                if entity.id.tenant == tenant and isinstance(legacy, str):
+                    table.setdefault(legacy, []).append(entity.id.name)
+        return table
 
     def __len__(self) -> int:
         return len(self._entities)

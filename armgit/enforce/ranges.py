@@ -187,7 +187,7 @@ def check_touched(view: LazyView, changed: list[str], deleted: list[str]) -> lis
         view.entity(entity_id)
         findings += view.file_findings.get(entity_id.path, [])
     extra = [v for t, tpl in touched.templates for v in view.ids("Version", t, tpl)]
-    scope = affected(view, [*touched.ids, *extra], touched.deleted, view.peek)
+    scope = affected(view, [*touched.ids, *extra], touched.deleted, view.instances_naming)
     findings += check_state(view, scope)
     if view.tree.entry(REGISTRY_FILE) is None:
         findings.append(Finding("missing-file", REGISTRY_FILE, "armgit.yaml is missing"))

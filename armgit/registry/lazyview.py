@@ -4,7 +4,11 @@ This is what keeps a check proportional to the change: the server hook looks at 
 push touches and the few that refer to them, never the whole registry. What it pays
 (benchmarks/RESULTS.md, 10,000-version registry): the hook's work for a 3-file push is 37 ms
 (row "pre-receive hook: work"), where reading the whole registry takes 187 ms warm and 2.95 s
-cold (rows "armgit validate --rev HEAD").
+cold (rows "armgit validate --rev HEAD"). What the rules would otherwise find by reading a whole
+tenant (the instances that run a template, the holders of a legacyAgentId) comes from one table
+per instances directory, kept in the content cache under the directory's tree id, and a
+template's deployments are looked up by name: the hook reads the same at 100,000 versions as at
+1,000 (benchmarks/RESULTS.md, "Scale").
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from armgit.core.layout import (
     KIND_DIRS,
     EntityId,
     deployment_id,
+    may_run,
     named_id,
     version_id,
 )
@@ -48,6 +53,8 @@ class LazyView:
         self._entities: dict[EntityId, Entity | None] = {}
         self._broken: set[EntityId] = set()
         self.file_findings: dict[str, list[Finding]] = {}
+        self._instance_tables: dict[str, dict[str, tuple[object, object]]] = {}
+        self._legacy: dict[str, dict[str, list[str]]] = {}
 
     @property
     def files(self) -> FileReader:
@@ -144,3 +151,54 @@ class LazyView:
             ]
         names = self.tree.names(f"{base}/{KIND_DIRS[kind]}")
         return [named_id(kind, tenant, n[:-5]) for n in names if n.endswith(".yaml")]
+
+    def deployments_of(self, tenant: str, template: str) -> list[EntityId]:
+        base = f"tenants/{tenant}/deployments"
+        return [
+            deployment_id(tenant, env, template)
+            for env in self.tree.names(base)
+            if self.tree.entry(f"{base}/{env}/{template}.yaml") is not None
+        ]
+
+    def instances_naming(self, tenant: str, template: str) -> list[EntityId]:
+        """The instances of ``tenant`` that may run a version of ``template``
+        (:data:`armgit.core.rules.scope.Naming`)."""
+        return [
+            named_id("Instance", tenant, name)
+            for name, (ref, _) in self._instances(tenant).items()
+            if may_run(ref, template)
+        ]
+
+    def legacy_ids(self, tenant: str) -> Mapping[str, list[str]]:
+        table = self._legacy.get(tenant)
+        if table is None:
+            table = self._legacy[tenant] = {}
+            for name, (_, legacy) in self._instances(tenant).items():
+                if isinstance(legacy, str):
+                    table.setdefault(legacy, []).append(name)
+        return table
+
+    def _instances(self, tenant: str) -> dict[str, tuple[object, object]]:
+        """name -> (``version``, ``legacyAgentId``) of each instance of ``tenant`` as written
+        (``None``: unreadable), kept in the cache by the instances directory's tree id: a push
+        that leaves the directory alone reads one cache entry, not every instance's."""
+        known = self._instance_tables.get(tenant)
+        if known is not None:
+            return known
+        directory = f"tenants/{tenant}/{KIND_DIRS['Instance']}"
+        tree_id = self.tree.directory_id(directory)
+        key = f"instances:{tree_id}" if tree_id is not None else None
+        cached = self._cache.derived(key) if key is not None else None
+        if isinstance(cached, dict):
+            table = {name: (pair[0], pair[1]) for name, pair in cached.items()}
+        else:
+            table = {}
+            for entity_id in self.ids("Instance", tenant):
+                data = self.peek(entity_id)
+                table[entity_id.name] = (
+                    (data.get("version"), data.get("legacyAgentId")) if data else (None, None)
+                )
+            if key is not None:
+                self._cache.put_derived(key, {name: list(pair) for name, pair in table.items()})
+        self._instance_tables[tenant] = table
+        return table

@@ -65,6 +65,7 @@ class ContentCache:
         self._absent: set[str] = set()  # prefetched and not there: no query for each
         self._pending: dict[str, str] = {}  # oid -> the entry as JSON text
         self._contents: dict[str, Content] = {}
+        self._derived: dict[str, str] = {}  # key -> JSON text, not yet saved
 
     def _connection(self) -> sqlite3.Connection | None:
         if self._opened or self._path is None:
@@ -149,19 +150,44 @@ class ContentCache:
         if self._path is not None:
             self._pending[oid] = _entry_text(content, data_json)
 
+    def derived(self, key: str) -> Any:
+        """What :meth:`put_derived` kept under ``key`` (plain JSON data), or ``None``. A key
+        names what the value was derived from (a directory's tree id, say), so it never goes
+        stale; the values go with the entries when the parsing code changes."""
+        if key in self._derived:
+            return json.loads(self._derived[key])
+        db = self._connection()
+        if db is None:
+            return None
+        try:
+            row = db.execute("SELECT data FROM derived WHERE key = ?", (key,)).fetchone()
+            return json.loads(row[0]) if row is not None else None
+        except (sqlite3.Error, ValueError):
+            self._db = None
+            return None
+
+    def put_derived(self, key: str, value: Any) -> None:
+        """Remember ``value`` (plain JSON data) under ``key``; saved by :meth:`save`."""
+        self._derived[key] = json.dumps(value, separators=(",", ":"))
+
     def save(self) -> None:
         """Write what was parsed; failing to write a cache is never an error."""
         db = self._connection()
-        if db is None or not self._pending:
+        if db is None or not (self._pending or self._derived):
             return
         rows = list(self._pending.items())
+        derived = list(self._derived.items())
+
+        def write() -> None:
+            db.executemany("INSERT OR REPLACE INTO content VALUES (?, ?)", rows)
+            db.executemany("INSERT OR REPLACE INTO derived VALUES (?, ?)", derived)
+
         try:
-            _transaction(
-                db, lambda: db.executemany("INSERT OR REPLACE INTO content VALUES (?, ?)", rows)
-            )
+            _transaction(db, write)
         except sqlite3.Error:
             return
         self._pending.clear()
+        self._derived.clear()
 
 
 def _open(path: Path, fingerprint: str) -> sqlite3.Connection:
@@ -173,9 +199,11 @@ def _open(path: Path, fingerprint: str) -> sqlite3.Connection:
     def prepare() -> None:
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         db.execute("CREATE TABLE IF NOT EXISTS content (oid TEXT PRIMARY KEY, entry TEXT)")
+        db.execute("CREATE TABLE IF NOT EXISTS derived (key TEXT PRIMARY KEY, data TEXT)")
         row = db.execute("SELECT value FROM meta WHERE key = 'code'").fetchone()
         if row is None or row[0] != fingerprint:  # parsed by other code: start afresh
             db.execute("DELETE FROM content")
+            db.execute("DELETE FROM derived")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('code', ?)", (fingerprint,))
 
     _transaction(db, prepare)

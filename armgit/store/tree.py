@@ -76,6 +76,11 @@ class RegistryTree:
         """The names in ``directory`` (files and subdirectories), sorted; [] if absent."""
         raise NotImplementedError
 
+    def directory_id(self, directory: str) -> str | None:
+        """An id that changes whenever anything in ``directory`` does (git's tree id), for
+        caching what is derived from the whole directory; ``None``: no such id here."""
+        return None
+
 
 class GitTree(RegistryTree):
     """Registry files at a git tree, read from the object database (no checkout)."""
@@ -133,6 +138,13 @@ class GitTree(RegistryTree):
         if not isinstance(obj, pygit2.Tree):
             return []
         return sorted(child.name for child in obj if child.name is not None)
+
+    def directory_id(self, directory: str) -> str | None:
+        try:
+            obj = self._tree[directory]
+        except KeyError:
+            return None
+        return str(obj.id) if isinstance(obj, pygit2.Tree) else None
 
     def changes_from(self, before: GitTree) -> tuple[list[str], list[str]]:
         """(added or modified, deleted) file paths from ``before`` to this tree, sorted.

@@ -9,8 +9,8 @@ from pathlib import Path
 import pygit2
 import pytest
 
-from benchmarks import run
-from benchmarks.generate import Options, generate
+from benchmarks import run, scenarios
+from benchmarks.generate import GENERATOR_VERSION, Options, final_fleet, generate
 from tests.conftest import run_armgit
 
 # 60 commits: enough for every commit to hold one legal change per template (verify passes)
@@ -83,3 +83,37 @@ def test_suite_runs_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str
         "unavailable",
     }
     assert "goals (at 18 versions)" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_scale_rows_run_on_a_one_commit_fleet(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    argv = ["--scale", "60", "--tenants", "2", "--versions-per-template", "3", "--only", "scale"]
+    argv += ["--repeat", "1", "--warmup", "0", "--out", str(out), "--no-install"]
+    assert run.main(argv) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["fleet"]["versions"] == 60
+    assert results["fleet"]["templates_per_tenant"] == 10
+    assert results["fleet"]["history_commits"] == 1  # audit-one-commit on the fleet's commit
+    status = {s["name"]: s["status"] for s in results["scenarios"]}
+    assert {n for n, got in status.items() if got == "measured"} == set(scenarios.SCALE_ROWS)
+    assert {got for n, got in status.items() if n not in scenarios.SCALE_ROWS} == {"skipped"}
+    # one generation: the bare fixture is a clone of the work-tree one
+    assert [p.name for p in (out / "fixtures").iterdir()] == [
+        f"g{GENERATOR_VERSION}-t2-m10-v3-s1-h0"
+    ]
+
+
+def test_scale_must_divide_into_templates() -> None:
+    with pytest.raises(SystemExit):
+        run.parse_args(["--scale", "1001"])
+
+
+def test_fleet_without_approvals_differs_only_by_them() -> None:
+    """The scenarios' fleet (no approvals: a third of the time) gives the same changes."""
+    full, light = final_fleet(SMALL), final_fleet(SMALL, approvals=False)
+    assert any("/approvals/" in p for p in full.files)
+    assert {p: d for p, d in full.files.items() if "/approvals/" not in p} == light.files
+    added = full.new_draft(1)
+    assert added == light.new_draft(1)
+    assert [full.files[p] for p in added] == [light.files[p] for p in added]

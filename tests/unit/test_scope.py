@@ -1,4 +1,4 @@
-"""Which entities a change can affect: instances narrowed to the changed template by peeking."""
+"""Which entities a change can affect: instances narrowed to the changed template."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import pytest
 
 from armgit.core.layout import EntityId, deployment_id, named_id, version_id
 from armgit.core.rules.scope import affected
+from armgit.core.rules.state import check_state
 from armgit.registry.lazyview import LazyView
 from armgit.store.memory import MemoryTree
 from tests.unit.helpers import INSTANCE, T, example_files
 
 OTHER = f"{T}/instances/other-1.yaml"
+LEGACY = "agent_01HZX3K8"  # the example instance's legacyAgentId
 ODD = f"{T}/instances/odd-1.yaml"
 
 
@@ -42,20 +44,47 @@ def _instances(scope: set[EntityId]) -> list[str]:
     ],
     ids=["version", "deployment"],
 )
-def test_peek_narrows_instances_to_the_template(changed: EntityId) -> None:
+def test_naming_narrows_instances_to_the_template(changed: EntityId) -> None:
     view = _view()
     assert _instances(affected(view, [changed])) == ["odd-1", "other-1", "support-prod-1"]
     # other-1 runs another template; odd-1 cannot be read that far, so it stays in
-    assert _instances(affected(view, [changed], peek=view.peek)) == ["odd-1", "support-prod-1"]
+    assert _instances(affected(view, [changed], naming=view.instances_naming)) == [
+        "odd-1",
+        "support-prod-1",
+    ]
 
 
 def test_other_kinds_still_reach_every_instance() -> None:
     view = _view()
-    scope = affected(view, [named_id("Environment", "arm-dev", "prod")], peek=view.peek)
+    scope = affected(
+        view, [named_id("Environment", "arm-dev", "prod")], naming=view.instances_naming
+    )
     assert _instances(scope) == ["odd-1", "other-1", "support-prod-1"]
 
 
 def test_a_deleted_version_reaches_the_instances_naming_its_template() -> None:
     view = _view()
     gone = version_id("arm-dev", "billing", "1.0.0")
-    assert _instances(affected(view, [], [gone], peek=view.peek)) == ["odd-1", "other-1"]
+    assert _instances(affected(view, [], [gone], naming=view.instances_naming)) == [
+        "odd-1",
+        "other-1",
+    ]
+
+
+def test_a_lazy_view_finds_a_duplicate_legacy_id_through_its_table() -> None:
+    """The hook's view lists candidates from its instances table; each is checked by its
+    model, so a file carrying the id that is not a valid instance of its name is not counted."""
+    files = example_files()
+    files[f"{T}/instances/support-prod-2.yaml"] = files[INSTANCE].replace(
+        b"support-prod-1", b"support-prod-2"
+    )
+    files[f"{T}/instances/support-prod-3.yaml"] = files[INSTANCE]  # names itself -1: broken
+    view = LazyView(MemoryTree(files))
+    assert sorted(view.legacy_ids("arm-dev")[LEGACY]) == [
+        "support-prod-1",
+        "support-prod-2",
+        "support-prod-3",
+    ]
+    found = check_state(view, {named_id("Instance", "arm-dev", "support-prod-1")})
+    assert [f.rule for f in found] == ["duplicate-legacy-id"]
+    assert "also the id of instance support-prod-2:" in found[0].message

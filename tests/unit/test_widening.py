@@ -356,6 +356,10 @@ class CountingView:
         ("detaching_a_narrower_instance_policy_lets_the_version_policy_apply", False),
         ("a_new_deployment_is_not_a_widening_by_itself", False),
         ("raising_a_cost_limit", True),
+        # a template's or version's attachment: that template's deployments and instances,
+        # found by name and through the view's instances table, not by listing the tenant's
+        ("a_templates_policy_changed", False),
+        ("a_versions_policy_attachment_changed", False),
     ],
 )
 def test_the_work_follows_the_change(name: str, lists: bool) -> None:

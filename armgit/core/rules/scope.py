@@ -7,13 +7,14 @@ environment's deployments) or, where the layout does not say, by listing one dir
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 
 from armgit.core.layout import REGISTRY_ID, EntityId
 from armgit.core.snapshot import View
 
-# An entity's data as written (no model built), or None when it cannot be read as a mapping.
-Peek = Callable[[EntityId], Mapping[str, object] | None]
+# (tenant, template) -> the tenant's instances that may run a version of that template: those
+# whose file names it, and those that cannot be read that far (their own check will say)
+Naming = Callable[[str, str], Iterable[EntityId]]
 
 # kind changed -> kinds in the same tenant that may refer to it (besides layout-found ones)
 _LISTED_REFERRERS: dict[str, tuple[str, ...]] = {
@@ -32,42 +33,39 @@ def affected(
     view: View,
     changed: Iterable[EntityId],
     deleted: Iterable[EntityId] = (),
-    peek: Peek | None = None,
+    naming: Naming | None = None,
 ) -> set[EntityId]:
     """The changed entities and every entity whose state rules a change of them could break.
 
     ``deleted`` entities are gone, so everything that may name them is included, which for a
-    deleted policy means the versions of its tenant too. With ``peek``, the instances a version
-    or deployment can affect are narrowed to those naming its template (an instance that cannot
-    be read that far stays in), so a change to one template does not re-check a tenant's fleet.
+    deleted policy means the versions of its tenant too. With ``naming``, the instances a
+    version or deployment can affect are narrowed to those naming its template, so a change to
+    one template does not re-check a tenant's fleet.
     """
     gone = set(deleted)
     scope = set(changed) | gone
-    naming: dict[tuple[str, str], list[EntityId]] = {}  # (tenant, template) -> its instances
+    found: dict[tuple[str, str], list[EntityId]] = {}  # (tenant, template) -> its instances
     for entity_id in list(scope):
         tenant = entity_id.tenant
         kind = entity_id.kind
         if kind == "Version":
-            scope.update(_deployments_of(view, tenant, entity_id.template))
+            scope.update(view.deployments_of(tenant, entity_id.template))
             scope.update(view.ids("Version", tenant, entity_id.template))
         elif kind == "Template":
             scope.update(view.ids("Version", tenant, entity_id.name))
-            scope.update(_deployments_of(view, tenant, entity_id.name))
+            scope.update(view.deployments_of(tenant, entity_id.name))
         elif kind == "Environment":
             scope.update(view.ids("Deployment", tenant, entity_id.name))
             scope.add(REGISTRY_ID)
         elif kind == "Tenant":
             scope.add(REGISTRY_ID)
         for referrer in _LISTED_REFERRERS.get(kind, ()):
-            if referrer == "Instance" and kind in _BY_TEMPLATE and peek is not None:
+            if referrer == "Instance" and kind in _BY_TEMPLATE and naming is not None:
                 named = entity_id.template if kind == "Version" else entity_id.name
                 named = named.split("/")[-1]
-                if (tenant, named) not in naming:  # a version and its deployment: read once
-                    instances = view.ids(referrer, tenant)
-                    naming[tenant, named] = [
-                        i for i in instances if _may_name(peek(i), tenant, named)
-                    ]
-                scope.update(naming[tenant, named])
+                if (tenant, named) not in found:  # a version and its deployment: read once
+                    found[tenant, named] = list(naming(tenant, named))
+                scope.update(found[tenant, named])
             else:
                 scope.update(view.ids(referrer, tenant))
         if kind == "Policy" and entity_id in gone:
@@ -78,17 +76,3 @@ def affected(
 
 
 _BY_TEMPLATE = frozenset({"Version", "Deployment"})
-
-
-def _may_name(data: Mapping[str, object] | None, tenant: str, template: str) -> bool:
-    """Whether an instance (as written) may run a version of ``tenant``'s ``template``."""
-    ref = data.get("version") if data is not None else None
-    if not isinstance(ref, str) or "@" not in ref:
-        return True  # unreadable or malformed: its own check will say, keep it in scope
-    head = ref.partition("@")[0]
-    other_tenant, _, name = head.rpartition("/")
-    return name == template and other_tenant in ("", tenant)
-
-
-def _deployments_of(view: View, tenant: str, template: str) -> list[EntityId]:
-    return [d for d in view.ids("Deployment", tenant) if d.name.split("/")[1] == template]

@@ -261,11 +261,18 @@ class _Checker:
         table = self._legacy.get(tenant)
         if table is None:
             table = self._legacy[tenant] = {}
-            for other_id in self.snapshot.ids("Instance", tenant):
-                other = self.snapshot.get(other_id, Instance)
-                if other is not None and other.legacy_agent_id is not None:
-                    table.setdefault(other.legacy_agent_id, []).append(other_id.name)
-        others = sorted(n for n in table.get(legacy, ()) if n != entity.id.name)
+        others = table.get(legacy)
+        if others is None:
+            # the view's candidates (a lazy view keeps them by the instances' tree id, so a
+            # push does not read every instance of the tenant), each checked by its model
+            others = table[legacy] = sorted(
+                name
+                for name in self.snapshot.legacy_ids(tenant).get(legacy, ())
+                if (other := self.snapshot.get(named_id("Instance", tenant, name), Instance))
+                is not None
+                and other.legacy_agent_id == legacy
+            )
+        others = [n for n in others if n != entity.id.name]
         if others:
             self.add(
                 "duplicate-legacy-id",

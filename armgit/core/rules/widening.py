@@ -185,14 +185,22 @@ def _candidates(base: View, head: View, scan: _Scan) -> set[EntityId]:
     """The instances and deployments of ``scan.tenant`` it may cover, at either side."""
     found: set[EntityId] = set()
     for view in (base, head):
-        for deployment_id in view.ids("Deployment", scan.tenant):
+        # a scan of one template looks at its deployments and instances only (by name, and
+        # through the view's table of instances): not at every one of the tenant's
+        if scan.template is not None:
+            deployments = view.deployments_of(scan.tenant, scan.template)
+            instances = view.instances_naming(scan.tenant, scan.template)
+        else:
+            deployments = view.ids("Deployment", scan.tenant)
+            instances = view.ids("Instance", scan.tenant)
+        for deployment_id in deployments:
             environment, _, template = deployment_id.name.partition("/")
             if scan.template not in (None, template) or scan.environment not in (None, environment):
                 continue
             deployment = view.get(deployment_id, Deployment)
             if deployment is not None and scan.covers(template, deployment.version, environment):
                 found.add(deployment_id)
-        for instance_id in view.ids("Instance", scan.tenant):
+        for instance_id in instances:
             instance = view.get(instance_id, Instance)
             if instance is None:
                 continue
