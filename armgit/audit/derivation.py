@@ -54,13 +54,18 @@ def commit_records(
             drafts.append(((draft.target, entity, i), draft))
     drafts.sort(key=lambda keyed: keyed[0])
     names: dict[str, str | None] = {}
+    bound: dict[str, dict[tuple[str, str], dict[str, Approval]]] = {}
     out = []
     for key, draft in drafts:
         if draft.tenant not in names:
             names[draft.tenant] = operator(draft.tenant)
         approvals: tuple[str, ...] = ()
         if draft.binding is not None:
-            approvals = admitting(draft.binding, added(draft.tenant))
+            if draft.tenant not in bound:
+                bound[draft.tenant] = _by_binding(added(draft.tenant))
+            candidates = bound[draft.tenant].get((draft.binding.subject, draft.binding.digest))
+            if candidates:
+                approvals = admitting(draft.binding, candidates)
         record = ChangeRecord(
             type=draft.type,
             tenant=draft.tenant,
@@ -74,3 +79,13 @@ def commit_records(
         )
         out.append((key, record))
     return out
+
+
+def _by_binding(added: Mapping[str, Approval]) -> dict[tuple[str, str], dict[str, Approval]]:
+    """``added`` grouped by the subject and digest their statements bind: a commit that adds
+    thousands of approvals (a registry's first commit) looks each record's up, not through all."""
+    grouped: dict[tuple[str, str], dict[str, Approval]] = {}
+    for name, approval in added.items():
+        statement = approval.statement
+        grouped.setdefault((statement.subject.ref, statement.digest), {})[name] = approval
+    return grouped
