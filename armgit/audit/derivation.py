@@ -48,8 +48,10 @@ def commit_records(
     in the order of their keys. ``operator(tenant)`` is asked once per tenant with a record;
     ``added(tenant)`` only for a record that an approval binds."""
     drafts: list[tuple[SortKey, Draft]] = []
-    for entity_id in sorted(entity_ids):
-        entity = (entity_id.kind, entity_id.tenant, entity_id.name, entity_id.template)
+    # as sorted(entity_ids) orders them (EntityId compares its fields in this order), without
+    # a dataclass comparison per step
+    keyed = sorted(((e.kind, e.tenant, e.name, e.template), e) for e in entity_ids)
+    for entity, entity_id in keyed:
         for i, draft in enumerate(derive_changes(base, head, entity_id, genesis=facts.genesis)):
             drafts.append(((draft.target, entity, i), draft))
     drafts.sort(key=lambda keyed: keyed[0])
