@@ -135,6 +135,21 @@ def test_refuses_a_directory_it_did_not_write(example_repo: Git, tmp_path: Path)
     assert (out / "notes.txt").read_text() == "mine"
 
 
+def test_not_a_registry_is_a_usage_error(tmp_path: Path) -> None:
+    """As `armgit validate`: exit 2 and its message, and no site written."""
+    somewhere = tmp_path / "somewhere"
+    somewhere.mkdir()
+    (somewhere / "notes.txt").write_text("not a registry")
+    out = tmp_path / "site"
+    result = run_armgit("site", "--repo", str(somewhere), "--out", str(out))
+    validated = run_armgit("validate", "--repo", str(somewhere))
+    assert (result.returncode, validated.returncode) == (2, 2)
+    assert "is not a registry (no armgit.yaml, no entities)" in result.stderr
+    assert result.stderr == validated.stderr
+    assert result.stdout == ""
+    assert not out.exists()
+
+
 def test_plain_directory_without_history(tmp_path: Path) -> None:
     out = tmp_path / "site"
     shutil.copytree(EXAMPLE, tmp_path / "plain")
