@@ -197,7 +197,30 @@ def _write(site: SiteSource, writer: _Writer) -> None:
         path = f"instances/{ident.tenant}/{ident.name}.html"
         writer.page(path, "instance.html", page="directory", i=context)
 
-    tasks: list[Callable[[], None]] = [
+    def deployments_page() -> None:
+        groups = deployments(facts)
+        writer.page("deployments.html", "deployments.html", page="deployments", groups=groups)
+
+    def policies_page() -> None:
+        writer.page(
+            "policies.html",
+            "policies.html",
+            page="policies",
+            p=effective_policies(facts),
+            environments=environments(snapshot),
+            tenants=tenants(snapshot),
+        )
+
+    def audit_script() -> None:
+        rows = [_audit_row(r) for r in site.records]
+        writer.text("data/audit.js", _script("ARMGIT_AUDIT", rows))
+
+    def audit_csv() -> None:
+        writer.text("audit.csv", _csv(site.records))
+
+    # the few big files first: dealt round-robin, they land on different workers
+    tasks: list[Callable[[], None]] = [deployments_page, audit_script, policies_page, audit_csv]
+    tasks += [
         partial(versions, tenant, template, own)
         for (tenant, template), own in sorted(by_template.items())
     ]
@@ -205,17 +228,6 @@ def _write(site: SiteSource, writer: _Writer) -> None:
     tasks += [partial(instance, i) for i in sorted(e.id for e in snapshot.of_kind("Instance"))]
     spread(tasks, writer)
     writer.page("version.html", "version.html", page="directory")
-    writer.page(
-        "deployments.html", "deployments.html", page="deployments", groups=deployments(facts)
-    )
-    writer.page(
-        "policies.html",
-        "policies.html",
-        page="policies",
-        p=effective_policies(facts),
-        environments=environments(site.snapshot),
-        tenants=tenants(site.snapshot),
-    )
     decided = sorted(
         (row for rows_ in facts.approvals_of.values() for row in rows_),
         key=lambda r: (r["createdAt"], r["id"]),
@@ -232,9 +244,7 @@ def _write(site: SiteSource, writer: _Writer) -> None:
         branch=site.branch,
         history=site.history,
     )
-    writer.text("data/audit.js", _script("ARMGIT_AUDIT", [_audit_row(r) for r in site.records]))
     writer.text("audit.jsonl", site.record_lines.decode("utf-8"))
-    writer.text("audit.csv", _csv(site.records))
     count = len(site.records)
     writer.page("audit.html", "audit.html", page="audit", history=site.history, count=count)
     writer.page("operators.html", "operators.html", page="operators", o=operators(site.snapshot))
