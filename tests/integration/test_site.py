@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from armgit.cli.main import cli
@@ -87,6 +88,25 @@ def test_same_commit_same_bytes(example_repo: Git, tmp_path: Path) -> None:
     # building again over a site replaces it
     assert site("--repo", str(example_repo.path), "--rev", "main", "--out", str(first))[0] == 0
     assert read_tree(first) == read_tree(second)
+
+
+def test_pages_rendered_by_workers_are_the_same_bytes(
+    example_repo: Git, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fleet's pages are dealt to forked workers (site/spread.py): the example's few pages,
+    dealt as a fleet's would be, give the site one process writes."""
+    from armgit.site import spread
+    from armgit.store.parallel import fork_workers
+
+    if fork_workers(10, 2) < 2:
+        pytest.skip("no fork, or one CPU: the pages are never dealt to workers here")
+    alone, dealt = tmp_path / "alone", tmp_path / "dealt"
+    assert site("--repo", str(example_repo.path), "--rev", "main", "--out", str(alone))[0] == 0
+    monkeypatch.setattr(spread, "SPREAD_MIN_TASKS", 1)
+    assert site("--repo", str(example_repo.path), "--rev", "main", "--out", str(dealt))[0] == 0
+    assert read_tree(dealt) == read_tree(alone)
+    assert site("--repo", str(example_repo.path), "--rev", "main", "--out", str(dealt))[0] == 0
+    assert read_tree(dealt) == read_tree(alone)  # a rebuild by workers keeps every file
 
 
 def test_tampered_registry_still_builds(example_repo: Git, tmp_path: Path) -> None:
