@@ -48,19 +48,30 @@ def commit_records(
     in the order of their keys. ``operator(tenant)`` is asked once per tenant with a record;
     ``added(tenant)`` only for a record that an approval binds."""
     drafts: list[tuple[SortKey, Draft]] = []
-    for entity_id in sorted(entity_ids):
-        entity = (entity_id.kind, entity_id.tenant, entity_id.name, entity_id.template)
+    # as sorted(entity_ids) orders them (EntityId compares its fields in this order), without
+    # a dataclass comparison per step
+    keyed = sorted(((e.kind, e.tenant, e.name, e.template), e) for e in entity_ids)
+    for entity, entity_id in keyed:
         for i, draft in enumerate(derive_changes(base, head, entity_id, genesis=facts.genesis)):
             drafts.append(((draft.target, entity, i), draft))
     drafts.sort(key=lambda keyed: keyed[0])
     names: dict[str, str | None] = {}
+    bound: dict[str, dict[tuple[str, str], dict[str, Approval]]] = {}
     out = []
     for key, draft in drafts:
         if draft.tenant not in names:
             names[draft.tenant] = operator(draft.tenant)
         approvals: tuple[str, ...] = ()
         if draft.binding is not None:
-            approvals = admitting(draft.binding, added(draft.tenant))
+            if draft.tenant not in bound:
+                bound[draft.tenant] = _by_binding(added(draft.tenant))
+            grouped = bound[draft.tenant]
+            binding = draft.binding
+            candidates = dict(grouped.get((binding.subject, binding.digest), {}))
+            if binding.former is not None:  # approvals made before whole-file binding
+                candidates.update(grouped.get((binding.subject, binding.former), {}))
+            if candidates:
+                approvals = admitting(binding, candidates)
         record = ChangeRecord(
             type=draft.type,
             tenant=draft.tenant,
@@ -74,3 +85,13 @@ def commit_records(
         )
         out.append((key, record))
     return out
+
+
+def _by_binding(added: Mapping[str, Approval]) -> dict[tuple[str, str], dict[str, Approval]]:
+    """``added`` grouped by the subject and digest their statements bind: a commit that adds
+    thousands of approvals (a registry's first commit) looks each record's up, not through all."""
+    grouped: dict[tuple[str, str], dict[str, Approval]] = {}
+    for name, approval in added.items():
+        statement = approval.statement
+        grouped.setdefault((statement.subject.ref, statement.digest), {})[name] = approval
+    return grouped

@@ -176,7 +176,7 @@ def _walk(
     ]
     parts: dict[int, list[list[Keyed]]] = {}
     with task(f"deriving records of {len(wanted)} commits, by tenant", len(jobs)) as advance:
-        for result in walk_tenants(jobs):
+        for result in walk_tenants(jobs, cache.parsed()):
             for index, keyed in result.records.items():
                 parts.setdefault(index, []).append(keyed)
             advance(1)

@@ -20,7 +20,7 @@ import pygit2
 
 from armgit.audit.derivation import CommitFacts, SortKey, commit_records
 from armgit.audit.records import ChangeRecord
-from armgit.core.content import parse_content
+from armgit.core.content import Content, parse_content
 from armgit.core.models import Approval
 from armgit.core.rules.access import actor_from_email, find_operator
 from armgit.enforce.ranges import classify
@@ -65,17 +65,29 @@ def to_line(record: ChangeRecord) -> bytes:
     return text.encode() + b"\n"
 
 
-def walk_tenants(jobs: list[TenantJob]) -> Iterator[TenantResult]:
-    """Each job's records, walks spread over worker processes when there are several."""
-    workers = fork_workers(len(jobs), 2)
-    if workers < 2:
-        for job in jobs:
-            yield walk_tenant(job)
-        return
-    # the biggest walks first, so that no worker is left with one long walk at the end
-    ordered = sorted(jobs, key=lambda j: -sum(len(c) for _, c in j.changes))
-    with fork_pool(workers) as pool:
-        yield from pool.map(walk_tenant, ordered)
+# blobs the caller parsed already (e.g. the site's load of the same commit): the forked workers
+# inherit them with the process, where passing them with each job would pickle them
+_known: list[Mapping[str, Content]] = []
+
+
+def walk_tenants(
+    jobs: list[TenantJob], known: Mapping[str, Content] | None = None
+) -> Iterator[TenantResult]:
+    """Each job's records, walks spread over worker processes when there are several;
+    ``known``: blobs parsed already, by id (the walks parse only the others)."""
+    _known.append(known or {})
+    try:
+        workers = fork_workers(len(jobs), 2)
+        if workers < 2:
+            for job in jobs:
+                yield walk_tenant(job)
+            return
+        # the biggest walks first, so that no worker is left with one long walk at the end
+        ordered = sorted(jobs, key=lambda j: -sum(len(c) for _, c in j.changes))
+        with fork_pool(workers) as pool:
+            yield from pool.map(walk_tenant, ordered)
+    finally:
+        _known.pop()
 
 
 class _StateTree(RegistryTree):
@@ -122,7 +134,7 @@ class _StateTree(RegistryTree):
 def walk_tenant(job: TenantJob) -> TenantResult:
     """The records of one tenant's history (commits in ``job.wanted``)."""
     repo = pygit2.Repository(job.git_dir)
-    cache = ContentCache(Path(job.content) if job.content else None)
+    cache = ContentCache(Path(job.content) if job.content else None, _known[-1] if _known else None)
     cache.prefetch(c.oid for _, changes in job.changes for c in changes if c.oid)
     walk = _Walk(repo, job.tenant, cache)
     result = TenantResult(job.tenant)

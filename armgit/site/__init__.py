@@ -9,7 +9,8 @@
   (:mod:`armgit.core.rules.policy`), timelines.
 - :mod:`.render` (I/O) renders the pages with Jinja2 (imported lazily: nothing else pays for
   it) and writes the site, with the data the Directory and the Audit filter in ``data/*.js``
-  (scripts, so that the site works from ``file://``) and the static files of ``static/``.
+  (scripts, so that the site works from ``file://``) and the static files of ``static/``;
+  :mod:`.spread` (I/O: worker processes) deals a fleet's per-entity pages to forked workers.
 
 The output is deterministic: the same commit gives the same bytes.
 """

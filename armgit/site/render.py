@@ -11,16 +11,20 @@ import csv
 import io
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from armgit.core.findings import Finding
+from armgit.core.layout import EntityId
 from armgit.errors import UsageError
 from armgit.site.collect import SiteSource
 from armgit.site.fleet import deployments, effective_policies, environments, operators, tenants
 from armgit.site.pages import instance_page, template_page, version_page
+from armgit.site.spread import spread
 from armgit.site.views import (
     Facts,
     Row,
@@ -173,40 +177,57 @@ def _write(site: SiteSource, writer: _Writer) -> None:
     by_template: dict[tuple[str, str], list[Row]] = {}
     for row in dir_data["versions"]:
         by_template.setdefault((row["tenant"], row["template"]), []).append(row)
-    snapshot_ids = {e.id.ref: e.id for e in site.snapshot.of_kind("Version")}
+    snapshot = site.snapshot
+    snapshot_ids = {e.id.ref: e.id for e in snapshot.of_kind("Version")}
     snapshot_ids.update({ident.ref: ident for ident in facts.tampered})
-    for (tenant, template), own in sorted(by_template.items()):
+
+    def versions(tenant: str, template: str, own: list[Row]) -> None:
         pages = {r["label"]: version_page(facts, snapshot_ids[r["ref"]], r) for r in own}
         call = f"armgitVersions({_json(tenant + '/' + template)}, {_json(pages)});\n"
         writer.text(version_data_path(tenant, template), call)
+
+    def template(ident: EntityId) -> None:
+        own = by_template.get((ident.tenant, ident.name), [])
+        context = template_page(facts, ident, own)
+        path = f"templates/{ident.tenant}/{ident.name}.html"
+        writer.page(path, "template.html", page="directory", t=context)
+
+    def instance(ident: EntityId) -> None:
+        context = instance_page(facts, ident)
+        path = f"instances/{ident.tenant}/{ident.name}.html"
+        writer.page(path, "instance.html", page="directory", i=context)
+
+    def deployments_page() -> None:
+        groups = deployments(facts)
+        writer.page("deployments.html", "deployments.html", page="deployments", groups=groups)
+
+    def policies_page() -> None:
+        writer.page(
+            "policies.html",
+            "policies.html",
+            page="policies",
+            p=effective_policies(facts),
+            environments=environments(snapshot),
+            tenants=tenants(snapshot),
+        )
+
+    def audit_script() -> None:
+        rows = [_audit_row(r) for r in site.records]
+        writer.text("data/audit.js", _script("ARMGIT_AUDIT", rows))
+
+    def audit_csv() -> None:
+        writer.text("audit.csv", _csv(site.records))
+
+    # the few big files first: dealt round-robin, they land on different workers
+    tasks: list[Callable[[], None]] = [deployments_page, audit_script, policies_page, audit_csv]
+    tasks += [
+        partial(versions, tenant, template, own)
+        for (tenant, template), own in sorted(by_template.items())
+    ]
+    tasks += [partial(template, i) for i in sorted(e.id for e in snapshot.of_kind("Template"))]
+    tasks += [partial(instance, i) for i in sorted(e.id for e in snapshot.of_kind("Instance"))]
+    spread(tasks, writer)
     writer.page("version.html", "version.html", page="directory")
-    for entity in sorted(site.snapshot.of_kind("Template"), key=lambda e: e.id):
-        own = by_template.get((entity.id.tenant, entity.id.name), [])
-        context = template_page(facts, entity.id, own)
-        writer.page(
-            f"templates/{entity.id.tenant}/{entity.id.name}.html",
-            "template.html",
-            page="directory",
-            t=context,
-        )
-    for entity in sorted(site.snapshot.of_kind("Instance"), key=lambda e: e.id):
-        writer.page(
-            f"instances/{entity.id.tenant}/{entity.id.name}.html",
-            "instance.html",
-            page="directory",
-            i=instance_page(facts, entity.id),
-        )
-    writer.page(
-        "deployments.html", "deployments.html", page="deployments", groups=deployments(facts)
-    )
-    writer.page(
-        "policies.html",
-        "policies.html",
-        page="policies",
-        p=effective_policies(facts),
-        environments=environments(site.snapshot),
-        tenants=tenants(site.snapshot),
-    )
     decided = sorted(
         (row for rows_ in facts.approvals_of.values() for row in rows_),
         key=lambda r: (r["createdAt"], r["id"]),
@@ -223,9 +244,7 @@ def _write(site: SiteSource, writer: _Writer) -> None:
         branch=site.branch,
         history=site.history,
     )
-    writer.text("data/audit.js", _script("ARMGIT_AUDIT", [_audit_row(r) for r in site.records]))
     writer.text("audit.jsonl", site.record_lines.decode("utf-8"))
-    writer.text("audit.csv", _csv(site.records))
     count = len(site.records)
     writer.page("audit.html", "audit.html", page="audit", history=site.history, count=count)
     writer.page("operators.html", "operators.html", page="operators", o=operators(site.snapshot))

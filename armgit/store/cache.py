@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,14 +57,16 @@ class ContentCache:
     cache is never a reason to fail.
     """
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, known: Mapping[str, Content] | None = None) -> None:
+        """``known``: blobs already parsed elsewhere (another cache's :meth:`parsed`), used as
+        if this cache had parsed them and not written again."""
         self._path = path
         self._db: sqlite3.Connection | None = None
         self._opened = False
         self._raw: dict[str, Entry] = {}
         self._absent: set[str] = set()  # prefetched and not there: no query for each
         self._pending: dict[str, str] = {}  # oid -> the entry as JSON text
-        self._contents: dict[str, Content] = {}
+        self._contents: dict[str, Content] = dict(known) if known else {}
         self._derived: dict[str, str] = {}  # key -> JSON text, not yet saved
 
     def _connection(self) -> sqlite3.Connection | None:
@@ -83,6 +85,10 @@ class ContentCache:
                 self._db = None
                 break
         return self._db
+
+    def parsed(self) -> Mapping[str, Content]:
+        """Every blob this cache holds parsed in memory, by id."""
+        return self._contents
 
     def prefetch(self, oids: Iterable[str]) -> None:
         """Read many entries in a few queries (a whole registry's worth)."""

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from armgit.cli.main import cli
@@ -89,6 +90,25 @@ def test_same_commit_same_bytes(example_repo: Git, tmp_path: Path) -> None:
     assert read_tree(first) == read_tree(second)
 
 
+def test_pages_rendered_by_workers_are_the_same_bytes(
+    example_repo: Git, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fleet's pages are dealt to forked workers (site/spread.py): the example's few pages,
+    dealt as a fleet's would be, give the site one process writes."""
+    from armgit.site import spread
+    from armgit.store.parallel import fork_workers
+
+    if fork_workers(10, 2) < 2:
+        pytest.skip("no fork, or one CPU: the pages are never dealt to workers here")
+    alone, dealt = tmp_path / "alone", tmp_path / "dealt"
+    assert site("--repo", str(example_repo.path), "--rev", "main", "--out", str(alone))[0] == 0
+    monkeypatch.setattr(spread, "SPREAD_MIN_TASKS", 1)
+    assert site("--repo", str(example_repo.path), "--rev", "main", "--out", str(dealt))[0] == 0
+    assert read_tree(dealt) == read_tree(alone)
+    assert site("--repo", str(example_repo.path), "--rev", "main", "--out", str(dealt))[0] == 0
+    assert read_tree(dealt) == read_tree(alone)  # a rebuild by workers keeps every file
+
+
 def test_tampered_registry_still_builds(example_repo: Git, tmp_path: Path) -> None:
     path = example_repo.path / V1_FILE
     path.write_text(path.read_text().replace("temperature: 0.3", "temperature: 0.9"))
@@ -133,6 +153,21 @@ def test_refuses_a_directory_it_did_not_write(example_repo: Git, tmp_path: Path)
     assert result.returncode == 2
     assert "not a site armgit wrote" in result.stderr
     assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_not_a_registry_is_a_usage_error(tmp_path: Path) -> None:
+    """As `armgit validate`: exit 2 and its message, and no site written."""
+    somewhere = tmp_path / "somewhere"
+    somewhere.mkdir()
+    (somewhere / "notes.txt").write_text("not a registry")
+    out = tmp_path / "site"
+    result = run_armgit("site", "--repo", str(somewhere), "--out", str(out))
+    validated = run_armgit("validate", "--repo", str(somewhere))
+    assert (result.returncode, validated.returncode) == (2, 2)
+    assert "is not a registry (no armgit.yaml, no entities)" in result.stderr
+    assert result.stderr == validated.stderr
+    assert result.stdout == ""
+    assert not out.exists()
 
 
 def test_plain_directory_without_history(tmp_path: Path) -> None:

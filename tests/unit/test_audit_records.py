@@ -8,8 +8,11 @@ from typing import Any
 import pytest
 
 from armgit.api import hash_file
+from armgit.audit.derivation import CommitFacts, commit_records
 from armgit.audit.records import Binding, derive_changes
+from armgit.core.content import parse_content
 from armgit.core.layout import EntityId, deployment_id, named_id, version_id
+from armgit.core.models import Approval
 from armgit.core.rules.change import entity_digest
 from armgit.registry.lazyview import LazyView
 from armgit.store.memory import MemoryTree
@@ -150,3 +153,45 @@ def test_bindings_name_what_an_approval_must_bind() -> None:
     assert activated.binding.to == "1.0.0"
     assert activated.binding.admits_change(None)
     assert not activated.binding.admits_change("2.0.0")
+
+
+def _approval(ref: str, digest: str, to: str) -> Approval:
+    text = (
+        "apiVersion: armgit/v1\nkind: Approval\nstatement:\n  tenant: arm-dev\n"
+        f"  subject: {{kind: Instance, ref: {ref}}}\n"
+        f"  change: {{type: INSTANCE_REACTIVATION, to: {to}}}\n"
+        f"  digest: '{digest}'\n  decision: APPROVE\n  approver: bob\n"
+        "  justification: checked\n  createdAt: '2026-03-01T12:00:00Z'\n"
+        "  expiresAt: '2026-03-02T12:00:00Z'\nsignature: |\n"
+        "  -----BEGIN SSH SIGNATURE-----\n  AAAA\n  -----END SSH SIGNATURE-----\n"
+    )
+    model = parse_content(text.encode()).model
+    assert isinstance(model, Approval), parse_content(text.encode()).problems
+    return model
+
+
+def test_a_record_names_the_added_approvals_of_its_subject_digest_and_step() -> None:
+    after = edit(BASE, INSTANCE, "state: ACTIVE", "state: PAUSED")
+    base, head = LazyView(MemoryTree(BASE)), LazyView(MemoryTree(after))
+    model = head.entity(INSTANCE_ID)
+    assert model is not None
+    ref, digest = "arm-dev/instance/support-prod-1", entity_digest(model.model)
+    other = "sha256:" + "0" * 64
+    added = {
+        "z-admits": _approval(ref, digest, "PAUSED"),
+        "a-admits": _approval(ref, digest, "PAUSED"),
+        "other-digest": _approval(ref, other, "PAUSED"),
+        "other-subject": _approval("arm-dev/instance/support-dev-1", digest, "PAUSED"),
+        "other-step": _approval(ref, digest, "RETIRED"),
+    }
+    facts = CommitFacts("c" * 40, "2026-03-01T12:00:00Z", "bob@example.com", genesis=False)
+    asked: list[str] = []
+
+    def lookup(tenant: str) -> dict[str, Approval]:
+        asked.append(tenant)
+        return added
+
+    [(_, record)] = commit_records(base, head, [INSTANCE_ID], facts, lambda _: "bob", lookup)
+    assert record.type == "INSTANCE_TRANSITIONED"
+    assert record.approvals == ("a-admits", "z-admits")
+    assert asked == ["arm-dev"]

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import click
 
+from armgit.cli.not_registry import refuse_not_a_registry
 from armgit.cli.options import repo_option, rev_option
 from armgit.cli.output import plural
+from armgit.gcpause import collector_paused
 
 
 @click.command(name="site")
@@ -41,7 +43,13 @@ def command(out: Path, repo: str | None, rev: str | None) -> None:
     from armgit.site.collect import collect
     from armgit.site.render import build_site
 
-    built = build_site(collect(repo, rev), out)
+    # a fleet's site holds hundreds of thousands of long-lived objects and makes no cycles
+    # worth collecting: the collector would only walk them again and again
+    with collector_paused():
+        source = collect(repo, rev)
+        where = source.source.repo + (f" at {rev}" if rev else "")
+        refuse_not_a_registry(len(source.snapshot), source.findings, where)
+        built = build_site(source, out)
     click.echo(
         f"wrote {plural(built.pages, 'page')} ({plural(built.versions, 'version')}) to {built.out}"
     )

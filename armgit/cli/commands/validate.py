@@ -7,10 +7,10 @@ import sys
 import click
 
 from armgit import api
+from armgit.cli.not_registry import refuse_not_a_registry
 from armgit.cli.options import format_option, quiet_option, repo_option, rev_option
 from armgit.cli.output import emit_findings, plural
 from armgit.cli.progress_bar import progress_shown
-from armgit.errors import UsageError
 from armgit.gcpause import collector_paused
 
 
@@ -42,23 +42,10 @@ def command(repo: str | None, rev: str | None, fmt: str, quiet: bool) -> None:
     with collector_paused():
         with progress_shown(quiet):
             report = api.validate(repo, rev)
-        if _not_a_registry(report):
-            where = report.source.repo + (f" at {rev}" if rev else "")
-            raise UsageError(
-                f"{where} is not a registry (no armgit.yaml, no entities): pass --repo PATH of "
-                "one, or create one with `armgit init`"
-            )
+        where = report.source.repo + (f" at {rev}" if rev else "")
+        refuse_not_a_registry(report.entities, report.findings, where)
         _print(report, rev, fmt)
     sys.exit(0 if report.ok else 1)
-
-
-def _not_a_registry(report: api.ValidationReport) -> bool:
-    """Nothing of a registry here: a usage error (exit 2), not a registry's findings (exit 1)."""
-    from armgit.core.layout import REGISTRY_FILE
-
-    return report.entities == 0 and any(
-        f.rule == "missing-file" and f.path == REGISTRY_FILE for f in report.findings
-    )
 
 
 def _print(report: api.ValidationReport, rev: str | None, fmt: str) -> None:
