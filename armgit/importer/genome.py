@@ -116,6 +116,11 @@ def _digest(value: JsonValue, field: str, notes: list[str]) -> str:
     return sha256_digest(to_canonical_json(value))
 
 
+def valid_tool_id(value: object) -> bool:
+    """Whether ``value`` can be a tool's id in armgit (``ToolId``)."""
+    return isinstance(value, str) and _TOOL_ID.match(value) is not None
+
+
 def _tools(value: JsonValue, notes: list[str]) -> list[JsonValue]:
     tools: list[JsonValue] = []
     seen: set[str] = set()

@@ -9,9 +9,9 @@ from __future__ import annotations
 from armgit.core.canonical import canonical_digest, genome_hash
 from armgit.core.jsondata import JsonObject, JsonValue
 from armgit.core.layout import named_id, template_id, tenant_id, version_id
-from armgit.importer.export import Export
-from armgit.importer.genome import DEFAULT_RISK, MAX_TOKENS, TEXT_MAX, iso_time
-from armgit.importer.mapping import API, ArmMapper, short, text
+from armgit.importer.export import Export, ExportError
+from armgit.importer.genome import DEFAULT_RISK, MAX_TOKENS, TEXT_MAX, iso_time, valid_tool_id
+from armgit.importer.mapping import API, ArmMapper, short, text, where
 from armgit.importer.model import MAPPED, NOT_IMPORTED, Entity
 
 STATUS = {
@@ -74,6 +74,13 @@ def map_mission_control(mapper: ArmMapper, export: Export) -> None:
             "description": short(f"Mission Control agent {display} (imported)"),
             "tags": ["mission-control"],
         }
+        for field in _SOUL:  # hashed into the prompt bundle's digest: text or nothing
+            if not isinstance(row.fields.get(field), str | None):
+                raise ExportError(where(row, field), "not a string")
+        tools = row.fields.get("allowedTools")
+        for tool in tools if isinstance(tools, list) else []:
+            if not valid_tool_id(tool):
+                mapper.note(row, f"allowedTools: {tool!r} is not a tool id armgit holds: left out")
         genome = _genome(row.fields, meta, created, mapper.source)
         version_doc: JsonObject = {
             "apiVersion": API,
@@ -206,6 +213,9 @@ def _provider(mapper: ArmMapper, tenant: str, created: float) -> str:
     return path
 
 
+_SOUL = ("workspacePath", "soulVersionHash")
+
+
 def _genome(
     fields: JsonObject, meta: dict[str, JsonValue], created: str, source: str
 ) -> JsonObject:
@@ -232,14 +242,11 @@ def _genome(
     manifest: list[JsonValue] = [
         {"toolId": t, "schemaVersion": "1.0", "requiredPermissions": [], "risk": DEFAULT_RISK}
         for t in dict.fromkeys(tools if isinstance(tools, list) else [])
-        if isinstance(t, str) and t
+        if valid_tool_id(t)
     ]
     # the soul (prompt) files are not in the export: the bundle hash is the digest of where
     # Mission Control kept them, until the bundle is added to the registry
-    soul: JsonObject = {
-        "workspacePath": fields.get("workspacePath"),
-        "soulVersionHash": fields.get("soulVersionHash"),
-    }
+    soul: JsonObject = {field: fields.get(field) for field in _SOUL}
     return {
         "modelConfig": config,
         "promptBundleHash": canonical_digest(soul),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from functools import cache
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -61,3 +62,29 @@ def test_any_one_field_changed_is_refused_or_imported(data: st.DataObject) -> No
     except ExportError as refused:
         where = refused.where
     assert not where or where.startswith(f"{table}, line {line + 1}, field {field}")
+
+
+def _mc_agent_changed(field: str, value: object) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    arm, mc = (dict(e) for e in _entries())
+    table = "agents/documents.jsonl"
+    lines = mc[table].decode().splitlines()
+    doc = json.loads(lines[0])
+    doc[field] = value
+    lines[0] = json.dumps(doc)
+    mc[table] = ("\n".join(lines) + "\n").encode()
+    return arm, mc
+
+
+def test_a_soul_hash_that_is_not_text_is_refused_with_its_field() -> None:
+    """Found by the test above: a number beyond JSON's safe integers crashed the hashing."""
+    arm, mc = _mc_agent_changed("soulVersionHash", 2**53)
+    with pytest.raises(ExportError) as refused:
+        map_exports(parse_export(arm), parse_export(mc), "acme", {})
+    assert refused.value.where == "agents/documents.jsonl, line 1, field soulVersionHash"
+
+
+def test_a_tool_name_armgit_cannot_hold_is_left_out_with_a_note() -> None:
+    """Found by the test above: a Mission Control tool named ';' made an invalid Version."""
+    arm, mc = _mc_agent_changed("allowedTools", [";", "web_search"])
+    mapped = map_exports(parse_export(arm), parse_export(mc), "acme", {})
+    assert any("allowedTools: ';' is not a tool id armgit holds" in n for n in mapped.notes)
