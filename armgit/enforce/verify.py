@@ -201,7 +201,12 @@ def _verify_run(
                 for gate, f in _approved_later(repo, chain, position, pending, prefix, content)
             ]
         order = {f: i for i, f in enumerate(sort_findings([b.finding for b in blamed]))}
-        base = str(parent.id) if parent is not None else None
+        # an import commit of the first-parent history is judged from the commit its import grew
+        # from, as the range that landed it was: its parent holds the tenants its import's
+        # earlier commits created (a merge's side commits: from the merge's first parent)
+        grew_from = marks.runs.base(commit) if blamed else None
+        judged_from = grew_from if grew_from is not None else parent
+        base = str(judged_from.id) if judged_from is not None else None
         for item in sorted(blamed, key=lambda b: order[b.finding]):
             if position <= trusted_through:
                 trusted.append(item)

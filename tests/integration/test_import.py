@@ -234,6 +234,21 @@ def test_a_merged_import_verifies_with_notices(registry: Git, tmp_path: Path) ->
     }
 
 
+def test_a_fast_forwarded_import_verifies_with_notices(registry: Git) -> None:
+    """Landed by fast-forward (a rebase merge), each import commit lies on the first-parent
+    history and is judged from the commit its import grew from, not from its parent, which holds
+    the tenants the import's earlier commits created (the sample's second commit attaches a
+    policy to an instance the first created: a widening ARM never asked approval for)."""
+    imported(registry)
+    registry("merge", "-q", "--ff-only", BRANCH)
+    verified = armgit("verify", "--repo", str(registry.path), "--format", "json")
+    assert verified.exit_code == 0, verified.output
+    report = json.loads(verified.output)
+    assert report["findings"] == []
+    assert len(report["notices"]) == 6
+    assert "POLICY_AUTONOMY_INCREASE" in json.dumps(report["notices"])
+
+
 def _forge(registry: Git, message: str) -> str:
     registry("add", "-A")
     registry("commit", "-q", "-m", message)
