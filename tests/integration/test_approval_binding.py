@@ -136,3 +136,20 @@ def test_verify_judges_a_genome_only_approval_by_the_binding_of_its_time(
         assert result.returncode == 1
         assert "it binds only the genome hash" in result.stdout
         assert not promotions[0]["approvals"]
+
+
+def test_a_genome_only_approval_backdated_before_the_cutover_is_refused(setup: Setup) -> None:
+    """Named hole: backdating ``createdAt`` to before whole-file binding, to make an approval of
+    the genome alone count for a promotion pushed today. To be valid now it must live from
+    before the cutover until after now; once that is longer than the rule's 48 hours (from
+    2026-12-07 on; until then it is the genuine window of an approval made on 2026-12-05), it is
+    refused by a real push, the server left as it was."""
+    made = datetime(2026, 12, 5, 23, tzinfo=UTC)
+    valid_for = max(now() - made + timedelta(hours=1), timedelta(hours=49))
+    statement = statement_for(approver="bob", digest=HASH_21, created=made, valid_for=valid_for)
+    add_hand_approval(setup, statement, "bob")
+    setup.promote()
+    setup.work.commit_all("promote 2.1.0 with a backdated approval of its genome")
+    code, err = push(setup, "alice")
+    assert code != 0
+    assert "valid for longer than the rule's 48h" in err
