@@ -24,19 +24,24 @@ def armgit(*args: str) -> Result:
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
-def served(tmp_path: Path) -> Git:
-    """A registry by ``armgit init`` (admin platform/alice, one commit) whose ``origin`` is a
-    bare server with armgit's hooks."""
+def initialised(tmp_path: Path) -> Git:
+    """A registry made by ``armgit init`` in ``tmp_path/registry``: tenant platform, admin
+    alice (github:alice), one commit."""
     path = tmp_path / "registry"
     made = run_armgit(
         "init", str(path), "--tenant", "platform", "--admin", "alice",
         "--admin-email", "alice@acme.example", "--identity", "github:alice",
     )  # fmt: skip
     assert made.returncode == 0, made.stderr
+    return Git(path)
+
+
+def served(tmp_path: Path) -> Git:
+    """:func:`initialised`, whose ``origin`` is a bare server with armgit's hooks."""
+    git = initialised(tmp_path)
     bare = tmp_path / "server.git"
     Git(tmp_path)("init", "-q", "--bare", "-b", "main", str(bare))
     assert run_armgit("hooks", "install", "--server", str(bare)).returncode == 0
-    git = Git(path)
     git("remote", "add", "origin", str(bare))
     return git
 

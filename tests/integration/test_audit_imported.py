@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 from armgit.audit.query import read_audit
 from armgit.core.record_types import RECORD_TYPES
 from tests.conftest import Git, run_armgit
 from tests.import_exports import SAMPLES
+from tests.import_helpers import armgit, initialised
 
 BRANCH = "import/arm-prod"
 TRAILERS = (
@@ -33,21 +33,10 @@ FORGED = {
 }
 
 
-def armgit(*args: str) -> Result:
-    from armgit.cli.main import cli
-
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
 @pytest.fixture
 def registry(tmp_path: Path) -> Git:
     """A registry (tenant platform, admin alice) with the samples imported on ``BRANCH``."""
-    path = tmp_path / "registry"
-    made = run_armgit(
-        "init", str(path), "--tenant", "platform", "--admin", "alice",
-        "--admin-email", "alice@acme.example", "--identity", "github:alice",
-    )  # fmt: skip
-    assert made.returncode == 0, made.stderr
+    path = initialised(tmp_path).path
     result = armgit(
         "import", "arm", str(SAMPLES / "arm-sample-export.zip"),
         "--mission-control", str(SAMPLES / "mc-sample-export.zip"),

@@ -12,18 +12,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 from armgit.core.canonical import genome_hash
 from armgit.core.jsondata import JsonObject
 from tests.approval_helpers import needs_ssh_keygen
 from tests.conftest import GIT_ENV, REPO_ROOT, Git, run_armgit
-from tests.import_exports import SAMPLES, small_arm, small_mc
+from tests.import_exports import small_arm, small_mc
+from tests.import_helpers import ARM, BRANCH, armgit, import_samples, initialised
 from tests.index_helpers import ssh_keygen
 
-ARM = str(SAMPLES / "arm-sample-export.zip")
-MC = str(SAMPLES / "mc-sample-export.zip")
-BRANCH = "import/arm-prod"
 TRAILERS = (
     "Armgit-Import: arm-prod\nArmgit-Import-Export: sha256:"
     + "0" * 64
@@ -31,31 +28,13 @@ TRAILERS = (
 )
 
 
-def armgit(*args: str) -> Result:
-    from armgit.cli.main import cli
-
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
 @pytest.fixture
 def registry(tmp_path: Path) -> Git:
     """A registry made by ``armgit init``: tenant platform, admin alice (github:alice)."""
-    path = tmp_path / "registry"
-    made = run_armgit(
-        "init", str(path), "--tenant", "platform", "--admin", "alice",
-        "--admin-email", "alice@acme.example", "--identity", "github:alice",
-    )  # fmt: skip
-    assert made.returncode == 0, made.stderr
-    return Git(path)
+    return initialised(tmp_path)
 
 
-def imported(git: Git, *extra: str) -> Result:
-    result = armgit(
-        "import", "arm", ARM, "--mission-control", MC, "--source", "arm-prod",
-        "--repo", str(git.path), *extra,
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    return result
+imported = import_samples
 
 
 def test_samples_import_into_a_branch_that_validates_checks_and_compiles(
