@@ -235,11 +235,12 @@ class World:
         *,
         force: bool = False,
         identity: Mapping[str, str] | None = None,
+        ref: str | None = None,
     ) -> Push:
-        """``git push origin SOURCE:refs/heads/BRANCH`` (SOURCE empty: delete the branch) with
-        ``ARMGIT_PUSHER=pusher`` (no identity variable at all when None; ``identity``: other
-        variables, as a hosting platform sets them)."""
-        ref = f"refs/heads/{branch}"
+        """``git push origin SOURCE:refs/heads/BRANCH`` (SOURCE empty: delete the branch; ``ref``:
+        another ref than a branch) with ``ARMGIT_PUSHER=pusher`` (no identity variable at all
+        when None; ``identity``: other variables, as a hosting platform sets them)."""
+        ref = ref or f"refs/heads/{branch}"
         old = self.server_refs().get(ref)
         new = self.git("rev-parse", source) if source else None
         was_there = new is not None and self.on_server(new)
@@ -262,6 +263,17 @@ class World:
         )
         accepted = result.returncode == 0 and self.server_refs().get(ref) == new
         return Push(pusher, ref, old, new, accepted, result.stderr, was_there, force)
+
+    def shown_as_held(self, branch: str) -> bool:
+        """Whether the server's own ``git`` shows ``branch`` (its short name, replacement refs
+        honoured) with the tree its ref holds: no tag or other ref named like it, no ``git
+        replace`` substitute."""
+        shown = _run(["git", "rev-parse", "--verify", "-q", f"{branch}^{{tree}}"], self.server)
+        repo = pygit2.Repository(str(self.server))
+        held = repo.references.get(f"refs/heads/{branch}")
+        if held is None:
+            return shown.returncode != 0
+        return shown.stdout.strip() == str(held.peel(pygit2.Commit).tree_id)
 
     def tree(self, rev: str) -> dict[str, bytes]:
         """Every file of the server's ``rev`` (a branch or a commit), read with pygit2."""

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from armgit.audit.log import Block, RecordLog, cache_file
+from armgit.core.refupdates import SHORT_NAME_PLACES
 from armgit.store.atomic import write_atomic
 
 # variables under which git and pygit2 might not find the same repository
@@ -73,6 +74,8 @@ def cached_blocks(repo: str | None, rev: str | None) -> Lookup:
 
 def _head(git_dir: Path, prefix: str, rev: str | None) -> str | None:
     if rev is not None:
+        if _ambiguous(git_dir, rev):
+            return None  # the full path refuses it, naming the refs
         found = _git(
             git_dir, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"
         )
@@ -121,9 +124,21 @@ def remember_branches(git_dir: Path, blob: str, branches: list[str]) -> None:
         return
 
 
+def _ambiguous(git_dir: Path, rev: str) -> bool:
+    """Whether more than one ref answers to the short name ``rev`` (a tag ``main`` beside the
+    branch): git would pick one with a warning; armgit refuses (store.tree.resolve_commit)."""
+    if rev.startswith("refs/") or rev == "HEAD":
+        return False
+    places = [p.format(rev) for p in SHORT_NAME_PLACES]
+    listed = _git(git_dir, "for-each-ref", "--format=%(refname)", *places)
+    return listed is None or sum(name in places for name in listed) > 1
+
+
 def _git(cwd: Path, *args: str) -> list[str] | None:
+    # GIT_NO_REPLACE_OBJECTS: read the objects the refs name, never a `git replace` substitute
+    env = {**os.environ, "GIT_NO_REPLACE_OBJECTS": "1"}
     try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False, env=env)
     except OSError:
         return None
     if done.returncode != 0:

@@ -44,6 +44,7 @@ RULES: dict[str, str] = {
     "permission-denied": "the author of a change lacks a permission it needs",
     "history-rewrite": "a protected branch was rewritten or deleted",
     "unrelated-history": "a pushed range holds a root commit that does not grow from the branch",
+    "unsafe-ref": "a pushed ref that would change what git shows of a protected branch",
 }
 
 

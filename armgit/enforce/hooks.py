@@ -14,7 +14,7 @@ import pygit2
 
 from armgit.core.findings import Finding
 from armgit.core.models.registry import DEFAULT_IDENTITY_ENV
-from armgit.core.refupdates import RefUpdate, parse_ref_updates
+from armgit.core.refupdates import RefUpdate, parse_ref_updates, shadowing
 from armgit.core.rules.access import actor_from_env
 from armgit.core.rules.change import check_change
 from armgit.enforce.protection import Protection, protected_at_base, registry_at, tip_before
@@ -68,6 +68,12 @@ def pre_receive(
         verdict = RefVerdict(update)
         verdicts.append(verdict)
         branch = update.branch
+        if branch is None and not update.deleted:
+            why = shadowing(update.ref, protection.branches)
+            if why is not None:
+                verdict.checked = True
+                verdict.findings.append(Finding("unsafe-ref", update.ref, why))
+            continue
         if branch is None or not protection.covers(branch):
             continue
         verdict.checked = True

@@ -33,7 +33,7 @@ class Protection:
     branches: tuple[str, ...]
     settings_branch: str
     settings_tip: str | None  # the settings branch's tip before the push (None: none yet)
-    genesis: bool  # the repository had no branch at all before the push
+    genesis: bool  # no protected branch existed before the push
 
     def covers(self, branch: str) -> bool:
         return branch in self.branches
@@ -73,12 +73,16 @@ def tip_before(repo: pygit2.Repository, updates: Iterable[RefUpdate], branch: st
         return None
 
 
-def _had_branches(repo: pygit2.Repository, updates: Iterable[RefUpdate]) -> bool:
-    """Whether any branch existed before the push."""
+def _existed(
+    repo: pygit2.Repository, updates: Iterable[RefUpdate], branches: Iterable[str]
+) -> bool:
+    """Whether any of ``branches`` existed before the push."""
     created = {u.ref for u in updates if u.created}
-    if any(not u.created and u.ref.startswith("refs/heads/") for u in updates):
-        return True
-    return any(n.startswith("refs/heads/") and n not in created for n in repo.references)
+    for branch in branches:
+        ref = f"refs/heads/{branch}"
+        if ref not in created and repo.references.get(ref) is not None:
+            return True
+    return False
 
 
 def protected_at_base(
@@ -86,13 +90,14 @@ def protected_at_base(
 ) -> Protection:
     """The protected branches as the server had them before ``updates``.
 
-    With no branch at all before the push (the first push into an empty repository), the
-    settings branch's own pushed ``armgit.yaml`` is the registry's genesis and says. When
-    branches exist but the settings branch does not, the model's default (``main``) holds.
+    With no protected branch before the push (the settings branch and the model's default,
+    ``main``, both absent: an empty repository, or one holding only proposals), the push that
+    creates the settings branch is the registry's genesis, and its own ``armgit.yaml`` says.
+    When ``main`` exists but the settings branch does not, the model's default holds.
     """
     name = settings_branch(repo, [u.ref for u in updates if u.created])
     tip = tip_before(repo, updates, name)
-    genesis = tip is None and not _had_branches(repo, updates)
+    genesis = tip is None and not _existed(repo, updates, (name, DEFAULT_SETTINGS_BRANCH))
     source = tip
     if source is None and genesis:
         source = next(

@@ -263,7 +263,10 @@ def check_range(
         report.findings += found
         judged.blame(found, commit)
         if parent is None:
-            continue  # the root commit is the registry's genesis: state rules only
+            # the root commit is the registry's genesis: state rules only; it is the registry
+            # as it begins, so its settings, operators and keys judge the commits after it
+            range_base = view_of(tree, cache)
+            continue
         if skip_base is not None:
             changed, deleted = _unjudged(repo, commit, skip_base, prefix, changed, deleted)
         judged.change(parent_view, view, changed, deleted, commit)

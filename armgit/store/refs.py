@@ -15,9 +15,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from armgit.core.refupdates import SHORT_NAME_PLACES
+
 _OID = re.compile(r"[0-9a-f]{40}\Z")
 _NAME = re.compile(r"[A-Za-z0-9._/-]+\Z")
-_DWIM = ("refs/{}", "refs/tags/{}", "refs/heads/{}", "refs/remotes/{}", "refs/remotes/{}/HEAD")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +92,14 @@ def _resolve(git_dir: Path, rev: str) -> str | None:
     if (git_dir / rev).exists():
         return None  # FETCH_HEAD and friends: git's first rule, not followed here
     packed = _packed(git_dir)
-    for pattern in _DWIM:
-        name = pattern.format(rev)
-        if (git_dir / name).is_file() or name in packed:
-            return _read_ref(git_dir, name, depth=0, packed=packed)
-    return None
+    found = [
+        name
+        for name in (pattern.format(rev) for pattern in SHORT_NAME_PLACES)
+        if (git_dir / name).is_file() or name in packed
+    ]
+    if len(found) != 1:
+        return None  # none, or an ambiguous name: pygit2's way says which
+    return _read_ref(git_dir, found[0], depth=0, packed=packed)
 
 
 def _read_ref(

@@ -16,6 +16,7 @@ from pathlib import Path
 import pygit2
 
 from armgit.core.layout import REGISTRY_FILE, TENANTS_DIR
+from armgit.core.refupdates import SHORT_NAME_PLACES
 from armgit.errors import StoreError
 
 MODE_FILE = 0o100644
@@ -314,6 +315,20 @@ def registry_prefix(repo: pygit2.Repository, root: Path) -> str:
 
 
 def resolve_commit(repo: pygit2.Repository, rev: str) -> pygit2.Commit:
+    """The commit ``rev`` names. A short name that more than one ref answers to (a tag
+    ``main`` beside the branch ``main``) is refused rather than resolved as git would (the tag
+    first): the answer would be whatever somebody pushed under that name."""
+    if (
+        not rev.startswith("refs/")
+        and rev != "HEAD"
+        and pygit2.reference_is_valid_name(f"refs/heads/{rev}")
+    ):
+        named = [p.format(rev) for p in SHORT_NAME_PLACES if p.format(rev) in repo.references]
+        if len(named) > 1:
+            raise StoreError(
+                f"revision {rev!r} is ambiguous in {repo.path}: "
+                f"{' and '.join(named)} all answer to it; name one in full"
+            )
     try:
         obj = repo.revparse_single(rev)
         commit = obj.peel(pygit2.Commit)

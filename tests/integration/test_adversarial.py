@@ -10,7 +10,9 @@ After every push:
    deletions and a push with no pusher at all, which check cannot see, are left out);
 3. refused: the server's refs are exactly as before and no object of the push is kept;
 4. accepted onto main: the oracle of tests/adversary.py (written without armgit's code) finds
-   nothing broken between the old tip and the new.
+   nothing broken between the old tip and the new;
+5. after any push: the server's own ``git`` shows main as its ref holds it (no tag named like
+   it, no ``git replace`` substitute).
 
 The holes it finds are pinned one by one in test_push_holes.py.
 """
@@ -48,7 +50,10 @@ Ex = TypeVar("Ex")
 EDITS = sorted(LEGAL) + sorted(ATTACKS)
 MOVES = {**LEGAL, **ATTACKS}
 # what a step does, weighted: most steps land a proposal on main in some shape
-MOVE_KINDS = ("land", "land", "land", "land", "legal", "legal", "rewrite", "branch")
+MOVE_KINDS = ("land", "land", "land", "land", "legal", "legal", "rewrite", "branch", "ref")
+# refs beside the branches: a tag, a tag or remote-tracking ref named like a protected branch,
+# a replacement of main's tip
+OTHER_REFS = ("refs/tags/v1", "refs/tags/main", "refs/tags/release", "refs/remotes/main", "replace")
 
 
 class Adversary(RuleBasedStateMachine):
@@ -80,6 +85,8 @@ class Adversary(RuleBasedStateMachine):
 
     def judge(self, push: Push) -> None:
         world = self.world
+        if not world.shown_as_held("main"):
+            self.fail("5", push, "the server's git shows main otherwise than its ref holds it")
         if not push.accepted:
             if world.server_refs().get(push.ref) != push.old:
                 self.fail("3", push, "a refused push moved the ref")
@@ -131,6 +138,8 @@ class Adversary(RuleBasedStateMachine):
                 self.judge(self.world.push(ENGINEER if pusher is None else pusher, side, "main"))
         elif move == "rewrite":
             self.rewrite_main(data, pusher)
+        elif move == "ref":
+            self.other_ref(data, pusher)
         else:
             self.new_branch(data, pusher)
 
@@ -150,6 +159,17 @@ class Adversary(RuleBasedStateMachine):
             tip = world.git("commit-tree", world.git("rev-parse", f"{side}^{{tree}}"), "-m", "root")
         self.judge(world.push(pusher, tip, "main", force=True))
 
+    def other_ref(self, data: st.DataObject, pusher: str | None) -> None:
+        world = self.world
+        ref = data.draw(st.sampled_from(OTHER_REFS), label="ref")
+        world.fresh_branch("ref")
+        for name in data.draw(st.lists(st.sampled_from(EDITS), max_size=1), label="edits"):
+            MOVES[name](world, data)
+        tip = world.commit("beside main")
+        if ref == "replace":
+            ref = f"refs/replace/{world.server_refs()['refs/heads/main']}"
+        self.judge(world.push(pusher, tip, force=True, ref=ref))
+
     def new_branch(self, data: st.DataObject, pusher: str | None) -> None:
         world = self.world
         branch = data.draw(st.sampled_from(["release", "feature-x"]), label="branch")
@@ -165,7 +185,9 @@ class Adversary(RuleBasedStateMachine):
         self.judge(push)
         if push.accepted and protected and push.old is None:
             # a new protected branch is held to main's rules, as main's armgit.yaml says
-            verified = world.armgit("verify", "--repo", str(world.server), "--rev", branch)
+            verified = world.armgit(
+                "verify", "--repo", str(world.server), "--rev", f"refs/heads/{branch}"
+            )
             if verified.returncode != 0:
                 self.fail("1", push, verified.stdout)
             main = world.server_refs()["refs/heads/main"]

@@ -410,3 +410,94 @@ def test_a_marked_commit_after_a_landed_import_claims_nothing(
     records = [json.loads(line) for line in audit.output.splitlines() if line]
     assert records  # the import's own ROLE_ASSIGNED records are there
     assert all(r["payload"]["armId"] != "forged" for r in records)
+
+
+# -- refs beside the branches, and the first push (found in session 12) -------------------------
+
+
+@pytest.mark.parametrize("ref", ["refs/tags/main", "refs/remotes/main", "replace"])
+def test_a_ref_that_would_change_what_git_shows_of_main_is_refused(world: World, ref: str) -> None:
+    """A tag ``main`` is what ``git log main`` (and ``--rev main``) reads before the branch; a
+    ``refs/replace/<main's tip>`` makes git show another commit in its place. Either would let
+    anyone show the server's git users, and anything run with ``--rev main``, a registry no rule
+    judged, without touching the protected branch."""
+    world.fresh_branch()
+    rehash(world, V20)
+    fake = world.commit("2.0.0 rehashed, beside main")
+    if ref == "replace":
+        ref = f"refs/replace/{world.server_refs()['refs/heads/main']}"
+    push = world.push(ENGINEER, fake, ref=ref)
+    assert_refused(world, push, "unsafe-ref")
+    assert world.shown_as_held("main")
+
+
+def test_an_ordinary_tag_is_accepted(world: World) -> None:
+    world.fresh_branch()
+    tip = world.commit("a tag's commit")
+    assert world.push(ENGINEER, tip, ref="refs/tags/v1").accepted
+
+
+def test_a_revision_two_refs_answer_to_is_refused_not_guessed(world: World) -> None:
+    """A tag named like the branch that got past the hook (made on the server itself): armgit's
+    commands refuse ``--rev main`` as ambiguous instead of reading the tag, as git would."""
+    world.fresh_branch()
+    rehash(world, V20)
+    fake = world.commit("2.0.0 rehashed, beside main")
+    world.git("push", "-q", "origin", f"{fake}:refs/heads/scratch")
+    world.server_git("update-ref", "refs/tags/main", fake)
+    from tests.conftest import run_armgit
+
+    server = str(world.server)
+    for args in (("verify",), ("audit",), ("validate",), ("site", "--out", str(world.root / "s"))):
+        result = run_armgit(*args, "--repo", server, "--rev", "main")
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert "ambiguous" in result.stderr
+        assert "refs/tags/main" in result.stderr
+    assert world.armgit("verify", "--repo", server, "--rev", "refs/heads/main").returncode == 0
+
+
+def test_a_proposal_pushed_first_does_not_lock_the_registry_out(tmp_path: Path) -> None:
+    """A new server whose first push is a work branch: main is still the registry's genesis
+    when it comes (before, it had to "grow from an existing protected branch" that did not
+    exist, and could never be pushed)."""
+    from tests.import_helpers import push, served
+
+    git = served(tmp_path)
+    git("push", "-q", "origin", "main:feature")
+    first = push(git)
+    assert first.returncode == 0, first.stderr
+    assert "main -> main" in first.stderr
+
+
+def test_a_first_push_with_history_is_judged_by_its_root(world: World, tmp_path: Path) -> None:
+    """Into an empty server, a history of several commits (a registry moving to a new server):
+    the root is the registry's genesis, and its operators, keys and settings judge the commits
+    after it. Before, an empty registry judged them, so only a one-commit first push could
+    land. A commit after the root that breaks a rule is still refused."""
+    import os
+    import subprocess
+
+    from tests.conftest import GIT_ENV, REPO_ROOT
+
+    approve_2_1_0(world)  # main: the template's history, then a promotion with bob's approval
+    world.fresh_branch()
+    rehash(world, V20)
+    tampered = world.commit("2.0.0 rehashed")
+    main = world.git("rev-parse", "origin/main")
+    env = {**os.environ, **GIT_ENV, "PYTHONPATH": str(REPO_ROOT), "ARMGIT_PUSHER": ADMIN}
+    for tip, accepted in ((tampered, False), (main, True)):
+        server = tmp_path / f"{tip[:7]}.git"
+        world.git("init", "-q", "--bare", "-b", "main", str(server))
+        ok(world, "hooks", "install", "--server", str(server))
+        pushed = subprocess.run(
+            ["git", "push", str(server), f"{tip}:refs/heads/main"],
+            cwd=world.work, env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert (pushed.returncode == 0) is accepted, pushed.stderr
+        assert "Traceback" not in pushed.stderr
+        if accepted:
+            assert world.armgit("verify", "--repo", str(server)).returncode == 0
+        else:
+            assert ": genome-immutable: " in pushed.stderr
+            assert world.git("for-each-ref", cwd=server) == ""
