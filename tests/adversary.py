@@ -180,9 +180,11 @@ class World:
         when = self.clock.strftime("%Y-%m-%dT%H:%M:%SZ")
         return {"GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
 
-    def git(self, *args: str, check: bool = True, cwd: Path | None = None) -> str:
+    def git(
+        self, *args: str, check: bool = True, cwd: Path | None = None, stdin: str | None = None
+    ) -> str:
         dates = self.tick() if args[0] in _COMMITTING else {}
-        result = _run(["git", *args], cwd or self.work, dates)
+        result = _run(["git", *args], cwd or self.work, dates, stdin)
         if check and result.returncode != 0:
             raise AssertionError(f"git {' '.join(args)}:\n{result.stdout}{result.stderr}")
         return result.stdout.strip()

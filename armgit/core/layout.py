@@ -119,6 +119,18 @@ def is_valid_name(name: str) -> bool:
     return bool(_is_name(name))
 
 
+def git_refuses(path: str) -> bool:
+    """Whether git refuses to check out ``path``: a segment that is ``.git`` to a
+    case-insensitive or Windows file system (``.GIT``, ``.git.``, ``git~1``), ``.`` or ``..``.
+    A commit holding one breaks every clone, and an old git on such a file system would write
+    into the clone's own ``.git``."""
+    for segment in path.split("/"):
+        folded = segment.rstrip(". ").lower()
+        if segment in ("", ".", "..") or folded in (".git", "git~1"):
+            return True
+    return False
+
+
 def identify(path: str) -> EntityId | PathProblem | None:
     """Map a registry-relative path to the entity it must hold."""
     if path == REGISTRY_FILE:

@@ -22,6 +22,7 @@ from armgit.core.layout import (
     TENANTS_DIR,
     EntityId,
     PathProblem,
+    git_refuses,
     identify,
     is_valid_name,
     tenant_id,
@@ -118,9 +119,39 @@ def outside_paths(parent: pygit2.Commit, commit: pygit2.Commit, prefix: str) -> 
     """The paths ``commit`` added, modified or deleted outside the registry's layout (anything
     but ``armgit.yaml`` and ``tenants/`` in the registry's directory ``prefix``: workflows,
     scripts, a README, symlinks, submodules), relative to the registry's directory."""
+    touched = changes_outside(parent.tree, commit.tree, _inside(prefix))
+    return [_relative(path, prefix) for path in touched]
+
+
+def _inside(prefix: str) -> tuple[str, str]:
     base = f"{prefix}/" if prefix else ""
-    inside = (base + REGISTRY_FILE, base + TENANTS_DIR)
-    return [_relative(path, prefix) for path in changes_outside(parent.tree, commit.tree, inside)]
+    return (base + REGISTRY_FILE, base + TENANTS_DIR)
+
+
+def _unsafe_paths(tree: pygit2.Tree, touched: list[str], prefix: str) -> list[Finding]:
+    """``unsafe-file`` for each of the ``touched`` paths outside the registry that ``tree``
+    holds and git refuses to check out (a ``.git`` folder at the top): no permission admits
+    one. Inside the registry the layout refuses such names already."""
+    found = []
+    for path in touched:
+        if git_refuses(path) and _in_tree(tree, path):
+            found.append(
+                Finding(
+                    "unsafe-file",
+                    _relative(path, prefix),
+                    "git refuses to check out this path (a .git folder, in any case, or a "
+                    "'.' or '..' segment): every clone would break; remove it",
+                )
+            )
+    return found
+
+
+def _in_tree(tree: pygit2.Tree, path: str) -> bool:
+    try:
+        tree[path]
+    except KeyError:
+        return False
+    return True
 
 
 def _relative(path: str, prefix: str) -> str:
@@ -250,8 +281,13 @@ def check_range(
         last = view
         before = parent_view.tree if isinstance(parent_view.tree, GitTree) else None
         changed, deleted = changed_paths(before, tree)
+        if parent is not None:
+            touched_outside = changes_outside(parent.tree, commit.tree, _inside(prefix))
+            unsafe = _unsafe_paths(commit.tree, touched_outside, prefix)
+            report.findings += unsafe
+            judged.blame(unsafe, commit)
         if access and parent is not None:
-            outside = outside_paths(parent, commit, prefix)
+            outside = [_relative(path, prefix) for path in touched_outside]
             if outside and skip_base is not None:
                 for judged_parent in _judged_parents(repo, commit, skip_base):
                     kept = set(outside_paths(judged_parent, commit, prefix))

@@ -501,3 +501,20 @@ def test_a_first_push_with_history_is_judged_by_its_root(world: World, tmp_path:
         else:
             assert ": genome-immutable: " in pushed.stderr
             assert world.git("for-each-ref", cwd=server) == ""
+
+
+@pytest.mark.parametrize("folder", [".git", ".GIT", "git~1"])
+def test_a_git_folder_at_the_top_is_refused_even_from_a_registry_admin(
+    world: World, folder: str
+) -> None:
+    """``write:repository`` lets a registry admin change files outside the registry, but not
+    add a path git refuses to check out: a ``.git/config`` at the top broke every clone of main
+    (and an old git on a case-insensitive file system writes a ``.GIT/config`` into the clone's
+    own configuration). Made with ``git mktree``, which, unlike libgit2, writes such trees."""
+    world.fresh_branch()
+    blob = world.git("hash-object", "-w", "--stdin", stdin="[core]\n\tbare = false\n")
+    inner = world.git("mktree", stdin=f"100644 blob {blob}\tconfig\n")
+    listing = world.git("ls-tree", "HEAD")
+    tree = world.git("mktree", stdin=f"{listing}\n040000 tree {inner}\t{folder}\n")
+    tip = world.git("commit-tree", tree, "-p", "HEAD", "-m", f"{folder}/config")
+    assert_refused(world, world.push(ADMIN, tip), "unsafe-file")

@@ -8,6 +8,7 @@ from armgit.core.layout import (
     EntityId,
     PathProblem,
     deployment_id,
+    git_refuses,
     identify,
     named_id,
     parse_ref,
@@ -84,3 +85,20 @@ def test_identity_round_trips_through_its_path(path: str) -> None:
 def test_bad_references_say_why(ref: str) -> None:
     with pytest.raises(ValueError, match=repr(ref)):
         parse_ref(ref)
+
+
+@pytest.mark.parametrize(
+    ("path", "refused"),
+    [
+        (".git/config", True),
+        (".GIT/config", True),
+        (".Git./hooks/x", True),
+        ("git~1/config", True),
+        ("a/../b", True),
+        ("docs/.github/x.yml", False),
+        (".gitattributes", False),
+        ("tools/git/x", False),
+    ],
+)
+def test_git_refuses_the_paths_git_will_not_check_out(path: str, refused: bool) -> None:
+    assert git_refuses(path) is refused
