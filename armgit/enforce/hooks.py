@@ -98,6 +98,15 @@ def _judge_update(
             Finding("history-rewrite", update.ref, f"{branch} is protected: it is never deleted")
         )
         return
+    pushed = repo.get(update.new)
+    if not isinstance(pushed, pygit2.Commit):
+        kind = type(pushed).__name__.lower() if pushed is not None else "missing object"
+        verdict.findings.append(
+            Finding(
+                "unsafe-ref", update.ref, f"a branch holds a commit; {update.new[:12]} is a {kind}"
+            )
+        )
+        return
     base: str | None = update.old
     if update.created:
         base = _grows_from(repo, update.new, protection, updates)

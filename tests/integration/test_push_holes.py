@@ -518,3 +518,15 @@ def test_a_git_folder_at_the_top_is_refused_even_from_a_registry_admin(
     tree = world.git("mktree", stdin=f"{listing}\n040000 tree {inner}\t{folder}\n")
     tip = world.git("commit-tree", tree, "-p", "HEAD", "-m", f"{folder}/config")
     assert_refused(world, world.push(ADMIN, tip), "unsafe-file")
+
+
+def test_a_protected_branch_pushed_to_a_tag_object_is_a_finding_not_an_internal_error(
+    world: World,
+) -> None:
+    """``git push origin TAG:refs/heads/main`` with an annotated tag: refused before as
+    "internal error (InvalidError ...)"; now a finding that says what is wrong."""
+    world.fresh_branch()
+    world.git("tag", "-a", "-m", "a tag", "t1", "HEAD")
+    push = world.push(ENGINEER, "t1")
+    assert_refused(world, push, "unsafe-ref")
+    assert "internal error" not in push.output
