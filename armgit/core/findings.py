@@ -45,6 +45,7 @@ RULES: dict[str, str] = {
     "history-rewrite": "a protected branch was rewritten or deleted",
     "unrelated-history": "a pushed range holds a root commit that does not grow from the branch",
     "unsafe-ref": "a pushed ref that would change what git shows of a protected branch",
+    "malformed-object": "a pushed commit or tree that git cannot parse",
 }
 
 

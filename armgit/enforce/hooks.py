@@ -77,7 +77,16 @@ def pre_receive(
         if branch is None or not protection.covers(branch):
             continue
         verdict.checked = True
-        _judge_update(repo, verdict, branch, protection, updates, env, now, cache)
+        try:
+            _judge_update(repo, verdict, branch, protection, updates, env, now, cache)
+        except pygit2.InvalidError as exc:  # git's own fsck would refuse the object too
+            verdict.findings.append(
+                Finding(
+                    "malformed-object",
+                    update.ref,
+                    f"a pushed object cannot be read ({exc}); make the commit again with git",
+                )
+            )
     cache.save()
     return verdicts
 

@@ -530,3 +530,14 @@ def test_a_protected_branch_pushed_to_a_tag_object_is_a_finding_not_an_internal_
     push = world.push(ENGINEER, "t1")
     assert_refused(world, push, "unsafe-ref")
     assert "internal error" not in push.output
+
+
+@pytest.mark.parametrize("header", ["author nobody", "author a <a@b> 99999999999999999999 +0000"])
+def test_a_malformed_commit_is_a_finding_not_an_internal_error(world: World, header: str) -> None:
+    world.fresh_branch()
+    tree, parent = world.git("rev-parse", "HEAD^{tree}"), world.git("rev-parse", "HEAD")
+    raw = f"tree {tree}\nparent {parent}\n{header}\ncommitter a <a@b> 1 +0000\n\nbroken\n"
+    tip = world.git("hash-object", "-t", "commit", "-w", "--stdin", "--literally", stdin=raw)
+    push = world.push(ENGINEER, tip)
+    assert_refused(world, push, "malformed-object")
+    assert "internal error" not in push.output
