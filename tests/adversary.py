@@ -520,6 +520,10 @@ def _instances(
             if born != "PROVISIONING" and not reachable(INSTANCE_EDGES, "PROVISIONING", born):
                 broken.append(f"illegal-transition: new instance {path} born {born}")
             continue
+        if was.get("environment") != now.get("environment"):
+            broken.append(f"instance-moved: {path} left {was.get('environment')}")
+        if "legacyAgentId" in was and was.get("legacyAgentId") != now.get("legacyAgentId"):
+            broken.append(f"instance-moved: {path} gave up legacyAgentId {was['legacyAgentId']}")
         sa, sb = str(was.get("state")), str(now.get("state"))
         if sa != sb and not reachable(INSTANCE_EDGES, sa, sb):
             broken.append(f"illegal-transition: {path} {sa} -> {sb}")

@@ -4,6 +4,7 @@ returns what it did, or None when it does not apply to the registry as it stands
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
@@ -219,6 +220,38 @@ def recreate_instance(world: World, data: Draws) -> str | None:
     world.commit(f"delete instance {name}")
     world.write(path, text.replace(f"state: {state}", "state: ACTIVE"))
     return done(world, True, f"re-create instance {name} ACTIVE")
+
+
+@attack
+def move_instance(world: World, data: Draws) -> str | None:
+    """Take the production instance out of prod's gates: to staging (on any version staging
+    takes), or hand its legacyAgentId to a new instance in staging."""
+    path = f"{INSTANCES}/support-prod-1.yaml"
+    text = world.read(path)
+    if data.draw(st.booleans(), label="move environment"):
+        labels = in_state(world, "CANDIDATE", "APPROVED") or ["2.0.0"]
+        label = data.draw(st.sampled_from(labels), label="to version")
+        moved = text.replace("environment: prod", "environment: staging")
+        moved = re.sub(
+            r"version: customer-support@\S+", f"version: customer-support@{label}", moved
+        )
+        world.write(path, moved)
+        return done(world, moved != text, f"move support-prod-1 to staging on {label}")
+    legacy = re.search(r"legacyAgentId: (\S+)", text)
+    if legacy is None:
+        return None
+    world.write(path, text.replace(legacy.group(0) + "\n", ""))
+    world.serial += 1
+    name = f"support-legacy-{world.serial}"
+    made = world.armgit(
+        "new", "instance", f"arm-dev/{name}", "--version", "customer-support@2.0.0",
+        "--env", "staging", "--provider", "local",
+    )  # fmt: skip
+    other = f"{INSTANCES}/{name}.yaml"
+    ok = made.returncode == 0 and world.path(other).exists()
+    if ok:
+        world.write(other, world.read(other) + f"{legacy.group(0)}\n")
+    return done(world, ok, f"hand {legacy.group(1)} to {name} in staging")
 
 
 @attack

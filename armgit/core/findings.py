@@ -35,6 +35,7 @@ RULES: dict[str, str] = {
     "genome-immutable": "a version's genome or genomeHash changed",
     "version-deleted": "a version file was deleted",
     "instance-deleted": "an instance file was deleted",
+    "instance-moved": "an instance's environment or legacyAgentId changed",
     "previous-version": "a deployment's previousVersion is not the version that ran before",
     "illegal-transition": "a lifecycle or instance state moved along no legal edge",
     "transition-guard": "a legal transition whose guard does not hold",

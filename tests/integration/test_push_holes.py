@@ -541,3 +541,24 @@ def test_a_malformed_commit_is_a_finding_not_an_internal_error(world: World, hea
     push = world.push(ENGINEER, tip)
     assert_refused(world, push, "malformed-object")
     assert "internal error" not in push.output
+
+
+@pytest.mark.parametrize("how", ["environment", "legacy-id"])
+def test_a_production_instance_cannot_leave_prods_gates(world: World, how: str) -> None:
+    """An engineer moved support-prod-1 from prod to staging and bound it to a CANDIDATE
+    version, or handed its legacyAgentId to a new staging instance: accepted before (found by
+    hand in session 12), though the agent's runtime knows it by that name or id and would run
+    a version prod never approved."""
+    world.fresh_branch()
+    text = world.read(INSTANCE)
+    if how == "environment":
+        moved = text.replace("environment: prod", "environment: staging")
+        world.write(INSTANCE, moved.replace("customer-support@2.0.0", "customer-support@2.1.0"))
+    else:
+        world.write(INSTANCE, text.replace("legacyAgentId: agent_01HZX3K8\n", ""))
+        ok(world, "new", "instance", "arm-dev/support-legacy", "--version",
+           "customer-support@2.1.0", "--env", "staging", "--provider", "local")  # fmt: skip
+        other = f"{INSTANCES}/support-legacy.yaml"
+        world.write(other, world.read(other) + "legacyAgentId: agent_01HZX3K8\n")
+    world.commit(f"support-prod-1: {how}")
+    assert_refused(world, world.push(ENGINEER, "HEAD"), "instance-moved")

@@ -338,6 +338,8 @@ class _Change:
                     "move it to RETIRED instead (armgit instance REF --to RETIRED)",
                 )
             return
+        if old is not None:
+            self._moved(old, new)
         before = old.state if old is not None else INSTANCE_START
         if old is None:
             self.action("write:instances")
@@ -347,6 +349,26 @@ class _Change:
             self._state(before, new, created=old is None)
         if old is not None and _fields(old, "state") != _fields(new, "state"):
             self.action("write:instances")
+
+    def _moved(self, old: Instance, new: Instance) -> None:
+        """An instance's environment and legacyAgentId are written once: its runtime knows it
+        by its name or legacy id, so changing either would move a production agent out of
+        production's gates (or hand its legacy id to an agent elsewhere)."""
+        if old.environment != new.environment:
+            self.finding(
+                "instance-moved",
+                "/environment",
+                f"{self.id.ref} moved from environment {old.environment!r} to "
+                f"{new.environment!r}: an instance stays where it was created, so that it never "
+                "leaves an environment's gates; retire it and create a new instance there",
+            )
+        if old.legacy_agent_id is not None and old.legacy_agent_id != new.legacy_agent_id:
+            self.finding(
+                "instance-moved",
+                "/legacyAgentId",
+                f"{self.id.ref} changed legacyAgentId {old.legacy_agent_id!r}: a legacy agent "
+                "resolves by it, so it stays with the instance it was given to",
+            )
 
     def _state(self, before: str, new: Instance, *, created: bool) -> None:
         path = instance_path(before, new.state)
