@@ -156,15 +156,22 @@ def instance_step(world: World, data: Draws) -> str | None:
     return done(world, ok, f"instance {name} {before} -> {to}")
 
 
-@legal
-def new_instance(world: World, data: Draws) -> str | None:
+def staging_instance(world: World, prefix: str) -> str | None:
+    """A new instance ``PREFIX-N`` in staging on 2.0.0, made with ``armgit new instance``; its
+    name, or None when the command refused."""
     world.serial += 1
-    name = f"support-staging-{world.serial}"
+    name = f"{prefix}-{world.serial}"
     made = world.armgit(
         "new", "instance", f"arm-dev/{name}", "--version", "customer-support@2.0.0",
         "--env", "staging", "--provider", "local",
     )  # fmt: skip
-    return done(world, made.returncode == 0, f"new instance {name}")
+    return name if made.returncode == 0 else None
+
+
+@legal
+def new_instance(world: World, data: Draws) -> str | None:
+    name = staging_instance(world, "support-staging")
+    return done(world, name is not None, f"new instance {name}")
 
 
 # -- attacks --------------------------------------------------------------------------------
@@ -241,17 +248,11 @@ def move_instance(world: World, data: Draws) -> str | None:
     if legacy is None:
         return None
     world.write(path, text.replace(legacy.group(0) + "\n", ""))
-    world.serial += 1
-    name = f"support-legacy-{world.serial}"
-    made = world.armgit(
-        "new", "instance", f"arm-dev/{name}", "--version", "customer-support@2.0.0",
-        "--env", "staging", "--provider", "local",
-    )  # fmt: skip
+    name = staging_instance(world, "support-legacy")
     other = f"{INSTANCES}/{name}.yaml"
-    ok = made.returncode == 0 and world.path(other).exists()
-    if ok:
+    if name is not None:
         world.write(other, world.read(other) + f"{legacy.group(0)}\n")
-    return done(world, ok, f"hand {legacy.group(1)} to {name} in staging")
+    return done(world, name is not None, f"hand {legacy.group(1)} to {name} in staging")
 
 
 @attack
