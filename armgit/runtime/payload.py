@@ -221,7 +221,7 @@ class _Reader:
 
     def deployments(self, pos: int) -> tuple[Any, int]:
         """``deployments``: per environment, a table of rows keyed by template."""
-        value, end, _ = self.rows(pos)
+        value, end = self.strict(self.text, pos)  # never encoded again: numbers as they are
         if type(value) is not dict:
             self.fail(pos, "deployments is an object of tables")
         return {
@@ -230,7 +230,8 @@ class _Reader:
         }, end
 
     def entries(self, pos: int, name: str, required: tuple[str, ...]) -> tuple[Any, int]:
-        value, end, _ = self.rows(pos)
+        """``instances`` or ``approvals``: a table of rows, never encoded again."""
+        value, end = self.strict(self.text, pos)
         return unpack(value, name, required), end
 
     def _policy(self, ref: str, policy: Any, pos: int) -> int:
