@@ -1,18 +1,21 @@
 """Reading the index payload from its signed bytes: strict JSON, canonical, every hash checked.
 
-The payload is RFC 8785 canonical JSON, so the canonical form of each genome (and of each
-interned policy) is a slice of the payload bytes, and its hash is the sha256 of that slice,
-checked against ``genomeHash`` (the policy's digest, whose first hex digits are its key) for
-every entry at load. A genome with interned parts (format 2, :mod:`armgit.core.index.compact`)
-is put back together from the tenant's ``parts`` table and its hash is the sha256 of the
-canonical encoding of the whole. The ``versions`` and ``policies`` tables are parsed by the C
-scanner in one call each and then checked entry by entry to be exactly the canonical text of
-what was parsed (``json.dumps`` with sorted keys where that provably gives the JCS bytes, the
-reference implementation elsewhere), which also proves they have no duplicate key; the slices'
-offsets come from that check, never from a search. The levels above (payload, tenants) are
-walked here with canonical punctuation (no whitespace) and duplicate keys refused; everything
-else is parsed by the C scanner with a duplicate-refusing hook. Nothing is re-serialized but
-genomes and policies, one by one.
+The payload is RFC 8785 canonical JSON, so the canonical form of each interned policy is a slice
+of the payload bytes, and its digest (whose first hex digits are its key) is the sha256 of that
+slice: the ``policies`` table is parsed by the C scanner in one call and then checked entry by
+entry to be exactly the canonical text of what was parsed (``json.dumps`` with sorted keys where
+that provably gives the JCS bytes, the reference implementation elsewhere), which also proves it
+has no duplicate key; the slices' offsets come from that check, never from a search.
+
+Format 3 writes ``versions``, ``approvals``, ``instances`` and each environment's
+``deployments`` as tables of rows (:mod:`armgit.core.index.tables`), parsed by the C scanner
+with a duplicate-refusing hook and unpacked into format 2's objects. Each genome is put back
+together from the tenant's ``parts`` table (:mod:`armgit.core.index.compact`) and its hash,
+checked against ``genomeHash``, is the sha256 of the canonical encoding of the whole (orjson
+where installed and provably the same bytes, else as for policies). The levels above (payload,
+tenants) are walked here with canonical punctuation (no whitespace) and duplicate keys refused;
+everything else is parsed by the C scanner with a duplicate-refusing hook. Nothing is
+re-serialized but genomes and policies, one by one.
 
 In the parsed payload each version's ``genome`` is the whole genome (its ``parts`` merged in)
 and each policy carries its full ``digest``.
@@ -171,10 +174,10 @@ class _Reader:
 
     def not_canonical(self, pos: int) -> NoReturn:
         self.strict(self.text, self.table_start)  # a duplicate key is reported as such
-        self.fail(pos, "a genome or policy table is not in canonical form")
+        self.fail(pos, "a policies table is not in canonical form")
 
     def table(self, pos: int, entry: Callable[[str, Any, int], int]) -> tuple[Any, int]:
-        """A ``versions`` or ``policies`` table: parsed by the C scanner at once, then checked
+        """A ``policies`` table: parsed by the C scanner at once, then checked
         entry by entry to be exactly the canonical text of what was parsed (so it has no
         duplicate key), each ``entry`` returning where its text ends."""
         text = self.text
