@@ -12,12 +12,12 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from armgit.core.canonical import canonical_digest, to_canonical_json
+from armgit.core.canonical import canonical_digest
 from armgit.core.index.compact import merge_genome
 from armgit.crypto.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
 from armgit.crypto.ed25519 import public_key_line
 from armgit.runtime import Runtime, TrustRoot
-from tests.index_helpers import NOW, example_payload
+from tests.index_helpers import NOW, example_payload, payload_bytes
 
 
 def synthetic(templates: int, envs: int = 3) -> Any:
@@ -47,7 +47,7 @@ def main() -> None:
     key = Ed25519PrivateKey.generate()
     trust = TrustRoot.from_public_keys([public_key_line(key.public_key())])
     for templates in (1, 3334):
-        data = sign_envelope(to_canonical_json(synthetic(templates)), INDEX_PAYLOAD_TYPE, [key])
+        data = sign_envelope(payload_bytes(synthetic(templates)), INDEX_PAYLOAD_TYPE, [key])
         runtime = Runtime(trust, clock=lambda: NOW)
         started = time.perf_counter()
         runtime.load_bytes(data)

@@ -97,7 +97,8 @@ def compiled(bench: Bench) -> Compiled:
 
 
 def _versions(payload: dict[str, Any]) -> int:
-    return sum(len(t["versions"]) for t in payload["tenants"].values())
+    """The versions a payload as compiled holds (each tenant's ``versions`` is a table of rows)."""
+    return sum(len(t["versions"]["rows"]) for t in payload["tenants"].values())
 
 
 def compile_index(bench: Bench) -> Outcome:

@@ -25,11 +25,10 @@ CALL: dict[str, Any] = {"template": "customer-support", "tool": "refund_issue"}
 
 
 def _runtime(approver: Ed25519PrivateKey) -> Any:
-    from armgit.core.canonical import to_canonical_json
     from armgit.crypto.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
     from armgit.crypto.ed25519 import public_key_line
     from armgit.runtime import Runtime, TrustRoot
-    from tests.index_helpers import NOW, example_payload
+    from tests.index_helpers import NOW, example_payload, payload_bytes
 
     key = Ed25519PrivateKey.generate()
     payload = example_payload()
@@ -41,7 +40,7 @@ def _runtime(approver: Ed25519PrivateKey) -> Any:
     }
     trust = TrustRoot.from_public_keys([public_key_line(key.public_key())])
     runtime = Runtime(trust, clock=lambda: NOW)
-    runtime.load_bytes(sign_envelope(to_canonical_json(payload), INDEX_PAYLOAD_TYPE, [key]))
+    runtime.load_bytes(sign_envelope(payload_bytes(payload), INDEX_PAYLOAD_TYPE, [key]))
     return runtime
 
 

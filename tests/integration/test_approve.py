@@ -224,6 +224,7 @@ def test_autonomy_increase_binds_the_effective_policy_the_index_carries(setup: S
 
 def compiled_policy(setup: Setup, instance: str) -> str:
     from armgit.cli.main import cli
+    from armgit.core.index.tables import unpack
 
     out = setup.root.parent / "index.json"
     args = ["compile", "--repo", str(setup.root), "--key", str(setup.keys["ops"].private)]
@@ -233,7 +234,7 @@ def compiled_policy(setup: Setup, instance: str) -> str:
     assert result.exit_code == 0, result.output
     payload = json.loads(base64.b64decode(json.loads(out.read_text())["payload"]))
     tenant = payload["tenants"]["arm-dev"]
-    ref = tenant["instances"][instance]["policy"]
+    ref = unpack(tenant["instances"], "instances", ("name",))[instance]["policy"]  # rows
     digest = canonical_digest(tenant["policies"][ref])  # the index names it by its first digits
     assert digest.startswith("sha256:" + ref)
     return digest

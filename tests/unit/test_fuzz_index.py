@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from armgit.core.canonical import CanonicalizationError, to_canonical_json
+from armgit.core.index.tables import pack_payload
 from armgit.crypto.dsse import INDEX_PAYLOAD_TYPE, ROOT_PAYLOAD_TYPE, sign_envelope
 from armgit.runtime import (
     IndexRefused,
@@ -51,7 +52,7 @@ class Signer:
     def __init__(self, directory: Path) -> None:
         _, self.key, line = ssh_keygen(directory, "index")
         self.trust = TrustRoot.from_public_keys([line])
-        self.payload: dict[str, Any] = example_payload()
+        self.payload: dict[str, Any] = pack_payload(example_payload())  # as compiled
         self.payload_bytes = to_canonical_json(self.payload)
         self.envelope = self.sign(self.payload_bytes)
         root = TrustRoot.from_public_keys([line], version=1)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from armgit.core.canonical import canonical_digest
-from armgit.core.index.build import build_tenant
+from armgit.core.index.build import tenant_entries
 from armgit.core.index.compact import keep, merge_genome, ref_of, split_genomes
 from armgit.core.jsondata import JsonObject
 from armgit.core.layout import version_id
@@ -101,7 +101,7 @@ def test_an_approval_is_a_compact_record_naming_its_file() -> None:
         "  -----BEGIN SSH SIGNATURE-----\n  AAAA\n  -----END SSH SIGNATURE-----\n"
     ).encode()
     loaded = load_registry(MemoryTree({**files, path: approval}))
-    tenant: Any = build_tenant(loaded.snapshot, "arm-dev")
+    tenant: Any = tenant_entries(loaded.snapshot, "arm-dev")
     assert tenant["deployments"]["prod"]["customer-support"]["approvals"] == [
         "20260301-bob-0123456789"
     ]

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_ssh_public_key
 
 from armgit.core.canonical import to_canonical_json
+from armgit.core.index.tables import pack_payload
 from armgit.crypto.dsse import ROOT_PAYLOAD_TYPE, sign_envelope
 from armgit.runtime import IndexRefused, TrustRoot, parse_root, verify_index
 from armgit.runtime.trust import root_payload_bytes
@@ -61,9 +62,11 @@ def test_payload_is_canonical_and_deterministic(tmp_path: Path) -> None:
 def test_payload_matches_schema() -> None:
     schema = json.loads((REPO_ROOT / "schemas/index.json").read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
-    jsonschema.Draft202012Validator(schema).validate(example_payload())
+    jsonschema.Draft202012Validator(schema).validate(pack_payload(example_payload()))
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.Draft202012Validator(schema).validate(example_payload(version=0))
+        jsonschema.Draft202012Validator(schema).validate(pack_payload(example_payload(version=0)))
+    with pytest.raises(jsonschema.ValidationError):  # the tables of entries are rows
+        jsonschema.Draft202012Validator(schema).validate(example_payload())
 
 
 def _root(keys: list[str], threshold: int, version: int, signers: list[object]) -> bytes:

@@ -8,12 +8,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from armgit.core.canonical import to_canonical_json
 from armgit.core.index.decide import RISKS, Target, decide
 from armgit.crypto.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
 from armgit.crypto.ed25519 import public_key_line
 from armgit.runtime import DENY, NEEDS_APPROVAL, Runtime, TrustRoot
-from tests.index_helpers import NOW, example_payload
+from tests.index_helpers import NOW, example_payload, payload_bytes
 
 KEY = Ed25519PrivateKey.generate()
 
@@ -22,7 +21,7 @@ def runtime() -> Runtime:
     trust = TrustRoot.from_public_keys([public_key_line(KEY.public_key())])
     payload = example_payload()
     rt = Runtime(trust, clock=lambda: NOW)
-    rt.load_bytes(sign_envelope(to_canonical_json(payload), INDEX_PAYLOAD_TYPE, [KEY]))
+    rt.load_bytes(sign_envelope(payload_bytes(payload), INDEX_PAYLOAD_TYPE, [KEY]))
     return rt
 
 
@@ -106,7 +105,7 @@ def test_instances() -> None:
     paused = dict(tenant["instances"][name], state="PAUSED")
     tenant["instances"]["paused-1"] = paused
     rt = Runtime(trust, clock=lambda: NOW)
-    rt.load_bytes(sign_envelope(to_canonical_json(payload), INDEX_PAYLOAD_TYPE, [KEY]))
+    rt.load_bytes(sign_envelope(payload_bytes(payload), INDEX_PAYLOAD_TYPE, [KEY]))
     environment = tenant["instances"][name]["environment"]
     tool = tenant["policies"][tenant["instances"][name]["policy"]]["allowedTools"][0]
     for _ in range(2):  # compiled on the first call, reused on the second

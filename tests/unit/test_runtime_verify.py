@@ -12,9 +12,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from armgit.core.canonical import to_canonical_json
+from armgit.core.index.tables import pack_payload
 from armgit.crypto.dsse import INDEX_PAYLOAD_TYPE, sign_envelope
 from armgit.runtime import Accepted, IndexRefused, TrustRoot, verify_index
-from tests.index_helpers import EXPIRES_AT, NOW, example_payload, sign, ssh_keygen
+from tests.index_helpers import EXPIRES_AT, NOW, example_payload, payload_bytes, sign, ssh_keygen
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,7 @@ def test_valid_index(keys: list[tuple[Ed25519PrivateKey, str]]) -> None:
 
 
 def test_flipped_payload_byte(keys: list[tuple[Ed25519PrivateKey, str]]) -> None:
-    payload = bytearray(to_canonical_json(example_payload()))
+    payload = bytearray(payload_bytes(example_payload()))
     payload[payload.index(b'"autonomyTier":2') + 15] = ord("5")
     good = sign(example_payload(), [keys[0][0]])
 
@@ -80,7 +81,7 @@ def test_flipped_signature_byte(keys: list[tuple[Ed25519PrivateKey, str]]) -> No
 def test_payload_type_must_be_exact(
     keys: list[tuple[Ed25519PrivateKey, str]], payload_type: str
 ) -> None:
-    signed_other = sign_envelope(to_canonical_json(example_payload()), payload_type, [keys[0][0]])
+    signed_other = sign_envelope(payload_bytes(example_payload()), payload_type, [keys[0][0]])
     refused("wrong-payload-type", lambda: verify_index(signed_other, trust(keys), now=NOW))
 
     def retype(envelope: dict[str, Any]) -> None:
@@ -143,7 +144,7 @@ def test_wrong_key(keys: list[tuple[Ed25519PrivateKey, str]]) -> None:
 
 
 def test_duplicate_key_in_payload(keys: list[tuple[Ed25519PrivateKey, str]]) -> None:
-    payload = to_canonical_json(example_payload())
+    payload = payload_bytes(example_payload())
     doubled = payload.replace(b'"version":1', b'"version":1,"version":9', 1)
     data = sign_envelope(doubled, INDEX_PAYLOAD_TYPE, [keys[0][0]])
     error = refused("duplicate-key", lambda: verify_index(data, trust(keys), now=NOW))
@@ -198,7 +199,7 @@ def test_malformed_envelopes(keys: list[tuple[Ed25519PrivateKey, str]], data: by
 
 
 def test_nan_in_payload_refused(keys: list[tuple[Ed25519PrivateKey, str]]) -> None:
-    payload = to_canonical_json(example_payload()).replace(b'"version":1', b'"version":NaN', 1)
+    payload = payload_bytes(example_payload()).replace(b'"version":1', b'"version":NaN', 1)
     data = sign_envelope(payload, INDEX_PAYLOAD_TYPE, [keys[0][0]])
     refused("malformed-payload", lambda: verify_index(data, trust(keys), now=NOW))
 
@@ -211,11 +212,10 @@ def test_size_cap(keys: list[tuple[Ed25519PrivateKey, str]]) -> None:
 def test_signature_over_structurally_broken_payload(
     keys: list[tuple[Ed25519PrivateKey, str]],
 ) -> None:
-    payload = example_payload()
+    payload: Any = pack_payload(example_payload())
     del payload["tenants"]["arm-dev"]["versions"]
-    refused(
-        "malformed-payload", lambda: verify_index(sign(payload, [keys[0][0]]), trust(keys), now=NOW)
-    )
+    data = sign_envelope(to_canonical_json(payload), INDEX_PAYLOAD_TYPE, [keys[0][0]])
+    refused("malformed-payload", lambda: verify_index(data, trust(keys), now=NOW))
 
 
 def test_trusted_key_file_from_ssh_keygen_is_usable(tmp_path: Path) -> None:

@@ -299,9 +299,9 @@ def test_widening(name: str) -> None:
 
 
 def running_digest(view: Snapshot, target: EntityId) -> str:
-    from armgit.core.index.build import build_tenant
+    from armgit.core.index.build import tenant_entries
 
-    tenant = build_tenant(view, target.tenant)
+    tenant = tenant_entries(view, target.tenant)
     if target.kind == "Instance":
         instances = tenant["instances"]
         assert isinstance(instances, dict)

@@ -7,7 +7,8 @@ each entry once: ``versions`` (each referenced genome, named by ``template@label
 (the repeated parts of those genomes), ``policies`` (each effective policy) and ``approvals``
 (a compact record of each approval, named by its id; the signed statement stays in git). A
 tenant's object is self-contained: it names only entries of its own tables. Refs and genome
-parts: :mod:`armgit.core.index.compact`.
+parts: :mod:`armgit.core.index.compact`; tables of entries written as rows of fixed fields
+(format 3): :mod:`armgit.core.index.tables`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import hashlib
 from armgit.core.index.assemble import TENANTS_FIELD, IndexOptions, Source, payload_head
 from armgit.core.index.compact import keep, short_ref, split_genomes
 from armgit.core.index.operators import build_operators
+from armgit.core.index.tables import pack_tenant
 from armgit.core.jsondata import JsonObject, JsonValue
 from armgit.core.layout import deployment_id, tenant_id, version_id
 from armgit.core.models import (
@@ -40,12 +42,19 @@ def tenant_names(snapshot: Snapshot) -> list[str]:
 
 
 def build_tenant(snapshot: Snapshot, tenant: str) -> JsonObject:
-    """One tenant's part of the payload, ``payload["tenants"][tenant]``.
+    """One tenant's part of the payload, ``payload["tenants"][tenant]``: its entries
+    (:func:`tenant_entries`) with the entry tables packed into rows.
 
     Reads only the tenant's own entities: the compile cache keys this fragment by the git ids of
     the tenant's directory and of armgit.yaml (see :mod:`armgit.store.compiled`), and a test
     checks that a snapshot holding just those gives the same fragment.
     """
+    return pack_tenant(tenant_entries(snapshot, tenant))
+
+
+def tenant_entries(snapshot: Snapshot, tenant: str) -> JsonObject:
+    """One tenant's part of the payload with each table an object of entries by key (the form
+    the runtime reads it back into, before genomes are put back together)."""
     return _TenantBuilder(snapshot, tenant).build()
 
 
@@ -68,6 +77,9 @@ def _dump(model: Document) -> JsonObject:
 
 # identity comes from the path; ``legacy`` (what an import kept) is for people, not runtimes
 _NOT_IN_INDEX = frozenset({"apiVersion", "kind", "name", "tenant", "legacy"})
+# the place says template and environment, status is always ACTIVE; no consumer of the index
+# reads who asked or what it replaced (the file at ``source.commit`` says), so format 3 drops them
+_NOT_IN_DEPLOYMENT = ("template", "environment", "status", "previousVersion", "requestedBy")
 
 
 class _TenantBuilder:
@@ -185,7 +197,7 @@ class _TenantBuilder:
                 if name not in self.used_approvals:
                     self.used_approvals[name] = self.approval_record(approval)
         data = _dump(deployment)
-        for redundant in ("template", "environment", "status"):  # the place; always ACTIVE
+        for redundant in _NOT_IN_DEPLOYMENT:
             data.pop(redundant, None)
         if data.get("rolloutPolicy") == _default_rollout():
             del data["rolloutPolicy"]

@@ -1,4 +1,4 @@
-"""What the index keeps once per tenant and how entries name it (format 2, docs/index.md).
+"""What the index keeps once per tenant and how entries name it (formats 2 and 3, docs/index.md).
 
 Effective policies and the repeated parts of genomes (each tool of a tool manifest, each
 repeated object such as a model configuration) are kept once in a tenant's table and named by
@@ -17,7 +17,9 @@ from typing import Any
 from armgit.core.canonical import to_canonical_json
 from armgit.core.jsondata import JsonObject, JsonValue
 
-INDEX_FORMAT = 2  # the payload's ``format``: 2 since approvals, genomes and refs were compacted
+# the payload's ``format``: 2 since approvals, genomes and refs were compacted; 3 since entry
+# tables are rows of fixed fields (:mod:`armgit.core.index.tables`)
+INDEX_FORMAT = 3
 REF_LENGTH = 12  # hex digits of a sha256 naming a table entry (48 bits, within one tenant)
 
 
