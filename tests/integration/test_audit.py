@@ -487,6 +487,6 @@ def _tenant_blobs(repo: pygit2.Repository, tree: pygit2.Tree, path: str) -> set[
         name = f"{path}{entry.name}"
         if entry.type_str == "tree" and (path or entry.name == "tenants"):
             found |= _tenant_blobs(repo, repo[entry.id].peel(pygit2.Tree), f"{name}/")
-        elif entry.type_str == "blob" and path and entry.name.endswith(".yaml"):
+        elif entry.type_str == "blob" and path and name.endswith(".yaml"):
             found.add(str(entry.id))
     return found
