@@ -32,6 +32,7 @@ _CODE = (
 )
 
 T = TypeVar("T")
+_REMEMBERED = 16  # values kept by ContentCache.remembered, the oldest dropped first
 
 # a cached entry: [kind, data] for a valid blob, or [kind, null, [[rule, pointer, line, msg]...]]
 Entry = list[Any]
@@ -182,11 +183,15 @@ class ContentCache:
     def remembered(self, key: str, build: Callable[[], T]) -> T:
         """What ``build`` returns, built once per cache object for ``key`` (which, as for
         :meth:`derived`, names what the value comes from) and kept in memory only: the views
-        of one push share a cache, and its base and head read the same directories."""
-        if key not in self._remembered:
-            self._remembered[key] = build()
-        value: T = self._remembered[key]
-        return value
+        of one push share a cache, and its base and head read the same directories. Only the
+        last few keys are kept (a walk over a long history meets thousands)."""
+        if key in self._remembered:
+            value: T = self._remembered[key]
+            return value
+        built = self._remembered[key] = build()
+        if len(self._remembered) > _REMEMBERED:
+            del self._remembered[next(iter(self._remembered))]
+        return built
 
     def save(self) -> None:
         """Write what was parsed; failing to write a cache is never an error."""
