@@ -32,7 +32,10 @@ from armgit.registry.history import head_commit, locate_registry
 from armgit.store.cache import ContentCache, cache_path
 from armgit.store.gitcli import LoggedCommit, RawChange, first_parent_diffs, first_parent_log
 
-_FEW_COMMITS = 50  # more to derive: open the content cache
+# more changed files than this to derive: use the repository's content cache (blobs parsed
+# by validate, the hook or an earlier audit are not parsed again, and what is parsed here is
+# kept for them); fewer: parse them in memory, cheaper than opening the cache
+_FEW_FILES = 1_000
 _WALK_COMMITS = 200  # more to derive: walk the whole history per tenant instead
 
 
@@ -86,8 +89,9 @@ def audit_history(
     """Every record of ``head``'s first-parent history, in commit order then by target.
 
     ``cache_dir`` (e.g. ``<gitdir>/armgit/audit``) keeps computed records; ``None`` keeps none.
-    ``content(n)`` gives the parsed-content cache when ``n`` commits must be derived (asked only
-    if some must). ``log`` is the cache file of ``cache_dir`` if it was read already.
+    ``content(n)`` gives the parsed-content cache when commits that change ``n`` files must be
+    derived (asked only if some must): a registry's first commit changes every file. ``log``
+    is the cache file of ``cache_dir`` if it was read already.
     """
     if log is None:
         log = RecordLog(cache_file(cache_dir, prefix) if cache_dir is not None else None)
@@ -100,9 +104,10 @@ def audit_history(
     missing = [c for c in newest_first if c.id not in log.blocks]
     missing.reverse()
     if complete and len(missing) <= _WALK_COMMITS:
-        cache = content(len(missing)) if content else ContentCache(None)
-        deriver = CommitDeriver(repo, prefix, cache)
         diffs = first_parent_diffs(git_dir, missing, prefix)  # one git process for them all
+        files = sum(len(changes) for changes in diffs.values())
+        cache = content(files) if content else ContentCache(None)
+        deriver = CommitDeriver(repo, prefix, cache)
         for logged in missing:
             commit = repo[logged.id].peel(pygit2.Commit)
             records = deriver.derive(commit, diffs.get(logged.id, []))
@@ -168,7 +173,8 @@ def _walk(
                 registry.append(index)
         for tenant, changes in per.items():
             by_tenant.setdefault(tenant, []).append((index, changes))
-    cache = content(len(wanted)) if content else ContentCache(None)
+    # the walks read files from the root commit on, not only the wanted commits'
+    cache = content(sum(len(c) for c in diffs.values())) if content else ContentCache(None)
     path = getattr(cache, "_path", None)
     jobs = [
         TenantJob(str(git_dir), tenant, metas, changes, wanted, str(path) if path else None)
@@ -206,9 +212,8 @@ def read_audit(
     head = head_commit(located, rev)
     opened: list[ContentCache] = []
 
-    def content(commits: int) -> ContentCache:
-        # a few new commits parse a few files: cheaper than loading the whole content cache
-        path = cache_path(Path(located.repo.path)) if commits > _FEW_COMMITS else None
+    def content(files: int) -> ContentCache:
+        path = cache_path(Path(located.repo.path)) if files > _FEW_FILES else None
         opened.append(ContentCache(path))
         return opened[-1]
 

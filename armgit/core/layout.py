@@ -250,7 +250,14 @@ def may_run(ref: object, template: str) -> bool:
     """Whether an instance whose ``version`` is written as ``ref`` may run a version of a
     template named ``template`` (of any tenant: a reference to another tenant's is an error
     its own check reports); ``True`` when ``ref`` cannot be read that far."""
+    names = runnable(ref)
+    return names is None or template in names
+
+
+def runnable(ref: object) -> frozenset[str] | None:
+    """The template names :func:`may_run` accepts for ``ref`` (``None``: any), for indexing
+    many instances by the template they may run."""
     if not isinstance(ref, str) or "@" not in ref:
-        return True
+        return None
     head = ref.partition("@")[0]
-    return template in (head, head.partition("/")[2], head.rpartition("/")[2])
+    return frozenset((head, head.partition("/")[2], head.rpartition("/")[2]))

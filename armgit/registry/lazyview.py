@@ -22,8 +22,8 @@ from armgit.core.layout import (
     KIND_DIRS,
     EntityId,
     deployment_id,
-    may_run,
     named_id,
+    runnable,
     version_id,
 )
 from armgit.core.models import Document, Environment
@@ -53,8 +53,7 @@ class LazyView:
         self._entities: dict[EntityId, Entity | None] = {}
         self._broken: set[EntityId] = set()
         self.file_findings: dict[str, list[Finding]] = {}
-        self._instance_tables: dict[str, dict[str, tuple[object, object]]] = {}
-        self._legacy: dict[str, dict[str, list[str]]] = {}
+        self._instance_tables: dict[str, _Instances] = {}
 
     @property
     def files(self) -> FileReader:
@@ -164,30 +163,35 @@ class LazyView:
         """The instances of ``tenant`` that may run a version of ``template``
         (:data:`armgit.core.rules.scope.Naming`)."""
         return [
-            named_id("Instance", tenant, name)
-            for name, (ref, _) in self._instances(tenant).items()
-            if may_run(ref, template)
+            named_id("Instance", tenant, name) for name in self._instances(tenant).naming(template)
         ]
 
     def legacy_ids(self, tenant: str) -> Mapping[str, list[str]]:
-        table = self._legacy.get(tenant)
-        if table is None:
-            table = self._legacy[tenant] = {}
-            for name, (_, legacy) in self._instances(tenant).items():
-                if isinstance(legacy, str):
-                    table.setdefault(legacy, []).append(name)
-        return table
+        return self._instances(tenant).legacy()
 
-    def _instances(self, tenant: str) -> dict[str, tuple[object, object]]:
-        """name -> (``version``, ``legacyAgentId``) of each instance of ``tenant`` as written
-        (``None``: unreadable), kept in the cache by the instances directory's tree id: a push
-        that leaves the directory alone reads one cache entry, not every instance's."""
+    def _instances(self, tenant: str) -> _Instances:
+        """The instances table of ``tenant``, kept in the cache by the instances directory's
+        tree id (a push that leaves the directory alone reads one cache entry, not every
+        instance's) and decoded once for all the views that share the cache."""
         known = self._instance_tables.get(tenant)
         if known is not None:
             return known
         directory = f"tenants/{tenant}/{KIND_DIRS['Instance']}"
         tree_id = self.tree.directory_id(directory)
-        key = f"instances:{tree_id}" if tree_id is not None else None
+        if tree_id is None:
+            known = _Instances(self._instance_table(tenant, None))
+        else:
+            key = f"instances:{tree_id}"
+            known = self._cache.remembered(
+                key, lambda: _Instances(self._instance_table(tenant, key))
+            )
+        self._instance_tables[tenant] = known
+        return known
+
+    def _instance_table(self, tenant: str, key: str | None) -> dict[str, tuple[object, object]]:
+        """name -> (``version``, ``legacyAgentId``) of each instance of ``tenant`` as written
+        (``None``: unreadable), from the cache's ``derived`` entry ``key`` or read and kept
+        there."""
         cached = self._cache.derived(key) if key is not None else None
         if isinstance(cached, dict):
             table = {name: (pair[0], pair[1]) for name, pair in cached.items()}
@@ -200,5 +204,38 @@ class LazyView:
                 )
             if key is not None:
                 self._cache.put_derived(key, {name: list(pair) for name, pair in table.items()})
-        self._instance_tables[tenant] = table
         return table
+
+
+class _Instances:
+    """One instances directory's table, indexed for the two questions the rules ask of it."""
+
+    def __init__(self, table: dict[str, tuple[object, object]]) -> None:
+        self._table = table
+        self._names = list(table)
+        self._by_template: dict[str, list[int]] | None = None
+        self._any: list[int] = []  # instances whose version cannot be read: may run anything
+        self._legacy: dict[str, list[str]] | None = None
+
+    def naming(self, template: str) -> list[str]:
+        """The instances that may run a version of ``template`` (:func:`may_run`), in the
+        table's order."""
+        if self._by_template is None:
+            self._by_template = {}
+            for position, (ref, _) in enumerate(self._table.values()):
+                names = runnable(ref)
+                if names is None:
+                    self._any.append(position)
+                for name in names or ():
+                    self._by_template.setdefault(name, []).append(position)
+        found = sorted([*self._by_template.get(template, ()), *self._any])
+        return [self._names[position] for position in found]
+
+    def legacy(self) -> Mapping[str, list[str]]:
+        """``legacyAgentId`` -> the instances that hold it."""
+        if self._legacy is None:
+            self._legacy = {}
+            for name, (_, legacy) in self._table.items():
+                if isinstance(legacy, str):
+                    self._legacy.setdefault(legacy, []).append(name)
+        return self._legacy

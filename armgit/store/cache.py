@@ -16,7 +16,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # the models load only when an entry is used: ``code_fingerprint`` needs none
     from armgit.core.content import Content
@@ -30,6 +30,9 @@ _CODE = (
     "core/patterns.py",
     "core/models",
 )
+
+T = TypeVar("T")
+_REMEMBERED = 16  # values kept by ContentCache.remembered, the oldest dropped first
 
 # a cached entry: [kind, data] for a valid blob, or [kind, null, [[rule, pointer, line, msg]...]]
 Entry = list[Any]
@@ -68,6 +71,7 @@ class ContentCache:
         self._pending: dict[str, str] = {}  # oid -> the entry as JSON text
         self._contents: dict[str, Content] = dict(known) if known else {}
         self._derived: dict[str, str] = {}  # key -> JSON text, not yet saved
+        self._remembered: dict[str, Any] = {}  # key -> a value built in this process
 
     def _connection(self) -> sqlite3.Connection | None:
         if self._opened or self._path is None:
@@ -175,6 +179,19 @@ class ContentCache:
     def put_derived(self, key: str, value: Any) -> None:
         """Remember ``value`` (plain JSON data) under ``key``; saved by :meth:`save`."""
         self._derived[key] = json.dumps(value, separators=(",", ":"))
+
+    def remembered(self, key: str, build: Callable[[], T]) -> T:
+        """What ``build`` returns, built once per cache object for ``key`` (which, as for
+        :meth:`derived`, names what the value comes from) and kept in memory only: the views
+        of one push share a cache, and its base and head read the same directories. Only the
+        last few keys are kept (a walk over a long history meets thousands)."""
+        if key in self._remembered:
+            value: T = self._remembered[key]
+            return value
+        built = self._remembered[key] = build()
+        if len(self._remembered) > _REMEMBERED:
+            del self._remembered[next(iter(self._remembered))]
+        return built
 
     def save(self) -> None:
         """Write what was parsed; failing to write a cache is never an error."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -245,8 +246,13 @@ def _diff(
     deleted: list[str],
     skip: frozenset[str] = frozenset(),
 ) -> None:
-    olds = {entry.name: entry for entry in old} if old is not None else {}
-    for entry in new if new is not None else ():
+    news: Iterable[pygit2.Object]
+    if old is not None and new is not None:
+        olds, news = _unequal(old, new)
+    else:
+        olds = {entry.name: entry for entry in old} if old is not None else {}
+        news = new if new is not None else ()
+    for entry in news:
         was = olds.pop(entry.name, None)
         if was is not None and was.id == entry.id and was.filemode == entry.filemode:
             continue
@@ -266,6 +272,45 @@ def _diff(
         full = f"{path}{was.name}"
         if full not in skip:
             _gone(was, full, deleted, skip)
+
+
+# one entry of a raw git tree object: "<mode> <name>\0<20-byte id>"
+_RAW_ENTRY = re.compile(rb"[0-7]+ [^\0]*\0.{20}", re.DOTALL)
+
+
+def _unequal(
+    old: pygit2.Tree, new: pygit2.Tree
+) -> tuple[dict[str | None, pygit2.Object], list[pygit2.Object]]:
+    """The entries of ``old`` (by name) and of ``new`` that are not the same entry (name, mode
+    and id) in the other tree. A directory of one entry per template holds thousands, and a
+    change touches one: the raw trees are compared entry by entry as bytes (sorted alike, so
+    past a common head and tail only a few are left), not through an object per entry."""
+    before, after = _RAW_ENTRY.findall(old.read_raw()), _RAW_ENTRY.findall(new.read_raw())
+    if len(before) != len(old) or len(after) != len(new):  # not SHA-1 trees: entry by entry
+        return {entry.name: entry for entry in old}, list(new)
+    head = _common_head(before, after)
+    room = min(len(before), len(after)) - head
+    tail = _common_head(before[::-1][:room], after[::-1][:room])
+    old_middle, new_middle = range(head, len(before) - tail), range(head, len(after) - tail)
+    in_after = {after[i] for i in new_middle}
+    in_before = {before[i] for i in old_middle}
+    olds: dict[str | None, pygit2.Object] = {
+        old[i].name: old[i] for i in old_middle if before[i] not in in_after
+    }
+    news: list[pygit2.Object] = [new[i] for i in new_middle if after[i] not in in_before]
+    return olds, news
+
+
+def _common_head(first: list[bytes], second: list[bytes]) -> int:
+    """How many leading items ``first`` and ``second`` share (a binary search of slices)."""
+    low, high = 0, min(len(first), len(second))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if first[:middle] == second[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _gone(entry: pygit2.Object, full: str, deleted: list[str], skip: frozenset[str]) -> None:

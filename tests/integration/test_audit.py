@@ -4,15 +4,19 @@ merges; the per-commit cache (incremental, corruption survived); time travel on 
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pygit2
 import pytest
 
 from armgit.audit.log import RecordLog
 from armgit.audit.query import cache_dir_for, filter_records, read_audit
 from armgit.audit.records import ChangeRecord
 from armgit.crypto.sshkeys import public_key_of
+from armgit.store.cache import cache_path
 from armgit.store.tree import open_repository
 from tests.conftest import run_armgit
 from tests.integration.history import (
@@ -445,3 +449,44 @@ def test_side_index_is_only_a_shortcut(tmp_path: Path, damage: str) -> None:
     healed = read_audit(r.path)
     assert (healed.records, healed.computed) == (expected, 0)
     assert index.is_file()
+
+
+@pytest.mark.parametrize("walk", [False, True])
+def test_commits_of_many_files_share_the_content_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, walk: bool
+) -> None:
+    """Deriving commits that change many files (a registry's first commit changes every file)
+    reads and fills the repository's content cache, which validate and the hook share; a few
+    files are parsed in memory. Counted by files, not commits: one commit can hold 500,000."""
+    r = fresh(tmp_path, commits=3)
+    repo = open_repository(r.path)
+    content = cache_path(Path(repo.path))
+    directory = cache_dir_for(repo)
+    assert content is not None
+    assert directory is not None
+    monkeypatch.setattr("armgit.audit.query._WALK_COMMITS", 0 if walk else 200)
+    few = read_audit(r.path)
+    assert not content.exists()  # 4 commits, a few dozen files: parsed in memory
+    shutil.rmtree(directory)
+    root = repo.revparse_single("HEAD~3").peel(pygit2.Commit)
+    blobs = _tenant_blobs(repo, root.tree, "")
+    assert len(blobs) >= 20
+    monkeypatch.setattr("armgit.audit.query._FEW_FILES", len(blobs))  # the root's files and more
+    many = read_audit(r.path)
+    assert many.computed == 4
+    assert list(many.lines()) == list(few.lines())
+    with sqlite3.connect(content) as db:
+        cached = {row[0] for row in db.execute("SELECT oid FROM content")}
+    assert blobs <= cached
+
+
+def _tenant_blobs(repo: pygit2.Repository, tree: pygit2.Tree, path: str) -> set[str]:
+    """The blob ids of the YAML files in ``tree`` under ``tenants/`` (the registry's files)."""
+    found: set[str] = set()
+    for entry in tree:
+        name = f"{path}{entry.name}"
+        if entry.type_str == "tree" and (path or entry.name == "tenants"):
+            found |= _tenant_blobs(repo, repo[entry.id].peel(pygit2.Tree), f"{name}/")
+        elif entry.type_str == "blob" and path and name.endswith(".yaml"):
+            found.add(str(entry.id))
+    return found

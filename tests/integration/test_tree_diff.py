@@ -67,3 +67,23 @@ def test_file_replaced_by_directory(tmp_path: Path) -> None:
         ["tenants/a/x.yaml", "tenants/b"],
         ["tenants/a", "tenants/b/c"],
     )
+
+
+def test_a_large_directory_changed_in_a_few_places(tmp_path: Path) -> None:
+    """A directory of one entry per template (thousands): the entries compared as raw bytes
+    past a common head and tail give what git gives, wherever the changes fall."""
+    repo = pygit2.init_repository(str(tmp_path / "repo.git"), bare=True)
+    names = [f"t/{i:04d}.yaml" for i in range(600)]
+    before: Files = {name: (b"x", MODE_FILE) for name in names}
+    for edits in (
+        {names[0]: (b"y", MODE_FILE)},  # the first entry
+        {names[-1]: (b"x", MODE_EXECUTABLE)},  # the last, its mode only
+        {names[300]: (b"y", MODE_FILE), "t/0300a.yaml": (b"x", MODE_FILE)},  # one in, one after
+        {names[10]: (b"y", MODE_SYMLINK), names[590]: (b"y", MODE_FILE)},  # far apart
+    ):
+        after = {**before, **edits}
+        for gone in ([], [names[299]], [names[0], names[-1]]):
+            shrunk = {k: v for k, v in after.items() if k not in gone}
+            old, new = _tree(repo, before), _tree(repo, shrunk)
+            assert new.changes_from(old) == _git_diff(repo, old, new)
+            assert old.changes_from(new) == _git_diff(repo, new, old)

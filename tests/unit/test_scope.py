@@ -88,3 +88,33 @@ def test_a_lazy_view_finds_a_duplicate_legacy_id_through_its_table() -> None:
     found = check_state(view, {named_id("Instance", "arm-dev", "support-prod-1")})
     assert [f.rule for f in found] == ["duplicate-legacy-id"]
     assert "also the id of instance support-prod-2:" in found[0].message
+
+
+_REFS = [
+    "arm-dev/customer-support@2.0.0",
+    "customer-support@2.0.0",
+    "other/customer-support@1.0.0",
+    "arm-dev/billing@1.0.0",
+    "billing",  # no label: may run anything
+    42,
+    None,
+    "a/b/c@1",
+    "@1",
+]
+
+
+@pytest.mark.parametrize("template", ["customer-support", "billing", "c", "b/c", "", "nothing"])
+def test_the_instances_index_answers_as_may_run(template: str) -> None:
+    """The table indexed by template (built once per instances directory) names the instances
+    :func:`may_run` accepts, in the table's order."""
+    from armgit.core.layout import may_run, runnable
+    from armgit.registry.lazyview import _Instances
+
+    table: dict[str, tuple[object, object]] = {f"i-{n}": (ref, None) for n, ref in enumerate(_REFS)}
+    expected = [name for name, (ref, _) in table.items() if may_run(ref, template)]
+    instances = _Instances(table)
+    assert instances.naming(template) == expected
+    assert instances.naming(template) == expected  # the index, once built
+    assert all(
+        (runnable(ref) is None) == (not isinstance(ref, str) or "@" not in ref) for ref in _REFS
+    )
