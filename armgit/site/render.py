@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 MARKER = ".armgit-site"
 SHOWN_APPROVALS = 500  # the newest on the page; all of them in approvals.jsonl
 STATIC = ("site.css", "common.js", "directory.js", "audit.js", "version.js")
+_SPREAD_TEMPLATES = ("template.html", "instance.html", "deployments.html", "policies.html")
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +247,8 @@ def _write(site: SiteSource, writer: _Writer) -> None:
     ]
     tasks += [partial(template, i) for i in sorted(e.id for e in snapshot.of_kind("Template"))]
     tasks += [partial(instance, i) for i in sorted(e.id for e in snapshot.of_kind("Instance"))]
+    for name in _SPREAD_TEMPLATES:  # compiled once here, not once in each worker
+        writer.env.get_template(name)
     spread(tasks, writer)
     writer.page("version.html", "version.html", page="directory")
     writer.page(
