@@ -4,8 +4,9 @@
   (:mod:`armgit.registry`), its change records (:mod:`armgit.audit`), and the open proposals
   with the gates they still lack (:mod:`.proposals`, judged by :mod:`armgit.enforce.ranges`).
 - :mod:`.semver`, :mod:`.views` (the Directory, lineage, shared facts), :mod:`.pages` (a
-  version, template or instance) and :mod:`.fleet` (Policies, Deployments, Operators) are
-  pure: rows and page data, integrity, lineage, effective policies
+  version, template or instance), :mod:`.fleet` (Policies, Deployments, Operators) and
+  :mod:`.records` (the change records decoded from ``armgit audit``'s lines, the CSV cut from
+  them) are pure: rows and page data, integrity, lineage, effective policies
   (:mod:`armgit.core.rules.policy`), timelines.
 - :mod:`.render` (I/O) renders the pages with Jinja2 (imported lazily: nothing else pays for
   it) and writes the site, with the data the Directory and the Audit filter in ``data/*.js``

@@ -17,6 +17,7 @@ from armgit.errors import ArmgitError
 from armgit.registry.history import default_rev, head_commit, locate_registry
 from armgit.registry.loader import load_registry
 from armgit.site.proposals import Proposal, open_proposals
+from armgit.site.records import parse_records
 from armgit.store.tree import GitTree, RegistryTree, SourceInfo, resolve_commit
 
 
@@ -66,7 +67,7 @@ def collect(repo: str | Path | None, rev: str | None, *, proposals: bool = True)
         content=lambda _commits: cache,
     )
     cache.save()
-    records = run.records
+    lines = b"".join(bytes(block.lines) for block in run.blocks if block.count)
     base_rev = default_rev(located)
     base = resolve_commit(located.repo, base_rev)
     found: list[Proposal] = []
@@ -78,8 +79,8 @@ def collect(repo: str | Path | None, rev: str | None, *, proposals: bool = True)
         loaded.findings,
         tree.source,
         tree,
-        records,
-        b"".join(run.lines()),
+        parse_records(lines),
+        lines,
         True,
         found,
         branch,

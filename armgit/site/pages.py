@@ -11,7 +11,6 @@ from armgit.site.views import (
     Row,
     finding_row,
     instance_url,
-    lineage,
     mapping,
     record_row,
     template_url,
@@ -50,7 +49,7 @@ def version_page(facts: Facts, ident: EntityId, row: Row) -> Row:
         "genome": genome,
         "written": str(data.get("genomeHash", "")),
         "actual": actual or "",
-        "lineage": lineage(snap, ident, facts.tampered),
+        "lineage": facts.lineage(ident),
         "deployed": sorted(facts.deployed.get(key, [])),
         "instances": [
             {"name": name, "url": instance_url(tenant, name)}

@@ -7,8 +7,6 @@ than replaced.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 from collections.abc import Callable
@@ -24,6 +22,7 @@ from armgit.errors import UsageError
 from armgit.site.collect import SiteSource
 from armgit.site.fleet import deployments, effective_policies, environments, operators, tenants
 from armgit.site.pages import instance_page, template_page, version_page
+from armgit.site.records import records_csv
 from armgit.site.spread import spread
 from armgit.site.views import (
     Facts,
@@ -41,6 +40,7 @@ if TYPE_CHECKING:
 MARKER = ".armgit-site"
 SHOWN_APPROVALS = 500  # the newest on the page; all of them in approvals.jsonl
 STATIC = ("site.css", "common.js", "directory.js", "audit.js", "version.js")
+_SPREAD_TEMPLATES = ("template.html", "instance.html", "deployments.html", "policies.html")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +86,10 @@ class _Writer:
         self.made: set[Path] = set()
 
     def text(self, path: str, text: str) -> None:
+        self.data(path, text.encode("utf-8"))
+
+    def data(self, path: str, data: bytes) -> None:
         target = self.root / path
-        data = text.encode("utf-8")
         self.written.add(target)
         if target in self.existing:
             if target.read_bytes() == data:
@@ -172,7 +174,6 @@ def _write(site: SiteSource, writer: _Writer) -> None:
     static = resources.files("armgit.site") / "static"
     for name in STATIC:
         writer.text(f"static/{name}", (static / name).read_text(encoding="utf-8"))
-    writer.text("data/directory.js", _script("ARMGIT_DIRECTORY", dir_data))
     writer.page("index.html", "directory.html", page="directory", tenants=tenants(site.snapshot))
     by_template: dict[tuple[str, str], list[Row]] = {}
     for row in dir_data["versions"]:
@@ -215,25 +216,41 @@ def _write(site: SiteSource, writer: _Writer) -> None:
         rows = [_audit_row(r) for r in site.records]
         writer.text("data/audit.js", _script("ARMGIT_AUDIT", rows))
 
-    def audit_csv() -> None:
-        writer.text("audit.csv", _csv(site.records))
+    def audit_downloads() -> None:
+        # both from the lines `armgit audit` wrote: the records are not encoded again
+        writer.data("audit.jsonl", site.record_lines)
+        writer.text("audit.csv", records_csv(site.records, site.record_lines.decode("utf-8")))
 
-    # the few big files first: dealt round-robin, they land on different workers
-    tasks: list[Callable[[], None]] = [deployments_page, audit_script, policies_page, audit_csv]
+    def directory_script() -> None:
+        writer.text("data/directory.js", _script("ARMGIT_DIRECTORY", dir_data))
+
+    def approvals_download() -> None:
+        writer.text("approvals.jsonl", "".join(_json(row) + "\n" for row in decided))
+
+    decided = sorted(
+        (row for rows_ in facts.approvals_of.values() for row in rows_),
+        key=lambda r: (r["createdAt"], r["id"]),
+        reverse=True,
+    )
+    # the few big files first, so that they start at once on different workers
+    tasks: list[Callable[[], None]] = [
+        audit_downloads,
+        audit_script,
+        policies_page,
+        deployments_page,
+        directory_script,
+        approvals_download,
+    ]
     tasks += [
         partial(versions, tenant, template, own)
         for (tenant, template), own in sorted(by_template.items())
     ]
     tasks += [partial(template, i) for i in sorted(e.id for e in snapshot.of_kind("Template"))]
     tasks += [partial(instance, i) for i in sorted(e.id for e in snapshot.of_kind("Instance"))]
+    for name in _SPREAD_TEMPLATES:  # compiled once here, not once in each worker
+        writer.env.get_template(name)
     spread(tasks, writer)
     writer.page("version.html", "version.html", page="directory")
-    decided = sorted(
-        (row for rows_ in facts.approvals_of.values() for row in rows_),
-        key=lambda r: (r["createdAt"], r["id"]),
-        reverse=True,
-    )
-    writer.text("approvals.jsonl", "".join(_json(row) + "\n" for row in decided))
     writer.page(
         "approvals.html",
         "approvals.html",
@@ -244,7 +261,6 @@ def _write(site: SiteSource, writer: _Writer) -> None:
         branch=site.branch,
         history=site.history,
     )
-    writer.text("audit.jsonl", site.record_lines.decode("utf-8"))
     count = len(site.records)
     writer.page("audit.html", "audit.html", page="audit", history=site.history, count=count)
     writer.page("operators.html", "operators.html", page="operators", o=operators(site.snapshot))
@@ -266,26 +282,3 @@ def _audit_row(record: Any) -> Row:
         "change": row["change"],
         "approvals": len(record.approvals),
     }
-
-
-def _csv(records: list[Any]) -> str:
-    buffer = io.StringIO()
-    out = csv.writer(buffer, lineterminator="\n")
-    out.writerow(
-        ["time", "type", "tenant", "target", "author", "operator", "commit", "approvals", "payload"]
-    )
-    for r in records:
-        out.writerow(
-            [
-                r.time,
-                r.type,
-                r.tenant,
-                r.target,
-                r.author,
-                r.operator or "",
-                r.commit,
-                " ".join(r.approvals),
-                _json(r.payload),
-            ]
-        )
-    return buffer.getvalue()

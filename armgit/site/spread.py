@@ -1,9 +1,10 @@
 """Rendering many pages at once: the per-entity pages spread over forked worker processes.
 
 A fleet's site is thousands of small pages, each rendered on its own from the facts gathered
-once, so with enough of them the work is dealt round-robin to forked workers. A worker inherits
-the facts, the templates and the writer with the process (nothing is pickled but its number),
-writes its pages itself and gives back which files it wrote. With few pages, or no ``fork``,
+once, so with enough of them the work is dealt round-robin into shares, which forked workers
+take one after the other. A worker inherits the facts, the templates and the writer with the
+process (nothing is pickled but a share's number), writes its pages itself and gives back which
+files it wrote. With few pages, or no ``fork``,
 they are rendered here. Each page's bytes are the same either way.
 """
 
@@ -17,6 +18,7 @@ from typing import Protocol
 from armgit.store.parallel import fork_pool, fork_workers
 
 SPREAD_MIN_TASKS = 400  # fewer: not worth starting workers
+SHARES_PER_WORKER = 8
 
 
 class Writer(Protocol):
@@ -38,10 +40,13 @@ def spread(tasks: Sequence[Task], writer: Writer) -> None:
         for task in tasks:
             task()
         return
-    _running.append((tasks, writer, workers))
+    # more shares than workers: a worker that finishes early (or is not preempted) takes the
+    # next share, so one slow worker does not hold the build up
+    shares = min(len(tasks), workers * SHARES_PER_WORKER)
+    _running.append((tasks, writer, shares))
     try:
         with fork_pool(workers, initializer=gc.disable) as pool:
-            for written, pages in pool.map(_run_share, range(workers)):
+            for written, pages in pool.map(_run_share, range(shares)):
                 writer.written.update(written)
                 writer.pages += pages
     finally:
@@ -49,9 +54,9 @@ def spread(tasks: Sequence[Task], writer: Writer) -> None:
 
 
 def _run_share(share: int) -> tuple[list[Path], int]:
-    tasks, writer, workers = _running[-1]
+    tasks, writer, shares = _running[-1]
     writer.written = set()
     writer.pages = 0
-    for task in tasks[share::workers]:
+    for task in tasks[share::shares]:
         task()
     return sorted(writer.written), writer.pages

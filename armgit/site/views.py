@@ -69,6 +69,7 @@ class Facts:
     tampered: dict[EntityId, Row] = field(default_factory=dict)
     deployments_of: dict[tuple[str, str], list[Row]] = field(default_factory=dict)
     _policies: dict[tuple[str, str, str, str, str | None], Row] = field(default_factory=dict)
+    _links: dict[EntityId, _Link] = field(default_factory=dict)  # lineage's, kept between pages
 
     def policy(
         self, tenant: str, env: str, template: str, version: Version, own: str | None = None
@@ -118,6 +119,10 @@ class Facts:
             )
         facts.tampered = _tampered_versions(snapshot, findings)
         return facts
+
+    def lineage(self, ident: EntityId) -> Row:
+        """``ident``'s lineage (:func:`lineage`), its links worked out once per site."""
+        return lineage(self.snapshot, ident, self.tampered, self._links)
 
     def updated(self, ref: str, default: str) -> str:
         records = self.by_target.get(ref)
@@ -318,9 +323,23 @@ def _tampered_row(ident: EntityId, broken: Row, tags: dict[tuple[str, str], list
 # -- lineage, history, policies -------------------------------------------------------------------
 
 
-def lineage(snapshot: Snapshot, ident: EntityId, tampered: Iterable[EntityId] = ()) -> Row:
-    """The chain from the root to ``ident`` (root first), and why it stops early if it does."""
+# one link of a chain: the version's step (None: nothing to show), the next version up, and
+# why the chain stops here ("" for none)
+_Link = tuple[Row | None, EntityId | None, str]
+
+
+def lineage(
+    snapshot: Snapshot,
+    ident: EntityId,
+    tampered: Iterable[EntityId] = (),
+    links: dict[EntityId, _Link] | None = None,
+) -> Row:
+    """The chain from the root to ``ident`` (root first), and why it stops early if it does.
+
+    ``links`` keeps each version's link between calls: a template's versions share their
+    chains, so each link is worked out once per site rather than once per descendant."""
     broken = set(tampered)
+    known: dict[EntityId, _Link] = {} if links is None else links
     steps: list[Row] = []
     seen: set[EntityId] = set()
     current: EntityId | None = ident
@@ -330,23 +349,29 @@ def lineage(snapshot: Snapshot, ident: EntityId, tampered: Iterable[EntityId] = 
             problem = f"lineage cycle: {current.ref} is its own ancestor"
             break
         seen.add(current)
-        v = snapshot.get(current, Version)
-        if v is None:
-            if current in broken:
-                steps.append(_step(current, "", "TAMPERED"))
-            else:
-                problem = f"{current.ref} does not exist"
-            break
-        steps.append(_step(current, v.lifecycle, "VERIFIED"))
-        if v.parent is None:
-            break
-        ref = parse_version_ref(v.parent, current.tenant, v.template)
-        if ref.tenant != current.tenant:
-            problem = f"{current.ref} names a parent in another tenant ({v.parent})"
-            break
-        current = version_id(ref.tenant, ref.template, ref.label)
+        link = known.get(current)
+        if link is None:
+            link = known[current] = _link(snapshot, current, broken)
+        step, current, problem = link
+        if step is not None:
+            steps.append(step)
     steps.reverse()
     return {"steps": steps, "problem": problem}
+
+
+def _link(snapshot: Snapshot, ident: EntityId, broken: set[EntityId]) -> _Link:
+    v = snapshot.get(ident, Version)
+    if v is None:
+        if ident in broken:
+            return _step(ident, "", "TAMPERED"), None, ""
+        return None, None, f"{ident.ref} does not exist"
+    step = _step(ident, v.lifecycle, "VERIFIED")
+    if v.parent is None:
+        return step, None, ""
+    ref = parse_version_ref(v.parent, ident.tenant, v.template)
+    if ref.tenant != ident.tenant:
+        return step, None, f"{ident.ref} names a parent in another tenant ({v.parent})"
+    return step, version_id(ref.tenant, ref.template, ref.label), ""
 
 
 def _step(ident: EntityId, lifecycle: str, integrity: str) -> Row:

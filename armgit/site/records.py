@@ -1,0 +1,54 @@
+"""The change records as the site uses them: decoded once from the lines ``armgit audit``
+writes, and the CSV download written from those same lines (pure)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from armgit.audit.query import record_of
+from armgit.audit.records import ChangeRecord
+
+CSV_HEADER = ("time", "type", "tenant", "target", "author", "operator", "commit", "approvals")
+_PAYLOAD = '"payload":'
+_AFTER_PAYLOAD = ',"approvals":['
+
+
+def parse_records(lines: bytes) -> list[ChangeRecord]:
+    """The records of ``lines`` (JSON Lines, one record a line), decoded in one call: a JSON
+    string never holds a raw newline, so the lines joined by commas are one JSON array."""
+    if not lines:
+        return []
+    array = b"[%s]" % lines.rstrip(b"\n").replace(b"\n", b",")
+    return [record_of(data) for data in json.loads(array)]
+
+
+def records_csv(records: list[ChangeRecord], lines: str) -> str:
+    """The CSV download: one row per record, its payload as the JSON text of its line.
+
+    ``lines`` are the records as JSON Lines (``to_line``: compact, keys in ``to_json``'s
+    order, ``payload`` then ``approvals``), so the payload's text is cut from its line instead
+    of being encoded again; the key ``"payload":`` and the next key ``,"approvals":[`` cannot
+    appear unescaped inside the strings before or after it."""
+    buffer = io.StringIO()
+    out = csv.writer(buffer, lineterminator="\n")
+    out.writerow((*CSV_HEADER, "payload"))
+    texts = lines.splitlines()
+    if len(texts) != len(records):
+        raise ValueError(f"{len(records)} records but {len(texts)} lines")
+    out.writerows(
+        (
+            r.time,
+            r.type,
+            r.tenant,
+            r.target,
+            r.author,
+            r.operator or "",
+            r.commit,
+            " ".join(r.approvals),
+            line[line.index(_PAYLOAD) + len(_PAYLOAD) : line.rindex(_AFTER_PAYLOAD)],
+        )
+        for r, line in zip(records, texts, strict=True)
+    )
+    return buffer.getvalue()
