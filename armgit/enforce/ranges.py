@@ -134,7 +134,7 @@ def _unsafe_paths(tree: pygit2.Tree, touched: list[str], prefix: str) -> list[Fi
     one. Inside the registry the layout refuses such names already."""
     found = []
     for path in touched:
-        if git_refuses(path) and _in_tree(tree, path):
+        if git_refuses(path) and path in tree:
             found.append(
                 Finding(
                     "unsafe-file",
@@ -144,14 +144,6 @@ def _unsafe_paths(tree: pygit2.Tree, touched: list[str], prefix: str) -> list[Fi
                 )
             )
     return found
-
-
-def _in_tree(tree: pygit2.Tree, path: str) -> bool:
-    try:
-        tree[path]
-    except KeyError:
-        return False
-    return True
 
 
 def _relative(path: str, prefix: str) -> str:

@@ -34,13 +34,13 @@ from armgit.runtime.verify import (
     VerifiedIndex,
     check_floor,
     parse_scope,
+    plain_call,
     scope_key,
     verify_index,
 )
 
 __all__ = ["DefaultFetcher", "Fetched", "Fetcher", "Runtime"]
 
-_ZERO = 0  # the default usage: ``x is _ZERO`` is how evaluate() spots a call that gives none
 _CALL = tuple.__new__  # a Call from its fields without NamedTuple's __new__
 WARN_FRACTION = 0.25  # warn when a quarter of the index's lifetime is left
 logger = logging.getLogger("armgit.runtime")
@@ -359,12 +359,8 @@ class Runtime:
         loop = self.loop
         if fresh is not None and now < fresh[1]:
             index: VerifiedIndex | None = fresh[0]
-            if (
-                instance is None
-                and estimated_cost is _ZERO
-                and daily_tokens_used is _ZERO
-                and monthly_cost_used is _ZERO
-                and data_scope is None
+            if plain_call(
+                instance, estimated_cost, daily_tokens_used, monthly_cost_used, data_scope
             ):
                 decision = fresh[0].plain_decision(tenant, environment, template, tool, risk)
                 if decision[0] != NEEDS_APPROVAL:  # .decision: a named tuple's getter is slower

@@ -29,6 +29,24 @@ _MAX_REFUSALS = 4096
 _ZERO = 0  # the default usage: ``x is _ZERO`` is how evaluate() spots a call that gives none
 
 
+def plain_call(
+    instance: str | None,
+    estimated_cost: float,
+    daily_tokens_used: int,
+    monthly_cost_used: float,
+    data_scope: object,
+) -> bool:
+    """Whether an ``evaluate`` call gives no instance, usage figures or data scope: the
+    runtime's common call, which :meth:`VerifiedIndex.plain_decision` answers."""
+    return (
+        instance is None
+        and estimated_cost is _ZERO
+        and daily_tokens_used is _ZERO
+        and monthly_cost_used is _ZERO
+        and data_scope is None
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Accepted:
     """The version and payload digest of the last accepted index (kept in the state directory,
@@ -263,13 +281,7 @@ class VerifiedIndex:
         data_scope: str | Iterable[str] | None = None,
     ) -> Decision:
         """Decide a tool call (see :func:`armgit.core.index.decide.decide`); never raises."""
-        if (
-            instance is None
-            and estimated_cost is _ZERO
-            and daily_tokens_used is _ZERO
-            and monthly_cost_used is _ZERO
-            and data_scope is None
-        ):
+        if plain_call(instance, estimated_cost, daily_tokens_used, monthly_cost_used, data_scope):
             return self.plain_decision(tenant, environment, template, tool, risk)
         return self._decide(
             tenant,

@@ -142,11 +142,19 @@ class ContentCache:
         return entry[1] if entry is not None and len(entry) == 2 else None
 
     def _lookup(self, oid: str) -> Entry | None:
+        if oid in self._absent:
+            return None
+        found: Entry | None = self._select("SELECT entry FROM content WHERE oid = ?", oid)
+        return found
+
+    def _select(self, query: str, key: str) -> Any:
+        """The JSON value of the one row ``query`` finds for ``key``, or ``None`` (no cache,
+        no row, or a broken cache, which is then left alone)."""
         db = self._connection()
-        if db is None or oid in self._absent:
+        if db is None:
             return None
         try:
-            row = db.execute("SELECT entry FROM content WHERE oid = ?", (oid,)).fetchone()
+            row = db.execute(query, (key,)).fetchone()
             return json.loads(row[0]) if row is not None else None
         except (sqlite3.Error, ValueError):
             self._db = None
@@ -166,15 +174,7 @@ class ContentCache:
         stale; the values go with the entries when the parsing code changes."""
         if key in self._derived:
             return json.loads(self._derived[key])
-        db = self._connection()
-        if db is None:
-            return None
-        try:
-            row = db.execute("SELECT data FROM derived WHERE key = ?", (key,)).fetchone()
-            return json.loads(row[0]) if row is not None else None
-        except (sqlite3.Error, ValueError):
-            self._db = None
-            return None
+        return self._select("SELECT data FROM derived WHERE key = ?", key)
 
     def put_derived(self, key: str, value: Any) -> None:
         """Remember ``value`` (plain JSON data) under ``key``; saved by :meth:`save`."""

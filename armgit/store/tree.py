@@ -368,7 +368,8 @@ def resolve_commit(repo: pygit2.Repository, rev: str) -> pygit2.Commit:
         and rev != "HEAD"
         and pygit2.reference_is_valid_name(f"refs/heads/{rev}")
     ):
-        named = [p.format(rev) for p in SHORT_NAME_PLACES if p.format(rev) in repo.references]
+        places = (place.format(rev) for place in SHORT_NAME_PLACES)
+        named = [name for name in places if name in repo.references]
         if len(named) > 1:
             raise StoreError(
                 f"revision {rev!r} is ambiguous in {repo.path}: "
