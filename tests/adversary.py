@@ -238,10 +238,12 @@ class World:
         force: bool = False,
         identity: Mapping[str, str] | None = None,
         ref: str | None = None,
+        also: tuple[str, ...] = (),
     ) -> Push:
         """``git push origin SOURCE:refs/heads/BRANCH`` (SOURCE empty: delete the branch; ``ref``:
         another ref than a branch) with ``ARMGIT_PUSHER=pusher`` (no identity variable at all
-        when None; ``identity``: other variables, as a hosting platform sets them)."""
+        when None; ``identity``: other variables, as a hosting platform sets them; ``also``: more
+        refspecs in the same push)."""
         ref = ref or f"refs/heads/{branch}"
         old = self.server_refs().get(ref)
         new = self.git("rev-parse", source) if source else None
@@ -255,7 +257,7 @@ class World:
         env.update(identity or {})
         spec = ("+" if force else "") + f"{new or ''}:{ref}"
         result = subprocess.run(
-            ["git", "push", "origin", spec],
+            ["git", "push", "origin", spec, *also],
             cwd=self.work,
             env=env,
             capture_output=True,

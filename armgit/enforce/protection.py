@@ -39,9 +39,13 @@ class Protection:
         return branch in self.branches
 
 
-def settings_branch(repo: pygit2.Repository, created: Iterable[str] = ()) -> str:
+def settings_branch(
+    repo: pygit2.Repository, created: Iterable[str] = (), *, before: bool = False
+) -> str:
     """The branch whose ``armgit.yaml`` says which branches are protected (``created``: refs
-    this push creates, so that ``HEAD``'s branch counts from the push that makes it)."""
+    this push creates, so that ``HEAD``'s branch counts from the push that makes it; with
+    ``before``, they count as absent: the settings branch as it was before the push, also when
+    asked after git moved the refs)."""
     config = repo.config
     if "armgit.settingsBranch" in config:
         return str(config["armgit.settingsBranch"])
@@ -52,7 +56,8 @@ def settings_branch(repo: pygit2.Repository, created: Iterable[str] = ()) -> str
         target = None
     if isinstance(target, str) and target.startswith("refs/heads/"):
         name = target[len("refs/heads/") :]
-        if repo.references.get(target) is not None or target in created:
+        exists = repo.references.get(target) is not None
+        if (exists and not (before and target in created)) or (not before and target in created):
             return name
     return DEFAULT_SETTINGS_BRANCH
 
@@ -95,9 +100,14 @@ def protected_at_base(
     creates the settings branch is the registry's genesis, and its own ``armgit.yaml`` says.
     When ``main`` exists but the settings branch does not, the model's default holds.
     """
-    name = settings_branch(repo, [u.ref for u in updates if u.created])
-    tip = tip_before(repo, updates, name)
-    genesis = tip is None and not _existed(repo, updates, (name, DEFAULT_SETTINGS_BRANCH))
+    # the settings are read where they were before the push; a push that creates the branch
+    # HEAD names makes it the settings branch, protected (judged) from this push on, but its
+    # own armgit.yaml says nothing about the push that brings it
+    created = [u.ref for u in updates if u.created]
+    before = settings_branch(repo, created, before=True)
+    name = settings_branch(repo, created)
+    tip = tip_before(repo, updates, before)
+    genesis = tip is None and not _existed(repo, updates, (before, name, DEFAULT_SETTINGS_BRANCH))
     source = tip
     if source is None and genesis:
         source = next(
@@ -105,7 +115,7 @@ def protected_at_base(
         )
     registry = registry_at(repo, source, cache) if source is not None else None
     listed = registry.protected_branches if registry is not None else ("main",)
-    branches = tuple(dict.fromkeys([name, *listed]))
+    branches = tuple(dict.fromkeys([name, before, *listed]))
     return Protection(branches, name, tip, genesis)
 
 

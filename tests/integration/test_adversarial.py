@@ -145,7 +145,10 @@ class Adversary(RuleBasedStateMachine):
 
     def rewrite_main(self, data: st.DataObject, pusher: str | None) -> None:
         world = self.world
-        how = data.draw(st.sampled_from(["force", "delete", "orphan"]), label="how")
+        how = data.draw(st.sampled_from(["force", "delete", "orphan", "beside-head"]), "how")
+        if how == "beside-head":
+            self.beside_head(pusher)
+            return
         if how == "delete":
             self.judge(world.push(pusher, "", "main", force=True))
             return
@@ -158,6 +161,27 @@ class Adversary(RuleBasedStateMachine):
         if how == "orphan":
             tip = world.git("commit-tree", world.git("rev-parse", f"{side}^{{tree}}"), "-m", "root")
         self.judge(world.push(pusher, tip, "main", force=True))
+
+    def beside_head(self, pusher: str | None) -> None:
+        """The server's HEAD names a branch not made yet (``git init``'s default ``master``);
+        one push creates it and rewrites a protected branch (release when main's armgit.yaml
+        protects it, else main) to an orphan: refused, whoever pushes."""
+        world = self.world
+        refs = world.server_refs()
+        if "refs/heads/master" in refs:
+            return
+        settings = load(world.show("main", "armgit.yaml")) or {}
+        protected = "release" in (settings.get("protectedBranches") or [])
+        branch = "release" if protected and "refs/heads/release" in refs else "main"
+        world.fresh_branch("beside")
+        world.git("checkout", "-q", "--orphan", f"orphan-{world.serial}")
+        tip = world.commit("an orphan, pushed beside the creation of master")
+        world.server_git("symbolic-ref", "HEAD", "refs/heads/master")
+        also = (f"{refs['refs/heads/main']}:refs/heads/master",)
+        push = world.push(pusher, tip, branch, force=True, also=also)
+        self.judge(push)
+        if push.accepted:
+            self.fail("4", push, f"protected {branch} rewritten beside the creation of master")
 
     def other_ref(self, data: st.DataObject, pusher: str | None) -> None:
         world = self.world

@@ -562,3 +562,38 @@ def test_a_production_instance_cannot_leave_prods_gates(world: World, how: str) 
         world.write(other, world.read(other) + "legacyAgentId: agent_01HZX3K8\n")
     world.commit(f"support-prod-1: {how}")
     assert_refused(world, world.push(ENGINEER, "HEAD"), "instance-moved")
+
+
+def test_creating_the_branch_head_names_does_not_unprotect_the_others(world: World) -> None:
+    """A server whose HEAD names a branch that does not exist yet (``git init --bare`` with
+    git's default ``master``, the registry on main): a push that created ``master`` made it the
+    settings branch for that very push, so the protected branches were read from a branch that
+    had no ``armgit.yaml`` yet, and ``release`` (protected by main's) was force-pushed to an
+    orphan with a rehashed genome in the same push. Found in session 12's second pass."""
+    import os
+    import subprocess
+
+    from tests.conftest import GIT_ENV, REPO_ROOT
+
+    world.fresh_branch()
+    assert world.replace(
+        "armgit.yaml", "protectedBranches: [main]", "protectedBranches: [main, release]"
+    )
+    main = world.commit("release is protected too")
+    world.git("push", "-q", "origin", f"{main}:refs/heads/setup")  # past the hook: the admin's
+    world.server_git("update-ref", "refs/heads/main", main)
+    world.server_git("update-ref", "refs/heads/release", main)
+    world.server_git("update-ref", "-d", "refs/heads/setup")
+    world.server_git("symbolic-ref", "HEAD", "refs/heads/master")
+    world.git("checkout", "-q", "--orphan", "evil")
+    rehash(world, V20)
+    evil = world.commit("an orphan release, 2.0.0 rehashed")
+    before = world.server_refs()
+    env = {**os.environ, **GIT_ENV, "PYTHONPATH": str(REPO_ROOT), "ARMGIT_PUSHER": ENGINEER}
+    pushed = subprocess.run(
+        ["git", "push", "origin", f"{main}:refs/heads/master", f"+{evil}:refs/heads/release"],
+        cwd=world.work, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert pushed.returncode != 0, pushed.stderr
+    assert ": history-rewrite: " in pushed.stderr
+    assert world.server_refs() == before
