@@ -16,6 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from armgit.core.findings import Finding
 from armgit.core.layout import EntityId
 from armgit.errors import UsageError
@@ -154,7 +156,14 @@ def _script(name: str, value: object) -> str:
 
 
 def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_default)
+    """Compact JSON text for the data scripts and downloads: orjson (several times faster than
+    the standard library on a fleet's page data), the standard library where orjson refuses
+    a value (an integer beyond 64 bits, a non-string key)."""
+    try:
+        option = orjson.OPT_PASSTHROUGH_DATACLASS  # a Finding goes through _default
+        return orjson.dumps(value, default=_default, option=option).decode()
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_default)
 
 
 def _default(value: object) -> object:
