@@ -26,7 +26,7 @@ from armgit.core.models import (
     Version,
 )
 from armgit.core.rules.approvals import binds
-from armgit.core.rules.change import entity_digest
+from armgit.core.rules.change import as_written, entity_digest
 from armgit.core.rules.lifecycle import (
     INSTANCE_START,
     VERSION_START,
@@ -174,6 +174,15 @@ class _Deriver:
         self.old = old
         self.new = new
         self.drafts: list[Draft] = []
+        self._written: JsonObject | None = None  # self.new as written, dumped once
+        self._digest = ""  # its entity digest, computed once
+
+    def written(self) -> JsonObject:
+        """:func:`as_written` of the new entity (its summary and every binding use it)."""
+        assert self.new is not None
+        if self._written is None:
+            self._written = as_written(self.new)
+        return self._written
 
     def add(self, suffix: str, payload: JsonObject, binding: Binding | None = None) -> None:
         self.add_typed(f"{_WORDS[self.id.kind]}_{suffix}", payload, binding)
@@ -204,7 +213,7 @@ class _Deriver:
     # -- created ------------------------------------------------------------------------------
 
     def created(self, new: Document) -> None:
-        self.add("CREATED", _summary(new), self.binding(new, None))
+        self.add("CREATED", _summary(new, self.written()), self.binding(new, None))
         if isinstance(new, Version) and new.lifecycle != VERSION_START and not self.genesis:
             self.transitions(VERSION_START, new.lifecycle)
         if isinstance(new, Instance) and new.state != INSTANCE_START and not self.genesis:
@@ -368,19 +377,23 @@ class _Deriver:
     # -- what an approval binds -----------------------------------------------------------------
 
     def binding(self, model: Document, to: str | None) -> Binding | None:
-        # the subject's whole file, as the gate binds it (armgit.core.rules.change), and the
-        # genome hash that approvals made before whole-file binding bound
+        """What an approval of the new entity binds: its whole file, as the gate binds it
+        (armgit.core.rules.change), and the genome hash approvals made before whole-file
+        binding bound."""
+        assert model is self.new
+        if not isinstance(model, Version | Deployment | Instance | Policy):
+            return None
+        if not self._digest:
+            self._digest = entity_digest(model, self.written())
         if isinstance(model, Version):
-            return Binding(self.id.ref, entity_digest(model), to, model.genome_hash)
+            return Binding(self.id.ref, self._digest, to, model.genome_hash)
         if isinstance(model, Deployment):
             deployed = self.head.get(
                 version_id(self.id.tenant, model.template, model.version), Version
             )
             former = deployed.genome_hash if deployed is not None else None
-            return Binding(self.id.ref, entity_digest(model), to, former)
-        if isinstance(model, Instance | Policy):
-            return Binding(self.id.ref, entity_digest(model), to)
-        return None
+            return Binding(self.id.ref, self._digest, to, former)
+        return Binding(self.id.ref, self._digest, to)
 
 
 def _dump(model: Document) -> JsonObject:
@@ -397,9 +410,10 @@ def _genome_digest(version: Version) -> str:
     return genome_hash(version.genome.model_dump(mode="json", by_alias=True, exclude_unset=True))
 
 
-def _summary(model: Document) -> JsonObject:
-    """The entity as written (defaults left out), a genome shown by its hash only."""
-    data = _json(model.model_dump(mode="json", by_alias=True, exclude_unset=True))
+def _summary(model: Document, written: JsonObject | None = None) -> JsonObject:
+    """The entity as written (defaults left out), a genome shown by its hash only;
+    ``written``: :func:`as_written` of ``model``, where the caller has it (not changed)."""
+    data = dict(written) if written is not None else as_written(model)
     for key in _HIDDEN:
         data.pop(key, None)
     if isinstance(model, Version):

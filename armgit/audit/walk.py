@@ -12,7 +12,7 @@ derivation :mod:`.derive` runs commit by commit.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,10 +59,21 @@ class TenantResult:
     records: dict[int, list[Keyed]] = field(default_factory=dict)
 
 
+def _not_json(value: object) -> object:
+    raise TypeError(f"a change record holds {type(value).__name__}, which JSON cannot")
+
+
+# what json.dumps(ensure_ascii=False, separators=(",", ":")) builds on every call, built once:
+# the same C encoder with the same settings (the same bytes; a fleet's first commit has ~50,000
+# records, and the per-call set-up was nearly half of encoding them)
+_ENCODE: Callable[[object, int], list[str]] = json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+    None, _not_json, json.encoder.encode_basestring, None, ":", ",", False, False, True
+)  # no cycle check: a record is built from JSON data, which has no cycles
+
+
 def to_line(record: ChangeRecord) -> bytes:
     """A record as one line of ``armgit audit --format jsonl``."""
-    text = json.dumps(record.to_json(), ensure_ascii=False, separators=(",", ":"))
-    return text.encode() + b"\n"
+    return "".join(_ENCODE(record.to_json(), 0)).encode() + b"\n"
 
 
 # blobs the caller parsed already (e.g. the site's load of the same commit): the forked workers

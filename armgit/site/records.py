@@ -7,6 +7,8 @@ import csv
 import io
 import json
 
+import orjson
+
 from armgit.audit.query import record_of
 from armgit.audit.records import ChangeRecord
 
@@ -21,7 +23,11 @@ def parse_records(lines: bytes) -> list[ChangeRecord]:
     if not lines:
         return []
     array = b"[%s]" % lines.rstrip(b"\n").replace(b"\n", b",")
-    return [record_of(data) for data in json.loads(array)]
+    try:
+        decoded = orjson.loads(array)  # a few times faster than the standard library
+    except orjson.JSONDecodeError:  # what only the standard library reads (NaN in an import)
+        decoded = json.loads(array)
+    return [record_of(data) for data in decoded]
 
 
 def records_csv(records: list[ChangeRecord], lines: str) -> str:

@@ -35,7 +35,20 @@ json_values = st.recursive(
 @settings(max_examples=500)
 @given(json_values)
 def test_matches_the_rfc8785_package(value: JsonValue) -> None:
-    # to_canonical_json takes a json.dumps fast path where it provably agrees; check it does
+    # to_canonical_json takes a fast path (orjson, else json.dumps) where it provably agrees
+    assert to_canonical_json(value) == rfc8785.dumps(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"\uffff": 1, "\ue000": 2, "z": 3, "é": 4, "a\u0000": 5, "\u007f": 6, "\u2028": 7},
+        ["\u0000\u001f\b\f\n\r\t\"\\/", "\u007f\u0080\u2028\u2029", "\U0001f600"],
+        [0.1, 1e-4, 9.999999999999998e15, 1.5e300, 5e-324, -0.0, 1.0, 2.0**52],
+    ],
+    ids=["keys", "escapes", "numbers"],
+)
+def test_the_fast_path_agrees_on_the_edges(value: JsonValue) -> None:
     assert to_canonical_json(value) == rfc8785.dumps(value)
 
 

@@ -16,6 +16,7 @@ from typing import TypeVar, get_args
 from armgit.core.canonical import canonical_digest
 from armgit.core.content import ReadFile, read_document
 from armgit.core.findings import Finding
+from armgit.core.jsondata import JsonObject
 from armgit.core.layout import EntityId, named_id, version_id
 from armgit.core.models import (
     Approval,
@@ -76,10 +77,18 @@ class ChangeResult:
     actions: list[Action] = field(default_factory=list)
 
 
-def entity_digest(model: Document) -> str:
+def as_written(model: Document) -> JsonObject:
+    """The entity's fields as its file sets them (defaults left out), as JSON data."""
+    data = model.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    assert isinstance(data, dict)
+    return data
+
+
+def entity_digest(model: Document, written: JsonObject | None = None) -> str:
     """The digest an approval binds: JCS of the subject's whole file as proposed (every field
-    as written, comments aside), so any later edit to the subject voids the approval."""
-    return canonical_digest(model.model_dump(mode="json", by_alias=True, exclude_unset=True))
+    as written, comments aside), so any later edit to the subject voids the approval.
+    ``written``: :func:`as_written` of ``model``, where the caller has it already."""
+    return canonical_digest(written if written is not None else as_written(model))
 
 
 def check_change(
