@@ -138,7 +138,9 @@ def _lines(where: str, data: bytes) -> list[tuple[int, JsonValue]]:
     except UnicodeDecodeError as exc:
         raise ExportError(where, f"not UTF-8 text (byte {exc.start})") from exc
     out: list[tuple[int, JsonValue]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # JSON Lines end at "\n" (a "\r" before it is JSON whitespace); not str.splitlines, which
+    # also breaks at U+2028, U+2029, U+0085 and others that JSON.stringify leaves raw in strings
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:

@@ -82,6 +82,19 @@ def test_older_format_overrides_name_int64_values() -> None:
     assert parse_export(entries).rows("agents")[0].fields["errorStreak"] == 7
 
 
+def test_line_separators_inside_strings_do_not_split_a_row() -> None:
+    # JSON.stringify (what Convex exports with) leaves U+2028, U+2029 and U+0085 raw in strings
+    entries = small_arm()[0].entries()
+    lines = entries["tenants/documents.jsonl"].decode().splitlines()
+    tenant = json.loads(lines[0])
+    tenant["name"] = "Acme\u2028Support\u2029Team\x85West\x1c\x1d\x1e"
+    lines[0] = json.dumps(tenant, ensure_ascii=False)
+    entries["tenants/documents.jsonl"] = ("\r\n".join(lines) + "\r\n").encode()
+    rows = parse_export(entries).rows("tenants")
+    assert rows[0].fields["name"] == tenant["name"]
+    assert len(rows) == len(lines)
+
+
 def _broken(table: str, line: int, edit: object) -> dict[str, bytes]:
     entries = small_arm()[0].entries()
     lines = entries[f"{table}/documents.jsonl"].decode().splitlines()

@@ -7,10 +7,13 @@ import csv
 import io
 import json
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from armgit.audit.query import record_of
 from armgit.audit.records import ChangeRecord
 from armgit.audit.walk import to_line
-from armgit.site.records import parse_records, records_csv
+from armgit.site.records import _cell, parse_records, records_csv
 
 TRICKY = [
     ChangeRecord(
@@ -45,6 +48,16 @@ TRICKY = [
         payload={},
         imported=True,
     ),
+    ChangeRecord(  # characters str.splitlines() would split a line at, inside JSON strings
+        type="POLICY_UPDATED",
+        tenant="arm-dev",
+        target="arm-dev/policy/base",
+        commit="d" * 40,
+        time="2026-01-02T03:04:08Z",
+        author="carol@example.com",
+        operator="carol",
+        payload={"reason": "one\u2028two\u2029three\x85four\x1cfive\rsix\x0bseven\x0c"},
+    ),
 ]
 
 
@@ -78,3 +91,14 @@ def test_csv_payload_is_the_payload_encoded_again() -> None:
         ]
         assert row[8] == json.dumps(record.payload, ensure_ascii=False, separators=(",", ":"))
     assert len(rows) == len(TRICKY) + 1
+
+
+cells = st.text(st.sampled_from(list("ab ,\"\r\n\t\x00é;'\\\u2028")), max_size=8)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.lists(cells, min_size=9, max_size=9), max_size=4))
+def test_cells_are_quoted_as_the_csv_module_quotes_them(rows: list[list[str]]) -> None:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    assert "".join(",".join(map(_cell, row)) + "\n" for row in rows) == buffer.getvalue()
