@@ -1,11 +1,14 @@
 """The site's page data, from a registry in memory: the Directory's rows, lineage, integrity of
-a file that did not load, effective policies with their sources and ceilings."""
+a file that did not load, effective policies with their sources and ceilings; how the pages are cut into workers' shares."""
 
 from __future__ import annotations
+
+import pytest
 
 from armgit.core.layout import version_id
 from armgit.registry.loader import load_registry
 from armgit.site.fleet import effective_policies
+from armgit.site.spread import share_bounds
 from armgit.site.views import Facts, directory, lineage
 from armgit.store.memory import MemoryTree
 from tests.unit.helpers import T, example_files
@@ -67,3 +70,14 @@ def test_effective_policies_name_their_source_and_ceilings() -> None:
     # the instance attaches no policy of its own: it runs under its deployment's
     assert (instance["name"], instance["source"]) == ("support-prod-1", "support-prod")
     assert instance["digest"] == deployment["digest"]
+
+
+@pytest.mark.parametrize(
+    ("count", "alone", "runs"), [(0, 0, 16), (5, 6, 16), (6, 6, 16), (7, 6, 16), (1006, 6, 16)]
+)
+def test_shares_cover_every_task_once(count: int, alone: int, runs: int) -> None:
+    bounds = share_bounds(count, alone, runs)
+    covered = [i for start, end in bounds for i in range(start, end)]
+    assert covered == list(range(count))
+    assert all(end - start == 1 for start, end in bounds[: min(alone, count)])
+    assert len(bounds) <= min(alone, count) + runs
