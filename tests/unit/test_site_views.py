@@ -1,5 +1,6 @@
 """The site's page data, from a registry in memory: the Directory's rows, lineage, integrity of
-a file that did not load, effective policies with their sources and ceilings; how the pages are cut into workers' shares."""
+a file that did not load, effective policies with their sources and ceilings; and how the pages
+are cut into the workers' shares."""
 
 from __future__ import annotations
 
