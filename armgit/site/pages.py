@@ -83,6 +83,7 @@ def template_page(facts: Facts, ident: EntityId, own: list[Row]) -> Row:
         "owners": list(model.owners) if model else [],
         "tags": list(model.tags) if model else [],
         "policy": (model.policy if model else None) or "",
+        "state": own[0]["state"] if own else "",  # its latest version's, as in the Directory
         "deployments": deployments,
         "versions": [
             {

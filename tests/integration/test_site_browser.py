@@ -268,7 +268,7 @@ def test_a_template_page_drawn_from_its_data(page: Page, example_site: Site) -> 
     wait_for_heading(page, "Customer Support Agent")
     assert page.title() == "Customer Support Agent · armgit"
     heading = page.locator("h1").inner_text().split()
-    assert heading == ["Customer", "Support", "Agent", "arm-dev/customer-support"]
+    assert heading == ["Customer", "Support", "Agent", "APPROVED", "arm-dev/customer-support"]
     assert "alice, ops" in page.locator("section[aria-labelledby=about-h]").inner_text()
     assert page.locator("section[aria-labelledby=deps-h] a.env").all_inner_texts() == ["prod"]
     rows = page.locator("section[aria-labelledby=versions-h] tbody tr")

@@ -8,7 +8,7 @@
     document.title = t.title + " · armgit";
     var html = [];
     html.push('<nav class="crumbs" aria-label="Breadcrumb"><a href="index.html#tab=templates">Directory</a> › ' + e(t.tenant) + " › " + e(t.name) + "</nav>");
-    html.push("<h1>" + e(t.title) + ' <span class="muted small">' + e(t.ref) + "</span></h1>");
+    html.push("<h1>" + e(t.title) + " " + chip(t.state) + ' <span class="muted small">' + e(t.ref) + "</span></h1>");
     html.push('<p class="lead">' + (t.loaded ? e(t.description) : 'Its <code>template.yaml</code> is missing or did not load: see <a href="findings.html">the findings</a>.') + "</p>");
     html.push(a.findings(t.findings));
     html.push('<div class="grid">');
