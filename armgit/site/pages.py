@@ -69,6 +69,23 @@ def template_page(facts: Facts, ident: EntityId, own: list[Row]) -> Row:
     versions (``own``, its rows of the Directory) and history. A template whose file is missing
     or did not load still has its page: its versions, its history and the findings."""
     model = facts.snapshot.get(ident, Template)
+    about: Row = {
+        "loaded": False,
+        "title": ident.name,
+        "description": "",
+        "owners": [],
+        "tags": [],
+        "policy": "",
+    }
+    if model is not None:
+        about = {
+            "loaded": True,
+            "title": model.display_name or ident.name,
+            "description": model.description or "",
+            "owners": list(model.owners),
+            "tags": list(model.tags),
+            "policy": model.policy or "",
+        }
     own = sorted(own, key=lambda r: semver_key(r["label"]), reverse=True)
     deployments = sorted(
         facts.deployments_of.get((ident.tenant, ident.name), []), key=lambda r: r["environment"]
@@ -77,12 +94,7 @@ def template_page(facts: Facts, ident: EntityId, own: list[Row]) -> Row:
         "ref": ident.ref,
         "tenant": ident.tenant,
         "name": ident.name,
-        "loaded": model is not None,
-        "title": (model.display_name if model else None) or ident.name,
-        "description": (model.description if model else None) or "",
-        "owners": list(model.owners) if model else [],
-        "tags": list(model.tags) if model else [],
-        "policy": (model.policy if model else None) or "",
+        **about,
         "state": own[0]["state"] if own else "",  # its latest version's, as in the Directory
         "deployments": deployments,
         "versions": [
