@@ -1,4 +1,5 @@
-"""A context per entity page (pure): version, template and instance."""
+"""The data of the entity pages (pure): version, template and instance, as plain rows the
+pages' scripts draw."""
 
 from __future__ import annotations
 
@@ -57,34 +58,65 @@ def version_page(facts: Facts, ident: EntityId, row: Row) -> Row:
         ],
         "policies": policies,
         "approvals": facts.approvals_of.get(ident.ref, []),
-        "history": [record_row(r) for r in reversed(facts.by_target.get(ident.ref, []))],
+        "history": _history(facts, ident),
         "findings": [finding_row(f) for f in facts.by_path.get(ident.path, [])],
         "templateUrl": template_url(tenant, template),
     }
 
 
 def template_page(facts: Facts, ident: EntityId, own: list[Row]) -> Row:
-    """A template: its versions (``own``, its rows of the Directory), deployments, history."""
+    """A template's page, as the data ``static/template.js`` renders: about, deployments, its
+    versions (``own``, its rows of the Directory) and history. A template whose file is missing
+    or did not load still has its page: its versions, its history and the findings."""
     model = facts.snapshot.get(ident, Template)
-    assert model is not None
+    about: Row = {
+        "loaded": False,
+        "title": ident.name,
+        "description": "",
+        "owners": [],
+        "tags": [],
+        "policy": "",
+    }
+    if model is not None:
+        about = {
+            "loaded": True,
+            "title": model.display_name or ident.name,
+            "description": model.description or "",
+            "owners": list(model.owners),
+            "tags": list(model.tags),
+            "policy": model.policy or "",
+        }
     own = sorted(own, key=lambda r: semver_key(r["label"]), reverse=True)
     deployments = sorted(
         facts.deployments_of.get((ident.tenant, ident.name), []), key=lambda r: r["environment"]
     )
     return {
-        "kind": "template",
-        "title": model.display_name or ident.name,
         "ref": ident.ref,
         "tenant": ident.tenant,
-        "model": model,
-        "versions": own,
+        "name": ident.name,
+        **about,
+        "state": own[0]["state"] if own else "",  # its latest version's, as in the Directory
         "deployments": deployments,
-        "history": [record_row(r) for r in reversed(facts.by_target.get(ident.ref, []))],
-        "findings": facts.by_path.get(ident.path, []),
+        "versions": [
+            {
+                "label": r["label"],
+                "url": r["url"],
+                "state": r["state"],
+                "integrity": r["integrity"],
+                "model": r["model"],
+                "envs": r["envs"],
+                "created": r["created"],
+            }
+            for r in own
+        ],
+        "history": _history(facts, ident),
+        "findings": [finding_row(f) for f in facts.by_path.get(ident.path, [])],
     }
 
 
 def instance_page(facts: Facts, ident: EntityId) -> Row:
+    """An instance's page, as the data ``static/instance.js`` renders: its version,
+    environment, provider, identity, secret reference, effective policy and history."""
     snap = facts.snapshot
     model = snap.get(ident, Instance)
     assert model is not None
@@ -94,14 +126,25 @@ def instance_page(facts: Facts, ident: EntityId) -> Row:
     if version is not None:
         policy = facts.policy(ident.tenant, model.environment, ref.template, version, model.policy)
     return {
-        "kind": "instance",
-        "title": ident.name,
         "ref": ident.ref,
         "tenant": ident.tenant,
-        "model": model,
+        "name": ident.name,
+        "state": model.state,
+        "description": model.description or "",
+        "version": model.version,
         "versionUrl": version_url(ref.tenant, ref.template, ref.label),
-        "templateUrl": template_url(ref.tenant, ref.template),
-        "policy": policy,
-        "history": [record_row(r) for r in reversed(facts.by_target.get(ident.ref, []))],
-        "findings": facts.by_path.get(ident.path, []),
+        "environment": model.environment,
+        "provider": model.provider,
+        "identity": model.identity.principal if model.identity else "",
+        "secretRef": model.secret_ref or "",
+        "policy": model.policy or "",
+        "legacyAgentId": model.legacy_agent_id or "",
+        "effective": policy,
+        "history": _history(facts, ident),
+        "findings": [finding_row(f) for f in facts.by_path.get(ident.path, [])],
     }
+
+
+def _history(facts: Facts, ident: EntityId) -> list[Row]:
+    """``ident``'s change records as rows, newest first."""
+    return [record_row(r) for r in reversed(facts.by_target.get(ident.ref, []))]

@@ -1,4 +1,5 @@
-"""Render the site and write it: the pages (Jinja2), the data scripts and the static files.
+"""Render the site and write it: the pages (Jinja2), the data scripts the entity pages are
+drawn from, and the static files.
 
 Each file is replaced atomically and only when its bytes change (a reader sees the old page or
 the new one); a directory that is not empty and was not written by armgit is refused rather
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from armgit.core.findings import Finding
-from armgit.core.layout import EntityId
+from armgit.core.layout import EntityId, identify, template_id
 from armgit.errors import UsageError
 from armgit.site.collect import SiteSource
 from armgit.site.fleet import deployments, effective_policies, environments, operators, tenants
@@ -31,8 +32,9 @@ from armgit.site.views import (
     Row,
     directory,
     finding_row,
+    instance_data_path,
     record_row,
-    version_data_path,
+    template_data_path,
 )
 
 if TYPE_CHECKING:
@@ -41,8 +43,16 @@ if TYPE_CHECKING:
 
 MARKER = ".armgit-site"
 SHOWN_APPROVALS = 500  # the newest on the page; all of them in approvals.jsonl
-STATIC = ("site.css", "common.js", "directory.js", "audit.js", "version.js")
-_SPREAD_TEMPLATES = ("template.html", "instance.html", "deployments.html", "policies.html")
+STATIC = (
+    "site.css",
+    "common.js",
+    "directory.js",
+    "audit.js",
+    "version.js",
+    "template.js",
+    "instance.js",
+)
+_SPREAD_TEMPLATES = ("deployments.html", "policies.html")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +136,6 @@ def _environment() -> jinja2.Environment:
         str(digest)[:19] + "…" if len(str(digest)) > 20 else digest
     )
     env.filters["chip"] = chip
-    env.filters["integrity"] = integrity
     return env
 
 
@@ -138,17 +147,6 @@ def chip(state: object) -> Markup:
         return Markup("")
     text = escape(str(state))
     return Markup(f'<span class="chip chip-{text.lower().replace("_", "-")}">{text}</span>')
-
-
-def integrity(value: object) -> Markup:
-    """The VERIFIED / TAMPERED badge."""
-    from markupsafe import Markup, escape
-
-    text = escape(str(value))
-    mark = "✔" if value == "VERIFIED" else "✖"
-    return Markup(
-        f'<span class="badge badge-{text.lower()}" data-integrity="{text}">{mark} {text}</span>'
-    )
 
 
 def _script(name: str, value: object) -> str:
@@ -184,28 +182,26 @@ def _write(site: SiteSource, writer: _Writer) -> None:
     for name in STATIC:
         writer.text(f"static/{name}", (static / name).read_text(encoding="utf-8"))
     writer.page("index.html", "directory.html", page="directory", tenants=tenants(site.snapshot))
-    by_template: dict[tuple[str, str], list[Row]] = {}
-    for row in dir_data["versions"]:
-        by_template.setdefault((row["tenant"], row["template"]), []).append(row)
     snapshot = site.snapshot
+    by_template = _templates(site, dir_data["versions"])
     snapshot_ids = {e.id.ref: e.id for e in snapshot.of_kind("Version")}
     snapshot_ids.update({ident.ref: ident for ident in facts.tampered})
+    instances_of: dict[str, list[EntityId]] = {}
+    for ident in sorted(e.id for e in snapshot.of_kind("Instance")):
+        instances_of.setdefault(ident.tenant, []).append(ident)
 
-    def versions(tenant: str, template: str, own: list[Row]) -> None:
-        pages = {r["label"]: version_page(facts, snapshot_ids[r["ref"]], r) for r in own}
-        call = f"armgitVersions({_json(tenant + '/' + template)}, {_json(pages)});\n"
-        writer.text(version_data_path(tenant, template), call)
+    def template_script(tenant: str, name: str, own: list[Row]) -> None:
+        # the template's page and its versions' pages: one script, loaded by both
+        ident = template_id(tenant, name)
+        page = template_page(facts, ident, own)
+        versions = {r["label"]: version_page(facts, snapshot_ids[r["ref"]], r) for r in own}
+        call = f"armgitTemplate({_json(ident.ref)}, {_json(page)}, {_json(versions)});\n"
+        writer.text(template_data_path(tenant, name), call)
 
-    def template(ident: EntityId) -> None:
-        own = by_template.get((ident.tenant, ident.name), [])
-        context = template_page(facts, ident, own)
-        path = f"templates/{ident.tenant}/{ident.name}.html"
-        writer.page(path, "template.html", page="directory", t=context)
-
-    def instance(ident: EntityId) -> None:
-        context = instance_page(facts, ident)
-        path = f"instances/{ident.tenant}/{ident.name}.html"
-        writer.page(path, "instance.html", page="directory", i=context)
+    def instance_script(tenant: str, idents: list[EntityId]) -> None:
+        pages = {ident.name: instance_page(facts, ident) for ident in idents}
+        call = f"armgitInstances({_json(tenant)}, {_json(pages)});\n"
+        writer.text(instance_data_path(tenant), call)
 
     def deployments_page() -> None:
         groups = deployments(facts)
@@ -250,16 +246,19 @@ def _write(site: SiteSource, writer: _Writer) -> None:
         directory_script,
         approvals_download,
     ]
-    tasks += [
-        partial(versions, tenant, template, own)
-        for (tenant, template), own in sorted(by_template.items())
-    ]
-    tasks += [partial(template, i) for i in sorted(e.id for e in snapshot.of_kind("Template"))]
-    tasks += [partial(instance, i) for i in sorted(e.id for e in snapshot.of_kind("Instance"))]
+    tasks += [partial(template_script, *key, own) for key, own in sorted(by_template.items())]
+    tasks += [partial(instance_script, *item) for item in sorted(instances_of.items())]
     for name in _SPREAD_TEMPLATES:  # compiled once here, not once in each worker
         writer.env.get_template(name)
     spread(tasks, writer)
-    writer.page("version.html", "version.html", page="directory")
+    # the entity pages: one page each, drawn from the data scripts the address names
+    template_keys = " ".join(f"{tenant}/{name}" for tenant, name in sorted(by_template))
+    for what, keys in (
+        ("version", template_keys),
+        ("template", template_keys),
+        ("instance", " ".join(sorted(instances_of))),
+    ):
+        writer.page(f"{what}.html", "drawn.html", page="directory", what=what, keys=keys)
     writer.page(
         "approvals.html",
         "approvals.html",
@@ -277,6 +276,21 @@ def _write(site: SiteSource, writer: _Writer) -> None:
     for finding in site.findings:
         by_path.setdefault(finding.path, []).append(finding)
     writer.page("findings.html", "findings.html", page="findings", by_path=by_path)
+
+
+def _templates(site: SiteSource, versions: list[Row]) -> dict[tuple[str, str], list[Row]]:
+    """Each template's rows of the Directory's versions, by (tenant, name): every template
+    that loaded, that has a version, or whose file has a finding (a page for each)."""
+    by_template: dict[tuple[str, str], list[Row]] = {
+        (e.id.tenant, e.id.name): [] for e in site.snapshot.of_kind("Template")
+    }
+    for finding in site.findings:
+        ident = identify(finding.path)
+        if isinstance(ident, EntityId) and ident.kind == "Template":
+            by_template.setdefault((ident.tenant, ident.name), [])
+    for row in versions:
+        by_template.setdefault((row["tenant"], row["template"]), []).append(row)
+    return by_template
 
 
 def _audit_row(record: Any) -> Row:

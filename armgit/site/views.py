@@ -38,8 +38,14 @@ def version_url(tenant: str, template: str, label: str) -> str:
     return f"version.html#{tenant}/{template}@{quote(label, safe='')}"
 
 
-def version_data_path(tenant: str, template: str) -> str:
-    return f"data/versions/{tenant}/{template}.js"
+def template_data_path(tenant: str, template: str) -> str:
+    """The data script of a template's page and of its versions' pages."""
+    return f"data/templates/{tenant}/{template}.js"
+
+
+def instance_data_path(tenant: str) -> str:
+    """The data script of a tenant's instance pages."""
+    return f"data/instances/{tenant}.js"
 
 
 def finding_row(f: Finding) -> Row:
@@ -47,11 +53,13 @@ def finding_row(f: Finding) -> Row:
 
 
 def template_url(tenant: str, template: str) -> str:
-    return f"templates/{tenant}/{template}.html"
+    """A template's page: ``template.html`` draws it from the template's data script."""
+    return f"template.html#{tenant}/{template}"
 
 
 def instance_url(tenant: str, name: str) -> str:
-    return f"instances/{tenant}/{name}.html"
+    """An instance's page: ``instance.html`` draws it from its tenant's data script."""
+    return f"instance.html#{tenant}/{name}"
 
 
 @dataclass(slots=True)

@@ -15,7 +15,9 @@ from click.testing import CliRunner
 from armgit.cli.main import cli
 from tests.conftest import EXAMPLE, Git, run_armgit
 
-DATA = "data/versions/arm-dev/customer-support.js"
+DATA = "data/templates/arm-dev/customer-support.js"
+INSTANCES = "data/instances/arm-dev.js"
+TEMPLATE_FILE = "tenants/arm-dev/templates/customer-support/template.yaml"
 V1_FILE = "tenants/arm-dev/templates/customer-support/versions/1.0.0.yaml"
 
 
@@ -24,13 +26,25 @@ def site(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def call(out: Path, path: str, function: str) -> list[Any]:
+    """The arguments of the one call a data script makes."""
+    text = (out / path).read_text()
+    assert text.startswith(f"{function}("), text[:80]
+    assert text.endswith(");\n"), text[-80:]
+    arguments: list[Any] = json.loads("[" + text.removeprefix(f"{function}(")[: -len(");\n")] + "]")
+    return arguments
+
+
+def template_data(out: Path, path: str = DATA) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A template's data script: its page, and its versions' pages by label."""
+    key, page, pages = call(out, path, "armgitTemplate")
+    assert path == f"data/templates/{key}.js"
+    return page, pages
+
+
 def versions(out: Path) -> dict[str, dict[str, Any]]:
     """The version pages' data of customer-support, by label."""
-    text = (out / DATA).read_text()
-    prefix = 'armgitVersions("arm-dev/customer-support", '
-    assert text.startswith(prefix)
-    pages: dict[str, dict[str, Any]] = json.loads(text.removeprefix(prefix).rstrip(");\n"))
-    return pages
+    return template_data(out)[1]
 
 
 def read_tree(root: Path) -> dict[str, bytes]:
@@ -46,8 +60,7 @@ def test_example_site(example_repo: Git, tmp_path: Path) -> None:
     assert "2 versions" in stdout
     for page in ("index.html", "deployments.html", "policies.html", "approvals.html",
                  "audit.html", "operators.html", "findings.html", "version.html", DATA,
-                 "templates/arm-dev/customer-support.html",
-                 "instances/arm-dev/support-prod-1.html"):  # fmt: skip
+                 "template.html", "instance.html", INSTANCES):  # fmt: skip
         assert (out / page).is_file(), page
     version = versions(out)["2.0.0"]
     assert version["integrity"] == "VERIFIED"
@@ -57,8 +70,27 @@ def test_example_site(example_repo: Git, tmp_path: Path) -> None:
     assert version["instances"][0]["name"] == "support-prod-1"  # the instance that runs it
     assert version["deployed"] == ["prod"]
     assert version["history"][0]["type"] == "VERSION_CREATED"
-    template = (out / "templates/arm-dev/customer-support.html").read_text()
-    assert 'href="../../version.html#arm-dev/customer-support@2.0.0"' in template
+    # one page per kind, each drawn from the data scripts: no file per template or instance
+    assert not (out / "templates").exists()
+    assert not (out / "instances").exists()
+    template, _ = template_data(out)
+    assert template["title"] == "Customer Support Agent"
+    assert template["owners"] == ["alice", "ops"]
+    assert [v["label"] for v in template["versions"]] == ["2.0.0", "1.0.0"]  # newest first
+    assert template["versions"][0]["url"] == "version.html#arm-dev/customer-support@2.0.0"
+    assert template["deployments"][0]["url"] == "version.html#arm-dev/customer-support@2.0.0"
+    assert template["history"][0]["type"] == "TEMPLATE_CREATED"
+    tenant, instances = call(out, INSTANCES, "armgitInstances")
+    instance = instances["support-prod-1"]
+    assert (tenant, list(instances)) == ("arm-dev", ["support-prod-1"])
+    assert instance["versionUrl"] == "version.html#arm-dev/customer-support@2.0.0"
+    assert instance["secretRef"].startswith("vault://")
+    assert instance["effective"]["ceilings"] == ["prod-ceiling", "tenant-ceiling"]
+    assert version["templateUrl"] == "template.html#arm-dev/customer-support"
+    assert version["instances"][0]["url"] == "instance.html#arm-dev/support-prod-1"
+    # the shells name the scripts they may load, and load nothing else
+    assert 'data-keys="arm-dev/customer-support"' in (out / "template.html").read_text()
+    assert 'data-keys="arm-dev"' in (out / "instance.html").read_text()
     deployments = (out / "deployments.html").read_text()
     assert "DEPLOYMENT_" not in deployments
     assert "ACTIVATED" in deployments
@@ -195,3 +227,25 @@ def test_post_receive_writes_the_site(tmp_path: Path) -> None:
     assert commit in (site_dir / "index.html").read_text()
     assert versions(site_dir)["1.0.0"]["state"] == "RETIRED"
     assert not (tmp_path / "www" / "index.json").exists()  # no index asked for
+
+
+def test_every_template_has_its_data_script(example_repo: Git, tmp_path: Path) -> None:
+    """A template with no version has its page; versions whose template file is gone have
+    theirs, and the template's page shows them with the findings."""
+    triage = example_repo.path / "tenants/arm-dev/templates/triage/template.yaml"
+    triage.parent.mkdir()
+    triage.write_text("apiVersion: armgit/v1\nkind: Template\nname: triage\nowners: [ops]\n")
+    (example_repo.path / TEMPLATE_FILE).unlink()
+    example_repo.commit_all("a template without versions; versions without their template")
+    out = tmp_path / "site"
+    code, _, _ = site("--repo", str(example_repo.path), "--rev", "main", "--out", str(out))
+    assert code == 1
+    page, pages = template_data(out, "data/templates/arm-dev/triage.js")
+    assert (page["loaded"], page["owners"], page["versions"], pages) == (True, ["ops"], [], {})
+    page, pages = template_data(out)
+    assert not page["loaded"]
+    assert sorted(pages) == ["1.0.0", "2.0.0"]
+    assert [v["label"] for v in page["versions"]] == ["2.0.0", "1.0.0"]
+    keys = 'data-keys="arm-dev/customer-support arm-dev/triage"'
+    assert keys in (out / "template.html").read_text()
+    assert keys in (out / "version.html").read_text()

@@ -230,11 +230,13 @@ def test_open_a_version_and_follow_links(page: Page, example_site: Site) -> None
     page.go_back()
     wait_for_version(page, "2.0.0")
     page.click("nav.crumbs >> text=customer-support")
-    assert page.url.endswith("templates/arm-dev/customer-support.html")
+    wait_for_heading(page, "Customer Support Agent")
+    assert page.url.endswith("template.html#arm-dev/customer-support")
     page.click("table >> text=2.0.0")
     wait_for_version(page, "2.0.0")
     page.click("text=support-prod-1")
-    assert page.url.endswith("instances/arm-dev/support-prod-1.html")
+    wait_for_heading(page, "support-prod-1")
+    assert page.url.endswith("instance.html#arm-dev/support-prod-1")
     assert "ACTIVE" in page.locator("h1").inner_text()
     page.click("nav[aria-label=Sections] >> text=Deployments")
     assert "customer-support" in page.locator("#env-arm-dev-prod").inner_text()
@@ -242,10 +244,119 @@ def test_open_a_version_and_follow_links(page: Page, example_site: Site) -> None
         assert Path(re.sub(r"^file://", "", str(link).split("#")[0])).is_file(), link
 
 
+def wait_for_heading(page: Page, text: str) -> None:
+    page.wait_for_function(
+        "text => document.body.dataset.ready && document.querySelector('main h1') &&"
+        " document.querySelector('main h1').textContent.includes(text)",
+        arg=text,
+    )
+
+
+def assert_accessible_panels(page: Page) -> None:
+    """Every panel is labelled by its heading, every column head has its scope."""
+    labels = page.locator("main section.panel").evaluate_all(
+        "ss => ss.map(s => document.getElementById(s.getAttribute('aria-labelledby')).tagName)"
+    )
+    assert labels
+    assert set(labels) == {"H2"}
+    assert page.locator("main th:not([scope=col])").count() == 0
+    assert page.get_attribute("#page", "aria-live") == "polite"
+
+
+def test_a_template_page_drawn_from_its_data(page: Page, example_site: Site) -> None:
+    page.goto(example_site.url("template.html#arm-dev/customer-support"))
+    wait_for_heading(page, "Customer Support Agent")
+    assert page.title() == "Customer Support Agent · armgit"
+    heading = page.locator("h1").inner_text().split()
+    assert heading == ["Customer", "Support", "Agent", "APPROVED", "arm-dev/customer-support"]
+    assert "alice, ops" in page.locator("section[aria-labelledby=about-h]").inner_text()
+    assert page.locator("section[aria-labelledby=deps-h] a.env").all_inner_texts() == ["prod"]
+    rows = page.locator("section[aria-labelledby=versions-h] tbody tr")
+    assert rows.locator("td:first-child").all_inner_texts() == ["2.0.0", "1.0.0"]
+    badges = rows.locator("[data-integrity]").all_inner_texts()
+    assert [b.split()[-1] for b in badges] == ["VERIFIED", "VERIFIED"]
+    history = page.locator("section[aria-labelledby=history-h] table")
+    assert history.locator("caption").inner_text() == "Change records, newest first"
+    assert "TEMPLATE_CREATED" in history.inner_text()
+    assert_accessible_panels(page)
+    rows.locator("a", has_text="1.0.0").focus()  # the keyboard follows the link
+    page.keyboard.press("Enter")
+    wait_for_version(page, "1.0.0")
+    assert page.url.endswith("version.html#arm-dev/customer-support@1.0.0")
+
+
+def test_an_instance_page_drawn_from_its_data(page: Page, example_site: Site) -> None:
+    page.goto(example_site.url("instance.html#arm-dev/support-prod-1"))
+    wait_for_heading(page, "support-prod-1")
+    assert page.title() == "support-prod-1 · armgit"
+    assert page.locator("h1 .chip").inner_text() == "ACTIVE"
+    facts = page.locator("section[aria-labelledby=about-h] dl").inner_text()
+    for text in (
+        "customer-support@2.0.0",
+        "spiffe://",
+        "vault://",
+        "support-prod",
+        "agent_01HZX3K8",
+    ):
+        assert text in facts, text
+    policy = page.locator("section[aria-labelledby=policy-h] tbody tr td").all_inner_texts()
+    assert "prod-ceiling, tenant-ceiling" in policy
+    assert page.locator("section[aria-labelledby=history-h] tbody tr").count() >= 1
+    assert_accessible_panels(page)
+    page.click("section[aria-labelledby=about-h] >> text=customer-support@2.0.0")
+    wait_for_version(page, "2.0.0")
+    page.go_back()
+    wait_for_heading(page, "support-prod-1")
+    page.click("section[aria-labelledby=about-h] >> a.env")
+    assert page.url.endswith("deployments.html#env-arm-dev-prod")
+
+
+def test_entity_pages_redraw_when_the_address_changes(page: Page, fleet_site: Site) -> None:
+    first, second = fleet_site.data["templates"][0], fleet_site.data["templates"][-1]
+    assert first["tenant"] != second["tenant"]  # two data scripts
+    page.goto(fleet_site.url(str(first["url"])))
+    wait_for_heading(page, str(first["title"]))
+    page.evaluate("url => { window.location.hash = url.split('#')[1]; }", second["url"])
+    wait_for_heading(page, str(second["title"]))
+    assert page.locator("section[aria-labelledby=versions-h] tbody tr").count() == 20
+    instance = fleet_site.data["instances"][-1]
+    page.goto(fleet_site.url(str(instance["url"])))
+    wait_for_heading(page, str(instance["name"]))
+    other = fleet_site.data["instances"][0]
+    page.evaluate("url => { window.location.hash = url.split('#')[1]; }", other["url"])
+    wait_for_heading(page, str(other["name"]))
+    page.click(f"text={other['version']}")
+    wait_for_version(page, str(other["label"]))
+
+
 def test_an_unknown_version_says_so(page: Page, example_site: Site) -> None:
     page.goto(example_site.url("version.html#arm-dev/customer-support@9.9.9"))
     page.wait_for_selector("body[data-ready]")
     assert page.locator("h1").inner_text() == "No such version"
+
+
+@pytest.mark.parametrize(
+    ("name", "heading"),
+    [
+        ("template.html#arm-dev/no-such-template", "No such template"),
+        ("template.html#arm-dev", "No such template"),
+        ("template.html#../../static/common", "No such template"),
+        ("template.html#%E0%A4%A", "No such template"),
+        ("template.html", "No such template"),
+        ("instance.html#arm-dev/no-such-instance", "No such instance"),
+        ("instance.html#no-such-tenant/x", "No such instance"),
+        ("instance.html#..%2Fdata%2Fdirectory/x", "No such instance"),
+        ("version.html#arm-dev/no-such-template@1.0.0", "No such version"),
+    ],
+)
+def test_an_unknown_name_says_so(page: Page, example_site: Site, name: str, heading: str) -> None:
+    page.goto(example_site.url(name))
+    page.wait_for_selector("body[data-ready]")
+    assert page.locator("main h1").inner_text() == heading
+    assert page.title() == f"{heading} · armgit"
+    # nothing loaded but what the site wrote for the names it knows
+    loaded = page.locator("script[src^='data/']").evaluate_all("ss => ss.map(s => s.src)")
+    assert all(str(src).endswith("/arm-dev.js") for src in loaded), loaded
 
 
 def test_tampered_version_is_shown(page: Page, tampered_site: Site) -> None:
@@ -258,6 +369,10 @@ def test_tampered_version_is_shown(page: Page, tampered_site: Site) -> None:
     assert page.locator("h1 [data-integrity]").inner_text().endswith("TAMPERED")
     assert "genome-hash-mismatch" in page.locator(".findings").inner_text()
     assert page.text_content("#hash-written") != page.text_content("#hash-actual")
+    page.click("nav.crumbs >> text=customer-support")
+    wait_for_heading(page, "Customer Support Agent")
+    row = page.locator("section[aria-labelledby=versions-h] tr", has_text="1.0.0")
+    assert row.locator("[data-integrity]").inner_text().endswith("TAMPERED")
 
 
 def test_audit_filters_and_downloads(page: Page, fleet_site: Site) -> None:
