@@ -237,8 +237,8 @@ def _write(site: SiteSource, writer: _Writer) -> None:
         key=lambda r: (r["createdAt"], r["id"]),
         reverse=True,
     )
-    # the few big files first, so that they start at once on different workers
-    tasks: list[Callable[[], None]] = [
+    # the few big files: each a share of its own, so that they start at once on different workers
+    big: list[Callable[[], None]] = [
         audit_downloads,
         audit_script,
         policies_page,
@@ -246,11 +246,12 @@ def _write(site: SiteSource, writer: _Writer) -> None:
         directory_script,
         approvals_download,
     ]
+    tasks = list(big)
     tasks += [partial(template_script, *key, own) for key, own in sorted(by_template.items())]
     tasks += [partial(instance_script, *item) for item in sorted(instances_of.items())]
     for name in _SPREAD_TEMPLATES:  # compiled once here, not once in each worker
         writer.env.get_template(name)
-    spread(tasks, writer)
+    spread(tasks, writer, alone=len(big))
     # the entity pages: one page each, drawn from the data scripts the address names
     template_keys = " ".join(f"{tenant}/{name}" for tenant, name in sorted(by_template))
     for what, keys in (
