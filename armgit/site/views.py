@@ -23,7 +23,7 @@ from armgit.core.models import (
     Template,
     Version,
 )
-from armgit.core.rules.policy import EffectivePolicy, target_policy
+from armgit.core.rules.policy import EffectivePolicy, policy_chain, resolve_policy
 from armgit.core.rules.state import parse_version_ref
 from armgit.core.snapshot import Snapshot
 from armgit.core.yamldata import YamlProblem, parse_yaml
@@ -76,7 +76,9 @@ class Facts:
     approvals_of: dict[str, list[Row]] = field(default_factory=dict)
     tampered: dict[EntityId, Row] = field(default_factory=dict)
     deployments_of: dict[tuple[str, str], list[Row]] = field(default_factory=dict)
-    _policies: dict[tuple[str, str, str, str, str | None], Row] = field(default_factory=dict)
+    _policies: dict[tuple[str, tuple[str | None, ...], tuple[str | None, ...]], Row] = field(
+        default_factory=dict
+    )
     _links: dict[EntityId, _Link] = field(default_factory=dict)  # lineage's, kept between pages
 
     def policy(
@@ -84,11 +86,13 @@ class Facts:
     ) -> Row:
         """The effective policy of ``version`` in ``env`` (with an instance's ``own`` policy
         first), as a row; resolved once per target."""
-        key = (tenant, env, template, version.label, own)
+        attached, ceilings = policy_chain(self.snapshot, tenant, env, template, version, own)
+        # the names are the policies (one per name in a tenant): thousands of targets share a
+        # few chains, resolved (and digested) once each
+        key = (tenant, tuple(n for n, _ in attached), tuple(n for n, _ in ceilings))
         found = self._policies.get(key)
         if found is None:
-            resolved = target_policy(self.snapshot, tenant, env, template, version, own)
-            found = self._policies[key] = policy_row(resolved)
+            found = self._policies[key] = policy_row(resolve_policy(attached, ceilings))
         return found
 
     @classmethod

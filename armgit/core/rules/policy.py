@@ -172,8 +172,26 @@ def target_policy(
     index carries for a deployment, and, with the instance's own ``policy`` first, for an
     instance. The chain is instance, version, template, environment, tenant; the environment's
     and the tenant's policies bound it where they are ceilings."""
+    chain = policy_chain(view, tenant, environment, template, version, instance_policy)
+    return resolve_policy(*chain)
 
-    def named(name: str | None) -> tuple[str | None, Policy | None]:
+
+Named = tuple[str | None, Policy | None]
+
+
+def policy_chain(
+    view: View,
+    tenant: str,
+    environment: str,
+    template: str,
+    version: Version,
+    instance_policy: str | None = None,
+) -> tuple[list[Named], list[Named]]:
+    """What :func:`target_policy` resolves: the attached policies, most specific first, and the
+    ceilings, each by name (a name is one policy of the tenant, so callers that resolve many
+    targets can keep results by the names)."""
+
+    def named(name: str | None) -> Named:
         if name is None:
             return None, None
         return name, view.get(named_id("Policy", tenant, name), Policy)
@@ -190,4 +208,4 @@ def target_policy(
         env_policy,
         tenant_policy,
     ]
-    return resolve_policy(attached, [env_policy, tenant_policy])
+    return attached, [env_policy, tenant_policy]
