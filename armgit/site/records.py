@@ -4,7 +4,6 @@ writes, and the CSV download written from those same lines (pure)."""
 from __future__ import annotations
 
 import json
-import re
 
 import orjson
 
@@ -14,7 +13,6 @@ from armgit.audit.records import ChangeRecord
 CSV_HEADER = ("time", "type", "tenant", "target", "author", "operator", "commit", "approvals")
 _PAYLOAD = '"payload":'
 _AFTER_PAYLOAD = ',"approvals":['
-_QUOTED = re.compile(r'[,"\n]')  # what the csv module quotes with "\n" ending a line
 
 
 def parse_records(lines: bytes) -> list[ChangeRecord]:
@@ -73,4 +71,6 @@ def records_csv(records: list[ChangeRecord], lines: str) -> str:
 
 def _cell(text: str) -> str:
     """A CSV cell as ``csv.writer(lineterminator="\n")`` writes it (QUOTE_MINIMAL)."""
-    return '"' + text.replace('"', '""') + '"' if _QUOTED.search(text) else text
+    if '"' in text or "," in text or "\n" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
