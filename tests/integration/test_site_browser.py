@@ -362,6 +362,39 @@ def test_the_deployments_page_drawn_from_its_data(page: Page, example_site: Site
     wait_for_heading(page, "Customer Support Agent")
 
 
+def test_a_rollback_and_approvals_on_the_deployments_page(
+    page: Page, fleet_site: Site, tmp_path: Path
+) -> None:
+    """The timeline names the approvals of an activation (each id cut as the page always cut it)
+    and the reason of a rollback, escaped: a reason is text, never markup."""
+    page.goto(fleet_site.url("deployments.html"))
+    page.wait_for_selector("body[data-ready]")
+    approved = page.locator("ol.timeline li", has_text="approval").first.inner_text()
+    assert re.search(r" with 1 approval \(\d{8}-[a-z]+-\d{2}…\) ", approved), approved
+    git = example_git(tmp_path / "registry")
+    path = git.path / "tenants/arm-dev/deployments/prod/customer-support.yaml"
+    reason = "latency <script>window.hacked = 1</script> & errors"
+    path.write_text(
+        path.read_text().replace(
+            "version: 2.0.0\npreviousVersion: 1.0.0",
+            f'version: 1.0.0\npreviousVersion: 2.0.0\nrollbackOf: 2.0.0\nreason: "{reason}"',
+        )
+    )
+    git.commit_all("roll customer-support back in prod")
+    rolled = build(git.path, tmp_path / "site", expect=1)  # its instance still runs 2.0.0
+    page.goto(rolled.url("deployments.html#env-arm-dev-prod"))
+    page.wait_for_selector("body[data-ready]")
+    prod = page.locator("#env-arm-dev-prod")
+    assert prod.locator("h3").inner_text() == "customer-support → 1.0.0 ACTIVE"
+    facts = prod.locator("article p.muted").inner_text()
+    assert "· rollback of 2.0.0 · reason: " + reason in facts
+    newest = prod.locator("ol.timeline li").first.inner_text()
+    assert " ROLLED BACK 2.0.0 → 1.0.0 by " in newest
+    assert "— " + reason in newest
+    assert page.evaluate("() => window.hacked") is None
+    assert page.locator("main script").count() == 0
+
+
 def test_the_policies_page_drawn_from_its_data(page: Page, example_site: Site) -> None:
     page.goto(example_site.url("policies.html"))
     page.wait_for_selector("body[data-ready]")
