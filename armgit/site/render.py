@@ -51,8 +51,18 @@ STATIC = (
     "version.js",
     "template.js",
     "instance.js",
+    "deployments.js",
+    "policies.js",
 )
-_SPREAD_TEMPLATES = ("deployments.html", "policies.html")
+# the pages drawn in the browser from a data script of the same name, with their lead paragraph
+_LISTINGS = {
+    "deployments": "What runs in each environment, and how it got there: activations and"
+    " rollbacks, newest first. A deployment's time is the commit that activated it, not when"
+    " its version was created.",
+    "policies": "The effective policy of every deployment and instance: the most specific"
+    " attached policy (instance, version, template, environment, tenant), narrowed by every"
+    " ceiling above it. Ceilings bound; they never grant.",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,19 +213,16 @@ def _write(site: SiteSource, writer: _Writer) -> None:
         call = f"armgitInstances({_json(tenant)}, {_json(pages)});\n"
         writer.text(instance_data_path(tenant), call)
 
-    def deployments_page() -> None:
-        groups = deployments(facts)
-        writer.page("deployments.html", "deployments.html", page="deployments", groups=groups)
+    def deployments_script() -> None:
+        writer.text("data/deployments.js", _script("ARMGIT_DEPLOYMENTS", deployments(facts)))
 
-    def policies_page() -> None:
-        writer.page(
-            "policies.html",
-            "policies.html",
-            page="policies",
-            p=effective_policies(facts),
-            environments=environments(snapshot),
-            tenants=tenants(snapshot),
-        )
+    def policies_script() -> None:
+        rows = {
+            **effective_policies(facts),
+            "tenants": tenants(snapshot),
+            "environments": environments(snapshot),
+        }
+        writer.text("data/policies.js", _script("ARMGIT_POLICIES", rows))
 
     def audit_script() -> None:
         rows = [_audit_row(r) for r in site.records]
@@ -241,17 +248,17 @@ def _write(site: SiteSource, writer: _Writer) -> None:
     big: list[Callable[[], None]] = [
         audit_downloads,
         audit_script,
-        policies_page,
-        deployments_page,
+        policies_script,
+        deployments_script,
         directory_script,
         approvals_download,
     ]
     tasks = list(big)
     tasks += [partial(template_script, *key, own) for key, own in sorted(by_template.items())]
     tasks += [partial(instance_script, *item) for item in sorted(instances_of.items())]
-    for name in _SPREAD_TEMPLATES:  # compiled once here, not once in each worker
-        writer.env.get_template(name)
     spread(tasks, writer, alone=len(big))
+    for page, lead in _LISTINGS.items():  # drawn from data/PAGE.js by static/PAGE.js
+        writer.page(f"{page}.html", "listing.html", page=page, title=page.capitalize(), lead=lead)
     # the entity pages: one page each, drawn from the data scripts the address names
     template_keys = " ".join(f"{tenant}/{name}" for tenant, name in sorted(by_template))
     for what, keys in (

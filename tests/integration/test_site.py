@@ -47,6 +47,14 @@ def versions(out: Path) -> dict[str, dict[str, Any]]:
     return template_data(out)[1]
 
 
+def window_data(out: Path, path: str, name: str) -> Any:
+    """The value a page's data script gives ``window.NAME``."""
+    text = (out / path).read_text()
+    assert text.startswith(f"window.{name} = "), text[:80]
+    assert text.endswith(";\n"), text[-80:]
+    return json.loads(text.removeprefix(f"window.{name} = ")[: -len(";\n")])
+
+
 def read_tree(root: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
@@ -91,17 +99,44 @@ def test_example_site(example_repo: Git, tmp_path: Path) -> None:
     # the shells name the scripts they may load, and load nothing else
     assert 'data-keys="arm-dev/customer-support"' in (out / "template.html").read_text()
     assert 'data-keys="arm-dev"' in (out / "instance.html").read_text()
-    deployments = (out / "deployments.html").read_text()
-    assert "DEPLOYMENT_" not in deployments
-    assert "ACTIVATED" in deployments
+    # Deployments and Policies: shells drawn from their data scripts by static/PAGE.js
+    for name in ("deployments", "policies"):
+        shell = (out / f"{name}.html").read_text()
+        assert f'<script src="data/{name}.js"></script>' in shell
+        assert f'<script src="static/{name}.js"></script>' in shell
+        assert '<div id="page">' in shell
+        assert "<noscript>" in shell
+    groups = window_data(out, "data/deployments.js", "ARMGIT_DEPLOYMENTS")
+    assert [(g["tenant"], g["environment"]) for g in groups] == [
+        ("arm-dev", "dev"),
+        ("arm-dev", "prod"),
+        ("arm-dev", "staging"),
+    ]  # deployments.html#env-arm-dev-prod: the anchor the other pages link to
+    prod = groups[1]
+    assert prod["settings"]["protected"] is True
+    assert prod["settings"]["requiredApprovals"] == 1
+    [deployment] = prod["deployments"]
+    assert (deployment["template"], deployment["version"]) == ("customer-support", "2.0.0")
+    assert deployment["url"] == "version.html#arm-dev/customer-support@2.0.0"
+    assert [r["type"] for r in deployment["timeline"]] == [
+        "DEPLOYMENT_ACTIVATED",
+        "DEPLOYMENT_CREATED",
+    ]  # newest first
+    assert deployment["activeSince"] == deployment["timeline"][0]["time"]
     # effective policy with its source and ceilings
-    policies = (out / "policies.html").read_text()
-    assert "support-prod" in policies
-    assert "prod-ceiling, tenant-ceiling" in policies
+    policies = window_data(out, "data/policies.js", "ARMGIT_POLICIES")
+    [effective] = policies["deployments"]
+    assert (effective["source"], effective["ceilings"]) == (
+        "support-prod",
+        ["prod-ceiling", "tenant-ceiling"],
+    )
+    assert policies["instances"][0]["url"] == "instance.html#arm-dev/support-prod-1"
+    # policies.html#policy-arm-dev-support-prod: each envelope's tenant and name
+    assert ("arm-dev", "support-prod") in {(q["tenant"], q["name"]) for q in policies["policies"]}
+    assert [t["tenant"] for t in policies["tenants"]] == ["arm-dev"]
+    assert [e["name"] for e in policies["environments"]] == ["dev", "prod", "staging"]
     # the data scripts and the downloads
-    data = (out / "data/directory.js").read_text()
-    assert data.startswith("window.ARMGIT_DIRECTORY = ")
-    rows = json.loads(data.removeprefix("window.ARMGIT_DIRECTORY = ").rstrip(";\n"))
+    rows = window_data(out, "data/directory.js", "ARMGIT_DIRECTORY")
     assert [r["label"] for r in rows["versions"] if r["latest"]] == ["2.0.0"]
     records = [json.loads(line) for line in (out / "audit.jsonl").read_text().splitlines()]
     assert {"VERSION_CREATED", "DEPLOYMENT_CREATED"} <= {r["type"] for r in records}

@@ -239,6 +239,7 @@ def test_open_a_version_and_follow_links(page: Page, example_site: Site) -> None
     assert page.url.endswith("instance.html#arm-dev/support-prod-1")
     assert "ACTIVE" in page.locator("h1").inner_text()
     page.click("nav[aria-label=Sections] >> text=Deployments")
+    page.wait_for_selector("body[data-ready]")
     assert "customer-support" in page.locator("#env-arm-dev-prod").inner_text()
     for link in page.locator("a[href*='.html']").evaluate_all("as => as.map(a => a.href)"):
         assert Path(re.sub(r"^file://", "", str(link).split("#")[0])).is_file(), link
@@ -252,15 +253,16 @@ def wait_for_heading(page: Page, text: str) -> None:
     )
 
 
-def assert_accessible_panels(page: Page) -> None:
-    """Every panel is labelled by its heading, every column head has its scope."""
+def assert_accessible_panels(page: Page, *, live: bool = True) -> None:
+    """Every panel is labelled by its heading, every column head has its scope; an entity
+    page, redrawn when its address changes, announces it (``live``)."""
     labels = page.locator("main section.panel").evaluate_all(
         "ss => ss.map(s => document.getElementById(s.getAttribute('aria-labelledby')).tagName)"
     )
     assert labels
     assert set(labels) == {"H2"}
     assert page.locator("main th:not([scope=col])").count() == 0
-    assert page.get_attribute("#page", "aria-live") == "polite"
+    assert page.get_attribute("#page", "aria-live") == ("polite" if live else None)
 
 
 def test_a_template_page_drawn_from_its_data(page: Page, example_site: Site) -> None:
@@ -327,6 +329,127 @@ def test_entity_pages_redraw_when_the_address_changes(page: Page, fleet_site: Si
     wait_for_heading(page, str(other["name"]))
     page.click(f"text={other['version']}")
     wait_for_version(page, str(other["label"]))
+
+
+def test_the_deployments_page_drawn_from_its_data(page: Page, example_site: Site) -> None:
+    page.goto(example_site.url("deployments.html"))
+    page.wait_for_selector("body[data-ready]")
+    assert page.title() == "Deployments · armgit"
+    assert page.locator("main h1").inner_text() == "Deployments"
+    headings = page.locator("main section.panel > h2").all_inner_texts()
+    assert [h.split("\n")[0].split("  ")[0] for h in headings] == [
+        "arm-dev / dev dev · from DRAFT",
+        "arm-dev / prod prod · protected, 1 approval · from APPROVED",
+        "arm-dev / staging staging · from CANDIDATE",
+    ]
+    prod = page.locator("#env-arm-dev-prod")
+    assert prod.get_attribute("aria-labelledby") == "h-arm-dev-prod"
+    assert prod.locator("h3").inner_text() == "customer-support → 2.0.0 ACTIVE"
+    assert prod.locator("h3 .chip").inner_text() == "ACTIVE"
+    facts = prod.locator("article p.muted").inner_text()
+    assert facts.startswith("previous 1.0.0 · canary · requested by alice · since ")
+    steps = prod.locator("ol.timeline li").all_inner_texts()
+    assert [s.split()[1] for s in steps] == ["ACTIVATED", "CREATED"]  # newest first
+    assert "— → 2.0.0 by " in steps[0]
+    assert "DEPLOYMENT_" not in page.locator("main").inner_text()
+    assert page.locator("#env-arm-dev-dev").inner_text().endswith("Nothing deployed here.")
+    assert_accessible_panels(page, live=False)
+    prod.locator("h3 a", has_text="2.0.0").click()
+    wait_for_version(page, "2.0.0")
+    page.go_back()
+    page.wait_for_selector("body[data-ready]")
+    page.locator("#env-arm-dev-prod h3 a", has_text="customer-support").click()
+    wait_for_heading(page, "Customer Support Agent")
+
+
+def test_a_rollback_and_approvals_on_the_deployments_page(
+    page: Page, fleet_site: Site, tmp_path: Path
+) -> None:
+    """The timeline names the approvals of an activation (each id cut as the page always cut it)
+    and the reason of a rollback, escaped: a reason is text, never markup."""
+    page.goto(fleet_site.url("deployments.html"))
+    page.wait_for_selector("body[data-ready]")
+    approved = page.locator("ol.timeline li", has_text="approval").first.inner_text()
+    assert re.search(r" with 1 approval \(\d{8}-[a-z]+-\d{2}…\) ", approved), approved
+    git = example_git(tmp_path / "registry")
+    path = git.path / "tenants/arm-dev/deployments/prod/customer-support.yaml"
+    reason = "latency <script>window.hacked = 1</script> & errors"
+    path.write_text(
+        path.read_text().replace(
+            "version: 2.0.0\npreviousVersion: 1.0.0",
+            f'version: 1.0.0\npreviousVersion: 2.0.0\nrollbackOf: 2.0.0\nreason: "{reason}"',
+        )
+    )
+    git.commit_all("roll customer-support back in prod")
+    rolled = build(git.path, tmp_path / "site", expect=1)  # its instance still runs 2.0.0
+    page.goto(rolled.url("deployments.html#env-arm-dev-prod"))
+    page.wait_for_selector("body[data-ready]")
+    prod = page.locator("#env-arm-dev-prod")
+    assert prod.locator("h3").inner_text() == "customer-support → 1.0.0 ACTIVE"
+    facts = prod.locator("article p.muted").inner_text()
+    assert "· rollback of 2.0.0 · reason: " + reason in facts
+    newest = prod.locator("ol.timeline li").first.inner_text()
+    assert " ROLLED BACK 2.0.0 → 1.0.0 by " in newest
+    assert "— " + reason in newest
+    assert page.evaluate("() => window.hacked") is None
+    assert page.locator("main script").count() == 0
+
+
+def test_the_policies_page_drawn_from_its_data(page: Page, example_site: Site) -> None:
+    page.goto(example_site.url("policies.html"))
+    page.wait_for_selector("body[data-ready]")
+    assert page.title() == "Policies · armgit"
+    heads = page.locator("main section.panel > h2").all_inner_texts()
+    assert heads == [
+        "Effective policy per deployment",
+        "Effective policy per instance",
+        "Policy envelopes",
+        "Where policies attach",
+    ]
+    deployment = page.locator("section[aria-labelledby=eff-d] tbody tr td").all_inner_texts()
+    assert deployment[:3] == ["arm-dev / prod", "customer-support", "2.0.0 ACTIVE"]
+    assert deployment[7:9] == ["support-prod", "prod-ceiling, tenant-ceiling"]
+    assert deployment[9].startswith("sha256:")
+    instance = page.locator("section[aria-labelledby=eff-i] tbody tr td").all_inner_texts()
+    assert instance[0] == "arm-dev/support-prod-1 ACTIVE"
+    assert "prod-ceiling, tenant-ceiling" in instance
+    envelope = page.locator("#policy-arm-dev-prod-ceiling")
+    assert envelope.locator(".chip-ceiling").inner_text() == "ceiling"
+    risk = page.locator("#policy-arm-dev-support-prod .chip-risk-critical")
+    assert risk.inner_text() == "critical"
+    attach = page.locator("section[aria-labelledby=attach] tbody tr").all_inner_texts()
+    assert [row.split("\t") for row in attach if "prod" in row.split("\t")[0]] == [
+        ["arm-dev / prod", "prod", "yes, 1 approvals", "prod-ceiling"]
+    ]
+    assert_accessible_panels(page, live=False)
+    page.click("section[aria-labelledby=eff-i] >> text=arm-dev/support-prod-1")
+    wait_for_heading(page, "support-prod-1")
+
+
+def in_view(page: Page, anchor: str) -> bool:
+    box = page.locator(f"#{anchor}").evaluate(
+        "e => { const r = e.getBoundingClientRect(); return [r.top, window.innerHeight]; }"
+    )
+    return bool(-2 < box[0] < box[1])  # its top within the window (scrolled to a fraction)
+
+
+def test_links_to_the_drawn_anchors_land_on_them(page: Page, fleet_site: Site) -> None:
+    """From a version page far down the fleet's lists, the links to its environment and to its
+    policy open the drawn page scrolled to that anchor."""
+    [*_, row] = [v for v in fleet_site.data["versions"] if v["envs"] and v["latest"]]
+    env = str(row["envs"][-1])  # type: ignore[index]
+    for selector, address in (
+        ("a.env", f"deployments.html#env-{row['tenant']}-{env}"),
+        ("a[href^='policies.html#policy-']", f"policies.html#policy-{row['tenant']}-"),
+    ):
+        page.goto(fleet_site.url(str(row["url"])))
+        wait_for_version(page, str(row["label"]))
+        page.locator(selector).filter(has_text=env if selector == "a.env" else "").last.click()
+        page.wait_for_selector("body[data-ready]")
+        assert address in page.url
+        anchor = page.url.split("#")[1]
+        assert page.evaluate("() => window.scrollY") > 0  # far down: the page scrolled
+        assert in_view(page, anchor), anchor
 
 
 def test_an_unknown_version_says_so(page: Page, example_site: Site) -> None:
@@ -409,6 +532,6 @@ def test_screenshots(page: Page, example_site: Site, fleet_site: Site, tmp_path:
     ]
     for site, name, file in shots:
         page.goto(site.url(name))
-        page.wait_for_selector("main h1")
+        page.wait_for_selector("body[data-ready]")
         page.screenshot(path=str(where / file))
         assert (where / file).stat().st_size > 10_000

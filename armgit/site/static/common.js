@@ -44,14 +44,28 @@ var armgit = (function () {
   function integrity(value) {
     return '<span class="badge badge-' + esc(value.toLowerCase()) + '" data-integrity="' + esc(value) + '">' + (value === "VERIFIED" ? "✔ " : "✖ ") + esc(value) + "</span>";
   }
-  function panel(id, title, body) {
-    return '<section class="panel" aria-labelledby="' + id + '"><h2 id="' + id + '">' + title + "</h2>" + body + "</section>";
+  /* title: HTML already escaped; anchor: the section's own id, for links to it (optional) */
+  function panel(id, title, body, anchor) {
+    return '<section class="panel"' + (anchor ? ' id="' + esc(anchor) + '"' : "") + ' aria-labelledby="' + esc(id) + '"><h2 id="' + esc(id) + '">' + title + "</h2>" + body + "</section>";
   }
-  /* head: trusted HTML (the page's own words); rows: cells already escaped */
-  function table(head, rows, caption) {
+  /* head: trusted HTML (the page's own words); rows: cells already escaped; ids: each row's
+     id, for links to it (optional) */
+  function table(head, rows, caption, ids) {
     return "<table>" + (caption ? '<caption class="sr">' + caption + "</caption>" : "") + "<thead><tr>" +
       head.map(function (h) { return '<th scope="col">' + h + "</th>"; }).join("") + "</tr></thead><tbody>" +
-      rows.map(function (r) { return "<tr>" + r.map(function (c) { return "<td>" + c + "</td>"; }).join("") + "</tr>"; }).join("") + "</tbody></table>";
+      rows.map(function (r, i) {
+        return "<tr" + (ids ? ' id="' + esc(ids[i]) + '"' : "") + ">" + r.map(function (c) { return "<td>" + c + "</td>"; }).join("") + "</tr>";
+      }).join("") + "</tbody></table>";
+  }
+  /* A page drawn from its data script: show it, bring the element the address's fragment
+     names into view (the browser did so before it was drawn), and say it is ready. */
+  function drawn(html) {
+    document.getElementById("page").innerHTML = html;
+    var id = "";
+    try { id = decodeURIComponent(window.location.hash.replace(/^#/, "")); } catch (err) { id = ""; }
+    var target = id ? document.getElementById(id) : null;
+    if (target) target.scrollIntoView();
+    document.body.setAttribute("data-ready", "1");
   }
   function dl(pairs) {
     return "<dl>" + pairs.map(function (p) { return "<dt>" + esc(p[0]) + "</dt><dd>" + p[1] + "</dd>"; }).join("") + "</dl>";
@@ -61,11 +75,14 @@ var armgit = (function () {
     return '<a class="env" href="deployments.html#env-' + esc(tenant) + "-" + esc(env) + '">' + esc(env) + "</a>";
   }
   function policyLink(tenant, name) { return link("policies.html#policy-" + tenant + "-" + name, name); }
+  function list(values) { return esc(values.join(", ")) || "—"; }
+  function limits(p) {
+    return esc((p.dailyTokens != null ? p.dailyTokens + " tokens/day " : "") + (p.monthlyCost != null ? p.monthlyCost + "/month" : "")) || "—";
+  }
   var POLICY_HEAD = ["Tier", "Tools", "Cost limits", "Data scopes", "Source", "Ceilings", "Digest"];
   function policyCells(p) {
-    var limits = (p.dailyTokens != null ? p.dailyTokens + " tokens/day " : "") + (p.monthlyCost != null ? p.monthlyCost + "/month" : "");
-    return [esc(p.tier), esc(p.tools.join(", ")) || "—", esc(limits) || "—", esc(p.scopes.join(", ")) || "—",
-      esc(p.source) || "none (nothing allowed)", esc(p.ceilings.join(", ")) || "—", '<code title="' + esc(p.digest) + '">' + esc(p.digest.slice(0, 19)) + "…</code>"];
+    return [esc(p.tier), list(p.tools), limits(p), list(p.scopes),
+      esc(p.source) || "none (nothing allowed)", list(p.ceilings), '<code title="' + esc(p.digest) + '">' + esc(p.digest.slice(0, 19)) + "…</code>"];
   }
   function findings(rows) {
     return rows.length ? '<section class="panel findings" aria-labelledby="findings-h"><h2 id="findings-h">Findings <span class="count bad">' + rows.length + "</span></h2><ul>" +
@@ -141,7 +158,7 @@ var armgit = (function () {
   }
   return {
     esc: esc, readHash: readHash, writeHash: writeHash, fillSelect: fillSelect, chip: chip, uniq: uniq,
-    integrity: integrity, panel: panel, table: table, dl: dl, link: link, envLink: envLink, policyLink: policyLink,
-    POLICY_HEAD: POLICY_HEAD, policyCells: policyCells, findings: findings, changes: changes, route: route, split: split, own: own
+    integrity: integrity, panel: panel, table: table, drawn: drawn, dl: dl, link: link, envLink: envLink, policyLink: policyLink,
+    POLICY_HEAD: POLICY_HEAD, policyCells: policyCells, list: list, limits: limits, findings: findings, changes: changes, route: route, split: split, own: own
   };
 })();
