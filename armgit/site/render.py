@@ -70,7 +70,8 @@ class Built:
     """What was written."""
 
     out: Path
-    pages: int
+    pages: int  # HTML pages (a version, template or instance is drawn by one of them)
+    files: int  # every file, data scripts and downloads included
     versions: int
     findings: list[Finding]
 
@@ -94,7 +95,8 @@ def build_site(site: SiteSource, out: Path) -> Built:
     for folder in sorted({p.parent for p in before - writer.written}, reverse=True):
         if folder != out and not any(folder.iterdir()):
             folder.rmdir()
-    return Built(out, writer.pages, len(site.snapshot.of_kind("Version")), site.findings)
+    versions = len(site.snapshot.of_kind("Version"))
+    return Built(out, writer.pages, len(writer.written), versions, site.findings)
 
 
 class _Writer:

@@ -65,7 +65,8 @@ def test_example_site(example_repo: Git, tmp_path: Path) -> None:
     out = tmp_path / "site"
     code, stdout, _ = site("--repo", str(example_repo.path), "--rev", "main", "--out", str(out))
     assert code == 0
-    assert "2 versions" in stdout
+    files = sum(1 for p in out.rglob("*") if p.is_file())
+    assert f"wrote {files} files (10 pages, 2 versions)" in stdout
     for page in ("index.html", "deployments.html", "policies.html", "approvals.html",
                  "audit.html", "operators.html", "findings.html", "version.html", DATA,
                  "template.html", "instance.html", INSTANCES):  # fmt: skip

@@ -93,7 +93,7 @@ def _write_site(repo: Path, rev: str, site_dir: Path) -> None:
     except Exception as exc:  # the push has landed: report, never fail it
         click.echo(f"armgit: the site was not written: {exc}", err=True)
         return
-    click.echo(f"armgit: wrote the site to {built.out} ({built.pages} pages)", err=True)
+    click.echo(f"armgit: wrote the site to {built.out} ({built.files} files)", err=True)
 
 
 @command.command(name="pre-commit")

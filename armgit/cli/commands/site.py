@@ -51,7 +51,8 @@ def command(out: Path, repo: str | None, rev: str | None) -> None:
         refuse_not_a_registry(len(source.snapshot), source.findings, where)
         built = build_site(source, out)
     click.echo(
-        f"wrote {plural(built.pages, 'page')} ({plural(built.versions, 'version')}) to {built.out}"
+        f"wrote {plural(built.files, 'file')} ({plural(built.pages, 'page')}, "
+        f"{plural(built.versions, 'version')}) to {built.out}"
     )
     if built.findings:
         files = len({f.path for f in built.findings})
