@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,50 +14,61 @@ from hypothesis import strategies as st
 from armgit.audit.query import record_of
 from armgit.audit.records import ChangeRecord
 from armgit.audit.walk import to_line
+from armgit.core.jsondata import JsonObject
 from armgit.site.records import _cell, parse_records, records_csv
 
+
+def _record(
+    n: int,
+    type: str,
+    target: str,
+    author: str,
+    operator: str | None,
+    payload: JsonObject,
+    **extra: Any,
+) -> ChangeRecord:
+    """The ``n``-th record of one commit series in tenant arm-dev, a second apart."""
+    commit, time = "abcd"[n] * 40, f"2026-01-02T03:04:0{5 + n}Z"
+    return ChangeRecord(
+        type=type, tenant="arm-dev", target=target, commit=commit, time=time, author=author,
+        operator=operator, payload=payload, **extra,
+    )  # fmt: skip
+
+
 TRICKY = [
-    ChangeRecord(
-        type="VERSION_CREATED",
-        tenant="arm-dev",
-        target="arm-dev/support@1.0.0",
-        commit="a" * 40,
-        time="2026-01-02T03:04:05Z",
-        author='eve "payload":{} ,"approvals":[ <eve@example.com>',
-        operator=None,
-        payload={"label": "1.0.0", "note": 'say ,"approvals":["x"] and "payload":1, ünï ✔\n'},
+    _record(
+        0,
+        "VERSION_CREATED",
+        "arm-dev/support@1.0.0",
+        'eve "payload":{} ,"approvals":[ <eve@example.com>',
+        None,
+        {"label": "1.0.0", "note": 'say ,"approvals":["x"] and "payload":1, ünï ✔\n'},
         approvals=("20260101-carol-1", "20260101-dave-2"),
     ),
-    ChangeRecord(
-        type="APPROVAL_DECIDED",
-        tenant="arm-dev",
-        target="arm-dev/deployment/prod/support",
-        commit="b" * 40,
-        time="2026-01-02T03:04:06Z",
-        author="bob@example.com",
-        operator="bob",
-        payload={"approvals": ["nested"], "change": {"from": None, "to": 1.5}, "n": [1, 2.0]},
+    _record(
+        1,
+        "APPROVAL_DECIDED",
+        "arm-dev/deployment/prod/support",
+        "bob@example.com",
+        "bob",
+        {"approvals": ["nested"], "change": {"from": None, "to": 1.5}, "n": [1, 2.0]},
     ),
-    ChangeRecord(
-        type="VERSION_TRANSITIONED",
-        tenant="arm-dev",
-        target="arm-dev/support@1.0.0",
-        commit="c" * 40,
-        time="2026-01-02T03:04:07Z",
-        author="arm-import@example.com",
-        operator=None,
-        payload={},
+    _record(
+        2,
+        "VERSION_TRANSITIONED",
+        "arm-dev/support@1.0.0",
+        "arm-import@example.com",
+        None,
+        {},
         imported=True,
     ),
-    ChangeRecord(  # characters str.splitlines() would split a line at, inside JSON strings
-        type="POLICY_UPDATED",
-        tenant="arm-dev",
-        target="arm-dev/policy/base",
-        commit="d" * 40,
-        time="2026-01-02T03:04:08Z",
-        author="carol@example.com",
-        operator="carol",
-        payload={"reason": "one\u2028two\u2029three\x85four\x1cfive\rsix\x0bseven\x0c"},
+    _record(  # characters str.splitlines() would split a line at, inside JSON strings
+        3,
+        "POLICY_UPDATED",
+        "arm-dev/policy/base",
+        "carol@example.com",
+        "carol",
+        {"reason": "one\u2028two\u2029three\x85four\x1cfive\rsix\x0bseven\x0c"},
     ),
 ]
 
