@@ -597,3 +597,40 @@ def test_creating_the_branch_head_names_does_not_unprotect_the_others(world: Wor
     assert pushed.returncode != 0, pushed.stderr
     assert ": history-rewrite: " in pushed.stderr
     assert world.server_refs() == before
+
+
+@pytest.mark.parametrize("jcs", [True, False], ids=["jcs-hash", "code-point-order-hash"])
+def test_a_genome_hash_is_judged_in_utf16_key_order(world: World, jcs: bool) -> None:
+    """The hook's genome hash takes orjson's path where it gives the JCS bytes: keys above
+    U+FFFF sort by UTF-16 units in JCS (U+1F600 before U+FB01), by code point in orjson and
+    json.dumps. A hash made in code-point order must be refused, the JCS one accepted."""
+    import hashlib
+    import json
+
+    import rfc8785
+
+    from armgit.api import hash_file
+    from armgit.core.yamldata import YamlDoc, parse_yaml
+
+    world.fresh_branch()
+    ok(world, "new", "version", f"{TEMPLATE}@2.3.0", "--parent", "2.0.0", "--temperature", "0.2")
+    path = f"{VERSIONS}/2.3.0.yaml"
+    written = hash_file(world.path(path)).genome_hash
+    assert written is not None
+    assert world.replace(path, "maxTokens: 8192", 'maxTokens: 8192, "\U0001f600": 1, "\ufb01": 2')
+    parsed = parse_yaml(world.path(path).read_bytes())
+    assert isinstance(parsed, YamlDoc), (parsed, world.path(path).read_text())
+    assert isinstance(parsed.data, dict)
+    genome = parsed.data["genome"]
+    if jcs:
+        digest = hashlib.sha256(rfc8785.dumps(genome)).hexdigest()
+    else:
+        text = json.dumps(genome, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        digest = hashlib.sha256(text.encode()).hexdigest()
+    assert world.replace(path, written, f"sha256:{digest}")
+    world.commit("a genome with a key above U+FFFF")
+    push = world.push(ENGINEER, "HEAD")
+    if jcs:
+        assert push.accepted, push.output
+    else:
+        assert_refused(world, push, "genome-hash-mismatch")
